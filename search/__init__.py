@@ -1,0 +1,1 @@
+"""sakuin's engine: files → documents/sections → analysis → index → query → hits → snippets."""

@@ -1,0 +1,313 @@
+"""Japanese analysis as a native Whoosh pipeline: ``SudachiTokenizer() | filters``.
+
+The same analyzer runs at index time and at query time, so a query term and an
+indexed term agree whatever width, case or spelling variant either side used.
+
+Design decisions (see the README's "How it works"):
+
+* Terms are Sudachi's *normalized form* (サーバ→サーバー, 附属→付属), then NFKC and
+  lower-cased, because ``normalized_form()`` leaves Latin case alone and OOV words
+  keep their original width.
+* Compounds are indexed as their mode-C unit *and* their mode-A parts ("search"
+  split, as analysis-sudachi does): 関西国際空港 is indexed at positions
+  関西(p) 国際(p+1) 空港(p+2) with the whole unit overlaid at p. Parts never cross a
+  C boundary, so 京都 cannot match inside 東京都 (東京|都).
+* Function words (particles, auxiliaries), punctuation and whitespace are not
+  terms. Positions count content words only, so a phrase query matches the same
+  content words in order whatever particles sit between them; this keeps the
+  position lists short, which is what phrase queries pay for.
+* Offsets always point into the original text; Sudachi reports them that way and
+  chunking adds the chunk's start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.analysis import Composable, Filter, Token, Tokenizer
+
+#: Sudachi rejects a single input larger than this many UTF-8 bytes.
+MAX_CHUNK_BYTES = 49_149
+
+#: The fields we ask Sudachi for. A smaller set changes tokenization, and split_a
+#: is needed for compound parts; changing this set needs the analysis tests rerun.
+SUDACHI_FIELDS = frozenset({"surface", "pos", "normalized_form", "reading_form", "split_a"})
+
+#: Part-of-speech majors that are never terms.
+FUNCTION_TAGS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
+
+_SENTENCE_END = re.compile(r"[。．！？!?\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Morph:
+    """One Sudachi morpheme, detached from Sudachi so it can be cached and pickled.
+
+    ``parts`` holds the mode-A split as (normalized, start, end) triples, empty when
+    the mode-C unit is already atomic.
+    """
+
+    surface: str
+    normalized: str
+    tag: str
+    reading: str
+    start: int
+    end: int
+    parts: tuple[tuple[str, int, int], ...]
+
+
+class _Sudachi(threading.local):
+    """A per-process, per-thread Sudachi tokenizer, built on first use.
+
+    Sudachi objects are neither picklable nor thread-safe; Whoosh pickles the
+    analyzer into the index and the writer forks workers, so the analyzer holds
+    no Sudachi state and each process (and server thread) builds its own once.
+    The dictionary itself is memory-mapped, so extra tokenizers are cheap.
+    """
+
+    pid: int | None = None
+    state: Any = None
+
+    def get(self) -> tuple[Any, list[str], Any]:
+        if self.state is None or self.pid != os.getpid():
+            from sudachipy import Dictionary, SplitMode
+
+            dictionary = Dictionary(dict="core")
+            tokenizer = dictionary.tokenizer("C", fields=set(SUDACHI_FIELDS))
+            tags = []
+            while (pos := dictionary.pos_of(len(tags))) is not None:
+                tags.append(pos[0])
+            self.state = (tokenizer, tags, SplitMode.A)
+            self.pid = os.getpid()
+        return self.state
+
+
+_sudachi = _Sudachi()
+
+
+def _chunks(text: str, limit: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into pieces Sudachi accepts, preferring sentence ends.
+
+    Yields (offset, piece). Cutting at a sentence end keeps tokenization identical
+    to an uncut run there; a hard cut is the last resort for a sentence that alone
+    exceeds the limit.
+    """
+    if len(text) * 3 <= limit or len(text.encode("utf-8")) <= limit:
+        yield 0, text
+        return
+    start = 0
+    n = len(text)
+    while start < n:
+        # Grow a window that fits in `limit` bytes (a char is at most 4 bytes).
+        end = min(n, start + limit // 4)
+        while end < n:
+            step = min(n, end + 1024)
+            if len(text[start:step].encode("utf-8")) > limit:
+                break
+            end = step
+        if end < n:
+            while len(text[start:end].encode("utf-8")) > limit:
+                end -= 256
+            cut = None
+            for m in _SENTENCE_END.finditer(text, start, end):
+                cut = m.end()
+            if cut is None or cut <= start:
+                space = max(text.rfind(" ", start, end), text.rfind("\u3000", start, end))
+                cut = space + 1 if space > start else end
+            end = cut
+        yield start, text[start:end]
+        start = end
+
+
+def morphemes(text: str) -> list[Morph]:
+    """Tokenize ``text`` in mode C with mode-A parts, offsets into ``text``."""
+    tokenizer, tags, mode_a = _sudachi.get()
+    out: list[Morph] = []
+    for base, piece in _chunks(text):
+        for m in tokenizer.tokenize(piece):
+            parts: tuple[tuple[str, int, int], ...] = ()
+            split = m.split(mode_a)
+            if len(split) > 1:
+                parts = tuple((p.normalized_form(), base + p.begin(), base + p.end()) for p in split)
+            out.append(
+                Morph(
+                    m.surface(),
+                    m.normalized_form(),
+                    tags[m.part_of_speech_id()],
+                    m.reading_form(),
+                    base + m.begin(),
+                    base + m.end(),
+                    parts,
+                )
+            )
+    return out
+
+
+def normalize_term(text: str) -> str:
+    """The spelling-insensitive key shared by index and query terms."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def is_content(morph: Morph) -> bool:
+    """Whether a morpheme can be a term: not a function word, not bare punctuation."""
+    if morph.tag in FUNCTION_TAGS:
+        return False
+    return any(ch.isalnum() for ch in morph.normalized)
+
+
+class SudachiTokenizer(Tokenizer):
+    """Yields every morpheme with its compound parts overlaid (see module doc).
+
+    Tokens carry ``tag`` (POS major) and ``reading`` so later filters can drop
+    function words or switch the term to the reading without re-tokenizing.
+    ``posinc`` is 0 for a compound unit (it shares the position of its first part).
+    The last analysed text is cached because one section feeds several fields.
+    """
+
+    def __init__(self, parts: bool = True) -> None:
+        self.parts = parts
+        self._cache_key: str | None = None
+        self._cache: list[Morph] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"parts": self.parts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.parts = state["parts"]
+        self._cache_key = None
+        self._cache = []
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.parts == self.parts  # type: ignore[attr-defined]
+
+    def analyse(self, text: str) -> list[Morph]:
+        if text != self._cache_key:
+            self._cache = morphemes(text)
+            self._cache_key = text
+        return self._cache
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.text = t.original = value
+            t.tag, t.reading, t.posinc, t.boost = "名詞", "", 1, 1.0
+            t.pos, t.startchar, t.endchar = start_pos, start_char, start_char + len(value)
+            yield t
+            return
+        for m in self.analyse(value):
+            t.boost = 1.0
+            t.stopped = False
+            t.tag = m.tag
+            t.reading = m.reading
+            t.original = m.surface
+            t.text = m.normalized
+            t.startchar = start_char + m.start
+            t.endchar = start_char + m.end
+            if self.parts and m.parts:
+                t.posinc = 0
+                yield t
+                for i, (norm, ps, pe) in enumerate(m.parts):
+                    t.text = norm
+                    t.original = value[ps:pe]
+                    t.startchar, t.endchar = start_char + ps, start_char + pe
+                    t.posinc = 1
+                    t.part = i
+                    yield t
+                t.part = None
+            else:
+                t.posinc = 1
+                t.part = None
+                yield t
+
+
+class FunctionWordFilter(Filter):
+    """Drops particles, auxiliaries, punctuation and whitespace."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if t.tag in FUNCTION_TAGS or not any(ch.isalnum() for ch in t.text):
+                continue
+            yield t
+
+
+class NormalizeFilter(Filter):
+    """NFKC + lower-case, after Sudachi's normalization (which keeps Latin case)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = t.text
+            if not text.isascii() or not text.islower():
+                t.text = unicodedata.normalize("NFKC", text).lower()
+            yield t
+
+
+class PositionFilter(Filter):
+    """Numbers the surviving tokens, so dropped function words leave no gaps.
+
+    Runs last: positions must reflect what was kept, which only the end of the
+    chain knows. A compound unit (posinc 0) takes the position of its first part.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        pos = -1
+        for t in tokens:
+            # A unit takes the position its first part is about to take.
+            if t.posinc:
+                pos += 1
+                t.pos = pos
+            else:
+                t.pos = pos + 1
+            yield t
+
+
+def japanese_analyzer() -> Composable:
+    """The body/title/heading analyzer: terms are normalized content words."""
+    return SudachiTokenizer() | FunctionWordFilter() | NormalizeFilter() | PositionFilter()
+
+
+def explain(text: str) -> list[dict[str, Any]]:
+    """What the analyzer does to ``text``, morpheme by morpheme (``sakuin analyze``).
+
+    ``indexed`` says whether the morpheme becomes a term; ``parts`` are the mode-A
+    terms indexed alongside a compound.
+    """
+    return [
+        {
+            "surface": m.surface,
+            "term": normalize_term(m.normalized),
+            "pos": m.tag,
+            "reading": m.reading,
+            "start": m.start,
+            "end": m.end,
+            "indexed": is_content(m),
+            "parts": [{"term": normalize_term(p), "start": s, "end": e} for p, s, e in m.parts],
+        }
+        for m in morphemes(text)
+    ]

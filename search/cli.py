@@ -1,0 +1,262 @@
+"""The ``sakuin`` command: index, search, analyze, stats, serve.
+
+Every command that prints results can print JSON (``--json``) built from the same
+objects the web API returns. Expected failures (a bad query, a missing index)
+print one line saying what to do and exit non-zero; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search.query import QuerySyntaxError
+from search.store import IndexBusy, IndexMissing
+
+DEFAULT_INDEX = Path("index")
+
+#: Exit codes (documented in the README).
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+
+index_dir_option = click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_INDEX,
+    show_default=True,
+    envvar="SAKUIN_INDEX_DIR",
+    help="Where the index lives.",
+)
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> None:
+    click.echo(f"sakuin: {message}", err=True)
+    sys.exit(code)
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sakuin")
+def main() -> None:
+    """sakuin (索引): Japanese full-text search over your documents, section by section."""
+
+
+class _Bar:
+    """Adapts tqdm to the indexer's Progress protocol."""
+
+    def __init__(self, total_files: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total_files, unit="file", dynamic_ncols=True, file=sys.stderr, disable=None)
+        self.sections = 0
+
+    def update(self, files: int, sections: int) -> None:
+        self.sections += sections
+        self.bar.update(files)
+        rate = self.sections / max(self.bar.format_dict.get("elapsed", 0) or 1e-9, 1e-9)
+        self.bar.set_postfix(sections=self.sections, rate=f"{rate:,.0f} sec/s", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option("--rebuild", is_flag=True, help="Start from scratch instead of updating.")
+@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
+@click.option("--no-wait", is_flag=True, help="Exit instead of waiting if another index run holds the lock.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def index(
+    paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | None, no_wait: bool, as_json: bool
+) -> None:
+    """Index files and folders (text, Markdown, HTML, JSONL), section by section.
+
+    Re-running updates only what changed; the previous index stays live until the
+    new one is complete. Exit status: 0 ok, 3 finished but some files were skipped.
+    """
+    from search.indexer import build_index
+    from search.readers import iter_input_files
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
+    bar = _Bar(sum(1 for _ in iter_input_files(list(paths))))
+    try:
+        report = build_index(list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait)
+    except IndexBusy as exc:
+        bar.close()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted; the previous index is unchanged", 130)
+    bar.close()
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        _print_report(report)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _print_report(report: Any) -> None:
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+    for path, reason in report.skipped:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    if report.up_to_date:
+        click.echo(f"index is up to date ({report.unchanged} files unchanged)")
+    else:
+        click.echo(
+            f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+            f"unchanged {report.unchanged} files"
+        )
+    click.echo(
+        f"{report.documents} documents, {report.sections} sections, {len(report.skipped)} skipped; "
+        f"{report.seconds:.1f} s; index {_size(report.size_bytes)} ({report.version})"
+    )
+
+
+def _engine(index_dir: Path) -> Any:
+    from search.searcher import Engine
+
+    return Engine(index_dir)
+
+
+@main.command()
+@click.argument("query")
+@index_dir_option
+@click.option("--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def search(query: str, index_dir: Path, per_page: int, page: int, as_json: bool) -> None:
+    """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:."""
+    try:
+        result = _engine(index_dir).search(query, page=page, per_page=per_page)
+    except QuerySyntaxError as exc:
+        _fail(f"query error: {exc}", EXIT_USAGE)
+    except IndexMissing as exc:
+        _fail(str(exc))
+    if as_json:
+        _dump(result.to_dict())
+        return
+    first = (result.page - 1) * result.per_page
+    click.echo(f"{result.total} sections match ({result.took_ms:.0f} ms)")
+    for i, hit in enumerate(result.hits, start=first + 1):
+        heading = f" › {hit.heading}" if hit.heading else ""
+        click.echo(
+            f"\n{i}. {click.style(hit.title + heading, bold=True)}  [{hit.doc_id} #s-{hit.ordinal}]  {hit.score:.2f}"
+        )
+        click.echo("   " + _ansi_marks(hit.snippet.text, hit.snippet.highlights))
+    if result.total > first + len(result.hits):
+        click.echo(f"\nmore: --page {result.page + 1}")
+
+
+def _ansi_marks(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    out, pos = [], 0
+    for s, e in spans:
+        out += [text[pos:s], click.style(text[s:e], fg="yellow", bold=True)]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+def analyze(text: str, as_json: bool) -> None:
+    """Show how TEXT is tokenized and normalized (like Elasticsearch's _analyze)."""
+    from search.analysis import explain
+
+    tokens = explain(text)
+    if as_json:
+        _dump({"text": text, "tokens": tokens})
+        return
+    for t in tokens:
+        parts = " + ".join(p["term"] for p in t["parts"])
+        flag = "" if t["indexed"] else "  (not indexed)"
+        click.echo(
+            f"{t['start']:>4}-{t['end']:<4} {t['surface']}\t→ {t['term']}\t{t['pos']}"
+            + (f"\tparts: {parts}" if parts else "")
+            + flag
+        )
+
+
+@main.command()
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Counts and sizes of the index."""
+    try:
+        data = _engine(index_dir).stats()
+    except IndexMissing as exc:
+        _fail(str(exc))
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"index:     {data['index_dir']} ({data['version']})")
+    click.echo(f"documents: {data['documents']}  sections: {data['sections']}  files: {data['files']}")
+    click.echo("terms:     " + ", ".join(f"{k} {v}" for k, v in data["terms"].items()))
+    click.echo(f"size:      {_size(data['size_bytes'])} in {data['segments']} segments")
+
+
+@main.command(name="eval")
+@click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index for the corpus (default: index/eval-<corpus name>); built or updated as needed.",
+)
+@click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a TREC run file.")
+@click.option("--k", type=click.IntRange(1, 100), default=100, show_default=True, help="Results per query.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_command(
+    corpus: Path, queries: Path, qrels: Path, index_dir: Path | None, run_out: Path | None, k: int, as_json: bool
+) -> None:
+    """Score ranking on a query set: nDCG@10, MRR@10, Recall@10, Recall@100."""
+    from search.evaluate import evaluate, read_queries, write_trec
+    from search.indexer import build_index
+    from search.searcher import Engine
+
+    index_dir = index_dir or DEFAULT_INDEX / f"eval-{corpus.stem}"
+    report = build_index([corpus], index_dir)
+    if not report.up_to_date:
+        click.echo(f"indexed {report.sections} sections in {report.seconds:.1f} s", err=True)
+    result, run = evaluate(Engine(index_dir), read_queries(queries), qrels, k=k)
+    if run_out:
+        write_trec(run, run_out)
+    summary = {
+        "queries": result.queries,
+        "seconds": round(result.seconds, 2),
+        **{m: round(v, 4) for m, v in result.metrics.items()},
+    }
+    if as_json:
+        _dump(summary)
+        return
+    for name, value in result.metrics.items():
+        click.echo(f"{name:<11} {value:.4f}")
+    per_query = result.seconds / max(1, result.queries) * 1000
+    click.echo(f"{result.queries} queries in {result.seconds:.1f} s ({per_query:.1f} ms/query)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,96 @@
+"""Result objects: the one source of truth for the CLI, the JSON API and the HTML pages.
+
+``to_dict()`` is the JSON contract; the web templates read the same objects, so
+what the browser shows and what the API returns cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A passage of a section body with the matches marked.
+
+    ``html`` is escaped text with ``<mark>`` around matches; ``highlights`` are
+    [start, end) offsets into ``text``, for clients that render their own way.
+    """
+
+    text: str
+    html: str
+    highlights: tuple[tuple[int, int], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"html": self.html, "text": self.text, "highlights": [list(h) for h in self.highlights]}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matching section."""
+
+    doc_id: str
+    title: str
+    path: str
+    ordinal: int
+    heading: str
+    score: float
+    snippet: Snippet
+    heading_html: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "section": {"ordinal": self.ordinal, "heading": self.heading},
+            "score": round(self.score, 4),
+            "snippet": self.snippet.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGroup:
+    """Consecutive hits of one document, as the results page shows them."""
+
+    doc_id: str
+    title: str
+    path: str
+    hits: list[Hit]
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """A page of hits, best first; ``total`` counts all matching sections."""
+
+    query: str
+    total: int
+    took_ms: float
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def groups(self) -> list[DocumentGroup]:
+        """Hits grouped by document, in the order each document first appears."""
+        order: dict[str, DocumentGroup] = {}
+        for h in self.hits:
+            g = order.get(h.doc_id)
+            if g is None:
+                g = order[h.doc_id] = DocumentGroup(h.doc_id, h.title, h.path, [])
+            g.hits.append(h)
+        return list(order.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "took_ms": round(self.took_ms, 2),
+            "page": self.page,
+            "per_page": self.per_page,
+            "hits": [h.to_dict() for h in self.hits],
+        }

@@ -1,0 +1,168 @@
+"""The index directory: immutable versions, an atomic pointer, one writer.
+
+Layout of ``index/``::
+
+    CURRENT        name of the live version (replaced atomically with os.replace)
+    v000007/       a complete Whoosh index + manifest.json, never modified once live
+    .tmp-000008-…  a build in progress (deleted by the next writer if abandoned)
+    .lock          held (flock) by the one running writer
+
+A build works on a private copy and only the final ``os.replace`` of CURRENT makes
+it visible, so a crash or SIGKILL at any moment leaves the previous version live
+and complete, and readers never see a half-written index. ``flock`` locks die with
+their process, so a killed writer never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+TMP_PREFIX = ".tmp-"
+#: Versions kept besides the live one, so a server mid-request on the previous
+#: version still finds its files.
+KEEP_OLD = 1
+
+
+class IndexMissing(Exception):
+    """No index has been built in this directory yet."""
+
+
+class IndexBusy(Exception):
+    """Another writer holds the lock and we were told not to wait."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for f in path.iterdir():
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(path)
+
+
+class IndexStore:
+    """Versioned storage for one index directory."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # -- reading ---------------------------------------------------------------
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current(self) -> Path:
+        """The live version's directory; raises IndexMissing with what to do."""
+        name = self.current_name()
+        if name is None or not (self.root / name).is_dir():
+            raise IndexMissing(f"no index in {self.root}/ — build one with: sakuin index PATH --index-dir {self.root}")
+        return self.root / name
+
+    def manifest(self) -> dict[str, Any]:
+        """What the live version was built from (files, hashes, doc ids)."""
+        try:
+            path = self.current() / MANIFEST
+        except IndexMissing:
+            return {}
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def versions(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+    # -- writing ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer_lock(self, wait: bool = True, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the single-writer lock for the duration of a build."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if not wait:
+                    raise IndexBusy(
+                        f"another `sakuin index` is writing {self.root}/; try again when it finishes"
+                    ) from None
+                if on_wait:
+                    on_wait()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            self._remove_abandoned()
+            yield
+        finally:
+            os.close(fd)
+
+    def _remove_abandoned(self) -> None:
+        """Delete builds a killed writer left behind (we hold the lock, so none is live)."""
+        for p in self.root.iterdir():
+            if p.name.startswith(TMP_PREFIX):
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _next_generation(self) -> int:
+        gens = [int(p.name[1:]) for p in self.versions() if p.name[1:].isdigit()]
+        return max(gens, default=0) + 1
+
+    def start_version(self, copy_current: bool) -> Path:
+        """A private working directory for a build, optionally seeded with the live index."""
+        tmp = self.root / f"{TMP_PREFIX}{self._next_generation():06d}-{os.getpid()}"
+        if copy_current and self.current_name():
+            shutil.copytree(self.current(), tmp)
+        else:
+            tmp.mkdir(parents=True)
+        return tmp
+
+    def publish(self, tmp: Path, manifest: dict[str, Any]) -> Path:
+        """Make a finished build live: durable files first, then the pointer swap."""
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        _fsync_tree(tmp)
+        final = self.root / f"v{self._next_generation():06d}"
+        tmp.rename(final)
+        pointer = self.root / f"{CURRENT}.{os.getpid()}.tmp"
+        with open(pointer, "w", encoding="utf-8") as fh:
+            fh.write(final.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer, self.root / CURRENT)
+        _fsync_dir(self.root)
+        self._prune(final)
+        return final
+
+    def _prune(self, live: Path) -> None:
+        old = [p for p in self.versions() if p != live]
+        for p in old[: max(0, len(old) - KEEP_OLD)]:
+            shutil.rmtree(p, ignore_errors=True)
+
+    def size_bytes(self) -> int:
+        try:
+            version = self.current()
+        except IndexMissing:
+            return 0
+        return sum(f.stat().st_size for f in version.iterdir() if f.is_file())

@@ -1,0 +1,141 @@
+"""Indexing: the seed's sections, incremental updates, atomic publication."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search.indexer import build_index
+from search.searcher import Engine
+from search.store import IndexBusy, IndexMissing, IndexStore
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+
+
+def hit_ids(engine: Engine, q: str) -> list[str]:
+    return [h.doc_id for h in engine.search(q, per_page=100).hits]
+
+
+def test_seed_indexes_as_its_17_sections(tmp_path: Path) -> None:
+    report = build_index([SEEDS], tmp_path / "ix")
+    assert (report.documents, report.sections) == (1, 17)
+    engine = Engine(tmp_path / "ix")
+    doc = engine.document(next(iter(SEEDS.glob("*.txt"))).name)
+    assert doc is not None and len(doc.sections) == 17
+    assert doc.sections[1].heading == "露国防大臣が米国防長官と電話会談"
+    top = engine.search("ベロウソフ国防大臣は誰と電話会談したのか").hits[0]
+    assert top.ordinal == 1
+    assert "<mark>" in top.snippet.html
+
+
+def test_incremental_change_delete_add(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# 会議\n\n## 予算\n\n東京都の予算について話し合った。\n", encoding="utf-8")
+    (docs / "b.md").write_text("# 旅行\n\n## 空港\n\n関西国際空港から出発した。\n", encoding="utf-8")
+    ix = tmp_path / "ix"
+    first = build_index([docs], ix)
+    assert sorted(first.added) == sorted(str(docs / n) for n in ("a.md", "b.md"))
+    engine = Engine(ix)
+    assert hit_ids(engine, "空港") == ["b.md"]
+
+    again = build_index([docs], ix)
+    assert again.up_to_date and again.unchanged == 2
+    assert again.version == first.version  # nothing republished
+
+    (docs / "a.md").write_text("# 会議\n\n## 予算\n\n空港の予算について話し合った。\n", encoding="utf-8")
+    (docs / "b.md").unlink()
+    (docs / "c.txt").write_text("温泉\n\n箱根の温泉に行った。\n", encoding="utf-8")
+    third = build_index([docs], ix)
+    assert third.changed == [str(docs / "a.md")]
+    assert third.removed == [str(docs / "b.md")]
+    assert third.added == [str(docs / "c.txt")]
+    assert third.unchanged == 0
+    assert hit_ids(engine, "空港") == ["a.md"]  # the same Engine sees the new version
+    assert hit_ids(engine, "東京都") == []
+    assert hit_ids(engine, "温泉") == ["c.txt"]
+    assert engine.stats()["sections"] == third.sections
+
+
+def test_rebuild_starts_from_scratch(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_jsonl(docs / "d.jsonl", [{"id": "x1", "title": "猫", "text": "猫が好き"}])
+    ix = tmp_path / "ix"
+    build_index([docs], ix)
+    report = build_index([docs], ix, rebuild=True)
+    assert report.rebuilt and report.added == [str(docs / "d.jsonl")]
+    assert hit_ids(Engine(ix), "猫") == ["x1"]
+
+
+def test_other_paths_are_kept_when_indexing_one_folder(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    write_jsonl(a / "a.jsonl", [{"id": "a1", "title": "猫", "text": "猫の話"}])
+    write_jsonl(b / "b.jsonl", [{"id": "b1", "title": "犬", "text": "犬の話"}])
+    ix = tmp_path / "ix"
+    build_index([a], ix)
+    build_index([b], ix)
+    engine = Engine(ix)
+    assert hit_ids(engine, "猫") == ["a1"] and hit_ids(engine, "犬") == ["b1"]
+
+
+def test_duplicate_ids_are_reported_not_merged(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_jsonl(docs / "1.jsonl", [{"id": "same", "title": "猫", "text": "猫"}])
+    write_jsonl(docs / "2.jsonl", [{"id": "same", "title": "犬", "text": "犬"}])
+    report = build_index([docs], tmp_path / "ix")
+    assert report.documents == 1
+    assert any("duplicate document id 'same'" in p for p in report.problems)
+
+
+def test_interrupted_build_leaves_previous_index_searchable(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_jsonl(docs / "d.jsonl", [{"id": f"n{i}", "title": "ニュース", "text": f"記事{i}は猫の話"} for i in range(50)])
+    ix = tmp_path / "ix"
+    build_index([docs], ix)
+    before = hit_ids(Engine(ix), "猫")
+    write_jsonl(docs / "d.jsonl", [{"id": f"m{i}", "title": "ニュース", "text": f"記事{i}は犬の話"} for i in range(50)])
+
+    class Crash:
+        def update(self, files: int, sections: int) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index([docs], ix, progress=Crash())
+    engine = Engine(ix)
+    assert hit_ids(engine, "猫") == before and hit_ids(engine, "犬") == []
+    assert not [p for p in ix.iterdir() if p.name.startswith(".tmp-")], "abandoned build left behind"
+    # Re-running completes the update.
+    build_index([docs], ix)
+    assert hit_ids(engine, "猫") == [] and len(hit_ids(engine, "犬")) == 50
+
+
+def test_abandoned_build_directory_is_cleaned_by_next_writer(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    build_index([SEEDS], ix)
+    junk = ix / ".tmp-000099-12345"
+    shutil.copytree(IndexStore(ix).current(), junk)
+    build_index([SEEDS], ix, rebuild=True)
+    assert not junk.exists()
+
+
+def test_second_writer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "ix")
+    with store.writer_lock(), pytest.raises(IndexBusy):
+        build_index([SEEDS], tmp_path / "ix", wait=False)
+
+
+def test_missing_index_tells_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="sakuin index"):
+        Engine(tmp_path / "nothing").search("猫")
