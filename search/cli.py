@@ -216,6 +216,18 @@ def stats(index_dir: Path, as_json: bool) -> None:
     click.echo(f"size:      {_size(data['size_bytes'])} in {data['segments']} segments")
 
 
+@main.command()
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the search pages and JSON API (waitress) at http://HOST:PORT/."""
+    from web.serve import serve as run
+
+    run(index_dir, host, port, threads)
+
+
 @main.command(name="eval")
 @click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)

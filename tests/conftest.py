@@ -1,0 +1,68 @@
+"""Shared fixtures: a real index built from ``seeds/`` once per session, the app and its client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask, Response, request, request_finished
+from flask.testing import FlaskClient
+
+from search.indexer import build_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the seed corpus, built once (indexing runs Sudachi over every section)."""
+    target = tmp_path_factory.mktemp("seed-index")
+    build_index([SEEDS], target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def make_index(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Build an index from ``{relative name: text}`` files (plus extra input paths); returns its dir."""
+
+    def make(files: dict[str, str], extra: list[Path] | None = None) -> Path:
+        base = tmp_path_factory.mktemp("corpus")
+        docs = base / "docs"
+        for name, text in files.items():
+            path = docs / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        build_index([docs, *(extra or [])], base / "index")
+        return base / "index"
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(index_dir: Path) -> Flask:
+    from web import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+
+
+@pytest.fixture
+def client(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[FlaskClient]:
+    """A test client that fails the test if any request reached the catch-all 500 handler.
+
+    No user input may cause a 500, so every test using this client also proves that.
+    """
+    server_errors: list[str] = []
+
+    def record(sender: Flask, response: Response, **_: object) -> None:
+        if response.status_code >= 500 and response.status_code != 503:
+            server_errors.append(f"{request.method} {request.full_path} -> {response.status}")
+
+    caplog.set_level(logging.WARNING, logger=app.logger.name)
+    with request_finished.connected_to(record, app):
+        yield app.test_client()
+    unhandled = [r for r in caplog.records if r.name == app.logger.name and r.levelno >= logging.ERROR]
+    assert not unhandled, f"a request hit the 500 handler: {unhandled[0].getMessage()}"
+    assert not server_errors, f"server errors: {server_errors}"

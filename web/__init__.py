@@ -1,0 +1,51 @@
+"""The web front end: ``create_app()`` builds the Flask app (pages, /api, errors, headers).
+
+One ``Engine`` is created per app and kept in ``app.extensions``; it follows the
+index's CURRENT pointer, so the server sees a new ``sakuin index`` run without a
+restart. Creating the app never touches the index, so a missing index is a 503 per
+request (and a clear message from ``sakuin serve``) rather than a crash at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from search.searcher import Engine
+from web import api, errors, pages, security
+from web.common import ENGINE_KEY, DocIdConverter
+
+DEFAULT_INDEX_DIR = "index"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides defaults, e.g. ``{"INDEX_DIR": "/srv/index"}``."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=DEFAULT_INDEX_DIR,
+        MAX_CONTENT_LENGTH=security.MAX_CONTENT_LENGTH,
+        MAX_QUERY_STRING=security.MAX_QUERY_STRING,
+    )
+    if config:
+        app.config.update(config)
+
+    # Japanese stays readable in API responses, and keys keep the documented order.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    # Doc ids are arbitrary strings: "a//b" must not be redirected to "a/b".
+    app.url_map.merge_slashes = False
+    app.url_map.converters["docid"] = DocIdConverter
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    app.extensions[ENGINE_KEY] = Engine(Path(app.config["INDEX_DIR"]))
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.health_bp)
+    return app

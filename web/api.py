@@ -1,0 +1,85 @@
+"""The JSON API. Bodies are the same ``to_dict()`` objects the CLI prints with --json.
+
+Errors are raised, not returned, so that ``web.errors`` gives every endpoint the
+same ``{"error": {"code", "message"}}`` shape and status codes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from search.analysis import explain
+from search.store import IndexMissing
+from web.common import (
+    DEFAULT_PER_PAGE,
+    MAX_ANALYZE_CHARS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    engine,
+    int_arg,
+    query_arg,
+    text_arg,
+)
+from web.errors import INDEX_MISSING_HINT
+from web.openapi import openapi_spec
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+#: The health check lives at the root, where load balancers expect it.
+health_bp = Blueprint("health", __name__)
+
+
+@bp.get("/search")
+def search() -> Response:
+    q = query_arg()
+    page = int_arg("page", 1, 1, MAX_PAGE)
+    per_page = int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    return jsonify(engine().search(q, page=page, per_page=per_page).to_dict())
+
+
+@bp.get("/documents/<docid:doc_id>")
+def document(doc_id: str) -> Response | tuple[Response, int]:
+    doc = engine().document(doc_id)
+    if doc is None:
+        return jsonify({"error": {"code": "document_not_found", "message": "No document has this id."}}), 404
+    return jsonify(
+        {
+            "doc_id": doc.doc_id,
+            "title": doc.title,
+            "path": doc.path,
+            "meta": doc.meta or {},
+            "sections": [{"ordinal": s.ordinal, "heading": s.heading, "text": s.text} for s in doc.sections],
+        }
+    )
+
+
+@bp.get("/analyze")
+def analyze() -> Response:
+    text = text_arg("text", MAX_ANALYZE_CHARS)
+    return jsonify({"text": text, "tokens": explain(text)})
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    return jsonify(engine().stats())
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_spec())
+
+
+@health_bp.get("/healthz")
+def healthz() -> Response | tuple[Response, int]:
+    """Ready only when a search could run: the live version opens, not just CURRENT exists."""
+    try:
+        engine().searcher()
+    except IndexMissing:
+        return _unavailable("index_missing", INDEX_MISSING_HINT)
+    except Exception:
+        current_app.logger.exception("health check: the index does not open")
+        return _unavailable("index_unreadable", "The search index exists but cannot be opened; see the server log.")
+    return jsonify({"status": "ok", "version": engine().version})
+
+
+def _unavailable(code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"status": "unavailable", "error": {"code": code, "message": message}}), 503

@@ -1,0 +1,277 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+Objects are closed (``additionalProperties: false``) so that ``tests/test_api.py``,
+which validates real responses against these schemas, fails as soon as a response
+gains, loses or retypes a field without this document changing too.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from search.query import MAX_QUERY_CHARS
+from search.searcher import MAX_PAGE, MAX_PER_PAGE
+from web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_INT0 = {"type": "integer", "minimum": 0}
+_STR = {"type": "string"}
+
+SCHEMAS: dict[str, Any] = {
+    "ErrorBody": _obj(
+        {
+            "code": {"type": "string", "pattern": "^[a-z_0-9]+$", "description": "Stable, machine-readable."},
+            "message": {"type": "string", "minLength": 1, "description": "A sentence for humans."},
+        }
+    ),
+    "Error": _obj({"error": _ref("ErrorBody")}, description="Every error response of the API."),
+    "Snippet": _obj(
+        {
+            "html": {"type": "string", "description": "Escaped text with <mark> around matches."},
+            "text": _STR,
+            "highlights": {
+                "type": "array",
+                "description": "[start, end) offsets of the matches in `text`.",
+                "items": {"type": "array", "prefixItems": [_INT0, _INT0], "minItems": 2, "maxItems": 2},
+            },
+        }
+    ),
+    "Hit": _obj(
+        {
+            "doc_id": _STR,
+            "title": _STR,
+            "path": _STR,
+            "section": _obj(
+                {
+                    "ordinal": {**_INT0, "description": "The section's position; the #s-N anchor of the doc page."},
+                    "heading": _STR,
+                }
+            ),
+            "score": {"type": "number"},
+            "snippet": _ref("Snippet"),
+        }
+    ),
+    "SearchResult": _obj(
+        {
+            "query": _STR,
+            "total": {**_INT0, "description": "All matching sections, not just this page."},
+            "took_ms": {"type": "number", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "hits": {"type": "array", "items": _ref("Hit"), "maxItems": MAX_PER_PAGE},
+        }
+    ),
+    "Document": _obj(
+        {
+            "doc_id": _STR,
+            "title": _STR,
+            "path": _STR,
+            "meta": {"type": "object", "description": "Extra JSONL fields, as given."},
+            "sections": {
+                "type": "array",
+                "items": _obj({"ordinal": _INT0, "heading": _STR, "text": _STR}),
+            },
+        }
+    ),
+    "Token": _obj(
+        {
+            "surface": _STR,
+            "term": {"type": "string", "description": "The indexed form (normalized, NFKC, lower-cased)."},
+            "pos": {"type": "string", "description": "Part of speech."},
+            "reading": _STR,
+            "start": _INT0,
+            "end": _INT0,
+            "indexed": {"type": "boolean", "description": "False for function words and punctuation."},
+            "parts": {
+                "type": "array",
+                "description": "Mode-A parts indexed alongside a compound.",
+                "items": _obj({"term": _STR, "start": _INT0, "end": _INT0}),
+            },
+        }
+    ),
+    "Analysis": _obj({"text": _STR, "tokens": {"type": "array", "items": _ref("Token")}}),
+    "Stats": _obj(
+        {
+            "version": {"type": ["string", "null"]},
+            "documents": _INT0,
+            "sections": _INT0,
+            "files": _INT0,
+            "segments": _INT0,
+            "terms": _obj({"title": _INT0, "heading": _INT0, "body": _INT0}),
+            "size_bytes": _INT0,
+            "index_dir": _STR,
+        }
+    ),
+    "Health": _obj({"status": {"const": "ok"}, "version": {"type": ["string", "null"]}}),
+    "HealthUnavailable": _obj({"status": {"const": "unavailable"}, "error": _ref("ErrorBody")}),
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+RESPONSES: dict[str, Any] = {
+    "BadParameter": _error(
+        "A missing or invalid parameter (codes `missing_parameter`, `bad_parameter`, `query_too_long`, "
+        "`text_too_long`) or a query that cannot be parsed (`query_syntax`, with a message saying how to fix it)."
+    ),
+    "NotFound": _error("No such document (`document_not_found`) or no such API address (`not_found`)."),
+    "MethodNotAllowed": _error("Only GET (and HEAD) are accepted (`method_not_allowed`); see the Allow header."),
+    "PayloadTooLarge": _error("A request body over 16 KiB (`payload_too_large`); no endpoint takes a body."),
+    "UriTooLong": _error("A query string over 10,000 bytes or a path over 2,000 characters (`uri_too_long`)."),
+    "IndexMissing": _error("No index has been built yet (`index_missing`)."),
+    "InternalError": _error("A bug (`internal_error`); the details are in the server log, never in the response."),
+}
+
+
+def _ok(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _common(*extra: str) -> dict[str, Any]:
+    """The error responses every endpoint can give, plus the endpoint-specific ones."""
+    codes = {
+        "400": "BadParameter",
+        "404": "NotFound",
+        "405": "MethodNotAllowed",
+        "413": "PayloadTooLarge",
+        "414": "UriTooLong",
+        "500": "InternalError",
+        "503": "IndexMissing",
+    }
+    wanted = {"405", "413", "414", "500", *extra}
+    return {c: {"$ref": f"#/components/responses/{codes[c]}"} for c in sorted(wanted)}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+
+Q = _param(
+    "q",
+    "query",
+    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+    'The query: words (all required), "phrases", OR, NOT word or -word, parentheses, title:word, heading:word.',
+    required=True,
+)
+PAGE = _param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "1-based page.")
+PER_PAGE = _param(
+    "per_page",
+    "query",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    "Hits per page.",
+)
+DOC_ID = _param(
+    "doc_id",
+    "path",
+    {"type": "string", "minLength": 1},
+    "The document id, percent-encoded. It may contain slashes (ids of files are relative paths such as "
+    "`sub/a.md`), which may be sent as-is.",
+    required=True,
+)
+TEXT = _param("text", "query", {"type": "string", "minLength": 1, "maxLength": MAX_ANALYZE_CHARS}, "Text to analyse.")
+TEXT["required"] = True
+
+PATHS: dict[str, Any] = {
+    "/api/search": {
+        "get": {
+            "operationId": "search",
+            "summary": "Search sections",
+            "description": "Matching sections, best first, with a snippet each. "
+            "The HTML twin is `/search?q=...`, which groups the same hits by document.",
+            "parameters": [Q, PAGE, PER_PAGE],
+            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
+        }
+    },
+    "/api/documents/{doc_id}": {
+        "get": {
+            "operationId": "getDocument",
+            "summary": "A whole document",
+            "description": "All sections in order. The HTML twin is `/doc/{doc_id}`.",
+            "parameters": [DOC_ID],
+            "responses": {"200": _ok("Document", "The document."), **_common("404", "503")},
+        }
+    },
+    "/api/analyze": {
+        "get": {
+            "operationId": "analyze",
+            "summary": "Show how text is tokenized",
+            "description": "What the index does to `text`: the same output as `sakuin analyze --json`. Needs no index.",
+            "parameters": [TEXT],
+            "responses": {"200": _ok("Analysis", "One entry per morpheme."), **_common("400")},
+        }
+    },
+    "/api/stats": {
+        "get": {
+            "operationId": "stats",
+            "summary": "Index counts and sizes",
+            "responses": {"200": _ok("Stats", "The live index version's statistics."), **_common("503")},
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
+                **_common(),
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "operationId": "health",
+            "summary": "Readiness",
+            "description": "200 once the live index opens; 503 otherwise (for load balancers and scripts).",
+            "responses": {
+                "200": _ok("Health", "Ready; `version` is the live index version."),
+                "503": _ok("HealthUnavailable", "Not ready: no index (`index_missing`) or it does not open."),
+                **{k: v for k, v in _common().items() if k != "503"},
+            },
+        }
+    },
+}
+
+
+def _version() -> str:
+    try:
+        return version("sakuin")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        return "0.0.0"
+
+
+@cache
+def openapi_spec() -> dict[str, Any]:
+    """The whole document; cached because it never changes while the process runs."""
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "sakuin (索引) search API",
+            "version": _version(),
+            "description": "Japanese full-text search over documents, section by section. "
+            'Errors are always `{"error": {"code": "...", "message": "..."}}`. '
+            "Every HTML page links to its JSON twin here.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+    }

@@ -1,0 +1,94 @@
+"""HTML pages: search, document, help. They work without JavaScript.
+
+A malformed query or parameter re-renders the search page with the box still
+filled in, because the user's next step is to edit what they typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup
+
+from search.query import QuerySyntaxError
+from search.results import SearchResult
+from search.snippets import mark_html
+from web.common import DEFAULT_PER_PAGE, MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, int_arg, query_arg
+from web.errors import error_response
+from web.render import page_window, paragraphs
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+@bp.get("/search")
+def search() -> tuple[str, int]:
+    raw_q = request.args.get("q", "")
+    context: dict[str, Any] = {"q": raw_q, "result": None, "error": None, "autofocus": True}
+    try:
+        q = query_arg(required=False)
+        page = int_arg("page", 1, 1, MAX_PAGE)
+        if q.strip():
+            context["result"] = engine().search(q, page=page, per_page=DEFAULT_PER_PAGE)
+    except BadParameter as exc:
+        context["error"] = exc.message
+    except QuerySyntaxError as exc:
+        context["error"] = str(exc)
+    result: SearchResult | None = context["result"]
+    if result is not None:
+        last = min(result.pages, MAX_PAGE)
+        context.update(
+            groups=result.groups(),
+            first=(result.page - 1) * result.per_page + 1,
+            last=last,
+            window=page_window(result.page, last),
+        )
+    if raw_q.strip():
+        context["json_url"] = url_for("api.search", q=raw_q, page=request.args.get("page") or None)
+    status = 400 if context["error"] else 200
+    return render_template("search.html", **context), status
+
+
+@bp.get("/doc/<docid:doc_id>")
+def document(doc_id: str) -> str | Response:
+    doc = engine().document(doc_id)
+    if doc is None:
+        return error_response(404, "document_not_found", "No document has this id; it may have been removed.")
+    q = request.args.get("q", "")
+    spans: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    notice = None
+    if q.strip():
+        if len(q) > MAX_QUERY_CHARS:
+            notice = f"The query is too long to highlight (at most {MAX_QUERY_CHARS} characters)."
+        else:
+            try:
+                spans = engine().section_spans(doc_id, q)
+            except QuerySyntaxError as exc:
+                notice = f"Cannot highlight this query: {exc}"
+    sections = []
+    for s in doc.sections:
+        found = spans.get(s.ordinal, {})
+        sections.append(
+            {
+                "ordinal": s.ordinal,
+                "heading": s.heading,
+                # mark_html escapes the text, so these render as they are.
+                "heading_html": Markup(mark_html(s.heading, found.get("heading", []))),
+                "paragraphs": paragraphs(s.text, found.get("body")),
+                "matches": sum(len(v) for v in found.values()),
+            }
+        )
+    return render_template(
+        "document.html",
+        doc=doc,
+        sections=sections,
+        q=q,
+        notice=notice,
+        json_url=url_for("api.document", doc_id=doc_id),
+    )
+
+
+@bp.get("/help")
+def help_page() -> str:
+    return render_template("help.html", q="")
