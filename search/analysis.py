@@ -26,6 +26,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,7 @@ class Morph:
     start: int
     end: int
     parts: tuple[tuple[str, int, int], ...]
+    oov: bool = False
 
 
 class _Sudachi(threading.local):
@@ -67,25 +69,43 @@ class _Sudachi(threading.local):
 
     Sudachi objects are neither picklable nor thread-safe; Whoosh pickles the
     analyzer into the index and the writer forks workers, so the analyzer holds
-    no Sudachi state and each process (and server thread) builds its own once.
-    The dictionary itself is memory-mapped, so extra tokenizers are cheap.
+    no Sudachi state. Each process loads the dictionary once (it is large), and
+    each thread that analyses text gets its own tokenizer over it.
     """
 
     pid: int | None = None
     state: Any = None
 
+    def __init__(self) -> None:
+        self.cache: OrderedDict[str, list[Morph]] = OrderedDict()
+
     def get(self) -> tuple[Any, list[str], Any]:
         if self.state is None or self.pid != os.getpid():
-            from sudachipy import Dictionary, SplitMode
+            from sudachipy import SplitMode
 
-            dictionary = Dictionary(dict="core")
-            tokenizer = dictionary.tokenizer("C", fields=set(SUDACHI_FIELDS))
-            tags = []
-            while (pos := dictionary.pos_of(len(tags))) is not None:
-                tags.append(pos[0])
-            self.state = (tokenizer, tags, SplitMode.A)
+            dictionary, tags = _dictionary()
+            self.state = (dictionary.tokenizer("C", fields=set(SUDACHI_FIELDS)), tags, SplitMode.A)
             self.pid = os.getpid()
         return self.state
+
+
+_dict_lock = threading.Lock()
+_dict_state: tuple[int, Any, list[str]] | None = None
+
+
+def _dictionary() -> tuple[Any, list[str]]:
+    """The process's Sudachi dictionary and its POS-id → major tag table."""
+    global _dict_state
+    with _dict_lock:
+        if _dict_state is None or _dict_state[0] != os.getpid():
+            from sudachipy import Dictionary
+
+            dictionary = Dictionary(dict="core")
+            tags: list[str] = []
+            while (pos := dictionary.pos_of(len(tags))) is not None:
+                tags.append(pos[0])
+            _dict_state = (os.getpid(), dictionary, tags)
+        return _dict_state[1], _dict_state[2]
 
 
 _sudachi = _Sudachi()
@@ -135,18 +155,42 @@ def morphemes(text: str) -> list[Morph]:
             split = m.split(mode_a)
             if len(split) > 1:
                 parts = tuple((p.normalized_form(), base + p.begin(), base + p.end()) for p in split)
+            start, end = base + m.begin(), base + m.end()
             out.append(
                 Morph(
-                    m.surface(),
+                    text[start:end],
                     m.normalized_form(),
                     tags[m.part_of_speech_id()],
                     m.reading_form(),
-                    base + m.begin(),
-                    base + m.end(),
+                    start,
+                    end,
                     parts,
+                    m.is_oov(),
                 )
             )
     return out
+
+
+_CACHE_SIZE = 8
+
+
+def cached_morphemes(text: str) -> list[Morph]:
+    """``morphemes`` with a small per-process LRU.
+
+    One section feeds several fields (title, heading, the combined content, the
+    reading field) and a document's title repeats in each of its sections, so the
+    same strings come back within a few calls; Sudachi runs once for each.
+    """
+    _cache = _sudachi.cache
+    hit = _cache.get(text)
+    if hit is not None:
+        _cache.move_to_end(text)
+        return hit
+    result = morphemes(text)
+    _cache[text] = result
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return result
 
 
 def normalize_term(text: str) -> str:
@@ -172,25 +216,19 @@ class SudachiTokenizer(Tokenizer):
 
     def __init__(self, parts: bool = True) -> None:
         self.parts = parts
-        self._cache_key: str | None = None
-        self._cache: list[Morph] = []
 
     def __getstate__(self) -> dict[str, Any]:
         return {"parts": self.parts}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.parts = state["parts"]
-        self._cache_key = None
-        self._cache = []
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.parts == self.parts  # type: ignore[attr-defined]
 
-    def analyse(self, text: str) -> list[Morph]:
-        if text != self._cache_key:
-            self._cache = morphemes(text)
-            self._cache_key = text
-        return self._cache
+    @staticmethod
+    def analyse(text: str) -> list[Morph]:
+        return cached_morphemes(text)
 
     def __call__(
         self,
@@ -287,9 +325,94 @@ class PositionFilter(Filter):
             yield t
 
 
+class ReadingFilter(Filter):
+    """Replaces each word by its reading in katakana (compound parts are dropped).
+
+    Lets a query typed in kana (こっかきみつ) find the kanji it reads as (国家機密).
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if t.reading and t.reading != "キゴウ":
+                t.text = to_katakana(t.reading)
+                yield t
+
+
+class BigramTokenizer(Tokenizer):
+    """Overlapping character bigrams of the folded text (see ``fold``).
+
+    The n-gram field catches what the dictionary splits differently or does not
+    know, and, because it is folded, spellings Sudachi does not unify (hiragana
+    for katakana, old kanji, dropped long vowels). Offsets are not recorded:
+    highlighting comes from the word fields.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs: Any) -> Iterator[Token]:
+        t = Token(positions, chars, **{k: v for k, v in kwargs.items() if k in ("removestops", "mode")})
+        t.boost = 1.0
+        for i, gram in enumerate(bigrams(value)):
+            t.text = gram
+            t.stopped = False
+            if positions:
+                t.pos = i
+            yield t
+
+
+_WHITESPACE = re.compile(r"\s+")
+#: Old (旧字体) to new kanji that NFKC and Sudachi leave alone outside dictionary words.
+_KYUJITAI = str.maketrans(
+    "國學會體舊圖廣佛來濱澤邊邉龍櫻藝對寫聲變鐵縣驛廳氣實發權圓壽屬數樂歸區醫拜惠戰擧晝當盡眞價假賣讀單嚴辯號觀劍勞勵將專應榮歐險驗豐鹽黨澁遲齋齒參隨繪經續總傳轉團斷處虛獨燈爭靜點德",
+    "国学会体旧図広仏来浜沢辺辺竜桜芸対写声変鉄県駅庁気実発権円寿属数楽帰区医拝恵戦挙昼当尽真価仮売読単厳弁号観剣労励将専応栄欧険験豊塩党渋遅斎歯参随絵経続総伝転団断処虚独灯争静点徳",
+)
+
+
+def fold(text: str) -> str:
+    """The spelling-blind form used by the n-gram field: NFKC, lower case,
+    hiragana for katakana, new kanji for old, no long-vowel marks or spaces."""
+    import jaconv
+
+    text = unicodedata.normalize("NFKC", text).lower().translate(_KYUJITAI)
+    return _WHITESPACE.sub("", jaconv.kata2hira(text).replace("ー", ""))
+
+
+def bigrams(text: str) -> list[str]:
+    folded = fold(text)
+    if len(folded) == 1:
+        return [folded]
+    return [folded[i : i + 2] for i in range(len(folded) - 1)]
+
+
+def to_katakana(text: str) -> str:
+    import jaconv
+
+    return jaconv.hira2kata(unicodedata.normalize("NFKC", text))
+
+
+_KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
+
+
+def is_kana(text: str) -> bool:
+    return bool(_KANA.match(unicodedata.normalize("NFKC", text)))
+
+
 def japanese_analyzer() -> Composable:
-    """The body/title/heading analyzer: terms are normalized content words."""
+    """The word analyzer: terms are normalized content words and compound parts."""
     return SudachiTokenizer() | FunctionWordFilter() | NormalizeFilter() | PositionFilter()
+
+
+def reading_analyzer() -> Composable:
+    """The reading field: one katakana reading per content word."""
+    return SudachiTokenizer(parts=False) | FunctionWordFilter() | ReadingFilter()
+
+
+def gram_analyzer() -> Composable:
+    return BigramTokenizer()
 
 
 def explain(text: str) -> list[dict[str, Any]]:

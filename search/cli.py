@@ -39,8 +39,22 @@ def _fail(message: str, code: int = EXIT_FAILED) -> None:
     sys.exit(code)
 
 
+def _require_text(value: str) -> None:
+    """Arguments with bytes that are not UTF-8 arrive as lone surrogates, which no analysis can take."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail("query error: the text is not valid UTF-8 (check the terminal's encoding)", EXIT_USAGE)
+
+
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: \u-escape it so the JSON stays valid
+            text = json.dumps(data, ensure_ascii=True, indent=2)
+    click.echo(text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,6 +161,7 @@ def _engine(index_dir: Path) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 def search(query: str, index_dir: Path, per_page: int, page: int, as_json: bool) -> None:
     """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:."""
+    _require_text(query)
     try:
         result = _engine(index_dir).search(query, page=page, per_page=per_page)
     except QuerySyntaxError as exc:
@@ -184,6 +199,7 @@ def analyze(text: str, as_json: bool) -> None:
     """Show how TEXT is tokenized and normalized (like Elasticsearch's _analyze)."""
     from search.analysis import explain
 
+    _require_text(text)
     tokens = explain(text)
     if as_json:
         _dump({"text": text, "tokens": tokens})

@@ -74,18 +74,14 @@ def evaluate(
     started = time.perf_counter()
     run = run_queries(engine, queries, k)
     seconds = time.perf_counter() - started
-    qrels = list(read_qrels(qrels_path))
+    # Score only the queries asked; ir-measures counts a judged query with no
+    # result as 0, as the metric definitions require.
+    asked = {qid for qid, _ in queries}
+    qrels = [q for q in read_qrels(qrels_path) if q.query_id in asked]
     measures = list(MEASURES.values())
     agg = ir_measures.calc_aggregate(measures, qrels, run)
     per_query: dict[str, dict[str, float]] = {}
     for m in ir_measures.iter_calc(measures, qrels, run):
         per_query.setdefault(m.query_id, {})[str(m.measure)] = m.value
-    # Queries with no result score 0 (ir-measures would leave them out).
-    judged = {q.query_id for q in qrels}
-    asked = {qid for qid, _ in queries}
-    missing = (judged & asked) - set(per_query)
-    metrics = {}
-    for name, measure in MEASURES.items():
-        total = agg.get(measure, 0.0) * len(per_query)
-        metrics[name] = total / max(1, len(per_query) + len(missing))
+    metrics = {name: float(agg.get(measure, 0.0)) for name, measure in MEASURES.items()}
     return EvalResult(metrics, len(queries), seconds, per_query), run

@@ -21,8 +21,8 @@ from whoosh import index as whoosh_index
 from whoosh.multiproc import MpWriter
 
 from search.documents import Document, UnreadableFile
-from search.readers import iter_input_files, read_file
-from search.schema import SCHEMA_VERSION, build_schema, section_key
+from search.readers import iter_input_files, open_input, read_file
+from search.schema import SCHEMA_VERSION, build_schema, content_text, section_key
 from search.store import IndexStore
 
 #: Below this many new sections the fork/merge overhead of parallel writing loses.
@@ -83,7 +83,7 @@ def _under(key: str, roots: Iterable[str]) -> bool:
 
 def _hash(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:  # not open(): a named pipe would block the run forever
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -91,6 +91,7 @@ def _hash(path: Path) -> str:
 
 def _section_fields(doc: Document, source: str) -> Iterable[dict[str, Any]]:
     for s in doc.sections:
+        content, _ = content_text(doc.title, s.heading, s.text)
         yield {
             "key": section_key(doc.doc_id, s.ordinal),
             "doc_id": doc.doc_id,
@@ -100,6 +101,9 @@ def _section_fields(doc: Document, source: str) -> Iterable[dict[str, Any]]:
             "title": doc.title,
             "heading": s.heading,
             "body": s.text,
+            "content": content,
+            "grams": content,
+            "reading": content,
             "meta": doc.meta or None,
         }
 
@@ -117,7 +121,7 @@ def build_index(
     started = time.perf_counter()
     store = IndexStore(index_dir)
     report = IndexReport()
-    inputs = list(iter_input_files(paths))
+    inputs = list(iter_input_files(paths, skipped=report.skipped))
     roots = [_file_key(p) for p in paths]
 
     with store.writer_lock(wait=wait):

@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from search.analysis import Morph, is_content, morphemes, normalize_term
+from search.analysis import Morph, bigrams, is_content, is_kana, morphemes, normalize_term, to_katakana
 
 MAX_QUERY_CHARS = 1000
 SHORT_RUN = 2
 
-#: Query-time weights of the searchable fields (a title match says more about a
-#: section than one word deep in its body).
-FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "heading": 1.5, "body": 1.0}
-FIELD_NAMES = {"title", "heading", "body"}
 
 #: In question mode, words that say what kind of answer is wanted but not what
 #: it is about (normalized forms).
@@ -44,6 +41,11 @@ QUESTION_WORDS = frozenset(
     }
 )
 QUESTION_TAGS = frozenset({"代名詞", "接続詞", "感動詞"})
+#: Parts of speech that make a run read as a sentence rather than a keyword.
+GRAMMAR_TAGS = frozenset({"助詞", "助動詞"})
+#: In question mode, bigrams in more than this share of sections are skipped:
+#: they barely move the ranking (dev set: no loss at 10%) but cost the most time.
+GRAM_MAX_DF = 0.10
 
 
 class QuerySyntaxError(ValueError):
@@ -215,6 +217,10 @@ def parse(q: str, literal: bool = False) -> Node:
     natural-language input (an evaluation set's questions) that may contain
     stray quotes or dashes.
     """
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuerySyntaxError("the query is not valid text (it contains a lone surrogate)") from None
     q = unicodedata.normalize("NFKC", q).replace("\u201c", '"').replace("\u201d", '"').strip()
     if not q:
         raise QuerySyntaxError("empty query: type a word to search for")
@@ -230,33 +236,85 @@ def parse(q: str, literal: bool = False) -> Node:
 
 # -- compiler ----------------------------------------------------------------------
 
+#: How much a word match counts against a bigram match in question mode (tuned
+#: on the dev set; README "Relevance").
+WORD_WEIGHT = 1.5
+#: The longest word the kana-reading segmentation tries.
+_MAX_READING = 12
+
+Lexicon = Callable[[str, str], int]
+
 
 @dataclass
 class Compiled:
-    """A Whoosh query plus the terms to highlight, per field."""
+    """A Whoosh query plus what to highlight.
+
+    ``highlight`` maps a field to the terms whose postings give highlight spans;
+    ``readings`` are katakana readings matched through the reading field (spans
+    found by re-analysing the hit); ``fallback`` is the n-gram query to run when
+    the word query finds nothing and the query has a word Sudachi does not know,
+    with ``literals`` the strings to highlight then. ``bag`` is set when the whole
+    query is one question: its (field, term, weight) list, for term-at-a-time
+    ranking.
+    """
 
     query: wq.Query | None
     highlight: dict[str, set[str]] = field(default_factory=dict)
+    readings: set[str] = field(default_factory=set)
+    fallback: wq.Query | None = None
+    literals: list[str] = field(default_factory=list)
+    bag: list[tuple[str, str, float]] | None = None
+
+
+def _union(queries: list[wq.Query]) -> wq.Or:
+    """A small OR walked document by document.
+
+    Whoosh picks a preloading matcher for segments under 5,000 documents, which
+    reads every posting of every clause; for a handful of clauses inside an AND
+    that costs several times more than it saves (bench/README.md).
+    """
+    q = wq.Or(queries)
+    q.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 class Compiler:
-    """Turns the AST into Whoosh queries, analysing text with the index's analysis."""
+    """Turns the AST into Whoosh queries.
 
-    def __init__(self, weights: dict[str, float] | None = None) -> None:
-        self.weights = weights or FIELD_WEIGHTS
-        self.highlight: dict[str, set[str]] = {}
+    ``lexicon(field, term)`` returns a term's document frequency; with it the
+    compiler drops terms the index does not have (they cannot match and only cost
+    time) and segments kana queries into known readings.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, sections: int | None = None) -> None:
+        self.lexicon = lexicon
+        self.sections = sections
+        self.out = Compiled(None)
 
     def compile(self, node: Node) -> Compiled:
-        self.highlight = {}
-        return Compiled(self._node(node, negated=False), self.highlight)
+        self.out = Compiled(None)
+        self._question_query: wq.Or | None = None
+        self.out.query = self._node(node, negated=False)
+        if self.out.query is not None and self.out.query is self._question_query:
+            self.out.bag = [(t.fieldname, t.text, t.boost) for t in self._question_query.subqueries]
+        self.out.fallback = self._fallback(node)
+        return self.out
 
-    def _fields(self, name: str | None) -> list[str]:
-        return [name] if name else list(self.weights)
+    def _known(self, fieldname: str, term: str) -> bool:
+        return self.lexicon is None or self.lexicon(fieldname, term) > 0
 
-    def _mark(self, fields: list[str], terms: list[str], negated: bool) -> None:
+    def _useful_gram(self, gram: str) -> bool:
+        if self.lexicon is None or self.sections is None:
+            return True
+        return 0 < self.lexicon("grams", gram) <= GRAM_MAX_DF * self.sections
+
+    def _mark(self, fieldname: str, terms: list[str], negated: bool) -> None:
         if not negated:
-            for f in fields:
-                self.highlight.setdefault(f, set()).update(terms)
+            self.out.highlight.setdefault(fieldname, set()).update(terms)
 
     def _node(self, node: Node, negated: bool) -> wq.Query | None:
         if isinstance(node, Text):
@@ -271,64 +329,129 @@ class Compiler:
             return parts[0]
         return wq.And(parts) if isinstance(node, All) else wq.Or(parts)
 
-    def _word(self, m: Morph, fields: list[str], negated: bool) -> wq.Query:
+    def _word(self, m: Morph, fieldname: str, negated: bool) -> wq.Query:
         """One content word: its unit, or all its parts (a doc may have split it elsewhere)."""
         unit = normalize_term(m.normalized)
         parts = [normalize_term(p[0]) for p in m.parts]
-        self._mark(fields, [unit, *parts], negated)
-        per_field: list[wq.Query] = []
-        for f in fields:
-            w = self.weights.get(f, 1.0)
-            q: wq.Query = wq.Term(f, unit, boost=w)
-            if parts:
-                q = wq.Or([q, wq.And([wq.Term(f, p, boost=w) for p in parts])])
-            per_field.append(q)
-        return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+        self._mark(fieldname, [unit, *parts], negated)
+        q: wq.Query = wq.Term(fieldname, unit)
+        if parts:
+            q = _union([q, wq.And([wq.Term(fieldname, p) for p in parts])])
+        return q
 
     def _run(self, node: Text, negated: bool) -> wq.Query | None:
-        fields = self._fields(node.field)
-        words = [m for m in morphemes(node.text) if is_content(m)]
-        if len(words) > SHORT_RUN:
+        fieldname = node.field or "content"
+        morphs = morphemes(node.text)
+        words = [m for m in morphs if is_content(m)]
+        # A run with particles or auxiliaries between its words is a sentence, not
+        # a keyword: rank by coverage instead of requiring every word.
+        sentence = len(words) > SHORT_RUN or (len(words) > 1 and any(m.tag in GRAMMAR_TAGS for m in morphs))
+        # All kana that reads as indexed words is a word typed by its reading
+        # (こっかきみつ), whatever Sudachi makes of it as text.
+        reading = self._reading(node.text, negated) if node.field is None else None
+        if sentence and not negated and reading is None:
             words = [m for m in words if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS] or words
-        if not words:
-            return None
-        queries = [self._word(m, fields, negated) for m in words]
+            return self._question(node.text, words, fieldname)
+        queries = [self._word(m, fieldname, negated) for m in words]
+        query: wq.Query | None = None
         if len(queries) == 1:
-            return queries[0]
-        if len(words) <= SHORT_RUN or negated:
-            both = wq.And(queries)
-            near = self._phrase_query(words, fields)
-            return wq.AndMaybe(both, near) if near is not None else both
-        # A question: rank by coverage and rarity, any content word may match.
-        return wq.Or(queries, scale=0.9)
+            query = queries[0]
+        elif queries:
+            near = self._phrase_query(words, fieldname)
+            query = wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
+        if query is None or reading is None:
+            return query or reading
+        return _union([query, reading])
+
+    def _question(self, text: str, words: list[Morph], fieldname: str) -> wq.Query | None:
+        """Any content word or bigram may match; rank by how many and how rare (BM25)."""
+        terms = _unique([t for t in self._sequence(words) if self._known(fieldname, t)])
+        self._mark(fieldname, terms, False)
+        subs: list[wq.Query] = [wq.Term(fieldname, t, boost=WORD_WEIGHT) for t in terms]
+        if fieldname == "content":
+            subs += [wq.Term("grams", g) for g in _unique(bigrams(text)) if self._useful_gram(g)]
+        if not subs:
+            return None
+        query = wq.Or(subs)
+        # Term-at-a-time over preloaded postings: far cheaper than a tree of
+        # unions for the dozens of terms a question has. A query that is only
+        # this question is ranked by ``bagofwords`` instead (same scores, cached).
+        query.matcher_type = wq.Or.ARRAY_MATCHER
+        self._question_query = query
+        return query
+
+    def _reading(self, text: str, negated: bool) -> wq.Query | None:
+        """For an all-kana word, the kanji words it reads as (こっかきみつ → 国家機密)."""
+        if self.lexicon is None or not is_kana(text) or len(text) < 2:
+            return None
+        kana = to_katakana(text)
+        pieces = self._segment(kana)
+        if not pieces:
+            return None
+        if not negated:
+            self.out.readings.update(pieces)
+        terms = [wq.Term("reading", p) for p in pieces]
+        return terms[0] if len(terms) == 1 else wq.And(terms)
+
+    def _segment(self, kana: str) -> list[str] | None:
+        """Split ``kana`` into the fewest readings the index knows (dynamic programming)."""
+        n = len(kana)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            if best[i] is None:
+                continue
+            for j in range(i + 1, min(n, i + _MAX_READING) + 1):
+                piece = kana[i:j]
+                cand = [*best[i], piece]  # type: ignore[misc]
+                if (best[j] is None or len(cand) < len(best[j])) and self._known("reading", piece):  # type: ignore[arg-type]
+                    best[j] = cand
+        return best[n]
 
     @staticmethod
     def _sequence(words: list[Morph]) -> list[str]:
+        """The finest-grained terms of ``words`` in order (parts of compounds)."""
         seq: list[str] = []
         for m in words:
-            seq.extend(normalize_term(p[0]) for p in m.parts) if m.parts else seq.append(normalize_term(m.normalized))
+            if m.parts:
+                seq.extend(normalize_term(p[0]) for p in m.parts)
+            else:
+                seq.append(normalize_term(m.normalized))
         return seq
 
-    def _phrase_query(self, words: list[Morph], fields: list[str]) -> wq.Query | None:
+    def _phrase_query(self, words: list[Morph], fieldname: str) -> wq.Query | None:
         seq = self._sequence(words)
-        if len(seq) < 2:
-            return None
-        qs = [wq.Phrase(f, seq, boost=self.weights.get(f, 1.0)) for f in fields]
-        return qs[0] if len(qs) == 1 else wq.Or(qs)
+        return wq.Phrase(fieldname, seq) if len(seq) >= 2 else None
 
     def _phrase(self, node: Text, negated: bool) -> wq.Query | None:
-        fields = self._fields(node.field)
+        fieldname = node.field or "content"
         words = [m for m in morphemes(node.text) if is_content(m)]
         if not words:
             return None
         seq = self._sequence(words)
-        self._mark(fields, seq, negated)
-        if len(seq) == 1:
-            qs: list[wq.Query] = [wq.Term(f, seq[0], boost=self.weights.get(f, 1.0)) for f in fields]
-            return qs[0] if len(qs) == 1 else wq.Or(qs)
-        return self._phrase_query(words, fields)
+        self._mark(fieldname, seq, negated)
+        return wq.Term(fieldname, seq[0]) if len(seq) == 1 else self._phrase_query(words, fieldname)
+
+    def _fallback(self, node: Node) -> wq.Query | None:
+        """Bigram matching for plain word queries with a word the dictionary does not know."""
+        runs = [node] if isinstance(node, Text) else list(node.children) if isinstance(node, All) else []
+        if not runs or not all(isinstance(r, Text) and not r.phrase and r.field is None for r in runs):
+            return None
+        texts = [r.text for r in runs if isinstance(r, Text)]
+        if not any(m.oov and is_content(m) for t in texts for m in morphemes(t)):
+            return None
+        self.out.literals = texts
+        groups = [[wq.Term("grams", g) for g in _unique(bigrams(t))] for t in texts]
+        subs = [wq.And(g) if len(g) > 1 else g[0] for g in groups if g]
+        return wq.And(subs) if len(subs) > 1 else (subs[0] if subs else None)
 
 
-def compile_query(q: str, weights: dict[str, float] | None = None, literal: bool = False) -> Compiled:
-    """Parse and compile in one step; raises QuerySyntaxError."""
-    return Compiler(weights).compile(parse(q, literal))
+def compile_query(
+    q: str, lexicon: Lexicon | None = None, sections: int | None = None, literal: bool = False
+) -> Compiled:
+    """Parse and compile in one step; raises QuerySyntaxError.
+
+    ``lexicon`` and ``sections`` (the index's section count) let the compiler
+    skip terms that cannot match or barely matter.
+    """
+    return Compiler(lexicon, sections).compile(parse(q, literal))

@@ -3,21 +3,32 @@
 A section carries its document's id, title and path so a hit can be shown,
 grouped and linked without a second lookup, and ``source`` (the file it came
 from) so an incremental run can delete exactly what a changed file produced.
-Field weights are applied at query time (see ``query.py``), not baked in here,
-so ranking can be tuned without a rebuild.
+
+Ranking reads one combined field, ``content`` = title, heading and body, so a
+word scores once per section whichever part it is in (BM25 over separate short
+fields over-rewards titles shared by every section of a document). ``title`` and
+``heading`` are indexed on their own for ``title:``/``heading:`` queries and
+highlighting. ``grams`` and ``reading`` back up the word field: character
+bigrams of the folded text, and the katakana reading of each word.
 """
 
 from __future__ import annotations
 
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
-from search.analysis import japanese_analyzer
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
+
+from search.analysis import BigramTokenizer, bigrams, gram_analyzer, japanese_analyzer, reading_analyzer
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-#: Fields a query may name explicitly (``title:``, ``heading:``) and the default set.
-TEXT_FIELDS = ("title", "heading", "body")
+#: Fields a query may name explicitly.
+FIELD_NAMES = ("title", "heading")
 
 
 def section_key(doc_id: str, ordinal: int) -> str:
@@ -25,16 +36,52 @@ def section_key(doc_id: str, ordinal: int) -> str:
     return f"{doc_id}\x1f{ordinal}"
 
 
+def content_text(title: str, heading: str, body: str) -> tuple[str, int]:
+    """The ``content`` field's text and where the body starts in it.
+
+    Highlights in the body are content offsets minus that start.
+    """
+    prefix = f"{title}\n{heading}\n"
+    return prefix + body, len(prefix)
+
+
+class GramFrequency(Frequency):
+    """Term frequencies for the bigram field, counted without Token objects.
+
+    The bigram field has about one term per character, so Whoosh's generic path
+    (a Token per bigram through the analyzer chain) was a large share of indexing
+    time. The terms are exactly the analyzer's (a test checks it); only the
+    counting is done in bulk.
+    """
+
+    def word_values(self, value: str, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
+        if not isinstance(analyzer, BigramTokenizer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        for gram, freq in Counter(bigrams(value)).items():
+            yield gram, freq, freq * fb, pack_uint(freq)
+
+
 def build_schema() -> Schema:
-    analyzer = japanese_analyzer()
+    words = japanese_analyzer()
     return Schema(
         key=ID(unique=True, stored=True),
         doc_id=ID(stored=True),
         source=ID(stored=True),
         path=STORED(),
         ordinal=NUMERIC(int, stored=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, chars=True),
-        heading=TEXT(analyzer=analyzer, stored=True, chars=True),
-        body=TEXT(analyzer=analyzer, stored=True, chars=True),
+        title=TEXT(analyzer=words, stored=True, chars=True),
+        heading=TEXT(analyzer=words, stored=True, chars=True),
+        body=STORED(),
+        content=TEXT(analyzer=words, chars=True),
+        grams=_gram_field(),
+        reading=TEXT(analyzer=reading_analyzer(), phrase=False),
         meta=STORED(),
     )
+
+
+def _gram_field() -> TEXT:
+    field = TEXT(analyzer=gram_analyzer(), phrase=False)
+    field.format = GramFrequency()
+    return field

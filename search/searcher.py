@@ -11,17 +11,22 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.collectors import TopCollector
 from whoosh.reading import TermNotFound
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from search.bagofwords import TermScoreCache, rank
 from search.documents import Document, Section
+from search.highlight import literal_spans, reading_spans
 from search.query import Compiled, compile_query
 from search.results import Hit, SearchResult
+from search.schema import content_text
+from search.scoring import SakuinBM25
 from search.snippets import make_snippet, mark_html, merge_spans
 from search.store import IndexStore
 
@@ -35,6 +40,8 @@ class Engine:
     def __init__(self, index_dir: Path | str) -> None:
         self.store = IndexStore(index_dir)
         self._local = threading.local()
+        self._cache: TermScoreCache | None = None
+        self._cache_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -45,7 +52,7 @@ class Engine:
         if cached is not None and cached[0] == version.name:
             return cached[1]
         ix = whoosh_index.open_dir(str(version))
-        searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        searcher = ix.searcher(weighting=SakuinBM25())
         if cached is not None:
             cached[1].close()
         self._local.state = (version.name, searcher)
@@ -69,47 +76,74 @@ class Engine:
         started = time.perf_counter()
         page = max(1, min(page, MAX_PAGE))
         per_page = max(1, min(per_page, MAX_PER_PAGE))
-        compiled = compile_query(q, literal=literal)
         searcher = self.searcher()
+        compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count(), literal=literal)
         result = SearchResult(query=q, total=0, took_ms=0.0, page=page, per_page=per_page)
-        if compiled.query is not None:
-            hits = searcher.search(compiled.query, limit=page * per_page)
-            result.total = len(hits)
-            top = hits[(page - 1) * per_page : page * per_page]
-            docnums = [h.docnum for h in top] if snippets else []
-            body_spans = self._spans(searcher, compiled, "body", docnums)
-            heading_spans = self._spans(searcher, compiled, "heading", docnums)
-            for h in top:
-                stored = h.fields()
-                heading = stored.get("heading") or ""
-                result.hits.append(
-                    Hit(
-                        doc_id=stored["doc_id"],
-                        title=stored.get("title") or "",
-                        path=stored.get("path") or "",
-                        ordinal=stored["ordinal"],
-                        heading=heading,
-                        score=float(h.score or 0.0),
-                        snippet=make_snippet(stored.get("body") or "", body_spans.get(h.docnum, [])),
-                        heading_html=mark_html(heading, merge_spans(heading_spans.get(h.docnum, []))),
-                    )
+        limit = page * per_page
+        total, ranked = self._rank(searcher, compiled, compiled.query, limit)
+        if total == 0 and compiled.fallback is not None:
+            total, ranked = self._rank(searcher, compiled, compiled.fallback, limit)
+            compiled.highlight.clear()
+        else:
+            compiled.literals = []
+        result.total = total
+        top = ranked[(page - 1) * per_page : limit]
+        stored = {docnum: searcher.stored_fields(docnum) for docnum, _ in top}
+        spans = self._match_spans(searcher, compiled, stored) if snippets else {}
+        for docnum, score in top:
+            fields = stored[docnum]
+            heading = fields.get("heading") or ""
+            found = spans.get(docnum, {})
+            result.hits.append(
+                Hit(
+                    doc_id=fields["doc_id"],
+                    title=fields.get("title") or "",
+                    path=fields.get("path") or "",
+                    ordinal=fields["ordinal"],
+                    heading=heading,
+                    score=score,
+                    snippet=make_snippet(fields.get("body") or "", found.get("body", [])),
+                    heading_html=mark_html(heading, found.get("heading", [])),
                 )
+            )
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
+    def _rank(
+        self, searcher: Searcher, compiled: Compiled, query: Any, limit: int
+    ) -> tuple[int, list[tuple[int, float]]]:
+        """(sections matched, best ``limit`` (docnum, score)) for ``query``."""
+        if query is None:
+            return 0, []
+        if query is compiled.query and compiled.bag is not None:
+            return rank(searcher, self._term_cache(), compiled.bag, limit)
+        # Score every match in one pass: no block skipping (Whoosh would then run
+        # the query again to count) and no matcher replacement (which drops OR
+        # clauses that cannot reach the current top N, so the total and even the
+        # top N would depend on the page size).
+        collector = TopCollector(limit=limit, usequality=False, replace=0)
+        searcher.search_with_collector(query, collector)
+        hits = collector.results()
+        return collector.count(), [(h.docnum, float(h.score or 0.0)) for h in hits]
+
+    def _term_cache(self) -> TermScoreCache:
+        version = self.store.current_name() or ""
+        with self._cache_lock:
+            if self._cache is None or self._cache.version != version:
+                self._cache = TermScoreCache(version)
+            return self._cache
+
     @staticmethod
-    def _spans(
-        searcher: Searcher, compiled: Compiled, field: str, docnums: list[int]
+    def _postings_spans(
+        searcher: Searcher, fieldname: str, terms: Iterable[str], docnums: list[int]
     ) -> dict[int, list[tuple[int, int]]]:
-        """Character spans of the query's terms in each hit, read from the postings."""
+        """Character spans of ``terms`` in each document, read from the postings."""
         spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
         wanted = sorted(docnums)
-        if not wanted:
-            return spans
         reader = searcher.reader()
-        for term in compiled.highlight.get(field, ()):
+        for term in terms:
             try:
-                m = reader.postings(field, term)
+                m = reader.postings(fieldname, term)
             except TermNotFound:
                 continue
             for docnum in wanted:
@@ -122,6 +156,41 @@ class Engine:
                 if m.id() == docnum:
                     spans[docnum].extend((s, e) for _, s, e in m.value_as("characters"))
         return spans
+
+    def _match_spans(
+        self, searcher: Searcher, compiled: Compiled, stored: dict[int, dict[str, Any]]
+    ) -> dict[int, dict[str, list[tuple[int, int]]]]:
+        """Where the query matched in each hit's heading and body.
+
+        Word matches come from the postings (exact offsets, no re-analysis); the
+        content field holds title, heading and body, so its offsets are shifted
+        back into the heading or the body. Reading and fallback matches are rare
+        and have no offsets in the index, so those hits are re-analysed.
+        """
+        docnums = list(stored)
+        out: dict[int, dict[str, list[tuple[int, int]]]] = {n: {"heading": [], "body": []} for n in docnums}
+        for fieldname, terms in compiled.highlight.items():
+            if fieldname not in ("content", "heading"):
+                continue
+            for docnum, spans in self._postings_spans(searcher, fieldname, terms, docnums).items():
+                fields = stored[docnum]
+                if fieldname == "heading":
+                    out[docnum]["heading"].extend(spans)
+                    continue
+                title, heading = fields.get("title") or "", fields.get("heading") or ""
+                _, body_start = content_text(title, heading, "")
+                head_start = len(title) + 1
+                for s, e in spans:
+                    if s >= body_start:
+                        out[docnum]["body"].append((s - body_start, e - body_start))
+                    elif head_start <= s and e <= head_start + len(heading):
+                        out[docnum]["heading"].append((s - head_start, e - head_start))
+        if compiled.readings or compiled.literals:
+            for docnum, fields in stored.items():
+                for part in ("heading", "body"):
+                    text = fields.get(part) or ""
+                    out[docnum][part] += reading_spans(text, compiled.readings) + literal_spans(text, compiled.literals)
+        return {n: {k: merge_spans(v) for k, v in parts.items()} for n, parts in out.items()}
 
     # -- documents and stats ----------------------------------------------------------
 
@@ -136,15 +205,11 @@ class Engine:
 
     def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
         """Per section ordinal, the query's matches in heading and body (for the doc page)."""
-        compiled = compile_query(q)
         searcher = self.searcher()
-        docnums = list(searcher.document_numbers(doc_id=doc_id))
-        ordinals = {n: searcher.stored_fields(n)["ordinal"] for n in docnums}
-        out: dict[int, dict[str, list[tuple[int, int]]]] = {}
-        for field in ("heading", "body"):
-            for docnum, spans in self._spans(searcher, compiled, field, docnums).items():
-                out.setdefault(ordinals[docnum], {})[field] = merge_spans(spans)
-        return out
+        compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count())
+        stored = {n: searcher.stored_fields(n) for n in searcher.document_numbers(doc_id=doc_id)}
+        spans = self._match_spans(searcher, compiled, stored)
+        return {stored[n]["ordinal"]: found for n, found in spans.items()}
 
     def stats(self) -> dict[str, Any]:
         searcher = self.searcher()
@@ -157,7 +222,7 @@ class Engine:
             "sections": reader.doc_count(),
             "files": len(files),
             "segments": len(reader.leaf_readers()),
-            "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("title", "heading", "body")},
+            "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
             "size_bytes": self.store.size_bytes(),
             "index_dir": str(self.store.root),
         }

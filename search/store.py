@@ -10,17 +10,22 @@ Layout of ``index/``::
 A build works on a private copy and only the final ``os.replace`` of CURRENT makes
 it visible, so a crash or SIGKILL at any moment leaves the previous version live
 and complete, and readers never see a half-written index. ``flock`` locks die with
-their process, so a killed writer never leaves a stale lock behind.
+their process, so a killed writer never leaves a stale lock behind. Processes a
+writer forks (Whoosh's parallel workers) close their copy of the lock and die with
+the writer, so ``kill -9`` of the main process alone frees the lock too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import json
 import os
 import shutil
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +45,53 @@ class IndexMissing(Exception):
 
 class IndexBusy(Exception):
     """Another writer holds the lock and we were told not to wait."""
+
+
+#: Lock descriptors this process holds, so forked children can drop their copies.
+_held_locks: set[int] = set()
+_forked_by: list[int] = [0]
+_PR_SET_PDEATHSIG = 1
+
+
+def _find_prctl() -> Callable[..., int] | None:
+    """Linux's prctl(2), resolved now: a fork hook must not search for libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _find_prctl()
+
+
+def _before_fork() -> None:
+    _forked_by[0] = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    """A child of a writer must neither keep the lock nor outlive the writer.
+
+    A forked child shares the lock's open file description, and ``flock`` locks are
+    released only when every copy is closed: if the writer were SIGKILLed, its
+    orphaned workers (blocked forever on their job queue) would keep the index
+    locked. Closing the copy (never LOCK_UN, which would free the parent's lock)
+    and asking the kernel to kill the child with its parent prevents both.
+    """
+    if not _held_locks:
+        return
+    for fd in _held_locks:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != _forked_by[0]:  # the writer died before prctl took effect
+            os._exit(1)
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -113,18 +165,24 @@ class IndexStore:
                 if on_wait:
                     on_wait()
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            _held_locks.add(fd)
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
             self._remove_abandoned()
             yield
         finally:
+            _held_locks.discard(fd)
             os.close(fd)
 
     def _remove_abandoned(self) -> None:
-        """Delete builds a killed writer left behind (we hold the lock, so none is live)."""
+        """Delete what a killed writer left behind (we hold the lock, so none of it is live):
+        build directories and the temporary CURRENT pointer of an unfinished swap."""
         for p in self.root.iterdir():
             if p.name.startswith(TMP_PREFIX):
                 shutil.rmtree(p, ignore_errors=True)
+            elif p.name.startswith(f"{CURRENT}.") and p.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
     def _next_generation(self) -> int:
         gens = [int(p.name[1:]) for p in self.versions() if p.name[1:].isdigit()]
@@ -143,6 +201,7 @@ class IndexStore:
         """Make a finished build live: durable files first, then the pointer swap."""
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(tmp)
+        previous = self.current_name()
         final = self.root / f"v{self._next_generation():06d}"
         tmp.rename(final)
         pointer = self.root / f"{CURRENT}.{os.getpid()}.tmp"
@@ -152,13 +211,19 @@ class IndexStore:
             os.fsync(fh.fileno())
         os.replace(pointer, self.root / CURRENT)
         _fsync_dir(self.root)
-        self._prune(final)
+        self._prune(final, previous)
         return final
 
-    def _prune(self, live: Path) -> None:
-        old = [p for p in self.versions() if p != live]
-        for p in old[: max(0, len(old) - KEEP_OLD)]:
-            shutil.rmtree(p, ignore_errors=True)
+    def _prune(self, live: Path, previous: str | None) -> None:
+        """Delete old versions, keeping the one that was live until now (a server may be
+        mid-request on it). Choosing it by name, not as the newest other directory,
+        matters after a crash between rename and swap left a never-live version behind."""
+        keep = [live.name]
+        if KEEP_OLD and previous:
+            keep.append(previous)
+        for p in self.versions():
+            if p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
 
     def size_bytes(self) -> int:
         try:

@@ -6,6 +6,8 @@ same ``{"error": {"code", "message"}}`` shape and status codes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify
 
 from search.analysis import explain
@@ -60,7 +62,28 @@ def analyze() -> Response:
 
 @bp.get("/stats")
 def stats() -> Response:
-    return jsonify(engine().stats())
+    return jsonify(consistent_stats())
+
+
+#: Attempts at reading stats while no index run publishes; publishing takes milliseconds.
+STATS_ATTEMPTS = 5
+
+
+def consistent_stats() -> dict[str, Any]:
+    """``Engine.stats()`` with every figure from one index version.
+
+    It reads the CURRENT pointer several times (for the searcher, the manifest, the
+    version name and the size), so a version published mid-call could mix two
+    versions' figures. CURRENT only moves forward, so if it names the same version
+    before and after the call, every read in between saw that version too.
+    """
+    store = engine().store
+    for _ in range(STATS_ATTEMPTS):
+        before = store.current_name()
+        data = engine().stats()
+        if before == data["version"] == store.current_name():
+            break
+    return data
 
 
 @bp.get("/openapi.json")

@@ -113,7 +113,11 @@ SCHEMAS: dict[str, Any] = {
             "sections": _INT0,
             "files": _INT0,
             "segments": _INT0,
-            "terms": _obj({"title": _INT0, "heading": _INT0, "body": _INT0}),
+            "terms": {
+                "type": "object",
+                "description": "Distinct terms per indexed text field; the fields depend on the index schema.",
+                "additionalProperties": _INT0,
+            },
             "size_bytes": _INT0,
             "index_dir": _STR,
         }
@@ -171,13 +175,20 @@ Q = _param(
     'The query: words (all required), "phrases", OR, NOT word or -word, parentheses, title:word, heading:word.',
     required=True,
 )
-PAGE = _param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "1-based page.")
+PAGE = _param(
+    "page",
+    "query",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    "1-based page. Empty (`page=`, as an HTML form sends it) means the default.",
+)
 PER_PAGE = _param(
     "per_page",
     "query",
     {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
-    "Hits per page.",
+    "Hits per page. Empty means the default.",
 )
+# The server treats an empty value as absent (web.common.int_arg); say so in OpenAPI's own terms.
+PAGE["allowEmptyValue"] = PER_PAGE["allowEmptyValue"] = True
 DOC_ID = _param(
     "doc_id",
     "path",

@@ -7,12 +7,14 @@ every format obeys the same rules for ids, paths and empty sections.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from search.documents import Document, Section, UnreadableFile
 from search.readers.encoding import decode_bytes
@@ -27,6 +29,7 @@ __all__ = [
     "decode_bytes",
     "doc_id_for",
     "iter_input_files",
+    "open_input",
     "read_file",
 ]
 
@@ -43,6 +46,16 @@ _PARSERS: dict[str, Parser] = {
 }
 _JSONL = frozenset({".jsonl", ".ndjson"})
 _SNIFF = 8192
+#: Largest text/Markdown/HTML file read. Analysis runs at roughly 0.5 MB/s per core,
+#: and a whole file is held in memory as bytes and text, so a 2 GB log in a document
+#: folder must be refused, not read. JSONL is streamed record by record: no limit.
+#: ``SAKUIN_MAX_FILE_MB`` overrides it.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Longer sections are split into consecutive sections with the same heading, so
+#: analysing one section (and showing one hit) needs bounded memory and time.
+MAX_SECTION_CHARS = 100_000
+#: Where a long section may be cut, best first: paragraph, line, sentence, space.
+_CUTS = (re.compile(r"\n\n+"), re.compile(r"\n"), re.compile(r"[。．！？!?]+"), re.compile(r"[ \u3000\t]+"))
 
 
 @dataclass
@@ -58,12 +71,19 @@ def read_file(path: Path, root: Path) -> ReadResult:
     suffix = path.suffix.lower()
     if suffix not in _PARSERS and suffix not in _JSONL:
         raise UnreadableFile(f"unsupported file type {suffix}")
+    _check_name(path)
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise UnreadableFile("not a regular file")  # a FIFO would block the read
-        if suffix in _JSONL:
-            return _read_jsonl(path, root)
-        data = path.read_bytes()
+        with open_input(path) as stream:
+            if suffix in _JSONL:
+                return _read_jsonl(stream, path, root)
+            size = os.fstat(stream.fileno()).st_size
+            limit = max_file_bytes()
+            if size > limit:
+                raise UnreadableFile(
+                    f"file too large ({size / 2**20:.1f} MB; the limit for {suffix or 'text'} files is "
+                    f"{limit / 2**20:.0f} MB): split it or convert it to JSONL"
+                )
+            data = stream.read()
     except OSError as exc:
         raise UnreadableFile(_os_reason(exc)) from exc
     hint = declared_charset(data) if _PARSERS[suffix] is parse_html else None
@@ -78,6 +98,57 @@ def read_file(path: Path, root: Path) -> ReadResult:
     return ReadResult([document])
 
 
+def max_file_bytes() -> int:
+    """MAX_FILE_BYTES, or ``SAKUIN_MAX_FILE_MB`` megabytes when that is set to a number."""
+    raw = os.environ.get("SAKUIN_MAX_FILE_MB", "")
+    try:
+        return int(float(raw) * 2**20) if raw.strip() else MAX_FILE_BYTES
+    except ValueError:
+        return MAX_FILE_BYTES
+
+
+def open_input(path: Path) -> BinaryIO:
+    """Open an input file for reading, refusing anything but a regular file.
+
+    Opening a named pipe for reading would block until some other process writes
+    to it, so the file is opened non-blocking and checked before any read. Every
+    refusal is an OSError whose ``strerror`` is a reason fit for the summary.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "symbolic link loop") from exc
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise OSError(errno.ENOENT, "broken symbolic link") from exc
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, _not_regular(mode, path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _not_regular(mode: int, path: Path) -> str:
+    if stat.S_ISDIR(mode):
+        return "symbolic link to a directory, not followed" if path.is_symlink() else "a directory"
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"))
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
+
+
+def _check_name(path: Path) -> None:
+    """File names are bytes on Linux; one that is not UTF-8 cannot become an id or a URL."""
+    try:
+        str(path.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnreadableFile("file name is not valid UTF-8: rename the file to index it") from None
+
+
 def doc_id_for(path: Path, root: Path) -> str:
     """Relative to the indexed root, so re-indexing from elsewhere keeps ids."""
     try:
@@ -86,12 +157,15 @@ def doc_id_for(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
 
 
-def iter_input_files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
+def iter_input_files(paths: list[Path], skipped: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, Path]]:
     """Yield (file, root) pairs in a deterministic order.
 
     Every path is checked before anything is yielded, so a typo fails the run
     before any indexing work. Symlinked directories are not followed (no loops);
-    symlinked files are, if they point at a regular file.
+    symlinked files are, if they point at a regular file. Entries of a walked
+    directory that cannot be read (named pipes, sockets, broken links, link loops,
+    links to directories) are not yielded; if ``skipped`` is given, each is
+    appended to it as (path, reason), so a run reports them instead of hiding them.
     """
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -100,29 +174,47 @@ def iter_input_files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
             raise FileNotFoundError(f"broken symbolic link: {path}")
     for path in paths:
         if path.is_dir():
-            yield from ((file, path) for file in _walk(path))
+            yield from ((file, path) for file in _walk(path, skipped))
         else:
             yield path, path.parent
 
 
-def _walk(top: Path) -> Iterator[Path]:
+def _walk(top: Path, skipped: list[tuple[str, str]] | None) -> Iterator[Path]:
     """Regular, non-hidden files under ``top``; unreadable directories are skipped."""
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
-        for name in sorted(filenames):
+        links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith(".") and name not in links)
+        for name in sorted([*filenames, *links]):
+            if name.startswith("."):
+                continue
             file = Path(dirpath, name)
-            if not name.startswith(".") and file.is_file():
+            problem = _entry_problem(file)
+            if problem is None:
                 yield file
+            elif skipped is not None:
+                skipped.append((str(file), problem))
 
 
-def _read_jsonl(path: Path, root: Path) -> ReadResult:
+def _entry_problem(path: Path) -> str | None:
+    """Why a directory entry is not a readable regular file, or None if it is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return "broken symbolic link"
+        return _os_reason(exc)
+    return None if stat.S_ISREG(mode) else _not_regular(mode, path)
+
+
+def _read_jsonl(stream: BinaryIO, path: Path, root: Path) -> ReadResult:
     """Stream records; a later record with the same id replaces the earlier one."""
     rel = doc_id_for(path, root)
-    with path.open("rb") as stream:
-        if b"\x00" in stream.read(_SNIFF):
-            raise UnreadableFile("binary file")
-        stream.seek(0)
-        return _collect(parse_jsonl(stream, rel), rel)
+    if b"\x00" in stream.read(_SNIFF):
+        raise UnreadableFile("binary file")
+    stream.seek(0)
+    return _collect(parse_jsonl(stream, rel), rel)
 
 
 def _collect(items: Iterable[Record | Problem], rel: str) -> ReadResult:
@@ -157,10 +249,34 @@ def _document(
 ) -> Document:
     """Apply the rules shared by all formats: clean text, no empty sections, 0..n-1."""
     cleaned = ((_clean_heading(heading), _clean_text(text)) for heading, text in raw_sections)
-    kept = [(heading, text) for heading, text in cleaned if heading or text]
+    kept = [(heading, piece) for heading, text in cleaned if heading or text for piece in _split_long(text)]
     sections = tuple(Section(ordinal, heading, text) for ordinal, (heading, text) in enumerate(kept))
     title = _clean_heading(title) or Path(rel).stem
     return Document(doc_id=doc_id, title=title, path=rel, sections=sections, meta=meta or {})
+
+
+def _split_long(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at the best boundary available."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        end = start + limit
+        cut = 0
+        for boundary in _CUTS:
+            ends = [m.end() for m in boundary.finditer(text, start + limit // 2, end)]
+            if ends:
+                cut = ends[-1]
+                break
+        cut = cut or end
+        pieces.append(text[start:cut].rstrip())
+        start = cut
+        while start < len(text) and text[start] == "\n":
+            start += 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
 
 
 def _clean_heading(text: str) -> str:

@@ -94,6 +94,8 @@ def _decode_without_bom(data: bytes, hint: str | None) -> str:
             pass
     guess = _best_japanese(data)
     if guess is None:
+        guess = _mixed_lines(data)
+    if guess is None:
         guess = _lenient(data)
     return guess if guess is not None else _fallback(data)
 
@@ -157,6 +159,27 @@ def _tie_break(data: bytes) -> str:
     if best is not None and best.encoding in _JAPANESE:
         return best.encoding
     return "cp932"
+
+
+def _mixed_lines(data: bytes) -> str | None:
+    """A file pieced together from UTF-8 and legacy Japanese text (concatenated logs,
+    appended exports): decode it line by line. Accepted only if some lines are
+    non-ASCII UTF-8, and every other line is plausible cp932 or euc-jp Japanese."""
+    out: list[str] = []
+    utf8 = legacy = 0
+    for line in data.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8"))
+            utf8 += not line.isascii()
+            continue
+        except UnicodeDecodeError:
+            pass
+        text = _best_japanese(line)
+        if text is None or _kana_share(text) < 0.2:
+            return None
+        out.append(text)
+        legacy += 1
+    return "\n".join(out) if utf8 and legacy else None
 
 
 def _lenient(data: bytes) -> str | None:

@@ -9,6 +9,7 @@ encoding detector, so a Shift_JIS export still loads.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,10 @@ from search.readers.encoding import decode_bytes
 
 RawSection = tuple[str, str]
 RESERVED = frozenset({"id", "title", "text", "sections"})
+#: JSON may escape lone UTF-16 surrogates ("\\ud800"); Python keeps them in the str,
+#: but they cannot be encoded as UTF-8 (for the index, or for an API response).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +86,27 @@ def _record(line: str, number: int) -> Record:
         raise _BadRecord(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(value, dict):
         raise _BadRecord(f"expected a JSON object, got {_json_type(value)}")
+    if _ESCAPED_SURROGATE.search(line):
+        if isinstance(value.get("id"), str) and _SURROGATE.search(value["id"]):
+            raise _BadRecord('"id" is not valid Unicode (it contains an unpaired surrogate escape)')
+        value = _valid_unicode(value)
     doc_id = _doc_id(value)
     sections = _sections(value)
     title = value.get("title")
     title_text = title.strip() if isinstance(title, str) else "" if title is None else str(title)
     meta = {key: item for key, item in value.items() if key not in RESERVED}
     return Record(number, doc_id, title_text or doc_id, sections, meta)
+
+
+def _valid_unicode(value: Any) -> Any:
+    """Unpaired surrogates in every string become U+FFFD, as invalid UTF-8 bytes do."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    if isinstance(value, dict):
+        return {_valid_unicode(key): _valid_unicode(item) for key, item in value.items()}
+    return value
 
 
 def _doc_id(value: dict[str, Any]) -> str:

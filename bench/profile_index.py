@@ -1,0 +1,176 @@
+"""Where indexing time goes: cProfile of a single-process ``build_index``.
+
+    python bench/profile_index.py [--limit 500] [--top 15] [--out FILE.prof]
+
+With ``procs=1`` the indexer writes in this process, so the profile sees the
+analysis and Whoosh's writer alike (with more procs the work happens in
+subprocesses that cProfile does not follow). Lists the top entries by cumulative
+time among functions from ``search/`` and ``whoosh/``, then the top by own time,
+plus the Sudachi share (calls into the native tokenizer). Then, without the profiler,
+times each layer alone on the same strings (raw Sudachi, ``morphemes``, the fields'
+analyzer chain, the whole build) so the shares are not distorted by cProfile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import (
+    CUMULATIVE,
+    DEFAULT_DATA,
+    OWN,
+    in_project,
+    iter_records,
+    locate_corpus,
+    log,
+    print_json,
+    print_profile_rows,
+    profile_rows,
+    write_jsonl,
+)
+
+from search.indexer import build_index
+
+
+def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
+    """Un-profiled, single-process seconds of each layer over the same strings, median of rounds.
+
+    raw: iterate ``tokenizer.tokenize`` (the ceiling's loop); morphemes: our Sudachi pass;
+    fields: ``schema[f].index(value)`` for title/heading/body, i.e. the analyzer chain and
+    Whoosh's per-term encoding, without the writer; build: ``build_index(procs=1)``.
+    """
+    from sudachipy import Dictionary
+
+    from search.analysis import SUDACHI_FIELDS, morphemes
+    from search.readers import read_file
+    from search.schema import build_schema
+
+    docs = read_file(jsonl, jsonl.parent).documents
+    values = [
+        (f, v)
+        for d in docs
+        for s in d.sections
+        for f, v in (("title", d.title), ("heading", s.heading), ("body", s.text))
+    ]
+    strings = [v for _, v in values if v]
+    n_bytes = sum(len(v.encode("utf-8")) for v in strings)
+    tokenizer = Dictionary(dict="core").tokenizer("C", fields=set(SUDACHI_FIELDS))
+    schema = build_schema()
+
+    def raw() -> None:
+        for text in strings:
+            for _ in tokenizer.tokenize(text):
+                pass
+
+    def ours() -> None:
+        for text in strings:
+            morphemes(text)
+
+    def fields() -> None:
+        for name, value in values:
+            for _ in schema[name].index(value):
+                pass
+
+    def build() -> None:
+        build_index([jsonl], work / "layers-index", rebuild=True, procs=1)
+
+    layers = {"raw_sudachi": raw, "morphemes": ours, "field_index": fields, "build_index": build}
+    times: dict[str, list[float]] = {k: [] for k in layers}
+    for _ in range(rounds):
+        for name, fn in layers.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "bytes": n_bytes,
+        "rounds": rounds,
+        "seconds": med,
+        "mb_per_s": {k: n_bytes / 1e6 / v for k, v in med.items()},
+        "share_of_build": {
+            "raw_sudachi": med["raw_sudachi"] / med["build_index"],
+            "morphemes_wrapper": (med["morphemes"] - med["raw_sudachi"]) / med["build_index"],
+            "analyzer_chain_and_encoding": (med["field_index"] - med["morphemes"]) / med["build_index"],
+            "writer_commit_io": (med["build_index"] - med["field_index"]) / med["build_index"],
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the livedoor corpus")
+    parser.add_argument("--limit", type=int, default=500, help="records to index (default 500)")
+    parser.add_argument("--top", type=int, default=15, help="entries listed")
+    parser.add_argument("--out", type=Path, default=None, help="also save the raw profile here")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the un-profiled layer timing (0: skip)")
+    args = parser.parse_args(argv)
+    data = locate_corpus(args.data)
+    with tempfile.TemporaryDirectory(prefix="sakuin-profile-") as tmp:
+        jsonl = Path(tmp) / "corpus.jsonl"
+        write_jsonl(iter_records(data, args.limit), jsonl)
+        # Load the dictionary first so the profile shows steady-state indexing.
+        from search.analysis import morphemes
+
+        morphemes("辞書を読み込みます。")
+        log(f"profiling build_index of {args.limit} records, procs=1 …")
+        profiler = cProfile.Profile()
+        t0 = time.perf_counter()
+        profiler.enable()
+        report = build_index([jsonl], Path(tmp) / "index", rebuild=True, procs=1)
+        profiler.disable()
+        wall = time.perf_counter() - t0
+        layers = layer_times(jsonl, Path(tmp), args.rounds) if args.rounds > 0 else None
+    if args.out:
+        profiler.dump_stats(str(args.out))
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    native = [
+        (func, st)
+        for func, st in stats.stats.items()  # type: ignore[attr-defined]
+        if func[0] == "~" and ("tokenize" in func[2] or "sudachipy" in func[2])
+    ]
+    sudachi_own = sum(st[2] for _, st in native)
+    result = {
+        "records": args.limit,
+        "sections": report.sections,
+        "wall_seconds": wall,
+        "profiled_seconds": total,
+        "sudachi_native_own_seconds": sudachi_own,
+        "top_cumulative": profile_rows(stats, CUMULATIVE, args.top, in_project),
+        "top_own": profile_rows(stats, OWN, args.top),
+        "layers": layers,
+    }
+    if args.json:
+        print_json(result)
+        return 0
+    print(
+        f"build_index of {report.sections} sections, procs=1: {wall:.2f} s wall "
+        f"({total:.2f} s profiled; cProfile inflates Python-heavy code)"
+    )
+    print(
+        f"native Sudachi tokenize (own time): {sudachi_own:.2f} s = {100 * sudachi_own / total:.0f}% of profiled time"
+    )
+    print_profile_rows("top cumulative (search/ and whoosh/)", result["top_cumulative"])
+    print_profile_rows("top own time (all)", result["top_own"])
+    print("(generators count one call per resumption, so calls of analyzer/index steps count tokens)")
+    if layers:
+        print(f"\nlayers, single process, no profiler, median of {layers['rounds']} rounds:")
+        for k, v in layers["seconds"].items():
+            print(f"  {k:<12} {v:7.2f} s  {layers['mb_per_s'][k]:6.3f} MB/s")
+        print("share of build_index time:")
+        for k, v in layers["share_of_build"].items():
+            print(f"  {k:<28} {100 * v:5.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Analysis features kept for ranking, each on a small hand-made corpus.
+
+Reading search (kana finds kanji), the n-gram field (fallback for unknown words,
+spelling-blind matching inside questions) and function-word handling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from search.analysis import bigrams, fold
+from search.query import compile_query
+from search.searcher import Engine
+
+DOCS = {
+    "secret.md": "# 記録\n\n## 機密\n\n政府は国家機密の扱いを見直した。\n\n## 天気\n\n明日の東京都は晴れる。\n",
+    "server.md": "# 運用\n\n## サーバー\n\nサーバーのメモリを増設した。コンピューターも更新した。\n",
+    "school.md": "# 大学\n\n## 國學院\n\n國學院大學の図書館で古い資料を読んだ。\n",
+    "names.md": "# 人物\n\n## 会談\n\nベロウソフ国防大臣はオースティン長官と電話会談を行った。\n\n"
+    "## 演説\n\n大臣は記念日に演説をした。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def engine(make_index: Callable[..., Path]) -> Engine:
+    return Engine(make_index(DOCS))
+
+
+def top(engine: Engine, q: str) -> tuple[str, str] | None:
+    hits = engine.search(q).hits
+    return (hits[0].doc_id, hits[0].heading) if hits else None
+
+
+def test_kana_query_finds_kanji_through_the_reading_field(engine: Engine) -> None:
+    result = engine.search("こっかきみつ")
+    assert [(h.doc_id, h.heading) for h in result.hits] == [("secret.md", "機密")]
+    assert "<mark>国家機密</mark>" in result.hits[0].snippet.html  # adjacent matches merge
+    assert top(engine, "コッカキミツ") == ("secret.md", "機密")
+
+
+def test_kana_that_reads_as_nothing_indexed_finds_nothing(engine: Engine) -> None:
+    assert engine.search("ぬるぽがっ").total == 0
+
+
+def test_unknown_word_falls_back_to_ngrams_with_highlight(engine: Engine) -> None:
+    # ベロウソ is not a dictionary word and not a whole word of the text.
+    result = engine.search("ベロウソ")
+    assert [h.heading for h in result.hits] == ["会談"]
+    assert "<mark>ベロウソ</mark>フ" in result.hits[0].snippet.html
+
+
+def test_known_word_does_not_fall_back_to_substrings(engine: Engine) -> None:
+    # 京都 is a dictionary word; it must not match inside 東京都 via bigrams.
+    assert engine.search("京都").total == 0
+
+
+def test_question_ranks_by_content_words_not_particles(engine: Engine) -> None:
+    result = engine.search("ベロウソフ国防大臣は誰と電話会談したのか")
+    assert (result.hits[0].doc_id, result.hits[0].heading) == ("names.md", "会談")
+    compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか")
+    assert compiled.bag is not None  # ranked term-at-a-time
+    words = {t for f, t, _ in compiled.bag if f == "content"}
+    assert {"ベロウソフ", "国防", "大臣", "電話", "会談"} <= words
+    assert not words & {"は", "誰", "と", "の", "か"}
+
+
+def test_particles_make_a_sentence_so_partial_matches_still_rank(engine: Engine) -> None:
+    # Two content words joined by a particle: not all required, best coverage first.
+    result = engine.search("大臣の演説")
+    assert result.hits[0].heading == "演説"
+    assert result.total >= 2  # the 会談 section (大臣 only) is still a hit
+    # Without a particle the same words are a keyword: all required.
+    assert engine.search("大臣 演説").total == 1
+
+
+def test_spelling_variants_inside_a_question_match_through_folded_bigrams(engine: Engine) -> None:
+    # Hiragana for katakana and an old kanji form, typed inside a question.
+    assert top(engine, "さーばーのメモリを増設したのはいつ") == ("server.md", "サーバー")
+    assert top(engine, "國學院大學の圖書館で何を讀んだか") == ("school.md", "國學院")
+
+
+def test_fold_unifies_width_kana_old_kanji_and_long_vowels() -> None:
+    assert fold("ｻｰﾊﾞｰ") == fold("さーばー") == fold("サーバ")
+    assert fold("國學") == fold("国学")
+    assert fold("ＡＢＣ　１") == "abc1"
+    assert bigrams("あ") == ["あ"] and bigrams("国家機密") == ["国家", "家機", "機密"]
+
+
+def test_gram_field_indexes_exactly_the_analyzer_terms() -> None:
+    from collections import Counter
+
+    from search.schema import build_schema
+
+    field = build_schema()["grams"]
+    text = "ロシア国防大臣が電話会談 ｶﾀｶﾅ ＡＢＣ　國"
+    fast = {w.decode(): n for w, n, _, _ in field.index(text)}
+    assert fast == dict(Counter(t.text for t in field.analyzer(text)))
