@@ -326,8 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--singles", type=int, default=50, help="single-word queries")
     parser.add_argument("--questions", type=int, default=50, help="unspaced title fragments")
     parser.add_argument("--warmup", type=int, default=20, help="untimed warm-up queries")
-    parser.add_argument("--df-min", type=int, default=5, help="lowest document frequency (content field) of a query word")
-    parser.add_argument("--df-max", type=int, default=2000, help="highest body document frequency of a query word")
+    parser.add_argument(
+        "--df-min", type=int, default=5, help="lowest document frequency (content field) of a query word"
+    )
+    parser.add_argument(
+        "--df-max", type=int, default=2000, help="highest document frequency (content field) of a query word"
+    )
     parser.add_argument("--show-queries", action="store_true", help="list the slowest queries")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="profile an extra pass of the two-word queries, top N"

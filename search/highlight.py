@@ -7,7 +7,13 @@ we find the spans in the text itself.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from search.analysis import cached_morphemes, fold, to_katakana
+
+#: Folding one character at a time is slow (NFKC + kana tables); texts reuse few
+#: distinct characters, so memoising makes it cheap.
+_fold_char = lru_cache(maxsize=65_536)(fold)
 
 
 def reading_spans(text: str, readings: set[str]) -> list[tuple[int, int]]:
@@ -28,13 +34,13 @@ def literal_spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
     folded: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        for f in fold(ch):
+        for f in _fold_char(ch):
             folded.append(f)
             origin.append(i)
     hay = "".join(folded)
     spans: list[tuple[int, int]] = []
     for needle in needles:
-        key = "".join(fold(ch) for ch in needle)
+        key = "".join(_fold_char(ch) for ch in needle)
         if not key:
             continue
         start = hay.find(key)

@@ -10,10 +10,12 @@ fails: it silently turns a typo into a different query, and users need to be tol
 
 Japanese users rarely type spaces, so one unspaced run often holds several content
 words, or a whole question (ベロウソフ国防大臣は誰と電話会談したのか). A run of up to
-``SHORT_RUN`` content words is treated as one concept (all required, a phrase match
-scores higher); a longer run is a question: any content word may match, and
-documents rank by how many match and how rare they are, so there is an answer
-whenever one content word matches. Function words never become query terms.
+``SHORT_RUN`` content words with no particle between them is a keyword (all words
+required, a phrase match scores higher: 国防大臣). A longer run, or one with
+particles, is a sentence: any content word (or character bigram) may match, and
+BM25 ranks by how many match and how rare they are, so there is an answer
+whenever one content word matches. Function and question words never become
+query terms. An all-kana word is also looked up by its reading.
 """
 
 from __future__ import annotations
@@ -294,10 +296,11 @@ class Compiler:
         self.lexicon = lexicon
         self.sections = sections
         self.out = Compiled(None)
+        self._question_query: wq.Or | None = None
 
     def compile(self, node: Node) -> Compiled:
         self.out = Compiled(None)
-        self._question_query: wq.Or | None = None
+        self._question_query = None
         self.out.query = self._node(node, negated=False)
         if self.out.query is not None and self.out.query is self._question_query:
             self.out.bag = [(t.fieldname, t.text, t.boost) for t in self._question_query.subqueries]
@@ -348,7 +351,7 @@ class Compiler:
         sentence = len(words) > SHORT_RUN or (len(words) > 1 and any(m.tag in GRAMMAR_TAGS for m in morphs))
         # All kana that reads as indexed words is a word typed by its reading
         # (こっかきみつ), whatever Sudachi makes of it as text.
-        reading = self._reading(node.text, negated) if node.field is None else None
+        reading = self._reading(node.text, words, negated) if node.field is None else None
         if sentence and not negated and reading is None:
             words = [m for m in words if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS] or words
             return self._question(node.text, words, fieldname)
@@ -380,9 +383,18 @@ class Compiler:
         self._question_query = query
         return query
 
-    def _reading(self, text: str, negated: bool) -> wq.Query | None:
-        """For an all-kana word, the kanji words it reads as (こっかきみつ → 国家機密)."""
+    def _reading(self, text: str, words: list[Morph], negated: bool) -> wq.Query | None:
+        """For an all-kana word, the kanji words it reads as (こっかきみつ → 国家機密).
+
+        Kana that is one word the index already knows (スマホ, まとめ) is taken as
+        written: reading matches cannot be located from the postings, so each such
+        hit would be re-analysed for its highlights. Kana that Sudachi has to chop
+        into pieces (こっ|か|きみ|つ) is what a reading typed for kanji looks like.
+        """
         if self.lexicon is None or not is_kana(text) or len(text) < 2:
+            return None
+        morphs = morphemes(text)
+        if len(morphs) == 1 and words and self._known("content", normalize_term(words[0].normalized)):
             return None
         kana = to_katakana(text)
         pieces = self._segment(kana)
