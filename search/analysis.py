@@ -175,7 +175,7 @@ _CACHE_SIZE = 8
 
 
 def cached_morphemes(text: str) -> list[Morph]:
-    """``morphemes`` with a small per-process LRU.
+    """``morphemes`` with a small per-thread LRU.
 
     One section feeds several fields (title, heading, the combined content, the
     reading field) and a document's title repeats in each of its sections, so the

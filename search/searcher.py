@@ -116,7 +116,9 @@ class Engine:
         if query is None:
             return 0, []
         if query is compiled.query and compiled.bag is not None:
-            return rank(searcher, self._term_cache(), compiled.bag, limit)
+            # Key the cache by the version this thread's searcher reads, not by
+            # CURRENT, which may have moved on since the searcher was opened.
+            return rank(searcher, self._term_cache(self._local.state[0]), compiled.bag, limit)
         # Score every match in one pass: no block skipping (Whoosh would then run
         # the query again to count) and no matcher replacement (which drops OR
         # clauses that cannot reach the current top N, so the total and even the
@@ -126,8 +128,7 @@ class Engine:
         hits = collector.results()
         return collector.count(), [(h.docnum, float(h.score or 0.0)) for h in hits]
 
-    def _term_cache(self) -> TermScoreCache:
-        version = self.store.current_name() or ""
+    def _term_cache(self, version: str) -> TermScoreCache:
         with self._cache_lock:
             if self._cache is None or self._cache.version != version:
                 self._cache = TermScoreCache(version)
