@@ -139,3 +139,19 @@ def test_second_writer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None
 def test_missing_index_tells_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IndexMissing, match="sakuin index"):
         Engine(tmp_path / "nothing").search("猫")
+
+
+@pytest.mark.slow
+def test_one_megabyte_single_paragraph_file_indexes(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sentence = "ロシアの国防大臣が米国防長官と電話会談を行ったと報じられている。"
+    text = sentence * (2**20 // len(sentence.encode()) + 1) + "最後に終点駅へ着いた。"
+    assert len(text.encode()) > 2**20 and "\n" not in text
+    (docs / "big.txt").write_text(text, encoding="utf-8")
+    report = build_index([docs], tmp_path / "ix")
+    assert report.skipped == [] and report.documents == 1
+    engine = Engine(tmp_path / "ix")
+    hits = engine.search("終点駅").hits
+    assert [h.doc_id for h in hits] == ["big.txt"]
+    assert "<mark>終点</mark>" in hits[0].snippet.html or "<mark>終点駅</mark>" in hits[0].snippet.html
