@@ -41,7 +41,7 @@ def main() -> None:
     schema = build_schema()
     values = {
         "title": [t for t, _, _ in rows],
-        "content": [content_text(t, h, b)[0] for t, h, b in rows],
+        "content": [content_text(t, h, b) for t, h, b in rows],
     }
     values["grams"] = values["reading"] = values["content"]
     mb = sum(len(v.encode()) for v in values["content"]) / 1e6

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jaconv
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 
 #: Sudachi rejects a single input larger than this many UTF-8 bytes.
@@ -198,11 +199,14 @@ def normalize_term(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _is_term(tag: str, text: str) -> bool:
+    """Not a function word, not bare punctuation: the one rule for index and query."""
+    return tag not in FUNCTION_TAGS and any(ch.isalnum() for ch in text)
+
+
 def is_content(morph: Morph) -> bool:
-    """Whether a morpheme can be a term: not a function word, not bare punctuation."""
-    if morph.tag in FUNCTION_TAGS:
-        return False
-    return any(ch.isalnum() for ch in morph.normalized)
+    """Whether a morpheme can be a term."""
+    return _is_term(morph.tag, morph.normalized)
 
 
 class SudachiTokenizer(Tokenizer):
@@ -262,17 +266,14 @@ class SudachiTokenizer(Tokenizer):
             if self.parts and m.parts:
                 t.posinc = 0
                 yield t
-                for i, (norm, ps, pe) in enumerate(m.parts):
+                for norm, ps, pe in m.parts:
                     t.text = norm
                     t.original = value[ps:pe]
                     t.startchar, t.endchar = start_char + ps, start_char + pe
                     t.posinc = 1
-                    t.part = i
                     yield t
-                t.part = None
             else:
                 t.posinc = 1
-                t.part = None
                 yield t
 
 
@@ -284,9 +285,8 @@ class FunctionWordFilter(Filter):
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for t in tokens:
-            if t.tag in FUNCTION_TAGS or not any(ch.isalnum() for ch in t.text):
-                continue
-            yield t
+            if _is_term(t.tag, t.text):
+                yield t
 
 
 class NormalizeFilter(Filter):
@@ -375,8 +375,6 @@ _KYUJITAI = str.maketrans(
 def fold(text: str) -> str:
     """The spelling-blind form used by the n-gram field: NFKC, lower case,
     hiragana for katakana, new kanji for old, no long-vowel marks or spaces."""
-    import jaconv
-
     text = unicodedata.normalize("NFKC", text).lower().translate(_KYUJITAI)
     return _WHITESPACE.sub("", jaconv.kata2hira(text).replace("ー", ""))
 
@@ -389,8 +387,6 @@ def bigrams(text: str) -> list[str]:
 
 
 def to_katakana(text: str) -> str:
-    import jaconv
-
     return jaconv.hira2kata(unicodedata.normalize("NFKC", text))
 
 

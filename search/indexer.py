@@ -91,7 +91,7 @@ def _hash(path: Path) -> str:
 
 def _section_fields(doc: Document, source: str) -> Iterable[dict[str, Any]]:
     for s in doc.sections:
-        content, _ = content_text(doc.title, s.heading, s.text)
+        content = content_text(doc.title, s.heading, s.text)
         yield {
             "key": section_key(doc.doc_id, s.ordinal),
             "doc_id": doc.doc_id,

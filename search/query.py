@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from search.analysis import Morph, bigrams, is_content, is_kana, morphemes, normalize_term, to_katakana
+from search.analysis import (
+    Morph,
+    bigrams,
+    cached_morphemes,
+    is_content,
+    is_kana,
+    normalize_term,
+    to_katakana,
+)
 
 MAX_QUERY_CHARS = 1000
 SHORT_RUN = 2
@@ -344,14 +352,14 @@ class Compiler:
 
     def _run(self, node: Text, negated: bool) -> wq.Query | None:
         fieldname = node.field or "content"
-        morphs = morphemes(node.text)
+        morphs = cached_morphemes(node.text)
         words = [m for m in morphs if is_content(m)]
         # A run with particles or auxiliaries between its words is a sentence, not
         # a keyword: rank by coverage instead of requiring every word.
         sentence = len(words) > SHORT_RUN or (len(words) > 1 and any(m.tag in GRAMMAR_TAGS for m in morphs))
         # All kana that reads as indexed words is a word typed by its reading
         # (こっかきみつ), whatever Sudachi makes of it as text.
-        reading = self._reading(node.text, words, negated) if node.field is None else None
+        reading = self._reading(node.text, morphs, words, negated) if node.field is None else None
         if sentence and not negated and reading is None:
             words = [m for m in words if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS] or words
             return self._question(node.text, words, fieldname)
@@ -383,7 +391,7 @@ class Compiler:
         self._question_query = query
         return query
 
-    def _reading(self, text: str, words: list[Morph], negated: bool) -> wq.Query | None:
+    def _reading(self, text: str, morphs: list[Morph], words: list[Morph], negated: bool) -> wq.Query | None:
         """For an all-kana word, the kanji words it reads as (こっかきみつ → 国家機密).
 
         Kana that is one word the index already knows (スマホ, まとめ) is taken as
@@ -393,7 +401,6 @@ class Compiler:
         """
         if self.lexicon is None or not is_kana(text) or len(text) < 2:
             return None
-        morphs = morphemes(text)
         if len(morphs) == 1 and words and self._known("content", normalize_term(words[0].normalized)):
             return None
         kana = to_katakana(text)
@@ -437,7 +444,7 @@ class Compiler:
 
     def _phrase(self, node: Text, negated: bool) -> wq.Query | None:
         fieldname = node.field or "content"
-        words = [m for m in morphemes(node.text) if is_content(m)]
+        words = [m for m in cached_morphemes(node.text) if is_content(m)]
         if not words:
             return None
         seq = self._sequence(words)
@@ -450,7 +457,7 @@ class Compiler:
         if not runs or not all(isinstance(r, Text) and not r.phrase and r.field is None for r in runs):
             return None
         texts = [r.text for r in runs if isinstance(r, Text)]
-        if not any(m.oov and is_content(m) for t in texts for m in morphemes(t)):
+        if not any(m.oov and is_content(m) for t in texts for m in cached_morphemes(t)):
             return None
         self.out.literals = texts
         groups = [[wq.Term("grams", g) for g in _unique(bigrams(t))] for t in texts]

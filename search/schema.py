@@ -36,13 +36,18 @@ def section_key(doc_id: str, ordinal: int) -> str:
     return f"{doc_id}\x1f{ordinal}"
 
 
-def content_text(title: str, heading: str, body: str) -> tuple[str, int]:
-    """The ``content`` field's text and where the body starts in it.
+def content_text(title: str, heading: str, body: str) -> str:
+    """The ``content`` field's text: title, heading and body, one per line."""
+    return f"{title}\n{heading}\n{body}"
 
-    Highlights in the body are content offsets minus that start.
+
+def content_offsets(title: str, heading: str) -> tuple[int, int]:
+    """Where the heading and the body start in ``content_text``.
+
+    Highlights in the heading or body are content offsets minus these starts.
     """
-    prefix = f"{title}\n{heading}\n"
-    return prefix + body, len(prefix)
+    heading_start = len(title) + 1
+    return heading_start, heading_start + len(heading) + 1
 
 
 class GramFrequency(Frequency):

@@ -25,7 +25,7 @@ from search.documents import Document, Section
 from search.highlight import literal_spans, reading_spans
 from search.query import Compiled, compile_query
 from search.results import Hit, SearchResult
-from search.schema import content_text
+from search.schema import content_offsets
 from search.scoring import SakuinBM25
 from search.snippets import make_snippet, mark_html, merge_spans
 from search.store import IndexStore
@@ -178,9 +178,8 @@ class Engine:
                 if fieldname == "heading":
                     out[docnum]["heading"].extend(spans)
                     continue
-                title, heading = fields.get("title") or "", fields.get("heading") or ""
-                _, body_start = content_text(title, heading, "")
-                head_start = len(title) + 1
+                heading = fields.get("heading") or ""
+                head_start, body_start = content_offsets(fields.get("title") or "", heading)
                 for s, e in spans:
                     if s >= body_start:
                         out[docnum]["body"].append((s - body_start, e - body_start))

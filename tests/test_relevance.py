@@ -98,3 +98,13 @@ def test_gram_field_indexes_exactly_the_analyzer_terms() -> None:
     text = "ロシア国防大臣が電話会談 ｶﾀｶﾅ ＡＢＣ　國"
     fast = {w.decode(): n for w, n, _, _ in field.index(text)}
     assert fast == dict(Counter(t.text for t in field.analyzer(text)))
+
+
+def test_content_offsets_locate_heading_and_body_in_content_text() -> None:
+    from search.schema import content_offsets, content_text
+
+    title, heading, body = "ロシア国防大臣", "電話会談", "本文です。"
+    text = content_text(title, heading, body)
+    head_start, body_start = content_offsets(title, heading)
+    assert text[head_start : head_start + len(heading)] == heading
+    assert text[body_start:] == body
