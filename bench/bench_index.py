@@ -4,12 +4,12 @@
 
 Steps, all in the same process run so the ratios are comparable on a noisy machine:
 
-(a) ceiling: raw SudachiPy (mode C, the engine's field set) over exactly the strings
+(a) ceiling: raw SudachiPy (mode C, fields surface, pos, normalized_form) over exactly the strings
     the indexer analyses (title, heading and body of every section, as the readers
     produce them), spread over N pool workers that each built their tokenizer first;
     measured before and again after (b), and (b) is compared with the mean of the two;
-(a') the same strings through ``search.analysis.morphemes`` (our Sudachi pass), to
-    show what the wrapper costs before Whoosh is involved;
+(a') the same strings through ``search.postings.analyse_words`` (our Sudachi pass with
+    the word and reading terms), to show what analysis costs before any segment is written;
 (b) ``build_index([corpus.jsonl], tmp, rebuild=True, procs=N)``, wall clock;
 (c) an incremental no-op run over the corpus split into ``--shards`` files;
 (d) incremental runs after rewriting one shard (1% of the records by default).
@@ -48,6 +48,9 @@ from search.readers import read_file
 TEXTS_PER_TASK = 48
 #: Target index/ceiling ratio.
 TARGET_RATIO = 0.50
+#: The Sudachi fields of the ceiling (the issue's definition; the engine asks for
+#: reading_form and split_a too, which measured the same speed here).
+CEILING_FIELDS = ("surface", "pos", "normalized_form")
 
 # -- pool workers (module level so they pickle) -----------------------------------
 
@@ -63,9 +66,7 @@ def _init_worker(texts: list[str], barrier: Any, kind: str) -> None:
     if kind == "sudachi":
         from sudachipy import Dictionary
 
-        from search.analysis import SUDACHI_FIELDS
-
-        tokenizer = Dictionary(dict="core").tokenizer("C", fields=set(SUDACHI_FIELDS))
+        tokenizer = Dictionary(dict="core").tokenizer("C", fields=set(CEILING_FIELDS))
 
         def analyse(text: str) -> int:
             n = 0
@@ -74,10 +75,10 @@ def _init_worker(texts: list[str], barrier: Any, kind: str) -> None:
             return n
 
     else:
-        from search.analysis import morphemes
+        from search.postings import analyse_words
 
         def analyse(text: str) -> int:
-            return len(morphemes(text))
+            return len(analyse_words(text, readings=True)[0])
 
     analyse("辞書を読み込んで準備します。")
     _analyse = analyse
@@ -238,7 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["ceiling_before"] = {**ceiling, **rate(n_bytes, sections, ceiling["seconds"])}
 
         if not args.skip_analysis:
-            log("(a') search.analysis.morphemes in a pool …")
+            log("(a') search.postings.analyse_words in a pool …")
             analysis = tokenize_in_pool(texts, procs, "engine")
             results["analysis"] = {**analysis, **rate(n_bytes, sections, analysis["seconds"])}
             results["analysis"]["ratio_to_ceiling"] = (
@@ -300,7 +301,7 @@ def print_human(r: dict[str, Any]) -> None:
     line("(a)  ceiling: raw SudachiPy, pool, before", r["ceiling_before"])
     if "analysis" in r:
         a = r["analysis"]
-        line("(a') search.analysis.morphemes, pool", a, f"  ({a['ratio_to_ceiling']:.2f} of ceiling before)")
+        line("(a') search.postings.analyse_words, pool", a, f"  ({a['ratio_to_ceiling']:.2f} of ceiling before)")
     ix = r["index"]
     line("(b)  build_index(rebuild=True)", ix, f"  size {mb(ix['size_bytes']):.1f} MB")
     line("(a)  ceiling: raw SudachiPy, pool, after", r["ceiling_after"])

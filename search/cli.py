@@ -64,22 +64,36 @@ def main() -> None:
 
 
 class _Bar:
-    """Adapts tqdm to the indexer's Progress protocol."""
+    """Adapts tqdm to the indexer's Progress protocol: input bytes analysed, MB/s and ETA."""
 
-    def __init__(self, total_files: int) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total_files, unit="file", dynamic_ncols=True, file=sys.stderr, disable=None)
+    def __init__(self) -> None:
+        self.bar: Any = None
         self.sections = 0
 
-    def update(self, files: int, sections: int) -> None:
+    def start(self, total_bytes: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total_bytes,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            disable=None,
+            desc="indexing",
+        )
+
+    def update(self, nbytes: int, sections: int) -> None:
+        if self.bar is None:
+            return
         self.sections += sections
-        self.bar.update(files)
-        rate = self.sections / max(self.bar.format_dict.get("elapsed", 0) or 1e-9, 1e-9)
-        self.bar.set_postfix(sections=self.sections, rate=f"{rate:,.0f} sec/s", refresh=False)
+        self.bar.update(nbytes)
+        self.bar.set_postfix(sections=self.sections, refresh=False)
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _size(n: int) -> str:
@@ -106,12 +120,11 @@ def index(
     new one is complete. Exit status: 0 ok, 3 finished but some files were skipped.
     """
     from search.indexer import build_index
-    from search.readers import iter_input_files
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
-    bar = _Bar(sum(1 for _ in iter_input_files(list(paths))))
+    bar = _Bar()
     try:
         report = build_index(list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait)
     except IndexBusy as exc:
@@ -145,6 +158,12 @@ def _print_report(report: Any) -> None:
         f"{report.documents} documents, {report.sections} sections, {len(report.skipped)} skipped; "
         f"{report.seconds:.1f} s; index {_size(report.size_bytes)} ({report.version})"
     )
+    if report.worker_seconds:
+        click.echo(
+            f"analysed {report.sections_written} sections in {report.workers} "
+            f"process{'es' if report.workers > 1 else ''}; {100 * report.sudachi_share:.0f}% of their CPU time "
+            "was Sudachi's tokenizer, the rest our analysis and segment writing"
+        )
 
 
 def _engine(index_dir: Path) -> Any:
@@ -261,7 +280,10 @@ def eval_command(
     corpus: Path, queries: Path, qrels: Path, index_dir: Path | None, run_out: Path | None, k: int, as_json: bool
 ) -> None:
     """Score ranking on a query set: nDCG@10, MRR@10, Recall@10, Recall@100."""
-    from search.evaluate import evaluate, read_queries, write_trec
+    try:
+        from search.evaluate import evaluate, read_queries, write_trec
+    except ModuleNotFoundError as exc:
+        _fail(f"sakuin eval needs {exc.name}: pip install 'sakuin[eval]'")
     from search.indexer import build_index
     from search.searcher import Engine
 

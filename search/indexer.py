@@ -12,27 +12,34 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from whoosh import index as whoosh_index
-from whoosh.multiproc import MpWriter
 
-from search.documents import Document, UnreadableFile
-from search.readers import iter_input_files, open_input, read_file
-from search.schema import SCHEMA_VERSION, build_schema, content_text, section_key
+from search.documents import UnreadableFile
+from search.pipeline import DocTask, build_segments, doc_task
+from search.readers import iter_documents, iter_input_files, open_input
+from search.schema import SCHEMA_VERSION, build_schema
 from search.store import IndexStore
 
-#: Below this many new sections the fork/merge overhead of parallel writing loses.
-PARALLEL_MIN_SECTIONS = 400
+#: Below this much new input, analysing in worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 512 * 1024
 
 
 class Progress(Protocol):
-    """What the indexer reports as it goes; the CLI renders it as a progress bar."""
+    """What the indexer reports as it goes; the CLI renders it as a progress bar.
 
-    def update(self, files: int, sections: int) -> None: ...
+    ``start`` gives the input bytes to read; ``update`` the bytes and sections
+    whose analysis has finished (not merely been read), so the bar reaches its end
+    only when the work is done.
+    """
+
+    def start(self, total_bytes: int) -> None: ...
+
+    def update(self, nbytes: int, sections: int) -> None: ...
 
 
 @dataclass
@@ -49,6 +56,9 @@ class IndexReport:
     problems: list[str] = field(default_factory=list)
     sections_written: int = 0
     seconds: float = 0.0
+    sudachi_seconds: float = 0.0
+    worker_seconds: float = 0.0
+    workers: int = 0
     size_bytes: int = 0
     version: str | None = None
     rebuilt: bool = False
@@ -70,7 +80,13 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "size_bytes": self.size_bytes,
             "version": self.version,
+            "sudachi_share": round(self.sudachi_share, 3),
         }
+
+    @property
+    def sudachi_share(self) -> float:
+        """The share of the analysis workers' CPU time spent inside Sudachi."""
+        return self.sudachi_seconds / self.worker_seconds if self.worker_seconds else 0.0
 
 
 def _file_key(path: Path) -> str:
@@ -87,25 +103,6 @@ def _hash(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _section_fields(doc: Document, source: str) -> Iterable[dict[str, Any]]:
-    for s in doc.sections:
-        content = content_text(doc.title, s.heading, s.text)
-        yield {
-            "key": section_key(doc.doc_id, s.ordinal),
-            "doc_id": doc.doc_id,
-            "source": source,
-            "path": doc.path,
-            "ordinal": s.ordinal,
-            "title": doc.title,
-            "heading": s.heading,
-            "body": s.text,
-            "content": content,
-            "grams": content,
-            "reading": content,
-            "meta": doc.meta or None,
-        }
 
 
 def build_index(
@@ -131,8 +128,7 @@ def build_index(
         old_files: dict[str, dict[str, Any]] = old.get("files", {})
         report.rebuilt = not old_files
         new_files: dict[str, dict[str, Any]] = {}
-        # Documents owned by files we are not touching keep their ids.
-        to_index: list[tuple[str, Document]] = []
+        pending: list[_Pending] = []
         seen: set[str] = set()
 
         for path, root in inputs:
@@ -147,22 +143,8 @@ def build_index(
             if prev and prev["hash"] == digest:
                 new_files[key] = prev
                 report.unchanged += 1
-                continue
-            try:
-                result = read_file(path, root)
-            except UnreadableFile as exc:
-                report.skipped.append((str(path), str(exc)))
-                if prev:
-                    report.removed.append(str(path))
-                continue
-            report.problems.extend(result.problems)
-            (report.changed if prev else report.added).append(str(path))
-            new_files[key] = {
-                "hash": digest,
-                "doc_ids": [d.doc_id for d in result.documents],
-                "sections": sum(len(d.sections) for d in result.documents),
-            }
-            to_index.extend((key, d) for d in result.documents)
+            else:
+                pending.append(_Pending(key, path, root, digest, prev is not None))
 
         for key in old_files:
             if key not in seen and _under(key, roots):
@@ -170,94 +152,131 @@ def build_index(
             elif key not in seen:
                 new_files[key] = old_files[key]  # outside this run's paths: keep
 
-        _drop_duplicate_ids(to_index, new_files, report)
-
-        if report.up_to_date:
-            report.documents = sum(len(f["doc_ids"]) for f in new_files.values())
-            report.sections = sum(f["sections"] for f in new_files.values())
-            report.version = store.current_name()
-            report.size_bytes = store.size_bytes()
-            report.seconds = time.perf_counter() - started
-            return report
-
-        stale = [k for k in old_files if k not in new_files or new_files[k] is not old_files[k]]
-        tmp = store.start_version(copy_current=not report.rebuilt)
-        try:
-            ix = whoosh_index.create_in(tmp, build_schema()) if report.rebuilt else whoosh_index.open_dir(tmp)
-            expected = _write(ix, stale, to_index, procs, progress, report)
-            actual = ix.doc_count()
-            ix.close()
-            if actual != expected:
-                raise RuntimeError(
-                    f"index check failed: {actual} sections written, {expected} expected; previous index kept"
-                )
-            final = store.publish(tmp, {"schema_version": SCHEMA_VERSION, "files": new_files})
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        report.version = final.name
+        if pending or report.removed or report.rebuilt:
+            stale = [k for k in old_files if k not in new_files]
+            tmp = store.start_version(copy_current=not report.rebuilt)
+            try:
+                ix = whoosh_index.create_in(tmp, build_schema()) if report.rebuilt else whoosh_index.open_dir(tmp)
+                total = sum(_size(p.path) for p in pending)
+                if progress is not None:
+                    progress.start(total)
+                if procs is None and total < PARALLEL_MIN_BYTES:
+                    procs = 1  # below this, starting workers costs more than it saves (unless asked for)
+                tasks = _documents(pending, new_files, report)
+                expected = _write(ix, stale, tasks, procs, progress, report)
+                actual = ix.doc_count()
+                ix.close()
+                if report.up_to_date:  # every new or changed file turned out unreadable
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    if actual != expected:
+                        raise RuntimeError(
+                            f"index check failed: {actual} sections written, {expected} expected; previous index kept"
+                        )
+                    store.publish(tmp, {"schema_version": SCHEMA_VERSION, "files": new_files})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         report.documents = sum(len(f["doc_ids"]) for f in new_files.values())
-        report.sections = actual
+        report.sections = sum(f["sections"] for f in new_files.values())
+        report.version = store.current_name()
         report.size_bytes = store.size_bytes()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _drop_duplicate_ids(
-    to_index: list[tuple[str, Document]],
-    new_files: dict[str, dict[str, Any]],
-    report: IndexReport,
-) -> None:
-    """Keep the first owner of each document id; later duplicates are reported, not merged."""
-    fresh = {key for key, _ in to_index}
-    owner = {i: key for key, entry in new_files.items() if key not in fresh for i in entry["doc_ids"]}
-    kept: list[tuple[str, Document]] = []
-    for key, doc in to_index:
-        if doc.doc_id in owner:
-            report.problems.append(
-                f"{key}: duplicate document id {doc.doc_id!r} (already from {owner[doc.doc_id]}); skipped"
-            )
+@dataclass(frozen=True)
+class _Pending:
+    """An input file that is new or changed since the live version."""
+
+    key: str
+    path: Path
+    root: Path
+    digest: str
+    known: bool  # the live version has an older copy of it
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _documents(
+    pending: list[_Pending], new_files: dict[str, dict[str, Any]], report: IndexReport
+) -> Iterator[tuple[DocTask, int]]:
+    """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
+
+    Files are read one at a time and JSONL record by record, so nothing here grows
+    with the corpus but the id table. The first owner of a document id keeps it; a
+    later document with the same id is reported, not merged. Each file's manifest
+    entry is made once its documents have all been handed out.
+    """
+    owner = {doc_id: key for key, entry in new_files.items() for doc_id in entry["doc_ids"]}
+    for p in pending:
+        try:
+            stream = iter_documents(p.path, p.root)
+        except UnreadableFile as exc:
+            report.skipped.append((str(p.path), str(exc)))
+            if p.known:
+                report.removed.append(str(p.path))
             continue
-        owner[doc.doc_id] = key
-        kept.append((key, doc))
-    for key in fresh:
-        docs = [d for k, d in kept if k == key]
-        new_files[key]["doc_ids"] = [d.doc_id for d in docs]
-        new_files[key]["sections"] = sum(len(d.sections) for d in docs)
-    to_index[:] = kept
+        doc_ids: list[str] = []
+        sections = 0
+        try:
+            for doc, nbytes in stream.documents:
+                if doc.doc_id in owner:
+                    report.problems.append(
+                        f"{p.key}: duplicate document id {doc.doc_id!r} (already from {owner[doc.doc_id]}); skipped"
+                    )
+                    yield None, nbytes
+                    continue
+                owner[doc.doc_id] = p.key
+                doc_ids.append(doc.doc_id)
+                sections += len(doc.sections)
+                yield doc_task(doc, p.key), nbytes
+        except (OSError, UnreadableFile) as exc:
+            raise RuntimeError(f"{p.path} changed while it was being read ({exc}); previous index kept") from exc
+        report.problems.extend(stream.problems)
+        (report.changed if p.known else report.added).append(str(p.path))
+        new_files[p.key] = {"hash": p.digest, "doc_ids": doc_ids, "sections": sections}
 
 
 def _write(
     ix: whoosh_index.Index,
     stale: list[str],
-    to_index: list[tuple[str, Document]],
+    tasks: Iterator[tuple[DocTask | None, int]],
     procs: int | None,
     progress: Progress | None,
     report: IndexReport,
 ) -> int:
-    """Delete what stale files produced, add the new sections; returns the expected count."""
-    n_new = sum(len(d.sections) for _, d in to_index)
+    """Delete what stale files produced, add the new sections; returns the expected count.
+
+    New sections become new segments (``search.pipeline``); deletions are marked
+    in the existing segments by Whoosh's writer, whose commit writes the TOC that
+    lists both, so the index stays a standard Whoosh index.
+    """
     procs = procs or os.cpu_count() or 1
-    if procs > 1 and n_new >= PARALLEL_MIN_SECTIONS:
-        # Workers analyse and write their own segments; no merge at commit.
-        writer = MpWriter(ix, procs=procs, multisegment=True, batchsize=64)
-    else:
-        writer = ix.writer()
+    writer = ix.writer()
     try:
         deleted = 0
         for key in stale:
             deleted += writer.delete_by_term("source", key)
         before = ix.doc_count() - deleted
-        last_key = None
-        for key, doc in to_index:
-            for fields in _section_fields(doc, key):
-                writer.add_document(**fields)
-            report.sections_written += len(doc.sections)
+
+        def on_progress(sections: int, nbytes: int) -> None:
+            report.sections_written += sections
             if progress is not None:
-                progress.update(files=1 if key != last_key else 0, sections=len(doc.sections))
-            last_key = key
-        writer.commit()
+                progress.update(nbytes, sections)
+
+        stats = build_segments(writer.schema, Path(ix.storage.folder), tasks, procs, on_progress)
+        report.sudachi_seconds = stats.sudachi_seconds
+        report.worker_seconds = stats.worker_seconds
+        report.workers = stats.workers
+        writer.commit(mergetype=lambda _writer, segments: [*segments, *stats.segments])
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:
+            writer.cancel()
         raise
-    return before + n_new
+    return before + stats.sections

@@ -110,6 +110,16 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    if Path(src).name in (MANIFEST, "MAIN_WRITELOCK"):
+        shutil.copy2(src, dst)
+        return
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 class IndexStore:
     """Versioned storage for one index directory."""
 
@@ -189,10 +199,17 @@ class IndexStore:
         return max(gens, default=0) + 1
 
     def start_version(self, copy_current: bool) -> Path:
-        """A private working directory for a build, optionally seeded with the live index."""
+        """A private working directory for a build, optionally seeded with the live index.
+
+        The live version's files are hard-linked, not copied: Whoosh never writes
+        into an existing segment or TOC file (an update adds new segments and a new
+        TOC, and records deletions in the TOC), so the build shares them safely
+        and an update costs what it adds. Only the manifest, which a build
+        rewrites, and Whoosh's lock file are private copies.
+        """
         tmp = self.root / f"{TMP_PREFIX}{self._next_generation():06d}-{os.getpid()}"
         if copy_current and self.current_name():
-            shutil.copytree(self.current(), tmp)
+            shutil.copytree(self.current(), tmp, copy_function=_link_or_copy)
         else:
             tmp.mkdir(parents=True)
         return tmp

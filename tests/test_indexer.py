@@ -108,7 +108,10 @@ def test_interrupted_build_leaves_previous_index_searchable(tmp_path: Path) -> N
     write_jsonl(docs / "d.jsonl", [{"id": f"m{i}", "title": "ニュース", "text": f"記事{i}は犬の話"} for i in range(50)])
 
     class Crash:
-        def update(self, files: int, sections: int) -> None:
+        def start(self, total_bytes: int) -> None:
+            pass
+
+        def update(self, nbytes: int, sections: int) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -155,3 +158,26 @@ def test_one_megabyte_single_paragraph_file_indexes(tmp_path: Path) -> None:
     hits = engine.search("終点駅").hits
     assert [h.doc_id for h in hits] == ["big.txt"]
     assert "<mark>終点</mark>" in hits[0].snippet.html or "<mark>終点駅</mark>" in hits[0].snippet.html
+
+
+def test_update_shares_the_live_versions_segment_files(tmp_path: Path) -> None:
+    """An update hard-links the segments it keeps; only new segments, the TOC and the manifest are new."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_jsonl(docs / "a.jsonl", [{"id": f"a{i}", "title": "猫", "text": f"猫の記事{i}"} for i in range(30)])
+    write_jsonl(docs / "b.jsonl", [{"id": "b0", "title": "犬", "text": "犬の記事"}])
+    ix = tmp_path / "ix"
+    first = IndexStore(ix).current() if build_index([docs], ix) else None
+    assert first is not None
+    old_segments = {p.name: p.stat().st_ino for p in first.glob("*.seg")}
+    write_jsonl(docs / "b.jsonl", [{"id": "b0", "title": "犬", "text": "犬の新しい記事"}])
+    build_index([docs], ix)
+    second = IndexStore(ix).current()
+    assert second != first
+    new_segments = {p.name: p.stat().st_ino for p in second.glob("*.seg")}
+    shared = {name for name in old_segments if new_segments.get(name) == old_segments[name]}
+    assert shared == set(old_segments), "the unchanged segment was copied, not linked"
+    assert len(new_segments) == len(old_segments) + 1
+    assert (second / "manifest.json").stat().st_ino != (first / "manifest.json").stat().st_ino
+    engine = Engine(ix)
+    assert hit_ids(engine, "新しい") == ["b0"] and len(hit_ids(engine, "猫")) == 30

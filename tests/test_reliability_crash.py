@@ -84,7 +84,8 @@ def test_sigkill_at_many_points_of_an_incremental_update(tmp_path: Path) -> None
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
     started = time.monotonic()
-    sakuin("index", str(docs), "--index-dir", str(reference))
+    # Two analysis workers, as on a real corpus (a small update would run in-process).
+    sakuin("index", str(docs), "--index-dir", str(reference), "--procs", "2")
     duration = time.monotonic() - started
     after = snapshot(reference)
     assert after is not None and after != before
@@ -93,7 +94,8 @@ def test_sigkill_at_many_points_of_an_incremental_update(tmp_path: Path) -> None
     outcomes = []
     for n, fraction in enumerate(FRACTIONS):
         for _attempt in range(3):
-            code, ran = _timed_kill(["index", str(docs), "--index-dir", str(ix)], fraction * duration, n % 2 == 0)
+            args = ["index", str(docs), "--index-dir", str(ix), "--procs", "2"]
+            code, ran = _timed_kill(args, fraction * duration, n % 2 == 0)
             state = snapshot(ix)
             assert state in (before, after), f"kill at {fraction:.0%} ({ran:.2f} s) left an index of neither run"
             if code == 0:
@@ -142,18 +144,26 @@ def test_sigkill_during_a_first_build_leaves_no_index_then_rerun_builds_it(tmp_p
 #: Runs ``sakuin`` with a SIGKILL hooked onto one step of the commit/publish sequence.
 KILL_RUNNER = r"""
 import os, pathlib, signal, sys
+import search.segments as segments
 import search.store as store
 import whoosh.writing as writing
+
+MAIN = os.getpid()
+
+def die():
+    # In an analysis worker, SIGKILL the indexer itself (the worker dies with it).
+    os.kill(MAIN, signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 def wrap(owner, name, after=False, when=lambda *a, **k: True):
     real = getattr(owner, name)
     def hooked(*args, **kwargs):
         hit = when(*args, **kwargs)
         if hit and not after:
-            os.kill(os.getpid(), signal.SIGKILL)
+            die()
         result = real(*args, **kwargs)
         if hit and after:
-            os.kill(os.getpid(), signal.SIGKILL)
+            die()
         return result
     setattr(owner, name, hooked)
 
@@ -165,6 +175,9 @@ def tmp_dir(path, *a, **k):
 
 point = sys.argv.pop(1)
 {
+    "after-link": lambda: wrap(store.IndexStore, "start_version", after=True),
+    "segment-write": lambda: wrap(segments.SegmentBuilder, "_write_terms"),
+    "after-segment-write": lambda: wrap(segments.SegmentBuilder, "write", after=True),
     "whoosh-before-toc": lambda: wrap(writing.SegmentWriter, "_commit_toc"),
     "whoosh-after-toc": lambda: wrap(writing.SegmentWriter, "_commit_toc", after=True),
     "before-fsync": lambda: wrap(store, "_fsync_tree"),
@@ -180,6 +193,9 @@ main()
 
 PUBLISH_STEPS = {
     # step: whether the new version is committed when the process dies there
+    "after-link": False,
+    "segment-write": False,
+    "after-segment-write": False,
     "whoosh-before-toc": False,
     "whoosh-after-toc": False,
     "before-fsync": False,
@@ -216,8 +232,9 @@ def test_sigkill_at_each_commit_and_publish_step(
     ix = tmp_path / "ix"
     shutil.copytree(pristine, ix)
     old_version = IndexStore(ix).current_name()
+    # Two workers, so the segment-writing steps are hit inside an analysis worker.
     proc = subprocess.run(
-        [*sakuin_cmd()[:1], "-c", KILL_RUNNER, step, "index", str(docs), "--index-dir", str(ix)],
+        [*sakuin_cmd()[:1], "-c", KILL_RUNNER, step, "index", str(docs), "--index-dir", str(ix), "--procs", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -181,7 +181,7 @@ def test_files_that_vanish_mid_run_are_skipped(tmp_path: Path, monkeypatch: pyte
     docs.mkdir()
     for name in ("a.txt", "gone-before-hash.txt", "gone-before-read.txt"):
         (docs / name).write_text(f"{name} の猫", encoding="utf-8")
-    real_hash, real_read = indexer._hash, indexer.read_file
+    real_hash, real_read = indexer._hash, indexer.iter_documents
 
     def vanishing_hash(path: Path) -> str:
         if path.name == "gone-before-hash.txt":
@@ -194,7 +194,7 @@ def test_files_that_vanish_mid_run_are_skipped(tmp_path: Path, monkeypatch: pyte
         return real_read(path, root)
 
     monkeypatch.setattr(indexer, "_hash", vanishing_hash)
-    monkeypatch.setattr(indexer, "read_file", vanishing_read)
+    monkeypatch.setattr(indexer, "iter_documents", vanishing_read)
     report = build_index([docs], tmp_path / "ix")
     reasons = {Path(p).name: r for p, r in report.skipped}
     assert reasons == {

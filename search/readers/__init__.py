@@ -24,10 +24,12 @@ from search.readers.markdown import parse_markdown
 from search.readers.plaintext import parse_plaintext
 
 __all__ = [
+    "DocumentStream",
     "ReadResult",
     "UnreadableFile",
     "decode_bytes",
     "doc_id_for",
+    "iter_documents",
     "iter_input_files",
     "open_input",
     "read_file",
@@ -66,17 +68,44 @@ class ReadResult:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass
+class DocumentStream:
+    """The documents of one file, read as they are consumed.
+
+    ``documents`` yields (document, input bytes it accounts for), so a caller can
+    show progress in bytes; ``problems`` fills in as the stream is read.
+    """
+
+    documents: Iterator[tuple[Document, int]]
+    problems: list[str]
+    size: int
+
+
 def read_file(path: Path, root: Path) -> ReadResult:
-    """Read one file; raise UnreadableFile with a short reason if it yields nothing."""
+    """Read one file whole; raise UnreadableFile with a short reason if it yields nothing."""
+    stream = iter_documents(path, root)
+    documents = [document for document, _ in stream.documents]
+    return ReadResult(documents, stream.problems)
+
+
+def iter_documents(path: Path, root: Path) -> DocumentStream:
+    """Open one file for streaming its documents.
+
+    Whole-file problems (type, size, encoding, no content) raise UnreadableFile
+    here, before anything is yielded. A JSONL file is read twice, never held: a
+    first pass finds which line of each id survives (a later record with the same
+    id replaces the earlier one) and what is wrong with the others; the second
+    yields the surviving documents in file order.
+    """
     suffix = path.suffix.lower()
     if suffix not in _PARSERS and suffix not in _JSONL:
         raise UnreadableFile(f"unsupported file type {suffix}")
     _check_name(path)
     try:
         with open_input(path) as stream:
-            if suffix in _JSONL:
-                return _read_jsonl(stream, path, root)
             size = os.fstat(stream.fileno()).st_size
+            if suffix in _JSONL:
+                return _stream_jsonl(path, root, size)
             limit = max_file_bytes()
             if size > limit:
                 raise UnreadableFile(
@@ -86,6 +115,11 @@ def read_file(path: Path, root: Path) -> ReadResult:
             data = stream.read()
     except OSError as exc:
         raise UnreadableFile(_os_reason(exc)) from exc
+    document = _read_text_document(path, root, suffix, data)
+    return DocumentStream(iter([(document, len(data))]), [], len(data))
+
+
+def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Document:
     hint = declared_charset(data) if _PARSERS[suffix] is parse_html else None
     text = decode_bytes(data, hint)
     if not text.strip():
@@ -95,7 +129,7 @@ def read_file(path: Path, root: Path) -> ReadResult:
     document = _document(rel, title, rel, raw_sections)
     if not document.sections:
         raise UnreadableFile("no text content")
-    return ReadResult([document])
+    return document
 
 
 def max_file_bytes() -> int:
@@ -208,36 +242,60 @@ def _entry_problem(path: Path) -> str | None:
     return None if stat.S_ISREG(mode) else _not_regular(mode, path)
 
 
-def _read_jsonl(stream: BinaryIO, path: Path, root: Path) -> ReadResult:
-    """Stream records; a later record with the same id replaces the earlier one."""
+class _Counted:
+    """Lines of a binary stream, counting the bytes handed out."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.nbytes = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.stream:
+            self.nbytes += len(line)
+            yield line
+
+
+def _stream_jsonl(path: Path, root: Path, size: int) -> DocumentStream:
     rel = doc_id_for(path, root)
-    if b"\x00" in stream.read(_SNIFF):
-        raise UnreadableFile("binary file")
-    stream.seek(0)
-    return _collect(parse_jsonl(stream, rel), rel)
+    with open_input(path) as stream:
+        if b"\x00" in stream.read(_SNIFF):
+            raise UnreadableFile("binary file")
+        stream.seek(0)
+        survivors, problems = _survivors(parse_jsonl(stream, rel), rel)
+    return DocumentStream(_surviving_documents(path, rel, survivors), problems, size)
 
 
-def _collect(items: Iterable[Record | Problem], rel: str) -> ReadResult:
-    documents: dict[str, Document] = {}
+def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, int], list[str]]:
+    """The first pass over a JSONL file: id → the line whose record is kept, and the problems."""
+    survivors: dict[str, int] = {}
     first_line: dict[str, int] = {}
     problems: list[str] = []
     for item in items:
         if isinstance(item, Problem):
             problems.append(item.message)
             continue
-        document = _document(item.doc_id, item.title, rel, item.sections, item.meta)
-        if not document.sections:
+        if not _document(item.doc_id, item.title, rel, item.sections, item.meta).sections:
             problems.append(f"{rel}:{item.line}: no text content, record skipped")
             continue
-        if item.doc_id in documents:
+        if item.doc_id in survivors:
             problems.append(
                 f"{rel}:{item.line}: duplicate id {item.doc_id!r} "
                 f"(first at line {first_line[item.doc_id]}), earlier record replaced"
             )
-            del documents[item.doc_id]  # keep file order: the survivor moves to the end
         first_line.setdefault(item.doc_id, item.line)
-        documents[item.doc_id] = document
-    return ReadResult(list(documents.values()), problems)
+        survivors[item.doc_id] = item.line
+    return survivors, problems
+
+
+def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Iterator[tuple[Document, int]]:
+    """The second pass: each kept record as a Document, with the bytes read since the last one."""
+    with open_input(path) as stream:
+        lines = _Counted(stream)
+        reported = 0
+        for item in parse_jsonl(lines, rel):
+            if isinstance(item, Record) and survivors.get(item.doc_id) == item.line:
+                yield _document(item.doc_id, item.title, rel, item.sections, item.meta), lines.nbytes - reported
+                reported = lines.nbytes
 
 
 def _document(

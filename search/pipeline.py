@@ -1,0 +1,269 @@
+"""Sections in, Whoosh segments out: the analysis workers of an index build.
+
+The main process reads the input files and deals documents out in batches;
+each worker analyses its batches (``search.postings``), accumulates them in a
+``SegmentBuilder`` and writes a segment whenever the builder passes its memory
+budget, and once more at the end. The main process never holds postings, only
+the batches in flight, so memory is bounded by (workers × budget) + the queues,
+whatever the corpus size.
+
+Design decisions:
+
+* Batches go to the workers in turn (round robin), not to whichever is free, so
+  the same input and worker count always give the same segments and document
+  numbers: a build is reproducible, ties rank the same way every time.
+* Only what a worker needs crosses the pipe: ids, title, path, meta and each
+  section's heading and body; the combined ``content`` text is built there.
+* Workers are forked after the writer lock is taken; ``search.store`` makes them
+  drop their copy of the lock and die with the writer.
+* A worker's failure is reported with its traceback and ends the build; the
+  caller discards the private build directory, so the live index is untouched.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import FileStorage
+
+from search.documents import Document
+from search.postings import Timer, analyse_words, section_terms
+from search.schema import content_text, section_key
+from search.segments import SegmentBuilder
+
+#: Estimated bytes a worker's segment may reach before it is written out.
+SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "320")) * 1024 * 1024
+#: Text (characters) per batch sent to a worker: enough to amortise the pipe.
+BATCH_CHARS = 200_000
+#: Batches queued per worker: keeps the workers busy while bounding what waits.
+QUEUE_DEPTH = 3
+INDEX_NAME = "MAIN"
+
+#: (doc_id, source, path, title, meta, [(ordinal, heading, body), …])
+DocTask = tuple[str, str, str, str, Any, list[tuple[int, str, str]]]
+
+
+@dataclass
+class BuildStats:
+    """What the workers did, for the summary."""
+
+    sections: int = 0
+    input_bytes: int = 0
+    sudachi_seconds: float = 0.0
+    worker_seconds: float = 0.0
+    workers: int = 1
+    segments: list[Any] = field(default_factory=list)
+
+
+def doc_task(doc: Document, source: str) -> DocTask:
+    return (
+        doc.doc_id,
+        source,
+        doc.path,
+        doc.title,
+        doc.meta or None,
+        [(s.ordinal, s.heading, s.text) for s in doc.sections],
+    )
+
+
+def section_fields(task: DocTask) -> Iterator[dict[str, Any]]:
+    """The Whoosh fields of each section of a document task (``add_document`` keywords)."""
+    doc_id, source, path, title, meta, sections = task
+    for ordinal, heading, body in sections:
+        content = content_text(title, heading, body)
+        yield {
+            "key": section_key(doc_id, ordinal),
+            "doc_id": doc_id,
+            "source": source,
+            "path": path,
+            "ordinal": ordinal,
+            "title": title,
+            "heading": heading,
+            "body": body,
+            "content": content,
+            "grams": content,
+            "reading": content,
+            "meta": meta,
+        }
+
+
+class _Analyser:
+    """One process's builder: turns document tasks into segments in ``folder``."""
+
+    def __init__(self, schema: Schema, folder: Path, budget: int) -> None:
+        self.schema = schema
+        self.storage = FileStorage(str(folder))
+        self.budget = budget
+        self.builder = SegmentBuilder(schema)
+        self.segments: list[Any] = []
+        self.timer = Timer()
+
+    def add(self, task: DocTask) -> int:
+        title = task[3]
+        title_terms = analyse_words(title, timer=self.timer)[0]
+        n = 0
+        for fields in section_fields(task):
+            terms = section_terms(title, fields["heading"], fields["content"], title_terms, self.timer)
+            self.builder.add(fields, terms)
+            n += 1
+            if self.builder.nbytes >= self.budget:
+                self.flush()
+        return n
+
+    def flush(self) -> None:
+        if self.builder.docs:
+            self.segments.append(self.builder.write(self.storage, INDEX_NAME))
+        self.builder = SegmentBuilder(self.schema)
+
+
+#: A batch: the document tasks and the input bytes they account for.
+Batch = tuple[list[DocTask], int]
+
+
+def _batch_chars(task: DocTask) -> int:
+    return len(task[3]) + sum(len(h) + len(b) for _, h, b in task[5])
+
+
+def _batches(tasks: Iterable[tuple[DocTask | None, int]]) -> Iterator[Batch]:
+    """Group (task or None, input bytes) pairs; a None task only carries bytes (a skipped record)."""
+    batch: list[DocTask] = []
+    chars = nbytes = 0
+    for task, size in tasks:
+        nbytes += size
+        if task is None:
+            continue
+        batch.append(task)
+        chars += _batch_chars(task)
+        if chars >= BATCH_CHARS:
+            yield batch, nbytes
+            batch, chars, nbytes = [], 0, 0
+    if batch or nbytes:
+        yield batch, nbytes
+
+
+def _worker(index: int, schema: Schema, folder: str, budget: int, tasks: Any, results: Any) -> None:
+    started = time.process_time()
+    try:
+        analyser = _Analyser(schema, Path(folder), budget)
+        while (batch := tasks.get()) is not None:
+            docs, nbytes = batch
+            results.put(("done", sum(analyser.add(task) for task in docs), nbytes))
+        analyser.flush()
+        results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
+    except BaseException:
+        results.put(("error", index, traceback.format_exc()))
+
+
+def build_segments(
+    schema: Schema,
+    folder: Path,
+    tasks: Iterable[tuple[DocTask | None, int]],
+    procs: int,
+    on_progress: Any = None,
+    budget: int = SEGMENT_BUDGET_BYTES,
+) -> BuildStats:
+    """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
+
+    ``tasks`` yields (document task or None, input bytes it accounts for);
+    ``on_progress(sections, input_bytes)`` is called as batches finish.
+    """
+    stats = BuildStats()
+    if procs <= 1:
+        started = time.process_time()
+        analyser = _Analyser(schema, folder, budget)
+        for docs, nbytes in _batches(tasks):
+            _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes)
+        analyser.flush()
+        stats.segments = analyser.segments
+        stats.sudachi_seconds = analyser.timer.seconds
+        stats.worker_seconds = time.process_time() - started
+        return stats
+
+    stats.workers = procs
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    inboxes = [ctx.Queue(QUEUE_DEPTH) for _ in range(procs)]
+    workers = [
+        ctx.Process(target=_worker, args=(i, schema, str(folder), budget, inbox, results), daemon=True)
+        for i, inbox in enumerate(inboxes)
+    ]
+    for w in workers:
+        w.start()
+    finished: dict[int, list[Any]] = {}
+    try:
+        for i, batch in enumerate(_batches(tasks)):
+            inbox = inboxes[i % procs]
+            while True:
+                try:
+                    inbox.put(batch, timeout=0.2)
+                    break
+                except queue.Full:
+                    _drain(results, stats, on_progress, finished, workers, block=False)
+            _drain(results, stats, on_progress, finished, workers, block=False)
+        for inbox in inboxes:
+            inbox.put(None)
+        while len(finished) < procs:
+            _drain(results, stats, on_progress, finished, workers, block=True)
+    except BaseException:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+        raise
+    finally:
+        for w in workers:
+            w.join(timeout=30)
+    # Segments in worker order, each worker's in the order written: deterministic.
+    for i in sorted(finished):
+        stats.segments.extend(finished[i])
+    return stats
+
+
+def _count(stats: BuildStats, on_progress: Any, sections: int, nbytes: int) -> None:
+    stats.sections += sections
+    stats.input_bytes += nbytes
+    if on_progress is not None:
+        on_progress(sections, nbytes)
+
+
+def _drain(
+    results: Any,
+    stats: BuildStats,
+    on_progress: Any,
+    finished: dict[int, list[Any]],
+    workers: list[Any],
+    block: bool,
+) -> None:
+    while True:
+        try:
+            message = results.get(timeout=0.5) if block else results.get_nowait()
+        except queue.Empty:
+            dead = [w for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"an indexing worker died (exit code {dead[0].exitcode}); previous index kept"
+                ) from None
+            if block:
+                continue
+            return
+        kind = message[0]
+        if kind == "done":
+            _count(stats, on_progress, message[1], message[2])
+        elif kind == "segments":
+            finished[message[1]] = message[2]
+            stats.sudachi_seconds += message[3]
+            stats.worker_seconds += message[4]
+            if block:
+                return
+        else:
+            raise RuntimeError(f"indexing worker {message[1]} failed:\n{message[2]}")
+        if block:
+            return

@@ -1,0 +1,161 @@
+"""The bulk segment writer against Whoosh's own writer: same index, same answers.
+
+The same sections are written twice, once through ``IndexWriter.add_document``
+(Whoosh's pool and codec, posting by posting) and once through sakuin's
+``search.pipeline`` (bulk analysis and ``SegmentBuilder``). Both indexes must
+hold the same terms with the same postings (document, weight, encoded value),
+the same field lengths and stored fields, and Whoosh's own searcher must give
+the same documents with the same scores for every query.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.query import Or, Term
+
+from search.pipeline import build_segments, doc_task, section_fields
+from search.postings import analyse_grams, analyse_words
+from search.readers import iter_input_files, read_file
+from search.schema import build_schema
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+LIVEDOOR = Path(__file__).resolve().parents[2] / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
+
+
+def _tasks(paths: list[Path]) -> list[tuple]:
+    tasks = []
+    for path, root in iter_input_files(paths):
+        tasks.extend(doc_task(d, str(path)) for d in read_file(path, root).documents)
+    return tasks
+
+
+def _whoosh_index(folder: Path, tasks: list[tuple]) -> whoosh_index.Index:
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = ix.writer()
+    for task in tasks:
+        for fields in section_fields(task):
+            writer.add_document(**fields)
+    writer.commit()
+    return ix
+
+
+def _bulk_index(folder: Path, tasks: list[tuple], procs: int, budget: int) -> whoosh_index.Index:
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = ix.writer()
+    stats = build_segments(writer.schema, folder, ((t, 0) for t in tasks), procs, budget=budget)
+    writer.commit(mergetype=lambda _w, segments: [*segments, *stats.segments])
+    return whoosh_index.open_dir(str(folder))
+
+
+def _by_key(searcher) -> dict[int, str]:
+    return {docnum: fields["key"] for docnum, fields in enumerate(searcher.reader().all_stored_fields())}
+
+
+def _postings(ix: whoosh_index.Index) -> dict[tuple[str, bytes], list[tuple[str, float, bytes, int]]]:
+    """Every term's statistics and postings, keyed by section key so document numbering does not matter."""
+    out = {}
+    with ix.searcher() as s:
+        reader = s.reader()
+        keys = _by_key(s)
+        for fieldname, btext in reader.all_terms():
+            m = reader.postings(fieldname, btext)
+            rows = []
+            while m.is_active():
+                rows.append((keys[m.id()], m.weight(), m.value(), reader.doc_field_length(m.id(), fieldname)))
+                m.next()
+            info = reader.term_info(fieldname, btext)
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+            out[(fieldname, btext)] = (stats, sorted(rows))
+    return out
+
+
+def _assert_same(a: whoosh_index.Index, b: whoosh_index.Index, queries: list[tuple[str, str]]) -> None:
+    with a.searcher() as sa, b.searcher() as sb:
+        assert sa.doc_count() == sb.doc_count()
+        ra, rb = sa.reader(), sb.reader()
+        for field in ("title", "heading", "content", "grams", "reading"):
+            assert ra.field_length(field) == rb.field_length(field), field
+            if ra.field_length(field):  # Whoosh cannot take the max of a field no document has
+                assert ra.max_field_length(field) == rb.max_field_length(field), field
+        stored_a = sorted(sa.reader().all_stored_fields(), key=lambda f: f["key"])
+        stored_b = sorted(sb.reader().all_stored_fields(), key=lambda f: f["key"])
+        assert stored_a == stored_b
+    pa, pb = _postings(a), _postings(b)
+    assert pa.keys() == pb.keys()
+    assert pa == pb
+    for field, text in queries:
+        analyzer = build_schema()[field].analyzer
+        terms = [Term(field, t) for t in sorted({tok.text for tok in analyzer(text)})]
+        assert terms, text
+        q = Or(terms)
+        for weighting in (scoring.BM25F(), scoring.TF_IDF()):
+            with a.searcher(weighting=weighting) as sa, b.searcher(weighting=weighting) as sb:
+                ka, kb = _by_key(sa), _by_key(sb)
+                ha = {ka[h.docnum]: round(h.score, 9) for h in sa.search(q, limit=None)}
+                hb = {kb[h.docnum]: round(h.score, 9) for h in sb.search(q, limit=None)}
+                assert ha == hb, text
+                assert ha, text
+
+
+SEED_QUERIES = [
+    ("content", "国防大臣"),
+    ("content", "電話会談"),
+    ("title", "ロシア"),
+    ("heading", "米国防長官"),
+    ("grams", "ベロウソ"),
+    ("reading", "でんわ"),
+]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_seed_index_equals_whoosh_writer(tmp_path: Path, procs: int) -> None:
+    tasks = _tasks([SEEDS])
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "bulk").mkdir()
+    reference = _whoosh_index(tmp_path / "whoosh", tasks)
+    # A tiny budget forces several segments per worker: segment boundaries must not matter.
+    bulk = _bulk_index(tmp_path / "bulk", tasks, procs, budget=200_000)
+    with bulk.searcher() as s:
+        assert len(s.reader().leaf_readers()) > 1
+    _assert_same(reference, bulk, SEED_QUERIES)
+
+
+def test_livedoor_sample_equals_whoosh_writer(tmp_path: Path) -> None:
+    if not LIVEDOOR.exists():
+        pytest.skip(f"livedoor corpus not found at {LIVEDOOR}")
+    jsonl = tmp_path / "sample.jsonl"
+    with gzip.open(LIVEDOOR, "rt", encoding="utf-8") as src, jsonl.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(src):
+            if i % 37 == 0:  # 200 articles spread over every category
+                out.write(line)
+    tasks = _tasks([jsonl])
+    assert len(tasks) == 200
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "bulk").mkdir()
+    reference = _whoosh_index(tmp_path / "whoosh", tasks)
+    bulk = _bulk_index(tmp_path / "bulk", tasks, 2, budget=4_000_000)
+    titles = [json.loads(line)["title"] for line in jsonl.open(encoding="utf-8")][:8]
+    queries = [("content", t) for t in titles] + [("grams", t) for t in titles[:3]] + [("reading", titles[0])]
+    _assert_same(reference, bulk, queries)
+
+
+def test_bulk_terms_equal_the_analyzer_chain() -> None:
+    """``search.postings`` is a fast path of the analyzers; it must not be another analysis."""
+    schema = build_schema()
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS.iterdir()]
+    texts += ["㍻の…「國防」ｶﾀｶﾅ ABC Ｄｅｆ 東京都 関西国際空港、2012年3月15日", "", "の", "…...", "ＩＢＭとibm"]
+    for text in texts:
+        words, readings = analyse_words(text, readings=True)
+        chain = {w: (f, v) for w, f, _, v in schema["content"].format.word_values(text, schema["content"].analyzer)}
+        fmt = schema["content"].format
+        assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain
+        reading_chain = {w: f for w, f, _, _ in schema["reading"].format.word_values(text, schema["reading"].analyzer)}
+        assert dict(readings) == reading_chain
+        gram_chain = {w: f for w, f, _, _ in schema["grams"].format.word_values(text, schema["grams"].analyzer)}
+        assert dict(analyse_grams(text)) == gram_chain
