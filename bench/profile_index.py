@@ -7,8 +7,9 @@ analysis and Whoosh's writer alike (with more procs the work happens in
 subprocesses that cProfile does not follow). Lists the top entries by cumulative
 time among functions from ``search/`` and ``whoosh/``, then the top by own time,
 plus the Sudachi share (calls into the native tokenizer). Then, without the profiler,
-times each layer alone on the same strings (raw Sudachi, ``morphemes``, the fields'
-analyzer chain, the whole build) so the shares are not distorted by cProfile.
+times each layer alone on the same sections (raw Sudachi, our analysis of every field,
+analysis plus segment writing, the whole build) so the shares are not distorted by
+cProfile.
 """
 
 from __future__ import annotations
@@ -41,28 +42,27 @@ from search.indexer import build_index
 
 
 def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
-    """Un-profiled, single-process seconds of each layer over the same strings, median of rounds.
+    """Un-profiled, single-process seconds of each layer over the same sections, median of rounds.
 
-    raw: iterate ``tokenizer.tokenize`` (the ceiling's loop); morphemes: our Sudachi pass;
-    fields: ``schema[f].index(value)`` for title/heading/body, i.e. the analyzer chain and
-    Whoosh's per-term encoding, without the writer; build: ``build_index(procs=1)``.
+    raw: iterate ``tokenizer.tokenize`` over title, heading and body (the ceiling's loop);
+    analysis: ``search.postings.section_terms`` for every section (every field's terms);
+    segment: the same plus ``SegmentBuilder.add`` and ``write`` (no TOC, no publish);
+    build: ``build_index(procs=1)``.
     """
     from sudachipy import Dictionary
+    from whoosh.filedb.filestore import FileStorage
 
-    from search.analysis import SUDACHI_FIELDS, morphemes
+    from search.pipeline import doc_task, section_fields
+    from search.postings import analyse_words, section_terms
     from search.readers import read_file
     from search.schema import build_schema
+    from search.segments import SegmentBuilder
 
-    docs = read_file(jsonl, jsonl.parent).documents
-    values = [
-        (f, v)
-        for d in docs
-        for s in d.sections
-        for f, v in (("title", d.title), ("heading", s.heading), ("body", s.text))
-    ]
-    strings = [v for _, v in values if v]
+    tasks = [doc_task(d, str(jsonl)) for d in read_file(jsonl, jsonl.parent).documents]
+    sections = [(task, fields) for task in tasks for fields in section_fields(task)]
+    strings = [v for task, f in sections for v in (task[3], f["heading"], f["body"]) if v]
     n_bytes = sum(len(v.encode("utf-8")) for v in strings)
-    tokenizer = Dictionary(dict="core").tokenizer("C", fields=set(SUDACHI_FIELDS))
+    tokenizer = Dictionary(dict="core").tokenizer("C", fields={"surface", "pos", "normalized_form"})
     schema = build_schema()
 
     def raw() -> None:
@@ -70,19 +70,28 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
             for _ in tokenizer.tokenize(text):
                 pass
 
-    def ours() -> None:
-        for text in strings:
-            morphemes(text)
+    def analysis() -> list[Any]:
+        out = []
+        titles: dict[str, Any] = {}
+        for task, fields in sections:
+            title = task[3]
+            if title not in titles:
+                titles[title] = analyse_words(title)[0]
+            out.append((fields, section_terms(title, fields["heading"], fields["content"], titles[title])))
+        return out
 
-    def fields() -> None:
-        for name, value in values:
-            for _ in schema[name].index(value):
-                pass
+    def segment() -> None:
+        builder = SegmentBuilder(schema)
+        for fields, terms in analysis():
+            builder.add(fields, terms)
+        folder = work / "layers-segment"
+        folder.mkdir(exist_ok=True)
+        builder.write(FileStorage(str(folder)), "MAIN")
 
     def build() -> None:
         build_index([jsonl], work / "layers-index", rebuild=True, procs=1)
 
-    layers = {"raw_sudachi": raw, "morphemes": ours, "field_index": fields, "build_index": build}
+    layers = {"raw_sudachi": raw, "analysis": analysis, "segment": segment, "build_index": build}
     times: dict[str, list[float]] = {k: [] for k in layers}
     for _ in range(rounds):
         for name, fn in layers.items():
@@ -97,9 +106,9 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
         "mb_per_s": {k: n_bytes / 1e6 / v for k, v in med.items()},
         "share_of_build": {
             "raw_sudachi": med["raw_sudachi"] / med["build_index"],
-            "morphemes_wrapper": (med["morphemes"] - med["raw_sudachi"]) / med["build_index"],
-            "analyzer_chain_and_encoding": (med["field_index"] - med["morphemes"]) / med["build_index"],
-            "writer_commit_io": (med["build_index"] - med["field_index"]) / med["build_index"],
+            "our_analysis": (med["analysis"] - med["raw_sudachi"]) / med["build_index"],
+            "postings_and_segment_writing": (med["segment"] - med["analysis"]) / med["build_index"],
+            "reading_toc_publish": (med["build_index"] - med["segment"]) / med["build_index"],
         },
     }
 
@@ -118,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         jsonl = Path(tmp) / "corpus.jsonl"
         write_jsonl(iter_records(data, args.limit), jsonl)
         # Load the dictionary first so the profile shows steady-state indexing.
-        from search.analysis import morphemes
+        from search.postings import analyse_words
 
-        morphemes("辞書を読み込みます。")
+        analyse_words("辞書を読み込みます。")
         log(f"profiling build_index of {args.limit} records, procs=1 …")
         profiler = cProfile.Profile()
         t0 = time.perf_counter()

@@ -86,11 +86,13 @@ def analyse_words(
     Equals ``japanese_analyzer()`` (positions and character offsets as Whoosh's
     ``Characters`` format records them) and ``reading_analyzer()``::
 
-        >>> words, readings = analyse_words("国防大臣が会談した", readings=True)
-        >>> words["国防大臣"], words["国防"], words["大臣"]
-        ([(0, 0, 4)], [(0, 0, 2)], [(1, 2, 4)])
+        >>> words, readings = analyse_words("関西国際空港に着いた", readings=True)
+        >>> words["関西国際空港"], words["関西"], words["空港"]  # the C unit overlaid on its first part
+        ([(0, 0, 6)], [(0, 0, 2)], [(2, 4, 6)])
+        >>> words["着く"], "に" in words  # normalized form; particles are not terms
+        ([(3, 7, 9)], False)
         >>> sorted(readings)
-        ['カイダン', 'コクボウダイジン', 'スル']
+        ['カンサイコクサイクウコウ', 'ツイ']
     """
     tokenizer, tags, mode_a = _sudachi.get()
     words: defaultdict[str, Occurrences] = defaultdict(list)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from bisect import bisect_right
 from itertools import count, repeat
 from operator import sub
 from pickle import dumps
@@ -51,6 +52,8 @@ from search.postings import Occurrences, SectionTerms
 
 #: Pickled block data below this many bytes is not compressed (see module doc).
 COMPRESS_MIN_BYTES = 96
+#: Postings converted to Python objects at once while a field is written.
+WRITE_CHUNK_POSTINGS = 1 << 16
 #: Rough bytes per buffered posting, for the memory estimate: three array slots,
 #: plus, for positional fields, a list slot and a small bytes object.
 _POSITIONAL_POSTING_BYTES = 90
@@ -369,6 +372,21 @@ class SegmentBuilder:
             ends = np.cumsum(np.bincount(ranks, minlength=len(keyed))).tolist()
             del ranks, order
             writer.start_field(fieldname, field)
-            writer.add_terms([btext for btext, _ in keyed], ends, docs.tolist(), freqs.tolist(), values, lengths)
+            # Python lists of a whole field's postings would be the largest allocation of
+            # the build (~80 bytes a posting): convert a slice of terms at a time.
+            first = start = 0
+            btexts = [btext for btext, _ in keyed]
+            while first < len(btexts):
+                last = bisect_right(ends, start + WRITE_CHUNK_POSTINGS, first + 1)
+                stop = ends[last - 1]
+                writer.add_terms(
+                    btexts[first:last],
+                    [e - start for e in ends[first:last]],
+                    docs[start:stop].tolist(),
+                    freqs[start:stop].tolist(),
+                    values[start:stop] if values is not None else None,
+                    lengths,
+                )
+                first, start = last, stop
             writer.finish_field()
         writer.close()

@@ -159,3 +159,11 @@ def test_bulk_terms_equal_the_analyzer_chain() -> None:
         assert dict(readings) == reading_chain
         gram_chain = {w: f for w, f, _, _ in schema["grams"].format.word_values(text, schema["grams"].analyzer)}
         assert dict(analyse_grams(text)) == gram_chain
+
+
+def test_postings_docstring_examples() -> None:
+    import doctest
+
+    import search.postings
+
+    assert doctest.testmod(search.postings).failed == 0
