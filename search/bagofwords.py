@@ -11,13 +11,16 @@ faster, and faster still for the common words that recur across questions.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from array import array
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+
+from search.scoring import best
 
 Postings = tuple[array, array]
 
@@ -63,7 +66,11 @@ def _score_postings(searcher: Searcher, fieldname: str, term: str) -> Postings:
 
 
 def rank(
-    searcher: Searcher, cache: TermScoreCache, terms: list[tuple[str, str, float]], limit: int
+    searcher: Searcher,
+    cache: TermScoreCache,
+    terms: list[tuple[str, str, float]],
+    limit: int,
+    key_of: Callable[[int], Any],
 ) -> tuple[int, list[tuple[int, float]]]:
     """Sum the weighted term scores; returns (sections matched, top ``limit`` (docnum, score))."""
     acc: defaultdict[int, float] = defaultdict(float)
@@ -75,9 +82,7 @@ def rank(
         else:
             for d, s in zip(docs, scores, strict=True):
                 acc[d] += weight * s
-    # Ties break by section order, as Whoosh's collector does.
-    top = heapq.nsmallest(limit, acc.items(), key=lambda item: (-item[1], item[0]))
-    return len(acc), top
+    return len(acc), best(acc.items(), limit, key_of)
 
 
 __all__ = ["TermScoreCache", "rank"]

@@ -64,36 +64,64 @@ def main() -> None:
 
 
 class _Bar:
-    """Adapts tqdm to the indexer's Progress protocol: input bytes analysed, MB/s and ETA."""
+    """Adapts tqdm to the indexer's Progress protocol: input bytes analysed, MB/s and ETA.
+
+    Beside the bytes it counts documents (a file, or one record of a JSONL file)
+    and sections, so a long JSONL file shows its records going by.
+    """
 
     def __init__(self) -> None:
         self.bar: Any = None
         self.sections = 0
+        self.documents = 0
 
-    def start(self, total_bytes: int) -> None:
+    def start(self, total_bytes: int, label: str = "indexing") -> None:
+        """A bar per phase: input bytes while indexing, sections while compacting."""
         from tqdm import tqdm
 
+        self.close()
+        self.sections = self.documents = 0
+        in_bytes = label == "indexing"
         self.bar = tqdm(
             total=total_bytes,
-            unit="B",
-            unit_scale=True,
+            unit="B" if in_bytes else " sections",
+            unit_scale=in_bytes,
             unit_divisor=1024,
             dynamic_ncols=True,
             file=sys.stderr,
             disable=None,
-            desc="indexing",
+            desc=label,
         )
+        self.in_bytes = in_bytes
 
-    def update(self, nbytes: int, sections: int) -> None:
+    def update(self, nbytes: int, sections: int, documents: int) -> None:
         if self.bar is None:
             return
         self.sections += sections
+        self.documents += documents
         self.bar.update(nbytes)
-        self.bar.set_postfix(sections=self.sections, refresh=False)
+        if self.in_bytes:
+            self.bar.set_postfix(documents=self.documents, sections=self.sections, refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def _with_bar(run: Any) -> Any:
+    """``run(bar)`` with a progress bar closed whatever happens; expected failures become one line."""
+    bar = _Bar()
+    try:
+        return run(bar)
+    except (IndexBusy, IndexMissing) as exc:
+        bar.close()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted; the previous index is unchanged", 130)
+    finally:
+        bar.close()
 
 
 def _size(n: int) -> str:
@@ -124,22 +152,41 @@ def index(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
-    bar = _Bar()
-    try:
-        report = build_index(list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait)
-    except IndexBusy as exc:
-        bar.close()
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        bar.close()
-        _fail("interrupted; the previous index is unchanged", 130)
-    bar.close()
+    report = _with_bar(
+        lambda bar: build_index(list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait)
+    )
     if as_json:
         _dump(report.to_dict())
     else:
         _print_report(report)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
+
+
+@main.command()
+@index_dir_option
+@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
+@click.option("--no-wait", is_flag=True, help="Exit instead of waiting if another index run holds the lock.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def optimize(index_dir: Path, procs: int | None, no_wait: bool, as_json: bool) -> None:
+    """Rewrite the index into fresh segments with no deleted sections left.
+
+    Searches answer the same before and after; only size and segment count change.
+    Every section is re-analysed from its stored text, so this takes about as
+    long as a fresh build. Updates compact on their own; this is for a final
+    squeeze (e.g. before copying an index elsewhere).
+    """
+    from search.indexer import optimize_index
+
+    report = _with_bar(lambda bar: optimize_index(index_dir, procs=procs, progress=bar, wait=not no_wait))
+    if as_json:
+        _dump(report.to_dict())
+        return
+    click.echo(
+        f"optimized: {_count(report.segments_rewritten, 'segment')} rewritten into {report.segments}; "
+        f"{report.documents} documents, {report.sections} sections; {report.seconds:.1f} s; "
+        f"index {_size(report.size_bytes)} ({report.version})"
+    )
 
 
 def _print_report(report: Any) -> None:
@@ -154,16 +201,29 @@ def _print_report(report: Any) -> None:
             f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
             f"unchanged {report.unchanged} files"
         )
+    for path, counts in report.records.items():
+        changes = [f"{_count(n, 'record')} {what}" for what, n in counts.items() if n and what != "unchanged"]
+        click.echo(f"{', '.join(changes) or 'no record changed'} in {path} ({counts['unchanged']} unchanged)")
+    if report.segments_rewritten:
+        click.echo(
+            f"compacted {_count(report.segments_rewritten, 'segment')} "
+            f"({report.sections_rewritten} live sections re-analysed); {_count(report.segments, 'segment')} now"
+        )
     click.echo(
         f"{report.documents} documents, {report.sections} sections, {len(report.skipped)} skipped; "
         f"{report.seconds:.1f} s; index {_size(report.size_bytes)} ({report.version})"
     )
     if report.worker_seconds:
+        compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
         click.echo(
-            f"analysed {report.sections_written} sections in {report.workers} "
-            f"process{'es' if report.workers > 1 else ''}; {100 * report.sudachi_share:.0f}% of their CPU time "
+            f"analysed {_count(report.sections_written, 'section')}{compacted} in "
+            f"{_count(max(1, report.workers), 'process')}; {100 * report.sudachi_share:.0f}% of their CPU time "
             "was Sudachi's tokenizer, the rest our analysis and segment writing"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 'es' if noun.endswith('s') else 's'}"
 
 
 def _engine(index_dir: Path) -> Any:

@@ -1,14 +1,27 @@
 """Building and updating the index: files → documents → sections → Whoosh.
 
-Incremental by content hash: a run reads every input file, but only files whose
-bytes changed are re-analysed; files that disappeared from the given paths lose
+Incremental by content hash: a run hashes every input file, but only files whose
+bytes changed are read again; files that disappeared from the given paths lose
 their documents. All writes go to a private copy published atomically by
 ``IndexStore``, so whatever happens here the live index stays intact.
+
+Design decisions:
+
+* A JSONL file is tracked per record (id → hash of the document it makes): when
+  the file changes, only the records whose document changed are re-analysed and
+  replaced, the others keep their sections. Other formats are one document per
+  file and are tracked per file.
+* A deleted section's contribution to the term statistics is recorded
+  (``search.livestats``) so that searches on an updated index score exactly as on
+  a fresh build of the same inputs.
+* Before publishing, ``search.compaction`` picks segments to rewrite (many
+  deletions, or a full size tier); ``optimize`` rewrites them all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -19,11 +32,16 @@ from typing import Any, Protocol
 
 from whoosh import index as whoosh_index
 
-from search.documents import UnreadableFile
-from search.pipeline import DocTask, build_segments, doc_task
+from search import compaction
+from search.documents import Document, UnreadableFile
+from search.livestats import DeletedStats
+from search.pipeline import BuildStats, DocTask, build_segments, doc_task
 from search.readers import iter_documents, iter_input_files, open_input
 from search.schema import SCHEMA_VERSION, build_schema
 from search.store import IndexStore
+
+#: Suffixes of the files tracked record by record.
+RECORD_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 #: Below this much new input, analysing in worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -32,14 +50,15 @@ PARALLEL_MIN_BYTES = 512 * 1024
 class Progress(Protocol):
     """What the indexer reports as it goes; the CLI renders it as a progress bar.
 
-    ``start`` gives the input bytes to read; ``update`` the bytes and sections
-    whose analysis has finished (not merely been read), so the bar reaches its end
-    only when the work is done.
+    ``start`` gives the input bytes to read; ``update`` the bytes, sections and
+    documents (files, or records of a JSONL file) whose analysis has finished (not
+    merely been read), so the bar reaches its end only when the work is done. A run that compacts starts a second phase,
+    ``label`` "compacting", counted in sections instead of bytes.
     """
 
-    def start(self, total_bytes: int) -> None: ...
+    def start(self, total_bytes: int, label: str = "indexing") -> None: ...
 
-    def update(self, nbytes: int, sections: int) -> None: ...
+    def update(self, nbytes: int, sections: int, documents: int) -> None: ...
 
 
 @dataclass
@@ -51,10 +70,17 @@ class IndexReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: JSONL files updated record by record: path → {"added", "changed", "removed", "unchanged"}.
+    records: dict[str, dict[str, int]] = field(default_factory=dict)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     sections_written: int = 0
+    sections_deleted: int = 0
+    #: Segments rewritten by compaction, and the live sections they held.
+    segments_rewritten: int = 0
+    sections_rewritten: int = 0
+    segments: int = 0
     seconds: float = 0.0
     sudachi_seconds: float = 0.0
     worker_seconds: float = 0.0
@@ -62,10 +88,11 @@ class IndexReport:
     size_bytes: int = 0
     version: str | None = None
     rebuilt: bool = False
+    optimized: bool = False
 
     @property
     def up_to_date(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.rebuilt)
+        return not (self.added or self.changed or self.removed or self.rebuilt or self.optimized)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,10 +101,16 @@ class IndexReport:
             "added": self.added,
             "changed": self.changed,
             "removed": self.removed,
+            "records": self.records,
             "unchanged": self.unchanged,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "problems": self.problems,
             "seconds": round(self.seconds, 3),
+            "sections_written": self.sections_written,
+            "sections_deleted": self.sections_deleted,
+            "segments_rewritten": self.segments_rewritten,
+            "sections_rewritten": self.sections_rewritten,
+            "segments": self.segments,
             "size_bytes": self.size_bytes,
             "version": self.version,
             "sudachi_share": round(self.sudachi_share, 3),
@@ -144,7 +177,7 @@ def build_index(
                 new_files[key] = prev
                 report.unchanged += 1
             else:
-                pending.append(_Pending(key, path, root, digest, prev is not None))
+                pending.append(_Pending(key, path, root, digest, prev))
 
         for key in old_files:
             if key not in seen and _under(key, roots):
@@ -153,36 +186,91 @@ def build_index(
                 new_files[key] = old_files[key]  # outside this run's paths: keep
 
         if pending or report.removed or report.rebuilt:
-            stale = [k for k in old_files if k not in new_files]
-            tmp = store.start_version(copy_current=not report.rebuilt)
-            try:
-                ix = whoosh_index.create_in(tmp, build_schema()) if report.rebuilt else whoosh_index.open_dir(tmp)
-                total = sum(_size(p.path) for p in pending)
-                if progress is not None:
-                    progress.start(total)
-                if procs is None and total < PARALLEL_MIN_BYTES:
-                    procs = 1  # below this, starting workers costs more than it saves (unless asked for)
-                tasks = _documents(pending, new_files, report)
-                expected = _write(ix, stale, tasks, procs, progress, report)
-                actual = _section_count(ix)
-                ix.close()
-                if report.up_to_date:  # every new or changed file turned out unreadable
-                    shutil.rmtree(tmp, ignore_errors=True)
-                else:
-                    if actual != expected:
-                        raise RuntimeError(
-                            f"index check failed: {actual} sections written, {expected} expected; previous index kept"
-                        )
-                    store.publish(tmp, {"schema_version": SCHEMA_VERSION, "files": new_files})
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        report.documents = sum(len(f["doc_ids"]) for f in new_files.values())
-        report.sections = sum(f["sections"] for f in new_files.values())
-        report.version = store.current_name()
-        report.size_bytes = store.size_bytes()
+            by_record = {p.key for p in pending if p.by_record}
+            stale = [k for k in old_files if k not in new_files and k not in by_record]
+            total = sum(_size(p.path) for p in pending)
+            if procs is None and total < PARALLEL_MIN_BYTES:
+                procs = 1  # below this, starting workers costs more than it saves (unless asked for)
+            _update(
+                store,
+                report,
+                lambda deleter: _documents(pending, new_files, report, deleter),
+                stale=stale,
+                total=total,
+                procs=procs,
+                progress=progress,
+                manifest={"schema_version": SCHEMA_VERSION, "files": new_files},
+            )
+        _summarise(report, store, new_files)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def optimize_index(
+    index_dir: Path, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True
+) -> IndexReport:
+    """Rewrite the whole index into fresh segments with no deletions, and publish it.
+
+    The inputs are not read: the sections are re-analysed from their stored text.
+    """
+    started = time.perf_counter()
+    store = IndexStore(index_dir)
+    report = IndexReport(optimized=True)
+    with store.writer_lock(wait=wait):
+        store.current()  # raises IndexMissing with what to do
+        manifest = store.manifest()
+        files = manifest.get("files", {})
+        _update(store, report, None, stale=[], total=0, procs=procs, progress=progress, manifest=manifest)
+        _summarise(report, store, files)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _summarise(report: IndexReport, store: IndexStore, files: dict[str, Any]) -> None:
+    """The live index's totals, from the manifest of the files it holds."""
+    report.documents = sum(len(f["doc_ids"]) for f in files.values())
+    report.sections = sum(f["sections"] for f in files.values())
+    report.version = store.current_name()
+    report.size_bytes = store.size_bytes()
+
+
+def _update(
+    store: IndexStore,
+    report: IndexReport,
+    make_tasks: Any,
+    *,
+    stale: list[str],
+    total: int,
+    procs: int | None,
+    progress: Progress | None,
+    manifest: dict[str, Any],
+) -> None:
+    """One build in a private version: delete, add, compact, check, publish.
+
+    ``make_tasks(deleter)`` yields the new input as worker tasks (and may delete
+    the sections of changed records as it goes); ``None`` means no new input and
+    a full rewrite (``optimize``).
+    """
+    tmp = store.start_version(copy_current=not report.rebuilt)
+    try:
+        ix = whoosh_index.create_in(tmp, build_schema()) if report.rebuilt else whoosh_index.open_dir(tmp)
+        deleted = DeletedStats() if report.rebuilt else DeletedStats.load(tmp)
+        expected = _write(ix, deleted, stale, make_tasks, total, procs or os.cpu_count() or 1, progress, report)
+        actual = _section_count(ix)
+        report.segments = len(ix._segments())
+        ix.close()
+        if report.up_to_date:  # every new or changed file turned out unreadable
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        if actual != expected:
+            raise RuntimeError(
+                f"index check failed: {actual} sections written, {expected} expected; previous index kept"
+            )
+        deleted.save(tmp)
+        store.publish(tmp, manifest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _section_count(ix: whoosh_index.Index) -> int:
@@ -203,7 +291,16 @@ class _Pending:
     path: Path
     root: Path
     digest: str
-    known: bool  # the live version has an older copy of it
+    prev: dict[str, Any] | None  # the live version's entry for an older copy of it
+
+    @property
+    def known(self) -> bool:
+        return self.prev is not None
+
+    @property
+    def by_record(self) -> bool:
+        """Update record by record: a JSONL file whose previous copy has record hashes."""
+        return self.prev is not None and "records" in self.prev and self.path.suffix.lower() in RECORD_SUFFIXES
 
 
 def _size(path: Path) -> int:
@@ -213,15 +310,65 @@ def _size(path: Path) -> int:
         return 0
 
 
+def record_hash(doc: Document) -> str:
+    """What a JSONL record's document holds, hashed: equal hashes, equal sections."""
+    data = [doc.title, doc.path, [[s.ordinal, s.heading, s.text] for s in doc.sections], doc.meta]
+    encoded = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+class _Deleter:
+    """Marks sections deleted in the build's segments and records their statistics.
+
+    One searcher over the writer's segments serves the whole run (Whoosh's
+    ``delete_by_term`` opens one per call). A section is counted once even if
+    two deletions name it.
+    """
+
+    def __init__(self, writer: Any, stats: DeletedStats) -> None:
+        self.writer = writer
+        self.stats = stats
+        self.count = 0
+        self._searcher: Any = None
+
+    def delete(self, **terms: str) -> int:
+        """Delete the live sections that carry all these field values; returns how many."""
+        if not self.writer.segments:
+            return 0
+        if self._searcher is None:
+            self._searcher = self.writer.searcher()
+        searcher = self._searcher
+        by_segment: dict[str, list[dict[str, Any]]] = {}
+        n = 0
+        for docnum in searcher.document_numbers(**terms):
+            segment, segdoc = self.writer._segment_and_docnum(docnum)
+            if segment.is_deleted(segdoc):
+                continue
+            by_segment.setdefault(segment.segment_id(), []).append(searcher.stored_fields(docnum))
+            segment.delete_document(segdoc)
+            n += 1
+        for segid, stored in by_segment.items():
+            self.stats.add_sections(segid, stored)
+        self.count += n
+        return n
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+
 def _documents(
-    pending: list[_Pending], new_files: dict[str, dict[str, Any]], report: IndexReport
-) -> Iterator[tuple[DocTask, int]]:
+    pending: list[_Pending], new_files: dict[str, dict[str, Any]], report: IndexReport, deleter: _Deleter
+) -> Iterator[tuple[DocTask | None, int]]:
     """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
 
     Files are read one at a time and JSONL record by record, so nothing here grows
     with the corpus but the id table. The first owner of a document id keeps it; a
-    later document with the same id is reported, not merged. Each file's manifest
-    entry is made once its documents have all been handed out.
+    later document with the same id is reported, not merged. A JSONL file known
+    record by record yields only its new and changed records and deletes the
+    sections of changed and vanished ones. Each file's manifest entry is made once
+    its documents have all been handed out.
     """
     owner = {doc_id: key for key, entry in new_files.items() for doc_id in entry["doc_ids"]}
     for p in pending:
@@ -231,7 +378,13 @@ def _documents(
             report.skipped.append((str(p.path), str(exc)))
             if p.known:
                 report.removed.append(str(p.path))
+                if p.by_record:  # not deleted up front with the other stale files
+                    deleter.delete(source=p.key)
             continue
+        records = p.path.suffix.lower() in RECORD_SUFFIXES
+        old_records: dict[str, list[Any]] = p.prev.get("records", {}) if p.by_record and p.prev else {}
+        new_records: dict[str, list[Any]] = {}
+        counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
         doc_ids: list[str] = []
         sections = 0
         try:
@@ -245,48 +398,107 @@ def _documents(
                 owner[doc.doc_id] = p.key
                 doc_ids.append(doc.doc_id)
                 sections += len(doc.sections)
+                if records:
+                    digest = record_hash(doc)
+                    new_records[doc.doc_id] = [digest, len(doc.sections)]
+                    old = old_records.get(doc.doc_id)
+                    if old is not None and old[0] == digest:
+                        counts["unchanged"] += 1
+                        yield None, nbytes
+                        continue
+                    if old is not None:
+                        deleter.delete(doc_id=doc.doc_id, source=p.key)
+                    counts["changed" if old is not None else "added"] += 1
                 yield doc_task(doc, p.key), nbytes
         except (OSError, UnreadableFile) as exc:
             raise RuntimeError(f"{p.path} changed while it was being read ({exc}); previous index kept") from exc
+        for doc_id in old_records.keys() - new_records.keys():
+            deleter.delete(doc_id=doc_id, source=p.key)
+            counts["removed"] += 1
         report.problems.extend(stream.problems)
         (report.changed if p.known else report.added).append(str(p.path))
-        new_files[p.key] = {"hash": p.digest, "doc_ids": doc_ids, "sections": sections}
+        if p.by_record:
+            report.records[str(p.path)] = counts
+        entry: dict[str, Any] = {"hash": p.digest, "doc_ids": doc_ids, "sections": sections}
+        if records:
+            entry["records"] = new_records
+        new_files[p.key] = entry
 
 
 def _write(
     ix: whoosh_index.Index,
+    deleted: DeletedStats,
     stale: list[str],
-    tasks: Iterator[tuple[DocTask | None, int]],
-    procs: int | None,
+    make_tasks: Any,
+    total: int,
+    procs: int,
     progress: Progress | None,
     report: IndexReport,
 ) -> int:
-    """Delete what stale files produced, add the new sections; returns the expected count.
+    """Delete what stale files produced, add the new sections, compact; returns the expected count.
 
     New sections become new segments (``search.pipeline``); deletions are marked
-    in the existing segments by Whoosh's writer, whose commit writes the TOC that
-    lists both, so the index stays a standard Whoosh index.
+    in the existing segments, whose objects Whoosh's writer then commits in a new
+    TOC that lists both, so the index stays a standard Whoosh index.
     """
-    procs = procs or os.cpu_count() or 1
     writer = ix.writer()
+    deleter = _Deleter(writer, deleted)
+    folder = Path(ix.storage.folder)
     try:
-        deleted = 0
         for key in stale:
-            deleted += writer.delete_by_term("source", key)
-        before = _section_count(ix) - deleted
+            deleter.delete(source=key)
 
-        def on_progress(sections: int, nbytes: int) -> None:
+        def on_progress(sections: int, nbytes: int, documents: int) -> None:
             report.sections_written += sections
             if progress is not None:
-                progress.update(nbytes, sections)
+                progress.update(nbytes, sections, documents)
 
-        stats = build_segments(writer.schema, Path(ix.storage.folder), tasks, procs, on_progress)
-        report.sudachi_seconds = stats.sudachi_seconds
-        report.worker_seconds = stats.worker_seconds
-        report.workers = stats.workers
-        writer.commit(mergetype=lambda _writer, segments: [*segments, *stats.segments])
+        added = BuildStats()
+        if make_tasks is not None:
+            if progress is not None:
+                progress.start(total)
+            added = build_segments(writer.schema, folder, make_tasks(deleter), procs, on_progress)
+        deleter.close()
+        report.sections_deleted = deleter.count
+
+        # Compaction: rewrite the chosen segments, old (after this run's deletions) or new.
+        storage = ix.storage
+        segments = [*writer.segments, *added.segments]
+        rewrite = compaction.plan(
+            segments,
+            lambda s: compaction.segment_bytes(storage, s),
+            everything=make_tasks is None,
+            update=bool(writer.segments),
+        )
+        rewritten = BuildStats()
+        if rewrite:
+
+            def rewrite_tasks() -> Iterator[tuple[DocTask, int]]:
+                for segment in rewrite:
+                    yield from compaction.live_tasks(storage, writer.schema, segment)
+
+            def on_rewrite(sections: int, nbytes: int, documents: int) -> None:
+                report.sections_rewritten += sections
+                if progress is not None:
+                    progress.update(nbytes, sections, documents)
+
+            if progress is not None:
+                progress.start(sum(s.doc_count() for s in rewrite), label="compacting")  # counted in sections
+            rewritten = build_segments(writer.schema, folder, rewrite_tasks(), procs, on_rewrite)
+            report.segments_rewritten = len(rewrite)
+        dropped = {s.segment_id() for s in rewrite}
+        kept = [s for s in segments if s.segment_id() not in dropped]
+        expected = sum(s.doc_count() for s in kept) + rewritten.sections
+
+        for stats in (added, rewritten):
+            report.sudachi_seconds += stats.sudachi_seconds
+            report.worker_seconds += stats.worker_seconds
+            report.workers = max(report.workers, stats.workers)
+        writer.commit(mergetype=lambda _writer, _segments: [*kept, *rewritten.segments])
+        deleted.keep_only(s.segment_id() for s in kept)
     except BaseException:
+        deleter.close()
         if not writer.is_closed:
             writer.cancel()
         raise
-    return before + stats.sections
+    return expected

@@ -156,7 +156,7 @@ def _worker(index: int, schema: Schema, folder: str, budget: int, tasks: Any, re
         analyser = _Analyser(schema, Path(folder), budget)
         while (batch := tasks.get()) is not None:
             docs, nbytes = batch
-            results.put(("done", sum(analyser.add(task) for task in docs), nbytes))
+            results.put(("done", sum(analyser.add(task) for task in docs), nbytes, len(docs)))
         analyser.flush()
         results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
     except BaseException:
@@ -174,14 +174,14 @@ def build_segments(
     """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
 
     ``tasks`` yields (document task or None, input bytes it accounts for);
-    ``on_progress(sections, input_bytes)`` is called as batches finish.
+    ``on_progress(sections, input_bytes, documents)`` is called as batches finish.
     """
     stats = BuildStats()
     if procs <= 1:
         started = time.process_time()
         analyser = _Analyser(schema, folder, budget)
         for docs, nbytes in _batches(tasks):
-            _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes)
+            _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes, len(docs))
         analyser.flush()
         stats.segments = analyser.segments
         stats.sudachi_seconds = analyser.timer.seconds
@@ -217,6 +217,10 @@ def build_segments(
         for w in workers:
             if w.is_alive():
                 w.kill()
+        # Batches still buffered for the killed workers would block the exit of
+        # this process (each queue's feeder thread waits to flush them) forever.
+        for q in (*inboxes, results):
+            q.cancel_join_thread()
         raise
     finally:
         for w in workers:
@@ -227,11 +231,11 @@ def build_segments(
     return stats
 
 
-def _count(stats: BuildStats, on_progress: Any, sections: int, nbytes: int) -> None:
+def _count(stats: BuildStats, on_progress: Any, sections: int, nbytes: int, documents: int) -> None:
     stats.sections += sections
     stats.input_bytes += nbytes
     if on_progress is not None:
-        on_progress(sections, nbytes)
+        on_progress(sections, nbytes, documents)
 
 
 def _drain(
@@ -256,7 +260,7 @@ def _drain(
             return
         kind = message[0]
         if kind == "done":
-            _count(stats, on_progress, message[1], message[2])
+            _count(stats, on_progress, message[1], message[2], message[3])
         elif kind == "segments":
             finished[message[1]] = message[2]
             stats.sudachi_seconds += message[3]

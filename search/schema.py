@@ -2,7 +2,8 @@
 
 A section carries its document's id, title and path so a hit can be shown,
 grouped and linked without a second lookup, and ``source`` (the file it came
-from) so an incremental run can delete exactly what a changed file produced.
+from) so an incremental run can delete exactly what a changed file produced. ``key``
+has a column: equal scores rank in key order (``search.scoring.best``).
 
 Ranking reads one combined field, ``content`` = title, heading and body, so a
 word scores once per section whichever part it is in (BM25 over separate short
@@ -25,7 +26,7 @@ from whoosh.system import pack_uint
 from search.analysis import BigramTokenizer, bigrams, gram_analyzer, japanese_analyzer, reading_analyzer
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Fields a query may name explicitly.
 FIELD_NAMES = ("title", "heading")
@@ -71,7 +72,7 @@ class GramFrequency(Frequency):
 def build_schema() -> Schema:
     words = japanese_analyzer()
     return Schema(
-        key=ID(unique=True, stored=True),
+        key=ID(unique=True, stored=True, sortable=True),
         doc_id=ID(stored=True),
         source=ID(stored=True),
         path=STORED(),

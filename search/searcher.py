@@ -3,7 +3,8 @@
 ``Engine`` is what the CLI and the web app share. It follows the store's CURRENT
 pointer, so a server sees a newly published index on its next request, and keeps
 one Whoosh searcher per thread (Whoosh searchers are not meant to be shared
-between threads).
+between threads). The searcher is a ``LiveSearcher``: its statistics count live
+sections only, so an updated index scores exactly as a fresh build would.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.collectors import TopCollector
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search.bagofwords import TermScoreCache, rank
 from search.documents import Document, Section
 from search.highlight import literal_spans, reading_spans
+from search.livestats import DeletedStats, LiveSearcher
 from search.query import Compiled, compile_query
 from search.results import Hit, SearchResult
 from search.schema import content_offsets
-from search.scoring import SakuinBM25
+from search.scoring import AllScores, SakuinBM25, best
 from search.snippets import make_snippet, mark_html, merge_spans
 from search.store import IndexStore
 
@@ -52,7 +53,7 @@ class Engine:
         if cached is not None and cached[0] == version.name:
             return cached[1]
         ix = whoosh_index.open_dir(str(version))
-        searcher = ix.searcher(weighting=SakuinBM25())
+        searcher = LiveSearcher(ix.reader(), DeletedStats.load(version), fromindex=ix, weighting=SakuinBM25())
         if cached is not None:
             cached[1].close()
         self._local.state = (version.name, searcher)
@@ -115,18 +116,24 @@ class Engine:
         """(sections matched, best ``limit`` (docnum, score)) for ``query``."""
         if query is None:
             return 0, []
+        keys: list[Any] = []
+
+        def key_of(docnum: int) -> Any:  # equal scores rank in section-key order
+            if not keys:
+                keys.append(searcher.reader().column_reader("key"))
+            return keys[0][docnum]
+
         if query is compiled.query and compiled.bag is not None:
             # Key the cache by the version this thread's searcher reads, not by
             # CURRENT, which may have moved on since the searcher was opened.
-            return rank(searcher, self._term_cache(self._local.state[0]), compiled.bag, limit)
+            return rank(searcher, self._term_cache(self._local.state[0]), compiled.bag, limit, key_of)
         # Score every match in one pass: no block skipping (Whoosh would then run
         # the query again to count) and no matcher replacement (which drops OR
         # clauses that cannot reach the current top N, so the total and even the
         # top N would depend on the page size).
-        collector = TopCollector(limit=limit, usequality=False, replace=0)
+        collector = AllScores()
         searcher.search_with_collector(query, collector)
-        hits = collector.results()
-        return collector.count(), [(h.docnum, float(h.score or 0.0)) for h in hits]
+        return collector.count(), best(collector.scored, limit, key_of)
 
     def _term_cache(self, version: str) -> TermScoreCache:
         with self._cache_lock:

@@ -110,8 +110,13 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
+#: Files a build rewrites (the manifest, the deleted sections' statistics of
+#: ``search.livestats``, Whoosh's lock file): private copies, never links.
+PRIVATE_FILES = frozenset({MANIFEST, "deleted.json", "MAIN_WRITELOCK"})
+
+
 def _link_or_copy(src: str, dst: str) -> None:
-    if Path(src).name in (MANIFEST, "MAIN_WRITELOCK"):
+    if Path(src).name in PRIVATE_FILES:
         shutil.copy2(src, dst)
         return
     try:
@@ -204,8 +209,8 @@ class IndexStore:
         The live version's files are hard-linked, not copied: Whoosh never writes
         into an existing segment or TOC file (an update adds new segments and a new
         TOC, and records deletions in the TOC), so the build shares them safely
-        and an update costs what it adds. Only the manifest, which a build
-        rewrites, and Whoosh's lock file are private copies.
+        and an update costs what it adds. Only the files a build rewrites
+        (``PRIVATE_FILES``) are private copies.
         """
         tmp = self.root / f"{TMP_PREFIX}{self._next_generation():06d}-{os.getpid()}"
         if copy_current and self.current_name():

@@ -111,7 +111,7 @@ def test_interrupted_build_leaves_previous_index_searchable(tmp_path: Path) -> N
         def start(self, total_bytes: int) -> None:
             pass
 
-        def update(self, nbytes: int, sections: int) -> None:
+        def update(self, nbytes: int, sections: int, documents: int) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -160,24 +160,59 @@ def test_one_megabyte_single_paragraph_file_indexes(tmp_path: Path) -> None:
     assert "<mark>終点</mark>" in hits[0].snippet.html or "<mark>終点駅</mark>" in hits[0].snippet.html
 
 
-def test_update_shares_the_live_versions_segment_files(tmp_path: Path) -> None:
-    """An update hard-links the segments it keeps; only new segments, the TOC and the manifest are new."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    write_jsonl(docs / "a.jsonl", [{"id": f"a{i}", "title": "猫", "text": f"猫の記事{i}"} for i in range(30)])
-    write_jsonl(docs / "b.jsonl", [{"id": "b0", "title": "犬", "text": "犬の記事"}])
-    ix = tmp_path / "ix"
-    first = IndexStore(ix).current() if build_index([docs], ix) else None
-    assert first is not None
-    old_segments = {p.name: p.stat().st_ino for p in first.glob("*.seg")}
-    write_jsonl(docs / "b.jsonl", [{"id": "b0", "title": "犬", "text": "犬の新しい記事"}])
-    build_index([docs], ix)
-    second = IndexStore(ix).current()
-    assert second != first
-    new_segments = {p.name: p.stat().st_ino for p in second.glob("*.seg")}
-    shared = {name for name in old_segments if new_segments.get(name) == old_segments[name]}
-    assert shared == set(old_segments), "the unchanged segment was copied, not linked"
-    assert len(new_segments) == len(old_segments) + 1
-    assert (second / "manifest.json").stat().st_ino != (first / "manifest.json").stat().st_ino
-    engine = Engine(ix)
-    assert hit_ids(engine, "新しい") == ["b0"] and len(hit_ids(engine, "猫")) == 30
+@pytest.mark.parametrize("procs", [1, 2])
+def test_progress_counts_bytes_and_records_and_ends_with_the_work(tmp_path: Path, procs: int) -> None:
+    path = tmp_path / "news.jsonl"
+    write_jsonl(path, [{"id": f"n{i}", "title": "ニュース", "text": f"記事{i}は猫の話。" * 400} for i in range(300)])
+
+    class Record:
+        """One phase per ``start`` (indexing, then perhaps compacting): [label, total, done, documents, sections]."""
+
+        def __init__(self) -> None:
+            self.phases: list[list] = []
+
+        def start(self, total_bytes: int, label: str = "indexing") -> None:
+            self.phases.append([label, total_bytes, 0, 0, 0])
+
+        def update(self, nbytes: int, sections: int, documents: int) -> None:
+            phase = self.phases[-1]
+            assert phase[2] < phase[1], "progress reached its end before the work did"
+            phase[2] += nbytes
+            phase[3] += documents
+            phase[4] += sections
+
+    seen = Record()
+    report = build_index([path], tmp_path / "ix", progress=seen, procs=procs)
+    label, total, done, documents, sections = seen.phases[0]
+    assert label == "indexing" and total == path.stat().st_size == done
+    assert documents == 300 == report.documents
+    assert sections == report.sections_written == 300
+    for label, total, done, _, sections in seen.phases[1:]:  # two small worker segments merged into one
+        assert label == "compacting" and total == done == sections == report.sections_rewritten
+
+
+def test_an_interrupted_parallel_build_exits_instead_of_hanging(tmp_path: Path) -> None:
+    """Ctrl+C while workers still have batches queued: the process must exit (it hung before)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "news.jsonl"
+    write_jsonl(path, [{"id": f"n{i}", "title": "ニュース", "text": f"記事{i}は猫の話。" * 400} for i in range(600)])
+    script = f"""
+from pathlib import Path
+from search.indexer import build_index
+
+class Interrupt:
+    def start(self, total_bytes, label="indexing"):
+        pass
+
+    def update(self, nbytes, sections, documents):
+        raise KeyboardInterrupt
+
+try:
+    build_index([Path({str(path)!r})], Path({str(tmp_path / "ix")!r}), progress=Interrupt(), procs=2)
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "interrupted", proc.stderr

@@ -144,6 +144,8 @@ def test_sigkill_during_a_first_build_leaves_no_index_then_rerun_builds_it(tmp_p
 #: Runs ``sakuin`` with a SIGKILL hooked onto one step of the commit/publish sequence.
 KILL_RUNNER = r"""
 import os, pathlib, signal, sys
+import search.compaction as compaction
+import search.livestats as livestats
 import search.segments as segments
 import search.store as store
 import whoosh.writing as writing
@@ -178,6 +180,8 @@ point = sys.argv.pop(1)
     "after-link": lambda: wrap(store.IndexStore, "start_version", after=True),
     "segment-write": lambda: wrap(segments.SegmentBuilder, "_write_terms"),
     "after-segment-write": lambda: wrap(segments.SegmentBuilder, "write", after=True),
+    "compacting": lambda: wrap(compaction, "live_tasks"),
+    "after-deleted-stats": lambda: wrap(livestats.DeletedStats, "save", after=True),
     "whoosh-before-toc": lambda: wrap(writing.SegmentWriter, "_commit_toc"),
     "whoosh-after-toc": lambda: wrap(writing.SegmentWriter, "_commit_toc", after=True),
     "before-fsync": lambda: wrap(store, "_fsync_tree"),
@@ -196,6 +200,8 @@ PUBLISH_STEPS = {
     "after-link": False,
     "segment-write": False,
     "after-segment-write": False,
+    "compacting": False,
+    "after-deleted-stats": False,
     "whoosh-before-toc": False,
     "whoosh-after-toc": False,
     "before-fsync": False,
