@@ -1,4 +1,4 @@
-"""Load test: the production server (``sakuin serve``, waitress) under concurrent clients.
+"""Load test: the production server (``sakuin serve``, gunicorn workers) under concurrent clients.
 
     python bench/load.py                       # build a livedoor index in a temp dir, 32 clients x 60 s
     python bench/load.py --index-dir /tmp/ix   # reuse (or build there) an index
@@ -133,13 +133,14 @@ def free_port() -> int:
 class Server:
     """``sakuin serve`` on 127.0.0.1:<free port>, stopped with SIGINT."""
 
-    def __init__(self, index_dir: Path, threads: int) -> None:
+    def __init__(self, index_dir: Path, threads: int, workers: int | None = None) -> None:
         self.port = free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 — kept open for the server's lifetime
         self.proc = subprocess.Popen(
             [
                 sys.executable, "-m", "search.cli", "serve", "--index-dir", str(index_dir),
                 "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(threads),
+                *(["--workers", str(workers)] if workers else []),
             ],
             cwd=REPO,
             stdout=self.log,
@@ -257,7 +258,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
     parser.add_argument("--max-requests", type=int, default=500_000, help="hard bound on requests sent")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (sakuin serve --threads)")
+    parser.add_argument("--server-threads", type=int, default=4, help="threads per worker (sakuin serve --threads)")
+    parser.add_argument("--server-workers", type=int, default=None, help="sakuin serve --workers (default: per core)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -268,7 +270,7 @@ def main() -> None:
         queries = mixed_queries(corpus)
         kinds = Counter(("word", "two words", "question", "phrase", "page 2")[n % 5] for n in range(len(queries)))
         log(f"{len(queries)} distinct queries ({dict(kinds)}); starting the server …")
-        server = Server(index_dir, args.server_threads)
+        server = Server(index_dir, args.server_threads, args.server_workers)
         try:
             log(f"{args.clients} clients for {args.warmup:.0f}+{args.seconds:.0f} s against 127.0.0.1:{server.port} …")
             result = run_clients(
@@ -278,6 +280,7 @@ def main() -> None:
             server.stop()
         log_text = server.output()
     result["server_threads"] = args.server_threads
+    result["server_workers"] = args.server_workers or os.cpu_count()
     result["server_errors_logged"] = log_text.count("Traceback")
     result["cpus"] = os.cpu_count()
     result["loadavg_1m"] = round(os.getloadavg()[0], 2)

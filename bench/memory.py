@@ -9,9 +9,10 @@
    (shared pages split between the processes that share them, so forked workers are
    not double-counted) and the largest single process (the kernel's ru_maxrss of the
    children, which sampling cannot miss).
-2. ``sakuin serve`` (waitress) then serves that index; 1,000 mixed queries (see
-   bench/load.py) are sent by 4 client threads; the server's RSS is reported after
-   start-up, at its peak, and after the queries.
+2. ``sakuin serve`` (gunicorn: its master and workers, sampled as one tree) then
+   serves that index; 1,000 mixed queries (see bench/load.py) are sent by 4 client
+   threads; the server's RSS is reported after start-up, at its peak, and after the
+   queries.
 Linux only (/proc).
 """
 

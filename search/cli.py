@@ -315,12 +315,23 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
-    """Serve the search pages and JSON API (waitress) at http://HOST:PORT/."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the search pages and JSON API at http://HOST:PORT/ (gunicorn, Unix).
+
+    Every worker follows the index: a new ``sakuin index`` run is served from
+    the next request on, without a restart. One access-log line per request on
+    stdout. SIGTERM lets in-flight requests finish; Ctrl+C stops at once.
+    """
     from web.serve import serve as run
 
-    run(index_dir, host, port, threads)
+    run(index_dir, host, port, threads, workers)
 
 
 @main.command(name="eval")

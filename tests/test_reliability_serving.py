@@ -154,3 +154,60 @@ def test_server_answers_through_an_update_and_switches_atomically(tmp_path: Path
         seq = [v for a, v in sorted(verdicts, key=lambda av: av[0].sent) if a.client == n and v != "both"]
         assert "old" not in seq[seq.index("new") :] if "new" in seq else True, f"client {n} went back"
     assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+
+
+def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
+    """Clients keep requesting while the server gets SIGTERM: every response whose
+    status line arrived is complete (a whole JSON body), none ends in a reset, and
+    the server exits 0 with its "stopped" line."""
+    import http.client
+    import signal
+
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(6))
+    sakuin("index", str(docs), "--index-dir", str(ix))
+    results: list[tuple[str, Any]] = []
+    stop = threading.Event()
+    server = Server(ix, threads=4)
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        i = n
+        while not stop.is_set():
+            i += 1
+            q = urllib.parse.quote(f"{TOPICS[i % len(TOPICS)]}の話はどうなっているのか")
+            try:
+                conn.request("GET", f"/api/search?q={q}&per_page=20")
+                response = conn.getresponse()
+            except (ConnectionError, OSError):
+                results.append(("refused", None))  # not accepted any more: fine
+                return
+            try:
+                body = response.read()
+                results.append(("ok", (response.status, json.loads(body))))
+            except Exception as exc:  # headers came but the body was cut: the failure we look for
+                results.append(("cut", repr(exc)))
+                return
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        served_before = sum(1 for kind, _ in results if kind == "ok")
+        server.proc.send_signal(signal.SIGTERM)
+        code = server.proc.wait(40)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+        server.stop()
+    assert served_before > 0
+    assert code == 0, server.output()
+    assert [r for r in results if r[0] == "cut"] == []
+    answered = [value for kind, value in results if kind == "ok"]
+    assert all(status == 200 and "hits" in body for status, body in answered)
+    assert "sakuin: stopped" in server.output()

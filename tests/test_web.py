@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -569,12 +570,13 @@ def test_serve_on_a_taken_port_exits_1(index_dir: Path, capsys: pytest.CaptureFi
     assert "cannot listen on" in capsys.readouterr().err
 
 
-def test_serve_runs_the_app_under_waitress(make_index: Callable[..., Path]) -> None:
-    """A real server: the URL is printed, the app answers, and encoded slashes in ids survive."""
+def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Path]) -> None:
+    """A real server: the URL is printed, the app answers from two workers, encoded
+    slashes in ids survive, each request gets one access-log line, SIGTERM stops it."""
     index = make_index({"odd.jsonl": ODD_JSONL})
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.serve", "--index-dir", str(index), "--port", str(port), "--threads", "2"],
+        [sys.executable, "-m", "web.serve", "--index-dir", str(index), "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -582,7 +584,7 @@ def test_serve_runs_the_app_under_waitress(make_index: Callable[..., Path]) -> N
     base = f"http://127.0.0.1:{port}"
     try:
         line = proc.stdout.readline() if proc.stdout else ""
-        assert f"at {base}/" in line
+        assert f"at {base}/ with 2 workers" in line
         health = _get_json(base + "/healthz", deadline=time.monotonic() + 20)
         assert health["status"] == "ok"
         with urllib.request.urlopen(base + "/doc/x%2F..%2Fy") as r:  # the id "x/../y"
@@ -591,9 +593,18 @@ def test_serve_runs_the_app_under_waitress(make_index: Callable[..., Path]) -> N
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(base + "/api/search?q=%22")
         assert err.value.code == 400
+        long_q = quote("あ" * 1000)  # 9 KB percent-encoded: past gunicorn's own request-line limit
+        with urllib.request.urlopen(f"{base}/api/search?q={long_q}") as r:
+            assert r.status == 200
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        out, err_text = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err_text
+    log = [entry for entry in out.splitlines() if '"GET ' in entry]
+    assert any('"GET /doc/x%2F..%2Fy HTTP/1.1" 200 ' in entry and entry.endswith("ms") for entry in log), out
+    assert any('"GET /api/search?q=%22 HTTP/1.1" 400 ' in entry for entry in log), out
+    assert "sakuin: stopped" in out
+    assert "Traceback" not in err_text
 
 
 def _get_json(url: str, deadline: float) -> dict:

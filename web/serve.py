@@ -1,26 +1,54 @@
-"""``sakuin serve``: the web app under waitress, a production WSGI server.
+"""``sakuin serve``: the web app under gunicorn, one worker process per core.
 
-Flask's development server is single-user and says so; waitress is pure Python, so
-it needs nothing beyond pip. Expected failures (no index yet, port taken) print one
-line and exit 1, like every other sakuin command.
+Why gunicorn: Python runs on one core per process (the GIL), so using the
+machine means processes; gunicorn is the well-kept pre-fork server for that
+(a master that binds the socket once, restarts workers that die, and shuts down
+gracefully on SIGTERM). Its ``gthread`` workers add threads, so slow requests
+do not hold up fast ones. Unix only (gunicorn forks): Windows and macOS are out
+of scope.
+
+* Workers: ``--workers`` (default: one per core) × ``--threads`` (default 4).
+  The app is created in the master before forking (``preload_app``) but opens
+  nothing there: each worker opens the index on its first request and every
+  request checks CURRENT, so all workers move to a new version on their next
+  request without a restart. The index files are mmap'd and shared through the
+  page cache; each worker loads its own Sudachi dictionary (also mmap'd).
+* Access log: one line per request on stdout, ``host [time] "request" status
+  bytes ms``; no other per-request logging.
+* SIGTERM (and SIGQUIT) stop gracefully: workers finish in-flight requests
+  (up to ``GRACEFUL_SECONDS``) before exiting. Ctrl+C (SIGINT) stops at once.
+* Limits: gunicorn's request-line limit (8 KB) would cut a 1,000-character
+  Japanese query (9 KB percent-encoded) with its own error page, so it is off
+  and the app's own limits answer (400 with a message, ``web/security.py``).
+
+Expected failures (no index yet, port taken) print one line and exit 1, like
+every other sakuin command.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
-from waitress.server import create_server
+import gunicorn.http.wsgi
+from gunicorn.app.base import BaseApplication
 
 from search.searcher import Engine
 from search.store import IndexMissing
 from web import create_app
 
-DEFAULT_THREADS = 8
-WAITRESS_MAX_BODY = 1024 * 1024
+DEFAULT_THREADS = 4
+GRACEFUL_SECONDS = 30
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _fail(message: str) -> None:
@@ -35,41 +63,94 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 5000, threads: int = DEFAULT_THREADS) -> None:
-    """Serve ``index_dir`` at http://host:port/ until interrupted; exit 1 if there is no index."""
+def _bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _check_port(host: str, port: int) -> int:
+    """Fail in one line if the address cannot be bound (gunicorn would retry for seconds, then print a log).
+
+    Returns the port (a free one for port 0, so that the printed URL is the one served).
+    """
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    for family, kind, proto, _, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+            return int(probe.getsockname()[1])
+    return port
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn driven from Python: our options, our app object, no config files or argv."""
+
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+
+def serve(
+    index_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    threads: int = DEFAULT_THREADS,
+    workers: int | None = None,
+) -> None:
+    """Serve ``index_dir`` at http://host:port/ until stopped; exit 1 if there is no index."""
     try:
         # Open it now: a typo in --index-dir should fail here, not as a 503 in the browser.
-        Engine(index_dir).searcher()
+        # Closed before the fork: workers must not share open files (and their offsets).
+        Engine(index_dir).searcher().close()
     except IndexMissing as exc:
         _fail(str(exc))
     except Exception as exc:  # a damaged index: say so in one line, not a traceback
         _fail(f"cannot open the index in {index_dir}: {exc}")
+    port = _check_port(host, port)
+    workers = workers or default_workers()
     app = create_app({"INDEX_DIR": str(index_dir)})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gunicorn.http.wsgi.SERVER = "sakuin"  # the Server header (gunicorn has no setting for it)
+    options = {
+        "bind": [_bind_address(host, port)],
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "preload_app": True,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "timeout": 120,
+        "keepalive": 5,
+        "limit_request_line": 0,
+        "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "sakuin",
+        "forwarded_allow_ips": "",
+    }
+    click.echo(
+        f"sakuin: serving {index_dir} at {_url(host, port)} with {workers} worker"
+        f"{'s' if workers != 1 else ''} × {threads} threads (Ctrl+C to stop)"
+    )
+    sys.stdout.flush()
+    master = os.getpid()
     try:
-        server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="sakuin",
-            # The app answers 413 (as JSON or HTML, with its headers) above MAX_CONTENT_LENGTH;
-            # waitress only stops bodies far beyond that before buffering them.
-            max_request_body_size=WAITRESS_MAX_BODY,
-            clear_untrusted_proxy_headers=True,
-        )
-    except OSError as exc:
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    # "localhost" can bind both ::1 and 127.0.0.1; waitress then returns a multi-socket server.
-    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
-    urls = " and ".join(_url(str(h), int(p)) for h, p in listening)
-    click.echo(f"sakuin: serving {index_dir} at {urls} (Ctrl+C to stop)")
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("sakuin: stopped")
+        _Server(app, options).run()  # the master exits with SystemExit when it halts
     finally:
-        server.close()
+        if os.getpid() == master:  # workers leave through here too (gunicorn forks inside run)
+            click.echo("sakuin: stopped")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,8 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
-    serve(args.index_dir, args.host, args.port, args.threads)
+    serve(args.index_dir, args.host, args.port, args.threads, args.workers)
 
 
 if __name__ == "__main__":  # pragma: no cover
