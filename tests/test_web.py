@@ -593,6 +593,8 @@ def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Pat
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(base + "/api/search?q=%22")
         assert err.value.code == 400
+        with urllib.request.urlopen(base + "/static/style.css") as r:
+            css_bytes = len(r.read())
         long_q = quote("あ" * 1000)  # 9 KB percent-encoded: past gunicorn's own request-line limit
         with urllib.request.urlopen(f"{base}/api/search?q={long_q}") as r:
             assert r.status == 200
@@ -603,6 +605,7 @@ def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Pat
     log = [entry for entry in out.splitlines() if '"GET ' in entry]
     assert any('"GET /doc/x%2F..%2Fy HTTP/1.1" 200 ' in entry and entry.endswith("ms") for entry in log), out
     assert any('"GET /api/search?q=%22 HTTP/1.1" 400 ' in entry for entry in log), out
+    assert any(f'"GET /static/style.css HTTP/1.1" 200 {css_bytes} ' in entry for entry in log), out
     assert "sakuin: stopped" in out
     assert "Traceback" not in err_text
 

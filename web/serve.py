@@ -133,6 +133,8 @@ def serve(
         "timeout": 120,
         "keepalive": 5,
         "limit_request_line": 0,
+        # With sendfile gunicorn logs 0 bytes for static files; they are small, so write them.
+        "sendfile": False,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
