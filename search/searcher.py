@@ -3,8 +3,10 @@
 ``Engine`` is what the CLI and the web app share. It follows the store's CURRENT
 pointer, so a server sees a newly published index on its next request, and keeps
 one Whoosh searcher per thread (Whoosh searchers are not meant to be shared
-between threads). The searcher is a ``LiveSearcher``: its statistics count live
-sections only, so an updated index scores exactly as a fresh build would.
+between threads; they read the mapped segment files in place, ``search/mapped.py``,
+so a searcher costs little beyond the page cache). The searcher is a
+``LiveSearcher``: its statistics count live sections only, so an updated index
+scores exactly as a fresh build would.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from search.bagofwords import TermScoreCache, rank
 from search.documents import Document, Section
 from search.highlight import literal_spans, reading_spans
 from search.livestats import DeletedStats, LiveSearcher
+from search.mapped import install as read_segments_in_place
 from search.query import Compiled, compile_query
 from search.results import Hit, SearchResult
 from search.schema import content_offsets
@@ -33,6 +36,8 @@ from search.store import IndexStore
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+
+read_segments_in_place()  # one searcher per thread must not mean one copy of the index per thread
 
 
 class Engine:

@@ -1,0 +1,66 @@
+"""Searchers read the mapped segment files in place: another searcher costs no copy of the index."""
+
+from __future__ import annotations
+
+import json
+import threading
+import tracemalloc
+from pathlib import Path
+from unittest import mock
+
+from whoosh.filedb import compound, structfile
+
+from search.indexer import build_index
+from search.mapped import ViewFile, _ViewReader
+from search.searcher import Engine
+
+
+def test_compound_files_open_as_views() -> None:
+    assert compound.BufferFile is ViewFile  # installed by search.searcher
+
+
+def test_view_reader_reads_like_a_file() -> None:
+    data = b"first line\nsecond\nlast"
+    f = _ViewReader(memoryview(data))
+    assert f.read(5) == b"first" and f.tell() == 5
+    assert f.readline() == b" line\n"
+    assert list(f) == [b"second\n", b"last"]
+    assert f.seek(-4, 2) == len(data) - 4 and f.read() == b"last" and f.read(3) == b""
+    f.seek(0)
+    assert f.read(None) == data
+
+
+def _growth_of_a_new_thread_searcher(index_dir: Path) -> int:
+    """Python memory a second thread's searcher (opened and used once) allocates."""
+    engine = Engine(index_dir)
+    engine.search("国防大臣")  # this thread's searcher, warm
+    done = threading.Event()
+
+    def search() -> None:
+        engine.search("国防大臣")
+        done.set()
+
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    t = threading.Thread(target=search)
+    t.start()
+    done.wait(30)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    t.join()
+    return sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+
+
+def test_another_thread_searcher_copies_no_index_files(tmp_path: Path) -> None:
+    path = tmp_path / "news.jsonl"
+    words = ["国防", "大臣", "会談", "電話", "ロシア", "米国", "長官", "報道", "声明", "回避"]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(400):
+            text = "。".join(f"{words[(i + k) % 10]}{k * i}番目の{words[(i * k) % 10]}について" for k in range(40))
+            out.write(json.dumps({"id": f"n{i}", "title": f"記事{i}", "text": text}, ensure_ascii=False) + "\n")
+    index_dir = tmp_path / "ix"
+    build_index([path], index_dir, procs=1)
+    in_place = _growth_of_a_new_thread_searcher(index_dir)
+    with mock.patch.object(compound, "BufferFile", structfile.BufferFile):  # Whoosh's own: BytesIO copies
+        copied = _growth_of_a_new_thread_searcher(index_dir)
+    assert in_place < 0.5 * copied, (in_place, copied)
