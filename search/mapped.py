@@ -28,10 +28,9 @@ class _ViewReader:
         self._pos = 0
 
     def read(self, n: int | None = -1) -> bytes:
-        size = len(self._view)
-        end = size if n is None or n < 0 else min(size, self._pos + n)
-        data = bytes(self._view[self._pos : end])
-        self._pos = max(self._pos, end)
+        pos = self._pos
+        data = self._view[pos:].tobytes() if n is None or n < 0 else self._view[pos : pos + n].tobytes()
+        self._pos = pos + len(data)  # slices stop at the end, as a file's read does
         return data
 
     def readline(self, limit: int = -1) -> bytes:
