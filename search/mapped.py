@@ -9,7 +9,10 @@ livedoor index: ~150 MB private per extra thread, 8 threads 3.2 GB RSS).
 ``ViewFile`` reads the mapped slice in place (the pages stay shared, in the page
 cache, among every thread and worker process) and copies only the bytes a read
 asks for. ``install()`` makes Whoosh's compound storage use it; it changes no
-file format and no result, only where the bytes come from.
+file format and no result, only where the bytes come from. The price: Whoosh
+reads many small values through ``read``, now Python instead of ``BytesIO``'s C
+(measured on livedoor: 6.8 ms per warm query against 5.9 ms, for a server tree
+of 341 MB PSS instead of 1,850 MB after 1,000 queries on 2 workers × 8 threads).
 """
 
 from __future__ import annotations
