@@ -11,12 +11,13 @@ of scope.
   The app is created in the master before forking (``preload_app``) but opens
   nothing there: each worker opens the index on its first request and every
   request checks CURRENT, so all workers move to a new version on their next
-  request without a restart. The index files are mmap'd and shared through the
-  page cache; each worker loads its own Sudachi dictionary (also mmap'd).
+  request without a restart. The index files are mmap'd and read in place
+  (``search/mapped.py``), shared through the page cache by every worker and
+  thread; each worker loads its own Sudachi dictionary (also mmap'd).
 * Access log: one line per request on stdout, ``host [time] "request" status
   bytes ms``; no other per-request logging.
-* SIGTERM (and SIGQUIT) stop gracefully: workers finish in-flight requests
-  (up to ``GRACEFUL_SECONDS``) before exiting. Ctrl+C (SIGINT) stops at once.
+* SIGTERM stops gracefully: workers finish in-flight requests (up to
+  ``GRACEFUL_SECONDS``) before exiting. Ctrl+C (SIGINT) and SIGQUIT stop at once.
 * Limits: gunicorn's request-line limit (8 KB) would cut a 1,000-character
   Japanese query (9 KB percent-encoded) with its own error page, so it is off
   and the app's own limits answer (400 with a message, ``web/security.py``).
