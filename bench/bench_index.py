@@ -36,7 +36,7 @@ from common import (
     log,
     machine_info,
     mb,
-    print_json,
+    print_results,
     utf8_len,
     write_jsonl,
 )
@@ -341,10 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", type=Path, default=None, help="where the temporary corpus and indexes go")
     args = parser.parse_args(argv)
     results = run(args)
-    if args.json:
-        print_json(results)
-    else:
-        print_human(results)
+    print_results(results, args.json, print_human)
     return 0
 
 

@@ -43,7 +43,7 @@ from common import (
     locate_corpus,
     log,
     machine_info,
-    print_json,
+    print_results,
     profile_rows,
     summarize,
     write_jsonl,
@@ -339,10 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", type=Path, default=None, help="where a temporary index goes")
     args = parser.parse_args(argv)
     results = run(args)
-    if args.json:
-        print_json(results)
-    else:
-        print_human(results)
+    print_results(results, args.json, print_human)
     return 0
 
 

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_json, write_jsonl
+from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
 
 from search.searcher import Engine
 from search.store import IndexStore
@@ -280,10 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             results["many"] = many_updates(records, work, args)
         if not args.no_drift:
             results["drift"] = drift(records, work, args)
-    if args.json:
-        print_json(results)
-    else:
-        print_human(results)
+    print_results(results, args.json, print_human)
     return 0
 
 

@@ -150,6 +150,14 @@ def print_json(results: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
+def print_results(results: dict[str, Any], as_json: bool, print_human: Callable[[dict[str, Any]], None]) -> None:
+    """``--json``: one JSON object on stdout; otherwise the benchmark's own summary."""
+    if as_json:
+        print_json(results)
+    else:
+        print_human(results)
+
+
 def log(message: str) -> None:
     """Progress goes to stderr, so ``--json`` output stays clean."""
     print(message, file=sys.stderr, flush=True)

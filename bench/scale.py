@@ -80,7 +80,7 @@ from common import (
     log,
     machine_info,
     mb,
-    print_json,
+    print_results,
     summarize,
     utf8_len,
 )
@@ -823,10 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     results["total_seconds"] = time.perf_counter() - started
     if args.plot:
         plot(results, args.plot)
-    if args.json:
-        print_json(results)
-    else:
-        print_human(results)
+    print_results(results, args.json, print_human)
     return 0
 
 

@@ -74,6 +74,7 @@ class _Bar:
         self.bar: Any = None
         self.sections = 0
         self.documents = 0
+        self.in_bytes = True
 
     def start(self, total_bytes: int, label: str = "indexing") -> None:
         """A bar per phase: input bytes while indexing, sections while compacting."""

@@ -52,8 +52,9 @@ class Progress(Protocol):
 
     ``start`` gives the input bytes to read; ``update`` the bytes, sections and
     documents (files, or records of a JSONL file) whose analysis has finished (not
-    merely been read), so the bar reaches its end only when the work is done. A run that compacts starts a second phase,
-    ``label`` "compacting", counted in sections instead of bytes.
+    merely been read), so the bar reaches its end only when the work is done. A
+    run that compacts starts a second phase, ``label`` "compacting", counted in
+    sections instead of bytes.
     """
 
     def start(self, total_bytes: int, label: str = "indexing") -> None: ...
@@ -298,9 +299,14 @@ class _Pending:
         return self.prev is not None
 
     @property
+    def is_records(self) -> bool:
+        """A JSONL file: its manifest entry keeps a hash per record."""
+        return self.path.suffix.lower() in RECORD_SUFFIXES
+
+    @property
     def by_record(self) -> bool:
         """Update record by record: a JSONL file whose previous copy has record hashes."""
-        return self.prev is not None and "records" in self.prev and self.path.suffix.lower() in RECORD_SUFFIXES
+        return self.is_records and self.prev is not None and "records" in self.prev
 
 
 def _size(path: Path) -> int:
@@ -381,8 +387,8 @@ def _documents(
                 if p.by_record:  # not deleted up front with the other stale files
                     deleter.delete(source=p.key)
             continue
-        records = p.path.suffix.lower() in RECORD_SUFFIXES
-        old_records: dict[str, list[Any]] = p.prev.get("records", {}) if p.by_record and p.prev else {}
+        records = p.is_records
+        old_records: dict[str, list[Any]] = p.prev["records"] if p.by_record and p.prev else {}
         new_records: dict[str, list[Any]] = {}
         counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
         doc_ids: list[str] = []

@@ -36,8 +36,8 @@ from whoosh.searching import Searcher
 
 from search.postings import analyse_words, section_terms
 from search.schema import content_text
+from search.store import DELETED_STATS
 
-DELETED_STATS = "deleted.json"
 #: The fields BM25 scores (the others are ids, the ordinal and stored values).
 SCORED_FIELDS = ("content", "grams", "heading", "reading", "title")
 

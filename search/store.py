@@ -110,9 +110,11 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-#: Files a build rewrites (the manifest, the deleted sections' statistics of
-#: ``search.livestats``, Whoosh's lock file): private copies, never links.
-PRIVATE_FILES = frozenset({MANIFEST, "deleted.json", "MAIN_WRITELOCK"})
+#: The deleted sections' statistics (``search.livestats``), beside the TOC.
+DELETED_STATS = "deleted.json"
+#: Files a build rewrites (the manifest, the deleted sections' statistics,
+#: Whoosh's lock file): private copies, never links.
+PRIVATE_FILES = frozenset({MANIFEST, DELETED_STATS, "MAIN_WRITELOCK"})
 
 
 def _link_or_copy(src: str, dst: str) -> None:

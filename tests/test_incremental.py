@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from search import compaction
 from search.indexer import build_index, optimize_index
 from search.searcher import Engine
-from search.store import IndexStore
+from search.store import DELETED_STATS, IndexStore
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = [
@@ -291,7 +291,7 @@ def test_optimize_leaves_one_segment_per_worker_and_no_deletions(tmp_path: Path)
     before = answers(ix)
     report = optimize_index(ix, procs=1)
     assert report.segments == 1 and report.sections_rewritten == 30
-    assert not (IndexStore(ix).current() / "deleted.json").exists()
+    assert not (IndexStore(ix).current() / DELETED_STATS).exists()
     assert answers(ix) == before
 
 
@@ -304,7 +304,7 @@ def test_an_update_never_writes_into_the_live_statistics(tmp_path: Path, monkeyp
     records[0]["text"] = "一回目の変更"
     _write_records(path, records)
     build_index([docs], ix, procs=1)
-    live = IndexStore(ix).current() / "deleted.json"
+    live = IndexStore(ix).current() / DELETED_STATS
     content = live.read_bytes()
     records[1]["text"] = "二回目の変更"
     _write_records(path, records)

@@ -77,15 +77,14 @@ def _check_port(host: str, port: int) -> int:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    for family, kind, proto, _, address in infos[:1]:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-            return int(probe.getsockname()[1])
-    return port
+    family, kind, proto, _, address = infos[0]  # the address gunicorn binds too
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return int(probe.getsockname()[1])
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
