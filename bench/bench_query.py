@@ -213,7 +213,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sakuin-bench-", dir=args.tmp) as tmp:
         index_dir, index_info = ensure_index(args, data, Path(tmp))
         engine = Engine(index_dir)
-        searcher = engine.searcher()
+        pinned = engine.live.snapshot().borrow()
+        searcher = pinned
         reader = searcher.reader()
         titles = [str(r.get("title") or "") for r in iter_records(data, args.limit)]
         log(f"picking queries from {len(titles)} titles (seed {args.seed}) …")

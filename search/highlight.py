@@ -1,15 +1,27 @@
-"""Highlight spans for matches the postings cannot locate.
+"""Highlighting: where a query matched in each hit's heading and body, from every source.
 
-Word matches carry offsets in the index. Two kinds of match do not: a kana query
-matched through the reading field, and the n-gram fallback. For those few hits
-we find the spans in the text itself.
+Word matches carry character offsets in the index, so their spans come from the
+postings with no re-analysis. Two kinds of match do not: a kana query matched
+through the reading field, and the n-gram fallback. For those few hits we find
+the spans in the text itself. ``match_spans`` gathers all of them, merged.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
+
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes, fold, to_katakana
+from search.query import Compiled
+from search.schema import content_offsets
+from search.snippets import merge_spans
+
+Spans = dict[int, dict[str, list[tuple[int, int]]]]
 
 #: Folding one character at a time is slow (NFKC + kana tables); texts reuse few
 #: distinct characters, so memoising makes it cheap.
@@ -49,3 +61,59 @@ def literal_spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
             spans.append((origin[start], origin[end - 1] + 1))
             start = hay.find(key, end)
     return spans
+
+
+def postings_spans(
+    searcher: Searcher, fieldname: str, terms: Iterable[str], docnums: list[int]
+) -> dict[int, list[tuple[int, int]]]:
+    """Character spans of ``terms`` in each document, read from the postings."""
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    wanted = sorted(docnums)
+    reader = searcher.reader()
+    for term in terms:
+        try:
+            m = reader.postings(fieldname, term)
+        except TermNotFound:
+            continue
+        for docnum in wanted:
+            if not m.is_active():
+                break
+            if m.id() < docnum:
+                m.skip_to(docnum)
+                if not m.is_active():
+                    break
+            if m.id() == docnum:
+                spans[docnum].extend((s, e) for _, s, e in m.value_as("characters"))
+    return spans
+
+
+def match_spans(searcher: Searcher, compiled: Compiled, stored: dict[int, dict[str, Any]]) -> Spans:
+    """Per document number, the merged spans of the query's matches in heading and body.
+
+    The content field holds title, heading and body, so its offsets are shifted
+    back into the heading or the body; reading and fallback matches are found by
+    re-analysing the hit's text.
+    """
+    docnums = list(stored)
+    out: Spans = {n: {"heading": [], "body": []} for n in docnums}
+    for fieldname, terms in compiled.highlight.items():
+        if fieldname not in ("content", "heading"):
+            continue
+        for docnum, spans in postings_spans(searcher, fieldname, terms, docnums).items():
+            fields = stored[docnum]
+            if fieldname == "heading":
+                out[docnum]["heading"].extend(spans)
+                continue
+            heading = fields.get("heading") or ""
+            head_start, body_start = content_offsets(fields.get("title") or "", heading)
+            for s, e in spans:
+                if s >= body_start:
+                    out[docnum]["body"].append((s - body_start, e - body_start))
+                elif head_start <= s and e <= head_start + len(heading):
+                    out[docnum]["heading"].append((s - head_start, e - head_start))
+    if compiled.readings or compiled.literals:
+        for docnum, fields in stored.items():
+            for part in ("heading", "body"):
+                text = fields.get(part) or ""
+                out[docnum][part] += reading_spans(text, compiled.readings) + literal_spans(text, compiled.literals)
+    return {n: {k: merge_spans(v) for k, v in parts.items()} for n, parts in out.items()}

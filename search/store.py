@@ -249,9 +249,11 @@ class IndexStore:
             if p.name not in keep:
                 shutil.rmtree(p, ignore_errors=True)
 
-    def size_bytes(self) -> int:
-        try:
-            version = self.current()
-        except IndexMissing:
-            return 0
+    def size_bytes(self, version: Path | None = None) -> int:
+        """Bytes of ``version`` (a version folder; the live one by default)."""
+        if version is None:
+            try:
+                version = self.current()
+            except IndexMissing:
+                return 0
         return sum(f.stat().st_size for f in version.iterdir() if f.is_file())

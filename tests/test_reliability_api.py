@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -176,12 +177,12 @@ def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
     real_size = IndexStore.size_bytes
     published = []
 
-    def publish_then_measure(self: IndexStore) -> int:
+    def publish_then_measure(self: IndexStore, version: Any = None) -> int:
         # The last read of Engine.stats(): an index run publishes just before it.
         if not published:
             published.append(True)
             (self.root / CURRENT).write_text(new_version + "\n", encoding="utf-8")
-        return real_size(self)
+        return real_size(self, version)
 
     monkeypatch.setattr(IndexStore, "size_bytes", publish_then_measure)
     app = create_app({"TESTING": True, "INDEX_DIR": str(ix)})

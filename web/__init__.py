@@ -2,8 +2,9 @@
 
 One ``Engine`` is created per app and kept in ``app.extensions``; it follows the
 index's CURRENT pointer, so the server sees a new ``sakuin index`` run without a
-restart. Creating the app never touches the index, so a missing index is a 503 per
-request (and a clear message from ``sakuin serve``) rather than a crash at import.
+restart, and owns the open index versions (``search/snapshot.py``). Creating the
+app never touches the index, so a missing index is a 503 per request (and a
+clear message from ``sakuin serve``) rather than a crash at import.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from search.searcher import Engine
+from search.snapshot import DEFAULT_POOL
 from web import api, errors, pages, security
 from web.common import ENGINE_KEY, DocIdConverter
 
@@ -25,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=DEFAULT_INDEX_DIR,
+        SEARCHERS=DEFAULT_POOL,  # idle searchers kept per index version: the server's threads
         MAX_CONTENT_LENGTH=security.MAX_CONTENT_LENGTH,
         MAX_QUERY_STRING=security.MAX_QUERY_STRING,
     )
@@ -41,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    app.extensions[ENGINE_KEY] = Engine(Path(app.config["INDEX_DIR"]))
+    app.extensions[ENGINE_KEY] = Engine(Path(app.config["INDEX_DIR"]), pool_size=app.config["SEARCHERS"])
 
     security.init_app(app)
     errors.init_app(app)

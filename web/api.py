@@ -6,8 +6,6 @@ same ``{"error": {"code", "message"}}`` shape and status codes.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify
 
 from search.analysis import explain
@@ -62,28 +60,7 @@ def analyze() -> Response:
 
 @bp.get("/stats")
 def stats() -> Response:
-    return jsonify(consistent_stats())
-
-
-#: Attempts at reading stats while no index run publishes; publishing takes milliseconds.
-STATS_ATTEMPTS = 5
-
-
-def consistent_stats() -> dict[str, Any]:
-    """``Engine.stats()`` with every figure from one index version.
-
-    It reads the CURRENT pointer several times (for the searcher, the manifest, the
-    version name and the size), so a version published mid-call could mix two
-    versions' figures. CURRENT only moves forward, so if it names the same version
-    before and after the call, every read in between saw that version too.
-    """
-    store = engine().store
-    for _ in range(STATS_ATTEMPTS):
-        before = store.current_name()
-        data = engine().stats()
-        if before == data["version"] == store.current_name():
-            break
-    return data
+    return jsonify(engine().stats())  # every figure from one pinned snapshot
 
 
 @bp.get("/openapi.json")
@@ -95,13 +72,14 @@ def openapi() -> Response:
 def healthz() -> Response | tuple[Response, int]:
     """Ready only when a search could run: the live version opens, not just CURRENT exists."""
     try:
-        engine().searcher()
+        with engine().pin() as pinned:
+            version = pinned.snapshot.name
     except IndexMissing:
         return _unavailable("index_missing", INDEX_MISSING_HINT)
     except Exception:
         current_app.logger.exception("health check: the index does not open")
         return _unavailable("index_unreadable", "The search index exists but cannot be opened; see the server log.")
-    return jsonify({"status": "ok", "version": engine().version})
+    return jsonify({"status": "ok", "version": version})
 
 
 def _unavailable(code: str, message: str) -> tuple[Response, int]:

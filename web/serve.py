@@ -9,9 +9,13 @@ of scope.
 
 * Workers: ``--workers`` (default: one per core) × ``--threads`` (default 4).
   The app is created in the master before forking (``preload_app``) but opens
-  nothing there: each worker opens the index on its first request and every
-  request checks CURRENT, so all workers move to a new version on their next
-  request without a restart. The index files are mmap'd and read in place
+  nothing there (workers must not share open files and their offsets): each
+  worker opens and warms the live version in gunicorn's ``post_fork`` hook,
+  before it accepts a request, so the first query costs what any other does.
+  Every request checks CURRENT, so all workers move to a new version on their
+  next request without a restart (``search/snapshot.py``: one snapshot per
+  version per worker, a pool of ``--threads`` searchers, the old version closed
+  when its last request ends). The index files are mmap'd and read in place
   (``search/mapped.py``), shared through the page cache by every worker and
   thread; each worker loads its own Sudachi dictionary (also mmap'd).
 * Access log: one line per request on stdout, ``host [time] "request" status
@@ -29,6 +33,7 @@ every other sakuin command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
@@ -42,6 +47,7 @@ from gunicorn.app.base import BaseApplication
 from search.searcher import Engine
 from search.store import IndexMissing
 from web import create_app
+from web.common import ENGINE_KEY
 
 DEFAULT_THREADS = 4
 GRACEFUL_SECONDS = 30
@@ -114,14 +120,17 @@ def serve(
     try:
         # Open it now: a typo in --index-dir should fail here, not as a 503 in the browser.
         # Closed before the fork: workers must not share open files (and their offsets).
-        Engine(index_dir).searcher().close()
+        probe = Engine(index_dir)
+        with probe.pin():
+            pass
+        probe.close()
     except IndexMissing as exc:
         _fail(str(exc))
     except Exception as exc:  # a damaged index: say so in one line, not a traceback
         _fail(f"cannot open the index in {index_dir}: {exc}")
     port = _check_port(host, port)
     workers = workers or default_workers()
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), "SEARCHERS": threads})
     gunicorn.http.wsgi.SERVER = "sakuin"  # the Server header (gunicorn has no setting for it)
     options = {
         "bind": [_bind_address(host, port)],
@@ -141,6 +150,7 @@ def serve(
         "loglevel": "warning",
         "proc_name": "sakuin",
         "forwarded_allow_ips": "",
+        "post_fork": lambda server, worker: _warm_worker(app),
     }
     click.echo(
         f"sakuin: serving {index_dir} at {_url(host, port)} with {workers} worker"
@@ -153,6 +163,13 @@ def serve(
     finally:
         if os.getpid() == master:  # workers leave through here too (gunicorn forks inside run)
             click.echo("sakuin: stopped")
+
+
+def _warm_worker(app: Any) -> None:
+    """In each new worker, before it serves: open and warm the live version."""
+    # No index (yet) or unreadable: requests say so, as they would without warming.
+    with contextlib.suppress(Exception):
+        app.extensions[ENGINE_KEY].live.snapshot()
 
 
 def main(argv: list[str] | None = None) -> None:

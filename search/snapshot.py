@@ -1,0 +1,210 @@
+"""One open index version: its searchers, statistics and caches, with one owner.
+
+A server thread asks ``LiveIndex.pin()`` for the live version and gets a
+``Snapshot`` and a searcher of it for the length of one request. Everything a
+request reads (the section count, the manifest, term statistics, cached term
+scores) comes from that one snapshot, so a request never mixes two versions.
+
+Design decisions:
+
+* **One snapshot per version per process.** The manifest and ``deleted.json``
+  are parsed once, the term-score cache is the snapshot's, and all of it goes
+  when the version is retired: nothing grows with the number of versions a
+  long-running server has seen.
+* **A pool of searchers, not one per thread.** Whoosh searchers keep a read
+  position in their files, so two threads must not use one at the same time; a
+  request borrows one exclusively and returns it. The pool keeps at most
+  ``pool_size`` idle searchers (the server's threads), so the memory of searchers
+  is bounded by concurrency, not by threads × versions. Segment files are read in
+  place (``search.mapped``): a searcher's own memory is small.
+* **Retire, then close when the last borrower returns.** When CURRENT moves, the
+  next request opens the new snapshot, warms it (the first query on it must not
+  pay for cold readers) and swaps it in; requests already running finish on the
+  old one, which closes its files when its last searcher comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+
+from search.bagofwords import TermScoreCache
+from search.livestats import DeletedStats, LiveSearcher
+from search.mapped import install as read_segments_in_place
+from search.scoring import SakuinBM25
+from search.store import MANIFEST, IndexStore
+
+read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
+
+#: Idle searchers a snapshot keeps (a server sets it to its thread count).
+DEFAULT_POOL = 8
+
+
+class SnapshotClosed(RuntimeError):
+    """The snapshot was retired and closed before this borrower reached it."""
+
+
+class Snapshot:
+    """One index version opened for reading; ``close()`` releases its files."""
+
+    def __init__(self, folder: Path, pool_size: int = DEFAULT_POOL) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.pool_size = pool_size
+        self.index = whoosh_index.open_dir(str(folder))
+        self.deleted = DeletedStats.load(folder)
+        self.deleted.totals()  # summed once here, not per searcher
+        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        self.scores = TermScoreCache(self.name)
+        self._lock = threading.Lock()
+        self._idle: list[LiveSearcher] = []
+        self._borrowed = 0
+        self._retired = False
+        self.closed = False
+
+    def _open_searcher(self) -> LiveSearcher:
+        return LiveSearcher(self.index.reader(), self.deleted, fromindex=self.index, weighting=SakuinBM25())
+
+    def borrow(self) -> LiveSearcher:
+        """A searcher for this thread alone until ``give_back``."""
+        with self._lock:
+            if self.closed:
+                raise SnapshotClosed(f"snapshot {self.name} is closed")
+            self._borrowed += 1
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            try:
+                searcher = self._open_searcher()
+            except BaseException:
+                self.give_back(None)
+                raise
+        return searcher
+
+    def give_back(self, searcher: Searcher | None) -> None:
+        with self._lock:
+            self._borrowed -= 1
+            keep = searcher is not None and not self._retired and len(self._idle) < self.pool_size
+            if keep:
+                self._idle.append(searcher)  # type: ignore[arg-type]
+            last = self._retired and self._borrowed == 0
+        if searcher is not None and not keep:
+            searcher.close()
+        if last:
+            self.close()
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[LiveSearcher]:
+        searcher = self.borrow()
+        try:
+            yield searcher
+        finally:
+            self.give_back(searcher)
+
+    def warm(self) -> None:
+        """Open one searcher and the readers every query touches, so no request pays for it."""
+        with self.searcher() as searcher:
+            reader = searcher.reader()
+            reader.column_reader("key")
+            for fieldname in ("content", "grams"):
+                next(iter(reader.lexicon(fieldname)), None)
+            searcher.doc_count()
+
+    @property
+    def sections(self) -> int:
+        with self.searcher() as searcher:
+            return searcher.doc_count()
+
+    def retire(self) -> None:
+        """No new borrowers; close once the ones still reading are done."""
+        with self._lock:
+            self._retired = True
+            idle, self._idle = self._idle, []
+            last = self._borrowed == 0
+        for searcher in idle:
+            searcher.close()
+        if last:
+            self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
+        self.scores.clear()
+
+    def open_searchers(self) -> int:
+        """Searchers open now (borrowed and idle): what this snapshot holds."""
+        with self._lock:
+            return self._borrowed + len(self._idle)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """What one request reads: a snapshot and a searcher borrowed from it."""
+
+    snapshot: Snapshot
+    searcher: LiveSearcher
+
+
+class LiveIndex:
+    """Follows the store's CURRENT pointer and owns the snapshot of the live version."""
+
+    def __init__(self, store: IndexStore, pool_size: int = DEFAULT_POOL) -> None:
+        self.store = store
+        self.pool_size = pool_size
+        self._lock = threading.Lock()
+        self._opening = threading.Lock()
+        self._live: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The live version's snapshot, opened (and warmed) if CURRENT has moved."""
+        folder = self.store.current()  # raises IndexMissing
+        live = self._live
+        if live is not None and live.name == folder.name:
+            return live
+        with self._opening:  # one thread opens a version; the others wait for it
+            live = self._live
+            if live is not None and live.name == folder.name:
+                return live
+            fresh = Snapshot(folder, self.pool_size)
+            fresh.warm()
+            with self._lock:
+                old, self._live = self._live, fresh
+        if old is not None:
+            old.retire()
+        return fresh
+
+    @contextlib.contextmanager
+    def pin(self) -> Iterator[Pinned]:
+        """The live snapshot and a searcher of it, held for one request."""
+        while True:
+            snap = self.snapshot()
+            try:
+                searcher = snap.borrow()
+            except SnapshotClosed:  # retired and closed between the two lines: take the newer one
+                continue
+            break
+        try:
+            yield Pinned(snap, searcher)
+        finally:
+            snap.give_back(searcher)
+
+    def close(self) -> None:
+        with self._lock:
+            live, self._live = self._live, None
+        if live is not None:
+            live.retire()
+
+
+__all__ = ["DEFAULT_POOL", "LiveIndex", "Pinned", "Snapshot", "SnapshotClosed"]
