@@ -49,8 +49,9 @@ from common import (
     write_jsonl,
 )
 
-from search.analysis import is_content, morphemes, normalize_term
+from search.analysis import is_content, morphemes
 from search.indexer import build_index
+from search.normalize import normalize_term
 from search.query import QuerySyntaxError, compile_query
 from search.searcher import Engine
 from search.store import IndexStore

@@ -16,8 +16,10 @@ Design decisions (see the README's "How it works"):
   terms. Positions count content words only, so a phrase query matches the same
   content words in order whatever particles sit between them; this keeps the
   position lists short, which is what phrase queries pay for.
-* Offsets always point into the original text; Sudachi reports them that way and
-  chunking adds the chunk's start.
+* Sudachi reads the text with old kanji mapped to new (國防 → 国防, one character
+  for one, ``search.normalize``), so an old-form compound is one known word, not
+  two unknown ones. Offsets always point into the original text; Sudachi reports
+  them that way, the mapping moves none, and chunking adds the chunk's start.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import jaconv
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
+
+from search.normalize import content_bigrams, normalize_term, to_katakana, to_shinjitai
 
 #: Sudachi rejects a single input larger than this many UTF-8 bytes.
 MAX_CHUNK_BYTES = 49_149
@@ -151,7 +154,7 @@ def morphemes(text: str) -> list[Morph]:
     tokenizer, tags, mode_a = _sudachi.get()
     out: list[Morph] = []
     for base, piece in _chunks(text):
-        for m in tokenizer.tokenize(piece):
+        for m in tokenizer.tokenize(to_shinjitai(piece)):
             parts: tuple[tuple[str, int, int], ...] = ()
             split = m.split(mode_a)
             if len(split) > 1:
@@ -192,11 +195,6 @@ def cached_morphemes(text: str) -> list[Morph]:
     if len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
     return result
-
-
-def normalize_term(text: str) -> str:
-    """The spelling-insensitive key shared by index and query terms."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def _is_term(tag: str, text: str) -> bool:
@@ -342,7 +340,8 @@ class ReadingFilter(Filter):
 
 
 class BigramTokenizer(Tokenizer):
-    """Overlapping character bigrams of the folded text (see ``fold``).
+    """Overlapping character bigrams of the folded title, heading and body
+    (``search.normalize.content_bigrams``).
 
     The n-gram field catches what the dictionary splits differently or does not
     know, and, because it is folded, spellings Sudachi does not unify (hiragana
@@ -356,45 +355,12 @@ class BigramTokenizer(Tokenizer):
     def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs: Any) -> Iterator[Token]:
         t = Token(positions, chars, **{k: v for k, v in kwargs.items() if k in ("removestops", "mode")})
         t.boost = 1.0
-        for i, gram in enumerate(bigrams(value)):
+        for i, gram in enumerate(content_bigrams(value)):
             t.text = gram
             t.stopped = False
             if positions:
                 t.pos = i
             yield t
-
-
-_WHITESPACE = re.compile(r"\s+")
-#: Old (旧字体) to new kanji that NFKC and Sudachi leave alone outside dictionary words.
-_KYUJITAI = str.maketrans(
-    "國學會體舊圖廣佛來濱澤邊邉龍櫻藝對寫聲變鐵縣驛廳氣實發權圓壽屬數樂歸區醫拜惠戰擧晝當盡眞價假賣讀單嚴辯號觀劍勞勵將專應榮歐險驗豐鹽黨澁遲齋齒參隨繪經續總傳轉團斷處虛獨燈爭靜點德",
-    "国学会体旧図広仏来浜沢辺辺竜桜芸対写声変鉄県駅庁気実発権円寿属数楽帰区医拝恵戦挙昼当尽真価仮売読単厳弁号観剣労励将専応栄欧険験豊塩党渋遅斎歯参随絵経続総伝転団断処虚独灯争静点徳",
-)
-
-
-def fold(text: str) -> str:
-    """The spelling-blind form used by the n-gram field: NFKC, lower case,
-    hiragana for katakana, new kanji for old, no long-vowel marks or spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(_KYUJITAI)
-    return _WHITESPACE.sub("", jaconv.kata2hira(text).replace("ー", ""))
-
-
-def bigrams(text: str) -> list[str]:
-    folded = fold(text)
-    if len(folded) == 1:
-        return [folded]
-    return [folded[i : i + 2] for i in range(len(folded) - 1)]
-
-
-def to_katakana(text: str) -> str:
-    return jaconv.hira2kata(unicodedata.normalize("NFKC", text))
-
-
-_KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
-
-
-def is_kana(text: str) -> bool:
-    return bool(_KANA.match(unicodedata.normalize("NFKC", text)))
 
 
 def japanese_analyzer() -> Composable:

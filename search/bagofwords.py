@@ -125,4 +125,28 @@ def rank(
     return int(seen.sum()), best(zip(matched.tolist(), found.tolist(), strict=True), limit, key_of)
 
 
-__all__ = ["CACHE_BYTES", "TermScoreCache", "rank"]
+def match_all(
+    searcher: Searcher, cache: TermScoreCache, groups: tuple[tuple[str, ...], ...], fieldname: str = "grams"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sections that have every term of every group, with the sum of those terms' scores.
+
+    The substring candidates of a keyword query: each typed word's folded bigrams,
+    all required. Returns (docnums ascending, scores).
+    """
+    docs: np.ndarray | None = None
+    total: np.ndarray | None = None
+    for term in (t for group in groups for t in group):
+        tdocs, tscores = cache.get(searcher, fieldname, term)
+        if docs is None:
+            docs, total = tdocs, tscores.copy()
+        else:
+            docs, left, right = np.intersect1d(docs, tdocs, assume_unique=True, return_indices=True)
+            total = total[left] + tscores[right]  # type: ignore[index]
+        if not len(docs):
+            break
+    if docs is None or total is None:
+        return np.empty(0, np.int32), np.empty(0, np.float64)
+    return docs, total
+
+
+__all__ = ["CACHE_BYTES", "TermScoreCache", "match_all", "rank"]

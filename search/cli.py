@@ -233,19 +233,64 @@ def _engine(index_dir: Path) -> Any:
     return Engine(index_dir)
 
 
-@main.command()
-@click.argument("query")
+class _QueryCommand(click.Command):
+    """A command whose QUERY may start with "-" (``sakuin search '-電話 会談'``).
+
+    Click would read such an argument as an unknown option. Any argument that is
+    not one of the command's own options is taken as query text instead; ``--``
+    still works as usual.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        params = self.get_params(ctx)  # with --help
+        known = {name for p in params for name in (*p.opts, *p.secondary_opts)}
+        flags = {name for p in params if getattr(p, "is_flag", False) for name in (*p.opts, *p.secondary_opts)}
+        out: list[str] = []
+        text: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                text += args[i + 1 :]
+                break
+            name = arg.split("=", 1)[0]
+            if name in known:
+                out.append(arg)
+                if "=" not in arg and name not in flags and i + 1 < len(args):
+                    out.append(args[i + 1])
+                    i += 1
+            else:
+                text.append(arg)
+            i += 1
+        return super().parse_args(ctx, [*out, "--", *text] if text else out)
+
+
+def _query_error(exc: QuerySyntaxError, as_json: bool) -> None:
+    """A query error in the API's shape with --json, else one line; exit 2 either way."""
+    if as_json:
+        _dump({"error": {"code": exc.code, "message": exc.message}})
+        sys.exit(EXIT_USAGE)
+    _fail(f"query error: {exc}", EXIT_USAGE)
+
+
+@main.command(cls=_QueryCommand)
+@click.argument("query", nargs=-1, required=True)
 @index_dir_option
 @click.option("--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search(query: str, index_dir: Path, per_page: int, page: int, as_json: bool) -> None:
-    """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:."""
-    _require_text(query)
+def search(query: tuple[str, ...], index_dir: Path, per_page: int, page: int, as_json: bool) -> None:
+    """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:.
+
+    QUERY may be several arguments (they are joined with spaces) and may start
+    with "-": sakuin search -電話 会談.
+    """
+    text = " ".join(query)
+    _require_text(text)
     try:
-        result = _engine(index_dir).search(query, page=page, per_page=per_page)
+        result = _engine(index_dir).search(text, page=page, per_page=per_page)
     except QuerySyntaxError as exc:
-        _fail(f"query error: {exc}", EXIT_USAGE)
+        _query_error(exc, as_json)
     except IndexMissing as exc:
         _fail(str(exc))
     if as_json:
@@ -259,6 +304,8 @@ def search(query: str, index_dir: Path, per_page: int, page: int, as_json: bool)
             f"\n{i}. {click.style(hit.title + heading, bold=True)}  [{hit.doc_id} #s-{hit.ordinal}]  {hit.score:.2f}"
         )
         click.echo("   " + _ansi_marks(hit.snippet.text, hit.snippet.highlights))
+    for notice in result.notices:
+        click.echo(f"note: {notice.message}")
     if result.total > first + len(result.hits):
         click.echo(f"\nmore: --page {result.page + 1}")
 

@@ -2,8 +2,8 @@
 
 Word matches carry character offsets in the index, so their spans come from the
 postings with no re-analysis. Two kinds of match do not: a kana query matched
-through the reading field, and the n-gram fallback. For those few hits we find
-the spans in the text itself. ``match_spans`` gathers all of them, merged.
+through the reading field, and a substring match (a typed word inside a longer
+word). For those few hits we find the spans in the text itself. ``match_spans`` gathers all of them, merged.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
-from search.analysis import cached_morphemes, fold, to_katakana
+from search.analysis import cached_morphemes
+from search.normalize import fold, to_katakana
 from search.query import Compiled
 from search.schema import content_offsets
 from search.snippets import merge_spans
@@ -87,12 +88,15 @@ def postings_spans(
     return spans
 
 
-def match_spans(searcher: Searcher, compiled: Compiled, stored: dict[int, dict[str, Any]]) -> Spans:
+def match_spans(
+    searcher: Searcher, compiled: Compiled, stored: dict[int, dict[str, Any]], substring: set[int] | None = None
+) -> Spans:
     """Per document number, the merged spans of the query's matches in heading and body.
 
     The content field holds title, heading and body, so its offsets are shifted
-    back into the heading or the body; reading and fallback matches are found by
-    re-analysing the hit's text.
+    back into the heading or the body; reading matches are found by re-analysing
+    the hit's text, and in ``substring`` hits (None: any hit without a word
+    match) the typed words are found in the folded text.
     """
     docnums = list(stored)
     out: Spans = {n: {"heading": [], "body": []} for n in docnums}
@@ -111,9 +115,16 @@ def match_spans(searcher: Searcher, compiled: Compiled, stored: dict[int, dict[s
                     out[docnum]["body"].append((s - body_start, e - body_start))
                 elif head_start <= s and e <= head_start + len(heading):
                     out[docnum]["heading"].append((s - head_start, e - head_start))
-    if compiled.readings or compiled.literals:
+    if compiled.readings:
         for docnum, fields in stored.items():
             for part in ("heading", "body"):
-                text = fields.get(part) or ""
-                out[docnum][part] += reading_spans(text, compiled.readings) + literal_spans(text, compiled.literals)
+                out[docnum][part] += reading_spans(fields.get(part) or "", compiled.readings)
+    if compiled.literals:
+        for docnum, fields in stored.items():
+            if substring is not None and docnum not in substring:
+                continue
+            if substring is None and (out[docnum]["heading"] or out[docnum]["body"]):
+                continue
+            for part in ("heading", "body"):
+                out[docnum][part] += literal_spans(fields.get(part) or "", list(compiled.literals))
     return {n: {k: merge_spans(v) for k, v in parts.items()} for n, parts in out.items()}

@@ -26,7 +26,8 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, NamedTuple
 
-from search.analysis import _chunks, _is_term, _sudachi, bigrams, normalize_term, to_katakana
+from search.analysis import _chunks, _is_term, _sudachi
+from search.normalize import content_bigrams, normalize_term, to_katakana, to_shinjitai
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
 Occurrences = list[tuple[int, int, int]]
@@ -95,6 +96,7 @@ def analyse_words(
         ['カンサイコクサイクウコウ', 'ツイ']
     """
     tokenizer, tags, mode_a = _sudachi.get()
+    text = to_shinjitai(text)  # what Sudachi reads; one character for one, so offsets hold
     words: defaultdict[str, Occurrences] = defaultdict(list)
     counts: Counter[str] | None = Counter() if readings else None
     reading_list: list[str] = []
@@ -136,7 +138,7 @@ def analyse_words(
 
 def analyse_grams(text: str) -> Counter[str]:
     """The ``grams`` field's terms and frequencies (``gram_analyzer()``)."""
-    return Counter(bigrams(text)) if text else Counter()
+    return Counter(content_bigrams(text)) if text else Counter()
 
 
 class SectionTerms(NamedTuple):

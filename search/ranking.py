@@ -1,28 +1,48 @@
 """Ranking: a compiled query against one pinned snapshot → (sections matched, best N).
 
-Two ways to rank, one result: a query that is a single question goes term at a
-time through the snapshot's cached term scores (``search.bagofwords``); any other
-query is scored by Whoosh in one pass over every match. Both order equal scores
-by section key (``search.scoring.best``), so the order never depends on the
-order sections were added.
+Three ways to rank, one result:
+
+* a query that is a single sentence goes term at a time through the snapshot's
+  cached term scores (``search.bagofwords``);
+* any other query is scored by Whoosh in one pass over every match;
+* a keyword query (words typed as they are) also finds the sections that contain
+  its words only inside longer words (京都 in 東京都, ノヴゴロド in
+  ニジニ・ノヴゴロド): candidates from the folded-bigram field, every typed word's
+  bigrams required, then checked against the section's folded text (a word of
+  two characters is one bigram, and bigrams never cross title, heading and body,
+  so it needs no check). These substring matches rank after every word match,
+  by their bigram score, and are marked ``match="substring"``.
+
+Equal scores are ordered by section key (``search.scoring.best``), so the order
+never depends on the order sections were added.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
 
 from search import bagofwords
+from search.normalize import fold
 from search.query import Compiled
 from search.scoring import AllScores, best
 from search.snapshot import Pinned
 
-Ranked = tuple[int, list[tuple[int, float]]]
+Match = Literal["word", "substring"]
 
 
-def rank(pinned: Pinned, compiled: Compiled, query: Any, limit: int) -> Ranked:
-    """(sections matched, best ``limit`` (docnum, score)) for ``query``, one of ``compiled``'s."""
-    if query is None:
-        return 0, []
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """``total`` sections matched; ``top``: the best ``limit`` as (docnum, score, match)."""
+
+    total: int
+    top: list[tuple[int, float, Match]]
+    substring: int = 0  # of ``total``, sections matched only as substrings
+
+
+def rank(pinned: Pinned, compiled: Compiled, limit: int) -> Ranked:
     searcher = pinned.searcher
     keys: list[Any] = []
 
@@ -31,15 +51,45 @@ def rank(pinned: Pinned, compiled: Compiled, query: Any, limit: int) -> Ranked:
             keys.append(searcher.reader().column_reader("key"))
         return keys[0][docnum]
 
-    if query is compiled.query and compiled.bag is not None:
-        return bagofwords.rank(searcher, pinned.snapshot.scores, compiled.bag, limit, key_of)
-    # Score every match in one pass: no block skipping (Whoosh would then run
-    # the query again to count) and no matcher replacement (which drops OR
-    # clauses that cannot reach the current top N, so the total and even the
-    # top N would depend on the page size).
-    collector = AllScores()
-    searcher.search_with_collector(query, collector)
-    return collector.count(), best(collector.scored, limit, key_of)
+    words: list[tuple[int, float]] = []
+    if compiled.bag is not None:
+        total, top = bagofwords.rank(searcher, pinned.snapshot.scores, list(compiled.bag), limit, key_of)
+        return Ranked(total, [(d, s, "word") for d, s in top])
+    if compiled.query is not None:
+        # Score every match in one pass: no block skipping (Whoosh would then run
+        # the query again to count) and no matcher replacement (which drops OR
+        # clauses that cannot reach the current top N, so the total and even the
+        # top N would depend on the page size).
+        collector = AllScores()
+        searcher.search_with_collector(compiled.query, collector)
+        words = collector.scored
+    top: list[tuple[int, float, Match]] = [(d, s, "word") for d, s in best(words, limit, key_of)]
+    if compiled.substring is None:
+        return Ranked(len(words), top)
+    found = _substrings(pinned, compiled, {d for d, _ in words})
+    more = best(found, max(0, limit - len(top)), key_of) if len(top) < limit else []
+    return Ranked(len(words) + len(found), top + [(d, s, "substring") for d, s in more], len(found))
 
 
-__all__ = ["Ranked", "rank"]
+def _substrings(pinned: Pinned, compiled: Compiled, exclude: set[int]) -> list[tuple[int, float]]:
+    """Sections whose folded text contains every typed word, not already word matches."""
+    assert compiled.substring is not None
+    searcher = pinned.searcher
+    docs, scores = bagofwords.match_all(searcher, pinned.snapshot.scores, compiled.substring)
+    if exclude and len(docs):
+        keep = ~np.isin(docs, np.fromiter(exclude, np.int64, len(exclude)))
+        docs, scores = docs[keep], scores[keep]
+    pairs = list(zip(docs.tolist(), scores.tolist(), strict=True))
+    check = [n for n in compiled.needles if len(n) > 2]  # two characters are one bigram: exact already
+    if not check:
+        return pairs
+    out = []
+    for docnum, score in pairs:
+        fields = searcher.stored_fields(docnum)
+        texts = [fold(fields.get(k) or "") for k in ("title", "heading", "body")]
+        if all(any(n in t for t in texts) for n in check):
+            out.append((docnum, score))
+    return out
+
+
+__all__ = ["Match", "Ranked", "rank"]

@@ -38,6 +38,8 @@ class Hit:
     score: float
     snippet: Snippet
     heading_html: str = ""
+    #: "word": the query's words match as words; "substring": only inside longer words.
+    match: str = "word"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,8 +48,22 @@ class Hit:
             "path": self.path,
             "section": {"ordinal": self.ordinal, "heading": self.heading},
             "score": round(self.score, 4),
+            "match": self.match,
             "snippet": self.snippet.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know about an answer (not an error): ``code``, an
+    English ``message`` and the values it names, for UIs that say it their own way."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "params": self.params}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,7 @@ class SearchResult:
     page: int
     per_page: int
     hits: list[Hit] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -92,5 +109,30 @@ class SearchResult:
             "took_ms": round(self.took_ms, 2),
             "page": self.page,
             "per_page": self.per_page,
+            "last_page": self.pages,
             "hits": [h.to_dict() for h in self.hits],
+            "notices": [n.to_dict() for n in self.notices],
         }
+
+
+def notices(plan: Any, result: SearchResult) -> list[Notice]:
+    """What to tell the user about this answer: a query with nothing to look up, a page past the end."""
+    out = []
+    if result.total == 0 and plan.only_function_words:
+        out.append(
+            Notice(
+                "only_function_words",
+                f"「{plan.text.strip()}」 has only particles, auxiliaries or punctuation, which are not indexed;"
+                " add a content word, e.g. 国防 or 大臣",
+                {"query": plan.text.strip()},
+            )
+        )
+    if result.total and result.page > result.pages:
+        out.append(
+            Notice(
+                "page_past_end",
+                f"page {result.page} is past the end: the last page is {result.pages}",
+                {"page": result.page, "last_page": result.pages},
+            )
+        )
+    return out

@@ -23,10 +23,11 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
-from search.analysis import BigramTokenizer, bigrams, gram_analyzer, japanese_analyzer, reading_analyzer
+from search.analysis import BigramTokenizer, gram_analyzer, japanese_analyzer, reading_analyzer
+from search.normalize import content_bigrams
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Fields a query may name explicitly.
 FIELD_NAMES = ("title", "heading")
@@ -65,7 +66,7 @@ class GramFrequency(Frequency):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         fb = self.field_boost
-        for gram, freq in Counter(bigrams(value)).items():
+        for gram, freq in Counter(content_bigrams(value)).items():
             yield gram, freq, freq * fb, pack_uint(freq)
 
 

@@ -20,7 +20,7 @@ from search.documents import Document, Section
 from search.highlight import match_spans
 from search.query import compile_query
 from search.ranking import rank
-from search.results import Hit, SearchResult
+from search.results import Hit, SearchResult, notices
 from search.snapshot import DEFAULT_POOL, LiveIndex, Pinned
 from search.snippets import make_snippet, mark_html
 from search.store import IndexStore
@@ -69,19 +69,15 @@ class Engine:
     def _search(self, pinned: Pinned, q: str, page: int, per_page: int, snippets: bool, literal: bool) -> SearchResult:
         searcher = pinned.searcher
         compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count(), literal=literal)
-        result = SearchResult(query=q, total=0, took_ms=0.0, page=page, per_page=per_page)
         limit = page * per_page
-        total, ranked = rank(pinned, compiled, compiled.query, limit)
-        if total == 0 and compiled.fallback is not None:
-            total, ranked = rank(pinned, compiled, compiled.fallback, limit)
-            compiled.highlight.clear()
-        else:
-            compiled.literals = []
-        result.total = total
-        top = ranked[(page - 1) * per_page : limit]
-        stored = {docnum: searcher.stored_fields(docnum) for docnum, _ in top}
-        spans = match_spans(searcher, compiled, stored) if snippets else {}
-        for docnum, score in top:
+        ranked = rank(pinned, compiled, limit)
+        result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
+        result.notices.extend(notices(compiled.plan, result))
+        top = ranked.top[(page - 1) * per_page : limit]
+        stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}
+        substring = {docnum for docnum, _, match in top if match == "substring"}
+        spans = match_spans(searcher, compiled, stored, substring) if snippets else {}
+        for docnum, score, match in top:
             fields = stored[docnum]
             heading = fields.get("heading") or ""
             found = spans.get(docnum, {})
@@ -95,6 +91,7 @@ class Engine:
                     score=score,
                     snippet=make_snippet(fields.get("body") or "", found.get("body", [])),
                     heading_html=mark_html(heading, found.get("heading", [])),
+                    match=match,
                 )
             )
         return result

@@ -73,8 +73,8 @@ class Api:
 
     def call(self, template: str, method: str, url: str, **kwargs: Any) -> tuple[TestResponse, Any]:
         response = self.client.open(url, method=method.upper(), **kwargs)
-        schema_method = "get" if method.lower() != "get" else method
-        # Errors for other methods are the GET operation's documented error responses.
+        # Errors for undocumented methods are the GET operation's documented error responses.
+        schema_method = method.lower() if method.lower() in SPEC["paths"][template] else "get"
         return response, validate(template, schema_method, response)
 
 
@@ -159,12 +159,17 @@ def test_full_width_query_finds_the_same(api: Api) -> None:
         ({"q": "会談", "per_page": "0"}, "bad_parameter", "per_page must be"),
         ({"q": "会談", "per_page": "ten"}, "bad_parameter", "per_page must be"),
         ({"q": "会" * 1001}, "query_too_long", "at most 1000 characters"),
-        ({"q": "   "}, "query_syntax", "empty query"),
-        ({"q": '"電話会談'}, "query_syntax", "unclosed quote"),
-        ({"q": "会談 OR"}, "query_syntax", "OR needs a search term"),
-        ({"q": "-電話"}, "query_syntax", "NOT/- only excludes"),
-        ({"q": "(会談"}, "query_syntax", "unbalanced '('"),
-        ({"q": "title:"}, "query_syntax", "title: needs a word"),
+        ({"q": "   "}, "empty_query", "empty query"),
+        ({"q": '"電話会談'}, "unclosed_quote", "unclosed quote"),
+        ({"q": "会談 OR"}, "dangling_operator", "OR needs a search term"),
+        ({"q": "-電話"}, "only_negative", "NOT/- only excludes"),
+        ({"q": "(会談"}, "unclosed_paren", "unbalanced '('"),
+        ({"q": "会談)"}, "unbalanced_paren", "unbalanced ')'"),
+        ({"q": "title:"}, "field_needs_value", "title: needs a word"),
+        ({"q": "author:foo"}, "unknown_field", "the fields are title:, heading:"),
+        ({"q": "(" * 250 + "a" + ")" * 250}, "too_deep", "at most 20 levels"),
+        ({"q": "国" * 1200}, "query_too_long", "at most 1000 characters"),
+        ({"q": "a" * 2000}, "query_too_long", "at most 1000 characters"),
     ],
 )
 def test_search_bad_input_is_400(api: Api, params: dict[str, str], code: str, phrase: str) -> None:
@@ -298,7 +303,7 @@ def test_openapi_describes_every_route(app: Flask) -> None:
     assert routes == set(SPEC["paths"])
     for path, item in SPEC["paths"].items():
         for method, operation in item.items():
-            assert method == "get", path
+            assert method == "get" or (path, method) == ("/api/search", "post"), path
             for status in ("405", "413", "414", "500"):
                 assert status in operation["responses"], (path, status)
             for param in operation.get("parameters", []):
@@ -317,11 +322,13 @@ def test_unknown_api_route_is_json_404(client: FlaskClient) -> None:
         assert r.get_json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_wrong_method_is_405(api: Api, method: str) -> None:
     r, body = api.call("/api/search", method, "/api/search?q=会談")
     assert r.status_code == 405 and body["error"]["code"] == "method_not_allowed"
-    assert "GET" in r.headers["Allow"]
+    assert "GET" in r.headers["Allow"] and "POST" in r.headers["Allow"]
+    r, body = api.call("/api/stats", "post", "/api/stats")
+    assert r.status_code == 405 and "POST" not in r.headers["Allow"]
 
 
 def test_head_and_options_work(client: FlaskClient) -> None:
@@ -335,8 +342,9 @@ def test_oversized_body_is_413(api: Api) -> None:
 
 
 def test_oversized_query_string_is_414(api: Api) -> None:
-    r, body = api.get("/api/search", "/api/search?q=" + "%E4%BC%9A" * 3400)
+    r, body = api.get("/api/search", "/api/search?q=" + "%E4%BC%9A" * 4500)
     assert r.status_code == 414 and body["error"]["code"] == "uri_too_long"
+    assert "1,000 characters" in body["error"]["message"] and "POST" in body["error"]["message"]
     r, body = api.get("/api/documents/{doc_id}", "/api/documents/" + "a" * 2100)
     assert r.status_code == 414
 
@@ -426,17 +434,22 @@ def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api
     for template in SPEC["paths"]:
         url = template.replace("{doc_id}", SEED_ID)
         for status, (method, kwargs) in {
-            405: ("post", {}),
+            405: ("put", {}),
             413: ("post", {"data": b"x" * 20_000}),
-            414: ("get", {"query_string": {"pad": "x" * 10_001}}),
+            414: ("get", {"query_string": {"pad": "x" * 40_001}}),
         }.items():
             r, _ = api.call(template, method, url, **kwargs)
             assert r.status_code == status, (url, method)
             seen.add((template, str(status)))
+    for client, body, status in ((api, {"q": "会談"}, 200), (api, {"q": ""}, 400), (missing_api, {"q": "会談"}, 503)):
+        r, _ = client.call("/api/search", "post", "/api/search", json=body)
+        assert r.status_code == status, body
+        seen.add(("/api/search", str(status)))
     documented = {
         (path, status)
         for path, item in SPEC["paths"].items()
-        for status in item["get"]["responses"]
+        for operation in item.values()
+        for status in operation["responses"]
         if status != "500"  # only a bug gives a 500; test_web proves the handler's shape
     }
     assert documented == seen

@@ -36,10 +36,10 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_search_json_contract(seed_index: Path) -> None:
     out = sakuin("search", "国防大臣 電話会談", "--index-dir", str(seed_index), "--json", "--limit", "3")
     data = json.loads(out.stdout)
-    assert set(data) == {"query", "total", "took_ms", "page", "per_page", "hits"}
+    assert set(data) == {"query", "total", "took_ms", "page", "per_page", "last_page", "hits", "notices"}
     assert data["per_page"] == 3 and data["page"] == 1 and data["total"] >= 3
     hit = data["hits"][0]
-    assert set(hit) == {"doc_id", "title", "path", "section", "score", "snippet"}
+    assert set(hit) == {"doc_id", "title", "path", "section", "score", "match", "snippet"}
     assert set(hit["section"]) == {"ordinal", "heading"}
     snippet = hit["snippet"]
     assert "<mark>" in snippet["html"]

@@ -1,7 +1,7 @@
 """Analysis features kept for ranking, each on a small hand-made corpus.
 
-Reading search (kana finds kanji), the n-gram field (fallback for unknown words,
-spelling-blind matching inside questions) and function-word handling.
+Reading search (kana finds kanji), the n-gram field (substring matches of typed
+words, spelling-blind matching inside questions) and function-word handling.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import bigrams, fold
+from search.normalize import bigrams, fold
 from search.query import compile_query
 from search.searcher import Engine
 
@@ -52,9 +52,13 @@ def test_unknown_word_falls_back_to_ngrams_with_highlight(engine: Engine) -> Non
     assert "<mark>ベロウソ</mark>フ" in result.hits[0].snippet.html
 
 
-def test_known_word_does_not_fall_back_to_substrings(engine: Engine) -> None:
-    # 京都 is a dictionary word; it must not match inside 東京都 via bigrams.
-    assert engine.search("京都").total == 0
+def test_a_word_inside_a_longer_word_is_a_substring_match_after_word_matches(engine: Engine) -> None:
+    # 京都 is a dictionary word; inside 東京都 (東京|都) it is only a substring.
+    result = engine.search("京都")
+    assert [(h.doc_id, h.heading, h.match) for h in result.hits] == [("secret.md", "天気", "substring")]
+    assert "<mark>京都</mark>" in result.hits[0].snippet.html
+    both = engine.search("大臣")  # word matches in two sections, no substring-only match
+    assert both.total == 2 and {h.match for h in both.hits} == {"word"}
 
 
 def test_question_ranks_by_content_words_not_particles(engine: Engine) -> None:

@@ -117,7 +117,9 @@ def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
     engine = Engine(index_dir)
     with engine.pin() as pinned:
         searcher = pinned.searcher
-        compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか", searcher.doc_frequency, searcher.doc_count())
+        compiled = compile_query(
+            "ベロウソフ国防大臣は誰と電話会談したのか", searcher.doc_frequency, searcher.doc_count()
+        )
         assert compiled.bag is not None
         total, ranked = bagofwords.rank(searcher, pinned.snapshot.scores, compiled.bag, 1000, lambda n: n)
         collector = AllScores()

@@ -183,10 +183,12 @@ def test_no_results_gives_hints(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("q", "message"),
     [
-        ('"電話会談', "unclosed quote"),
-        ("(会談", "unbalanced '('"),
-        ("-会談", "NOT/- only excludes"),
-        ("会談 OR", "OR needs a search term"),
+        ('"電話会談', '引用符 " が閉じていません'),
+        ("(会談", "括弧 ( が閉じていません"),
+        ("-会談", "除外する語（NOT/-）だけでは検索できません"),
+        ("会談 OR", "OR の両側"),
+        ("author:foo", "author: というフィールドはありません。使えるのは title:、heading: です"),
+        ("(" * 30 + "会談" + ")" * 30, "括弧の入れ子が深すぎます。20 段まで"),
     ],
 )
 def test_query_syntax_error_keeps_the_box_filled(client: FlaskClient, q: str, message: str) -> None:
@@ -202,14 +204,15 @@ def test_query_syntax_error_keeps_the_box_filled(client: FlaskClient, q: str, me
 def test_bad_page_number_is_a_400_page(client: FlaskClient, page: str) -> None:
     r = client.get("/search", query_string={"q": "会談", "page": page})
     assert r.status_code == 400
-    assert "page must be a whole number from 1 to 1000" in r.get_data(as_text=True)
+    assert "page は 1〜1000 の整数で指定してください" in r.get_data(as_text=True)
     assert soup(r.data).find("input", id="q")["value"] == "会談"
 
 
 def test_query_over_1000_chars_is_a_400_page(client: FlaskClient) -> None:
-    r = client.get("/search", query_string={"q": "あ" * 1001})
-    assert r.status_code == 400
-    assert "at most 1000 characters" in r.get_data(as_text=True)
+    for q in ("あ" * 1001, "a" * 2000, "国" * 3000):  # one limit in characters, whatever the script
+        r = client.get("/search", query_string={"q": q})
+        assert r.status_code == 400
+        assert "検索語が長すぎます。1,000 文字以内にしてください。" in r.get_data(as_text=True)
 
 
 # -- document page -------------------------------------------------------------------------
@@ -243,7 +246,7 @@ def test_document_page_highlights_the_query(client: FlaskClient) -> None:
 
 
 def test_document_page_survives_a_bad_or_long_query(client: FlaskClient) -> None:
-    for q, notice in (('"会談', "Cannot highlight"), ("会" * 1001, "too long to highlight")):
+    for q, notice in (('"会談', "この検索語は強調表示できません"), ("会" * 1001, "長すぎるため強調表示できません")):
         r = client.get(f"/doc/{SEED_ID}", query_string={"q": q})
         assert r.status_code == 200
         assert notice in soup(r.data).select_one(".notice-error").get_text()
@@ -315,7 +318,7 @@ def test_wrong_method_is_html_405(client: FlaskClient) -> None:
 
 
 def test_oversized_query_string_is_414(client: FlaskClient) -> None:
-    r = client.get("/search?q=" + "a" * 10_001)
+    r = client.get("/search?q=" + "a" * 40_001)
     assert r.status_code == 414 and r.mimetype == "text/html"
     assert_security_headers(r)
 

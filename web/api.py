@@ -6,7 +6,7 @@ same ``{"error": {"code", "message"}}`` shape and status codes.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.analysis import explain
 from search.store import IndexMissing
@@ -15,6 +15,10 @@ from web.common import (
     MAX_ANALYZE_CHARS,
     MAX_PAGE,
     MAX_PER_PAGE,
+    MAX_QUERY_CHARS,
+    BadParameter,
+    checked_int,
+    checked_text,
     engine,
     int_arg,
     query_arg,
@@ -33,6 +37,21 @@ def search() -> Response:
     q = query_arg()
     page = int_arg("page", 1, 1, MAX_PAGE)
     per_page = int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    return jsonify(engine().search(q, page=page, per_page=per_page).to_dict())
+
+
+@bp.post("/search")
+def search_post() -> Response:
+    """The same search with a JSON body ``{"q", "page", "per_page"}``: for queries too long for a URL."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadParameter("bad_body", 'the body must be a JSON object, e.g. {"q": "国防大臣", "page": 1}')
+    unknown = sorted(set(body) - {"q", "page", "per_page"})
+    if unknown:
+        raise BadParameter("bad_parameter", f"unknown key {unknown[0]!r}: the keys are q, page, per_page")
+    q = checked_text("q", body.get("q"), MAX_QUERY_CHARS, too_long_code="query_too_long")
+    page = checked_int("page", body.get("page"), 1, 1, MAX_PAGE)
+    per_page = checked_int("per_page", body.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     return jsonify(engine().search(q, page=page, per_page=per_page).to_dict())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from flask import current_app, request
 from werkzeug.routing import BaseConverter
@@ -31,6 +31,8 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "BadParameter",
     "DocIdConverter",
+    "checked_int",
+    "checked_text",
     "engine",
     "int_arg",
     "query_arg",
@@ -41,10 +43,11 @@ __all__ = [
 class BadParameter(Exception):
     """A request parameter we cannot use; ``code`` is the API error code, the message says how to fix it."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.params = params
 
 
 def engine() -> Engine:
@@ -58,7 +61,9 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        raise BadParameter("bad_parameter", f"{name} must be a whole number from {low} to {high}")
+        raise BadParameter(
+            "bad_parameter", f"{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
+        )
     return int(raw)
 
 
@@ -67,14 +72,53 @@ def query_arg(required: bool = True) -> str:
     return text_arg("q", MAX_QUERY_CHARS, required=required, too_long_code="query_too_long")
 
 
+def _check_utf8(name: str) -> None:
+    """Refuse a parameter whose percent-encoded bytes are not UTF-8.
+
+    Werkzeug decodes with replacement characters, so 国防 sent in Shift_JIS would
+    otherwise be searched as mojibake; the user should hear that the encoding is
+    wrong instead.
+    """
+    for pair in request.query_string.split(b"&"):
+        key, _, raw = pair.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) != name.encode():
+            continue
+        try:
+            unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadParameter(
+                "invalid_encoding", f"{name} is not UTF-8: percent-encode the text as UTF-8 (国 is %E5%9B%BD)"
+            ) from None
+
+
 def text_arg(name: str, limit: int, *, required: bool = True, too_long_code: str = "text_too_long") -> str:
     value = request.args.get(name)
+    if value is not None:
+        _check_utf8(name)
+    return checked_text(name, value, limit, required=required, too_long_code=too_long_code)
+
+
+def checked_text(
+    name: str, value: Any, limit: int, *, required: bool = True, too_long_code: str = "text_too_long"
+) -> str:
+    """One text parameter (from the query string or a JSON body), present and within ``limit`` characters."""
     if value is None or (required and value == ""):
         if required:
             raise BadParameter("missing_parameter", f"the {name} parameter is required, e.g. ?{name}=国防大臣")
         return ""
+    if not isinstance(value, str):
+        raise BadParameter("bad_parameter", f"{name} must be a string")
     if len(value) > limit:
-        raise BadParameter(too_long_code, f"{name} is too long: at most {limit} characters")
+        raise BadParameter(too_long_code, f"{name} is too long: at most {limit} characters", limit=limit)
+    return value
+
+
+def checked_int(name: str, value: Any, default: int, low: int, high: int) -> int:
+    """An integer from a JSON body (booleans are not numbers here)."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadParameter("bad_parameter", f"{name} must be a whole number from {low} to {high}")
     return value
 
 

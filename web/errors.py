@@ -18,9 +18,13 @@ from web.common import BadParameter
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be understood."),
     404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept that method; use GET."),
-    413: ("payload_too_large", "The request body is too large; no endpoint takes a body."),
-    414: ("uri_too_long", "The address is too long; shorten the query."),
+    405: ("method_not_allowed", "This address does not accept that method; see the Allow header."),
+    413: ("payload_too_large", "The request body is too large: at most 16 KiB (a query is at most 1,000 characters)."),
+    414: (
+        "uri_too_long",
+        "The address is too long: at most 40,000 bytes; a query is at most 1,000 characters (POST /api/search "
+        "takes a JSON body).",
+    ),
     500: ("internal_error", "Something went wrong on the server; the error has been logged."),
 }
 INDEX_MISSING_HINT = "The search index has not been built yet: run `sakuin index PATH` and reload."
@@ -68,7 +72,7 @@ def _bad_parameter(exc: BadParameter) -> Response:
 
 
 def _query_syntax(exc: QuerySyntaxError) -> Response:
-    return error_response(400, "query_syntax", str(exc))
+    return error_response(400, exc.code, exc.message)
 
 
 def _index_missing(exc: IndexMissing) -> Response:

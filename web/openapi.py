@@ -64,7 +64,23 @@ SCHEMAS: dict[str, Any] = {
                 }
             ),
             "score": {"type": "number"},
+            "match": {
+                "enum": ["word", "substring"],
+                "description": "`word`: the query's words match as words; `substring`: only inside longer words "
+                "(京都 in 東京都). Substring matches rank after every word match.",
+            },
             "snippet": _ref("Snippet"),
+        }
+    ),
+    "Notice": _obj(
+        {
+            "code": {
+                "type": "string",
+                "pattern": "^[a-z_0-9]+$",
+                "description": "`only_function_words`, `page_past_end`.",
+            },
+            "message": {"type": "string", "minLength": 1},
+            "params": {"type": "object", "description": "The values the message names, for UIs in other languages."},
         }
     ),
     "SearchResult": _obj(
@@ -74,8 +90,18 @@ SCHEMAS: dict[str, Any] = {
             "took_ms": {"type": "number", "minimum": 0},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "last_page": {"type": "integer", "minimum": 1, "description": "The last page with hits (1 if none)."},
             "hits": {"type": "array", "items": _ref("Hit"), "maxItems": MAX_PER_PAGE},
+            "notices": {"type": "array", "items": _ref("Notice"), "description": "What to tell the user, if anything."},
         }
+    ),
+    "SearchRequest": _obj(
+        {
+            "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+        },
+        required=["q"],
     ),
     "Document": _obj(
         {
@@ -133,13 +159,16 @@ def _error(description: str) -> dict[str, Any]:
 
 RESPONSES: dict[str, Any] = {
     "BadParameter": _error(
-        "A missing or invalid parameter (codes `missing_parameter`, `bad_parameter`, `query_too_long`, "
-        "`text_too_long`) or a query that cannot be parsed (`query_syntax`, with a message saying how to fix it)."
+        "A missing or invalid parameter (codes `missing_parameter`, `bad_parameter`, `bad_body`, `invalid_encoding`, "
+        "`query_too_long` (1,000 characters, any script), `text_too_long`) or a query that cannot be read, with a "
+        "message saying how to fix it: `empty_query`, `unclosed_quote`, `unbalanced_paren`, `unclosed_paren`, "
+        "`too_deep`, `dangling_operator`, `empty_group`, `empty_phrase`, `field_needs_value`, `unknown_field` "
+        "(the message lists the fields), `only_negative`, `invalid_text`."
     ),
     "NotFound": _error("No such document (`document_not_found`) or no such API address (`not_found`)."),
     "MethodNotAllowed": _error("Only GET (and HEAD) are accepted (`method_not_allowed`); see the Allow header."),
-    "PayloadTooLarge": _error("A request body over 16 KiB (`payload_too_large`); no endpoint takes a body."),
-    "UriTooLong": _error("A query string over 10,000 bytes or a path over 2,000 characters (`uri_too_long`)."),
+    "PayloadTooLarge": _error("A request body over 16 KiB (`payload_too_large`)."),
+    "UriTooLong": _error("A query string over 40,000 bytes or a path over 2,000 characters (`uri_too_long`)."),
     "IndexMissing": _error("No index has been built yet (`index_missing`)."),
     "InternalError": _error("A bug (`internal_error`); the details are in the server log, never in the response."),
 }
@@ -209,7 +238,18 @@ PATHS: dict[str, Any] = {
             "The HTML twin is `/search?q=...`, which groups the same hits by document.",
             "parameters": [Q, PAGE, PER_PAGE],
             "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
-        }
+        },
+        "post": {
+            "operationId": "searchPost",
+            "summary": "Search sections (JSON body)",
+            "description": "The same search as GET with the parameters in a JSON body, for queries too long "
+            "for an address.",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("SearchRequest")}},
+            },
+            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
+        },
     },
     "/api/documents/{doc_id}": {
         "get": {

@@ -16,6 +16,7 @@ from search.results import SearchResult
 from search.snippets import mark_html
 from web.common import DEFAULT_PER_PAGE, MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, int_arg, query_arg
 from web.errors import error_response
+from web.messages import ja
 from web.render import page_window, paragraphs
 
 bp = Blueprint("pages", __name__)
@@ -31,13 +32,12 @@ def search() -> tuple[str, int]:
         page = int_arg("page", 1, 1, MAX_PAGE)
         if q.strip():
             context["result"] = engine().search(q, page=page, per_page=DEFAULT_PER_PAGE)
-    except BadParameter as exc:
-        context["error"] = exc.message
-    except QuerySyntaxError as exc:
-        context["error"] = str(exc)
+    except (BadParameter, QuerySyntaxError) as exc:
+        context["error"] = ja(exc.code, exc.message, exc.params)
     result: SearchResult | None = context["result"]
     if result is not None:
         last = min(result.pages, MAX_PAGE)
+        context["notices"] = [ja(n.code, n.message, n.params) for n in result.notices if n.code != "page_past_end"]
         context.update(
             groups=result.groups(),
             first=(result.page - 1) * result.per_page + 1,
@@ -60,12 +60,12 @@ def document(doc_id: str) -> str | Response:
     notice = None
     if q.strip():
         if len(q) > MAX_QUERY_CHARS:
-            notice = f"The query is too long to highlight (at most {MAX_QUERY_CHARS} characters)."
+            notice = f"検索語が長すぎるため強調表示できません（{MAX_QUERY_CHARS:,} 文字まで）。"
         else:
             try:
                 spans = engine().section_spans(doc_id, q)
             except QuerySyntaxError as exc:
-                notice = f"Cannot highlight this query: {exc}"
+                notice = "この検索語は強調表示できません: " + ja(exc.code, exc.message, exc.params)
     sections = []
     for s in doc.sections:
         found = spans.get(s.ordinal, {})

@@ -19,13 +19,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-#: Percent-encoded bytes of the query string. A q of the maximum 1,000 characters
-#: of Japanese is ~9,000 bytes once encoded (3 UTF-8 bytes x 3 chars), so 2,000
-#: would reject ordinary pasted sentences; anything longer than this is not a query.
-MAX_QUERY_STRING = 10_000
+#: Percent-encoded bytes of the query string. The query limit is in characters
+#: (1,000 for every script), and 1,000 characters take up to 12,000 bytes encoded
+#: (4 UTF-8 bytes x 3); this bound is well above that, so a too-long query of any
+#: script gets the same 400 ``query_too_long`` naming the limit, and only
+#: addresses that are not queries at all get a 414.
+MAX_QUERY_STRING = 40_000
 #: Decoded characters of the path (doc ids are file paths; none is this long).
 MAX_PATH = 2_000
-#: No endpoint takes a body; anything above this is refused before it is read.
+#: Only ``POST /api/search`` takes a body (a JSON query: 1,000 characters escaped
+#: as \uXXXX is 6 KB); anything above this is refused before it is read.
 MAX_CONTENT_LENGTH = 16 * 1024
 
 

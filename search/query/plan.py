@@ -1,0 +1,338 @@
+"""Layer 2 of 3, understand: the AST → an immutable plan of query terms and where each came from.
+
+Each run of text is analysed once, here, and nowhere after: the emit layer
+(``search.query.emit``) and the highlighter only read the plan. A term records
+its derivation (``unit``: a Sudachi mode-C word; ``part``: a mode-A part of a
+compound; ``reading``: a katakana reading for a word typed in kana; ``gram``: a
+folded character bigram), so a backend can index and query each stream in its
+own field and tests can assert what a query means without running it::
+
+    国防大臣            keyword run: 国防 (unit), 大臣 (unit); all required,
+                        the phrase 国防 大臣 ranks higher
+    ベロウソフ国防大臣は誰と電話会談したのか
+                        sentence run: ベロウソフ 国防 大臣 電話 会談 (units, weight 1.5)
+                        + useful bigrams べろ ろう … (grams); any may match
+    こっかきみつ        keyword run whose kana reads as indexed words:
+                        コッカ キミツ (readings)
+
+Japanese users rarely type spaces, so one unspaced run often holds several
+content words, or a whole question. A run of up to ``SHORT_RUN`` content words
+with no particle between them is a keyword (all words required); a longer run,
+or one with particles, is a sentence: any content word (or character bigram) may
+match, and BM25 ranks by how many match and how rare they are. Function and
+question words never become query terms. An all-kana word is also looked up by
+its reading.
+
+The plan may use the index's statistics (``Lexicon``): terms the index does not
+have are dropped (they cannot match and only cost time), kana is segmented into
+known readings, and very common bigrams are left out of sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from search.analysis import Morph, cached_morphemes, is_content
+from search.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
+from search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
+
+SHORT_RUN = 2
+#: How much a word match counts against a bigram match in a sentence (tuned on
+#: the dev set; README "Relevance").
+WORD_WEIGHT = 1.5
+#: In a sentence, bigrams in more than this share of sections are skipped: they
+#: barely move the ranking (dev set: no loss at 10%) but cost the most time.
+GRAM_MAX_DF = 0.10
+#: The longest word the kana-reading segmentation tries.
+_MAX_READING = 12
+
+#: In a sentence, words that say what kind of answer is wanted but not what it is
+#: about (normalized forms).
+QUESTION_WORDS = frozenset(
+    {
+        *("何", "誰", "何処", "何時", "如何", "何故", "何れ", "幾つ", "幾ら"),
+        *("為る", "有る", "居る", "成る", "言う", "事", "物", "様"),
+        *("其の", "此の", "其れ", "此れ"),
+    }
+)
+QUESTION_TAGS = frozenset({"代名詞", "接続詞", "感動詞"})
+#: Parts of speech that make a run read as a sentence rather than a keyword.
+GRAMMAR_TAGS = frozenset({"助詞", "助動詞"})
+#: Fields a query may name; ``content`` (title, heading and body) is the default.
+QUERY_FIELDS = ("title", "heading")
+
+#: (field, term) → the term's document frequency in the index.
+Lexicon = Callable[[str, str], int]
+Derivation = Literal["unit", "part", "reading", "gram"]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One query term: the field it is looked up in, its text and its derivation."""
+
+    field: str
+    text: str
+    derivation: Derivation
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A content word of a run: its mode-C unit and, for a compound, its mode-A parts.
+
+    A section matches the word through the unit or through all of its parts (a
+    document may have been split differently around it).
+    """
+
+    surface: str
+    unit: Term
+    parts: tuple[Term, ...]
+    oov: bool
+
+    def sequence(self) -> tuple[Term, ...]:
+        """The finest-grained terms, in order (parts of a compound, else the unit)."""
+        return self.parts or (self.unit,)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run of text the user typed, understood.
+
+    ``kind``: ``keyword`` (all words required, their phrase ranks higher),
+    ``sentence`` (any word or bigram may match, ranked by coverage) or ``phrase``
+    (quoted: the words in order). ``readings`` is set when the run is kana that
+    reads as indexed words (all of them required). ``grams`` are a sentence's
+    useful bigrams. ``folded`` is the run as the substring check compares it.
+    """
+
+    text: str
+    field: str
+    kind: Literal["keyword", "sentence", "phrase"]
+    words: tuple[Word, ...]
+    readings: tuple[Term, ...] = ()
+    grams: tuple[Term, ...] = ()
+    folded: str = ""
+    typed_words: int = 0  # content words as typed, before terms the index lacks were dropped
+
+    @property
+    def empty(self) -> bool:
+        """Nothing in it can match (only particles or punctuation, or unknown terms)."""
+        return not (self.words or self.readings or self.grams)
+
+    def sentence_terms(self) -> tuple[Term, ...]:
+        """A sentence's terms in order: unique word terms (weighted), then its bigrams."""
+        seen: dict[str, Term] = {}
+        for word in self.words:
+            for t in word.sequence():
+                seen.setdefault(t.text, t)
+        return (*seen.values(), *self.grams)
+
+
+@dataclass(frozen=True, slots=True)
+class PNot:
+    child: PlanNode
+
+
+@dataclass(frozen=True, slots=True)
+class PAll:
+    children: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PAny:
+    children: tuple[PlanNode, ...]
+
+
+PlanNode = Run | PNot | PAll | PAny
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a query means. ``keyword``: typed words only (no operators, phrases or
+    fields), so sections containing them inside longer words match too, after the
+    word matches. ``question``: the whole query is one sentence run, ranked term at
+    a time."""
+
+    text: str
+    root: PlanNode
+    keyword: bool
+
+    @property
+    def question(self) -> Run | None:
+        root = self.root
+        return root if isinstance(root, Run) and root.kind == "sentence" and not root.empty else None
+
+    def runs(self, negated: bool = False) -> list[Run]:
+        """The runs that select (``negated=False``) or exclude sections."""
+        out: list[Run] = []
+
+        def walk(node: PlanNode, neg: bool) -> None:
+            if isinstance(node, Run):
+                if neg == negated:
+                    out.append(node)
+            elif isinstance(node, PNot):
+                walk(node.child, not neg)
+            else:
+                for c in node.children:
+                    walk(c, neg)
+
+        walk(self.root, False)
+        return out
+
+    @property
+    def needles(self) -> tuple[str, ...]:
+        """For a keyword plan: the folded words a section must contain."""
+        return tuple(r.folded for r in self.runs()) if self.keyword else ()
+
+    @property
+    def only_function_words(self) -> bool:
+        """Every selecting run is particles, auxiliaries or punctuation (の, とは): nothing to look up."""
+        runs = self.runs()
+        return bool(runs) and all(r.typed_words == 0 and not r.readings for r in runs)
+
+
+class Planner:
+    """Understands an AST against one index's statistics (``lexicon``; None: assume every term exists)."""
+
+    def __init__(
+        self, lexicon: Lexicon | None = None, sections: int | None = None, fields: tuple[str, ...] = QUERY_FIELDS
+    ) -> None:
+        self.lexicon = lexicon
+        self.sections = sections
+        self.fields = fields
+
+    def plan(self, node: Node, text: str = "") -> Plan:
+        root = self._node(node, False)
+        runs = root.children if isinstance(root, PAll) else (root,)
+        keyword = is_keyword_query(node) and all(isinstance(r, Run) and r.kind == "keyword" for r in runs)
+        return Plan(text, root, keyword)
+
+    # -- nodes ------------------------------------------------------------------
+
+    def _node(self, node: Node, negated: bool) -> PlanNode:
+        if isinstance(node, Text):
+            if node.field is not None and node.field not in self.fields:
+                known = ", ".join(f"{f}:" for f in self.fields)
+                raise QuerySyntaxError(
+                    "unknown_field",
+                    f'unknown field "{node.field}:"; the fields are {known} (quote text with a colon to search it)',
+                    field=node.field,
+                    fields=list(self.fields),
+                )
+            return self._phrase(node) if node.phrase else self._run(node, negated)
+        if isinstance(node, Not):
+            return PNot(self._node(node.child, not negated))
+        children = tuple(self._node(c, negated) for c in node.children)
+        return PAll(children) if isinstance(node, All) else PAny(children)
+
+    def _known(self, fieldname: str, term: str) -> bool:
+        return self.lexicon is None or self.lexicon(fieldname, term) > 0
+
+    def _useful_gram(self, gram: str) -> bool:
+        if self.lexicon is None or self.sections is None:
+            return True
+        return 0 < self.lexicon("grams", gram) <= GRAM_MAX_DF * self.sections
+
+    @staticmethod
+    def _word(m: Morph, fieldname: str) -> Word:
+        unit = Term(fieldname, normalize_term(m.normalized), "unit")
+        parts = tuple(Term(fieldname, normalize_term(p[0]), "part") for p in m.parts)
+        return Word(m.surface, unit, parts, m.oov)
+
+    def _run(self, node: Text, negated: bool) -> Run:
+        fieldname = node.field or "content"
+        morphs = cached_morphemes(node.text)
+        content = [m for m in morphs if is_content(m)]
+        sentence = len(content) > SHORT_RUN or (len(content) > 1 and any(m.tag in GRAMMAR_TAGS for m in morphs))
+        # All kana that reads as indexed words is a word typed by its reading
+        # (こっかきみつ), whatever Sudachi makes of it as text.
+        readings = self._readings(node.text, morphs, content) if node.field is None else ()
+        folded = fold(node.text)
+        if sentence and not negated and not readings:
+            asked = [m for m in content if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS]
+            words = tuple(self._word(m, fieldname) for m in (asked or content))
+            words = tuple(
+                Word(
+                    w.surface,
+                    Term(fieldname, w.unit.text, "unit", WORD_WEIGHT),
+                    tuple(Term(fieldname, p.text, "part", WORD_WEIGHT) for p in w.parts),
+                    w.oov,
+                )
+                for w in words
+            )
+            grams: tuple[Term, ...] = ()
+            if fieldname == "content":
+                grams = tuple(
+                    Term("grams", g, "gram") for g in dict.fromkeys(bigrams(node.text)) if self._useful_gram(g)
+                )
+            known = self._known_sequences(words, fieldname)
+            return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content))
+        words = tuple(self._word(m, fieldname) for m in content)
+        return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content))
+
+    def _known_sequences(self, words: tuple[Word, ...], fieldname: str) -> tuple[Word, ...]:
+        """A sentence keeps only the terms the index has (each is optional there)."""
+        out = []
+        for w in words:
+            parts = tuple(p for p in w.parts if self._known(fieldname, p.text))
+            if w.parts and not parts:
+                continue
+            if not w.parts and not self._known(fieldname, w.unit.text):
+                continue
+            out.append(Word(w.surface, w.unit, parts, w.oov))
+        return tuple(out)
+
+    def _phrase(self, node: Text) -> Run:
+        fieldname = node.field or "content"
+        words = tuple(self._word(m, fieldname) for m in cached_morphemes(node.text) if is_content(m))
+        return Run(node.text, fieldname, "phrase", words, (), (), fold(node.text), len(words))
+
+    def _readings(self, text: str, morphs: list[Morph], words: list[Morph]) -> tuple[Term, ...]:
+        """For an all-kana word, the readings of the kanji words it reads as (こっかきみつ → 国家機密).
+
+        Kana that is one word the index already knows (スマホ, まとめ) is taken as
+        written: reading matches cannot be located from the postings, so each such
+        hit would be re-analysed for its highlights. Kana that Sudachi has to chop
+        into pieces (こっ|か|きみ|つ) is what a reading typed for kanji looks like.
+        """
+        if self.lexicon is None or not is_kana(text) or len(text) < 2:
+            return ()
+        if len(morphs) == 1 and words and self._known("content", normalize_term(words[0].normalized)):
+            return ()
+        pieces = self._segment(to_katakana(text))
+        return tuple(Term("reading", p, "reading") for p in pieces or ())
+
+    def _segment(self, kana: str) -> list[str] | None:
+        """Split ``kana`` into the fewest readings the index knows (dynamic programming)."""
+        n = len(kana)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            start = best[i]
+            if start is None:
+                continue
+            for j in range(i + 1, min(n, i + _MAX_READING) + 1):
+                piece = kana[i:j]
+                current = best[j]
+                if (current is None or len(start) + 1 < len(current)) and self._known("reading", piece):
+                    best[j] = [*start, piece]
+        return best[n]
+
+
+__all__ = [
+    "GRAM_MAX_DF",
+    "QUERY_FIELDS",
+    "WORD_WEIGHT",
+    "Lexicon",
+    "PAll",
+    "PAny",
+    "PNot",
+    "Plan",
+    "PlanNode",
+    "Planner",
+    "Run",
+    "Term",
+    "Word",
+]
