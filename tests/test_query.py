@@ -33,30 +33,43 @@ def test_lowercase_or_and_unknown_prefixes_are_words() -> None:
 
 
 @pytest.mark.parametrize(
-    ("q", "fragment"),
+    ("q", "code", "fragment"),
     [
-        ('"国防 大臣', "unclosed quote"),
-        ('""', "empty phrase"),
-        ("OR 会談", "OR needs"),
-        ("会談 OR", "OR needs"),
-        ("会談 OR OR 電話", "OR needs"),
-        ("会談 NOT", "NOT/- needs"),
-        ("-電話", "nothing to search for"),
-        ("NOT 電話", "nothing to search for"),
-        ("(会談", "unbalanced '('"),
-        ("会談)", "unbalanced ')'"),
-        ("()", "empty group"),
-        ("title:", "title: needs"),
-        ("   ", "empty query"),
-        ("あ" * 1001, "too long"),
+        ('"国防 大臣', "unclosed_quote", "unclosed quote"),
+        ('""', "empty_phrase", "empty phrase"),
+        ("OR 会談", "dangling_operator", "OR needs"),
+        ("会談 OR", "dangling_operator", "OR needs"),
+        ("会談 OR OR 電話", "dangling_operator", "OR needs"),
+        ("会談 NOT", "dangling_operator", "NOT/- needs"),
+        ("-電話", "only_negative", "nothing to search for"),
+        ("NOT 電話", "only_negative", "nothing to search for"),
+        ("(会談", "unclosed_paren", "unbalanced '('"),
+        ("会談)", "unbalanced_paren", "unbalanced ')'"),
+        ("()", "empty_group", "empty group"),
+        ("title:", "field_needs_value", "title: needs"),
+        ("   ", "empty_query", "empty query"),
+        ("あ" * 1001, "query_too_long", "too long"),
+        ("(" * 250 + "a" + ")" * 250, "too_deep", "at most 20 levels"),
+        ("(" * 21 + "a" + ")" * 21, "too_deep", "nested too deep"),
     ],
 )
-def test_malformed_queries_say_how_to_fix_them(q: str, fragment: str) -> None:
+def test_malformed_queries_say_how_to_fix_them(q: str, code: str, fragment: str) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         parse(q)
+    assert err.value.code == code
     message = str(err.value)
     assert fragment in message
     assert "\n" not in message
+
+
+def test_twenty_levels_of_parentheses_still_parse() -> None:
+    assert parse("(" * 20 + "会談" + ")" * 20) == Text("会談")
+
+
+def test_a_url_is_text_not_a_field() -> None:
+    assert parse("http://example.com/a") == Text("http://example.com/a")
+    assert parse("Title:ロシア") == Text("ロシア", field="title")  # field names are not case-sensitive
+    assert parse("author:foo") == Text("foo", field="author")  # the plan layer knows which fields exist
 
 
 def test_short_run_requires_all_words_and_prefers_the_phrase() -> None:

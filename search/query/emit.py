@@ -84,20 +84,16 @@ def _sentence_query(run: Run) -> wq.Query | None:
 
 
 def _keyword_query(run: Run) -> wq.Query | None:
-    queries = [_word_query(w) for w in run.words]
-    query: wq.Query | None = None
-    if len(queries) == 1:
-        query = queries[0]
-    elif queries:
-        near = _phrase_query(run) if len(_sequence(run)) >= 2 else None
-        query = wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
-    reading: wq.Query | None = None
     if run.readings:
+        # Kana Sudachi could only chop into pieces (こっ|か|きみ|つ) is a word typed by
+        # its reading; the pieces as words are noise (bench/keywords.py, hiragana names).
         terms = [wq.Term(t.field, t.text) for t in run.readings]
-        reading = terms[0] if len(terms) == 1 else wq.And(terms)
-    if query is None or reading is None:
-        return query or reading
-    return _union([query, reading])
+        return terms[0] if len(terms) == 1 else wq.And(terms)
+    queries = [_word_query(w) for w in run.words]
+    if len(queries) <= 1:
+        return queries[0] if queries else None
+    near = _phrase_query(run) if len(_sequence(run)) >= 2 else None
+    return wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
 
 
 def _emit(node: PlanNode) -> wq.Query | None:
@@ -120,9 +116,10 @@ def _highlight(plan: Plan) -> dict[str, frozenset[str]]:
     marks: dict[str, set[str]] = {}
     for run in plan.runs():
         # A keyword marks its units and their parts; sentences and phrases their sequences.
+        # Kana read as other words is located by re-reading the hit (``Compiled.readings``).
         units = run.kind == "keyword"
         terms = [t.text for w in run.words for t in (w.unit, *w.parts)] if units else _sequence(run)
-        marks.setdefault(run.field, set()).update(terms)
+        marks.setdefault(run.field, set()).update(terms if not run.readings else [])
     return {f: frozenset(t) for f, t in marks.items()}
 
 

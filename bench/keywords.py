@@ -1,0 +1,198 @@
+"""Keyword recall: proper nouns and name fragments, typed the ways users type them.
+
+    python bench/keywords.py                       # livedoor, builds an index in a temp dir
+    python bench/keywords.py --index-dir /tmp/kw   # reuse (or build there) an index
+    python bench/keywords.py --per-class 200 --json
+
+The set is generated from the corpus, deterministically (a seeded sample):
+
+* ``exact``: a proper noun (Sudachi: 名詞,固有名詞) of two or more characters, as written;
+* ``fragment``: a piece of a longer name: the part after ・ (ニジニ・ノヴゴロド →
+  ノヴゴロド), or the tail of a name Sudachi reads as one word (ハイスピードエクシリム
+  → エクシリム, 石田ゆり子 → ゆり子);
+* ``halfwidth``: a katakana name in half-width kana (ﾉｳﾞｺﾞﾛﾄﾞ);
+* ``hiragana``: a katakana name in hiragana (のゔごろど);
+* ``old_kanji``: a name with a kanji that has an old form, written in the old form (國, 學, 會 …).
+
+The relevant sections of a query are every section whose folded text (title,
+heading or body; ``search.normalize.fold``) contains the folded query: what a user
+who typed the name means by "find it". For each query we report recall@10
+(relevant sections in the first ten results / min(10, relevant)), complete
+recall (relevant sections anywhere in the results / relevant), and whether every
+``word`` match ranks before every ``substring`` match (and those before matches
+through a kana reading only). The word-only figures are
+what the results hold without substring matching (the engine before the query
+issue found only those, and nothing for a word Sudachi does not know).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import jaconv
+from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
+
+from search.analysis import _dictionary
+from search.indexer import build_index
+from search.normalize import KYUJITAI, SHINJITAI, fold
+from search.searcher import Engine
+
+CLASSES = ("exact", "fragment", "halfwidth", "hiragana", "old_kanji")
+_KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))  # the Katakana block, ・ and ー included
+_TO_OLD = {new: old for old, new in zip(KYUJITAI, SHINJITAI, strict=True) if old not in "邉"}
+MAX_RELEVANT = 1000  # queries matching more sections than this say little about recall
+
+
+def is_katakana(text: str) -> bool:
+    return bool(text) and all(ch in _KATAKANA for ch in text)
+
+
+def proper_nouns(texts: list[str]) -> list[tuple[str, list[str]]]:
+    """(surface, mode-A parts) of every proper noun in ``texts``, in order of first appearance."""
+    from sudachipy import SplitMode
+
+    dictionary, _ = _dictionary()
+    tokenizer = dictionary.tokenizer("C")
+    seen: dict[str, list[str]] = {}
+    for text in texts:
+        for m in tokenizer.tokenize(text[:4000]):
+            pos = m.part_of_speech()
+            if pos[0] == "名詞" and pos[1] == "固有名詞" and len(m.surface()) >= 2 and m.surface() not in seen:
+                seen[m.surface()] = [p.surface() for p in m.split(SplitMode.A)]
+    return list(seen.items())
+
+
+def make_queries(names: list[tuple[str, list[str]]], per_class: int, seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    pool: dict[str, list[str]] = defaultdict(list)
+    for surface, parts in names:
+        pool["exact"].append(surface)
+        if "・" in surface:
+            tail = surface.rsplit("・", 1)[1]
+            if len(tail) >= 2:
+                pool["fragment"].append(tail)
+        elif len(parts) > 1 and len(parts[-1]) >= 2:
+            pool["fragment"].append(parts[-1])
+        elif len(surface) >= 6 and is_katakana(surface):
+            pool["fragment"].append(surface[len(surface) // 2 :])
+        if is_katakana(surface) and len(surface) >= 3:
+            pool["halfwidth"].append(jaconv.z2h(surface, kana=True, ascii=False, digit=False))
+            pool["hiragana"].append(jaconv.kata2hira(surface))
+        old = "".join(_TO_OLD.get(ch, ch) for ch in surface)
+        if old != surface:
+            pool["old_kanji"].append(old)
+    out = []
+    for cls in CLASSES:
+        candidates = sorted(set(pool[cls]))
+        rng.shuffle(candidates)
+        out += [{"class": cls, "q": q} for q in candidates[:per_class]]
+    return out
+
+
+def sections(engine: Engine) -> list[tuple[str, int, str]]:
+    """(doc_id, ordinal, folded title/heading/body joined by a newline) of every live section."""
+    out = []
+    with engine.pin() as pinned:
+        for fields in pinned.searcher.all_stored_fields():
+            text = "\n".join(fold(fields.get(k) or "") for k in ("title", "heading", "body"))
+            out.append((fields["doc_id"], fields["ordinal"], text))
+    return out
+
+
+def evaluate(engine: Engine, queries: list[dict[str, str]], corpus: list[tuple[str, int, str]]) -> dict[str, Any]:
+    per_class: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    skipped = 0
+    for item in queries:
+        needle = fold(item["q"])
+        relevant = {(d, o) for d, o, text in corpus if needle in text}
+        if not relevant or len(relevant) > MAX_RELEVANT:
+            skipped += 1
+            continue
+        hits: list[tuple[tuple[str, int], str]] = []
+        page = 1
+        while True:
+            result = engine.search(item["q"], page=page, per_page=100)
+            hits += [((h.doc_id, h.ordinal), h.match) for h in result.hits]
+            if len(hits) >= result.total or not result.hits or len(hits) >= 2 * MAX_RELEVANT:
+                break
+            page += 1
+        top = [key for key, _ in hits[:10]]
+        words = [key for key, match in hits if match == "word"]
+        found = {key for key, _ in hits}
+        cutoff = min(10, len(relevant))
+        kinds = [match for _, match in hits]
+        scores = per_class[item["class"]]
+        scores["recall@10"].append(len(relevant & set(top)) / cutoff)
+        scores["complete"].append(len(relevant & found) / len(relevant))
+        scores["word_recall@10"].append(len(relevant & set(words[:10])) / cutoff)
+        scores["word_complete"].append(len(relevant & set(words)) / len(relevant))
+        order = {"word": 0, "substring": 1, "reading": 2}
+        scores["words_first"].append(float(kinds == sorted(kinds, key=order.__getitem__)))
+        substrings = {key for key, match in hits if match == "substring"}
+        scores["false_hits"].append(float(len(substrings - relevant)))  # substring hits whose text lacks the query
+    table = {
+        cls: {"queries": len(v["recall@10"])} | {k: round(statistics.fmean(x), 4) for k, x in v.items()}
+        for cls, v in per_class.items()
+    }
+    return {"classes": table, "skipped": skipped}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(parser)
+    parser.add_argument("--index-dir", type=Path, default=None, help="reuse/build the index here (default: temp)")
+    parser.add_argument("--per-class", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--queries-out", type=Path, default=None, help="write the generated set as JSONL")
+    args = parser.parse_args()
+    data = locate_corpus(args.data)
+    with tempfile.TemporaryDirectory(prefix="sakuin-kw-") as tmp:
+        index_dir = args.index_dir or Path(tmp) / "index"
+        records = list(iter_records(data, args.limit))
+        if not (index_dir / "CURRENT").exists():
+            corpus_file = Path(tmp) / "corpus.jsonl"
+            write_jsonl(records, corpus_file)
+            log(f"indexing {len(records)} records into {index_dir} …")
+            build_index([corpus_file], index_dir, procs=args.procs)
+        engine = Engine(index_dir)
+        log("finding proper nouns …")
+        names = proper_nouns([f"{r.get('title', '')}\n{r.get('text', '')}" for r in records])
+        queries = make_queries(names, args.per_class, args.seed)
+        if args.queries_out:
+            write_jsonl(queries, args.queries_out)
+        corpus = sections(engine)
+        log(f"{len(queries)} queries over {len(corpus)} sections …")
+        results = {
+            "corpus": str(data),
+            "sections": len(corpus),
+            "names": len(names),
+            **evaluate(engine, queries, corpus),
+        }
+        results["machine"] = machine_info()
+        engine.close()
+    print_results(results, args.json, print_human)
+
+
+def print_human(results: dict[str, Any]) -> None:
+    print(f"{results['sections']} sections, {results['names']} distinct proper nouns; skipped {results['skipped']}")
+    print("class       queries  recall@10  complete  words-first  false hits | word-only recall@10  complete")
+    for cls in CLASSES:
+        row = results["classes"].get(cls)
+        if row is None:
+            continue
+        print(
+            f"{cls:<11} {row['queries']:>7}  {row['recall@10']:>9.4f}  {row['complete']:>8.4f}  "
+            f"{row['words_first']:>11.4f}  {row['false_hits']:>10.2f} | {row['word_recall@10']:>19.4f}  "
+            f"{row['word_complete']:>8.4f}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The plan and emit layers: what a query means (terms and derivations) and what runs.
+
+Each test states a representative query's plan or emitted queries exactly, so a
+change in query understanding shows up here before it shows up in rankings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import query as wq
+
+from search.query import QuerySyntaxError, compile_query, parse, plan_query
+from search.query.emit import emit
+from search.query.plan import WORD_WEIGHT, PAll, PNot, Planner, Run, Term
+
+
+def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
+    plan = plan_query("国防大臣")
+    run = plan.root
+    assert isinstance(run, Run) and run.kind == "keyword" and plan.keyword and plan.question is None
+    assert [w.unit for w in run.words] == [Term("content", "国防", "unit"), Term("content", "大臣", "unit")]
+    assert run.folded == "国防大臣"
+
+
+def test_a_compound_keeps_its_parts_with_their_derivation() -> None:
+    (word,) = plan_query("関西国際空港").root.words  # type: ignore[union-attr]
+    assert word.unit == Term("content", "関西国際空港", "unit")
+    assert [(p.text, p.derivation) for p in word.parts] == [("関西", "part"), ("国際", "part"), ("空港", "part")]
+
+
+def test_a_question_is_a_sentence_of_weighted_words_and_grams() -> None:
+    plan = plan_query("ベロウソフ国防大臣は誰と電話会談したのか")
+    run = plan.question
+    assert run is not None and not plan.keyword
+    words = [t for t in run.sentence_terms() if t.derivation != "gram"]
+    assert [t.text for t in words] == ["ベロウソフ", "国防", "大臣", "電話", "会談"]
+    assert {t.weight for t in words} == {WORD_WEIGHT}
+    grams = [t.text for t in run.grams]
+    assert grams[:3] == ["べろ", "ろう", "うそ"] and all(t.field == "grams" for t in run.grams)
+
+
+def test_old_kanji_are_read_as_new_before_sudachi() -> None:
+    run = plan_query("國防").root
+    assert [w.unit.text for w in run.words] == ["国防"]  # type: ignore[union-attr]  one known word, not 國|防
+
+
+def test_half_width_kana_is_the_same_query() -> None:
+    assert plan_query("ﾉｳﾞｺﾞﾛﾄﾞ").root == plan_query("ノヴゴロド").root  # NFKC before anything else
+
+
+def test_kana_is_segmented_into_known_readings() -> None:
+    known = {("reading", "コッカ"), ("reading", "キミツ")}
+    plan = Planner(lambda f, t: int((f, t) in known)).plan(parse("こっかきみつ"))
+    assert [(t.text, t.derivation) for t in plan.root.readings] == [  # type: ignore[union-attr]
+        ("コッカ", "reading"),
+        ("キミツ", "reading"),
+    ]
+
+
+def test_negation_and_groups_keep_their_shape() -> None:
+    plan = plan_query("会談 -電話")
+    assert isinstance(plan.root, PAll) and isinstance(plan.root.children[1], PNot)
+    assert not plan.keyword  # an operator: no substring matching
+    assert [r.text for r in plan.runs()] == ["会談"] and [r.text for r in plan.runs(negated=True)] == ["電話"]
+
+
+def test_unknown_fields_are_refused_with_the_list_of_fields() -> None:
+    with pytest.raises(QuerySyntaxError) as err:
+        plan_query("author:foo")
+    assert err.value.code == "unknown_field"
+    assert err.value.params == {"field": "author", "fields": ["title", "heading"]}
+    assert "title:, heading:" in err.value.message
+
+
+def test_only_particles_is_said_so() -> None:
+    assert plan_query("の").only_function_words
+    assert plan_query("とは").only_function_words
+    assert not plan_query("国防").only_function_words
+
+
+def test_the_plan_is_immutable() -> None:
+    plan = plan_query("国防大臣")
+    with pytest.raises(AttributeError):
+        plan.keyword = False  # type: ignore[misc]
+    compiled = emit(plan)
+    with pytest.raises(TypeError):
+        compiled.highlight["content"] = frozenset()  # type: ignore[index]
+
+
+# -- emit ------------------------------------------------------------------------------
+
+
+def test_a_keyword_emits_required_words_a_phrase_boost_and_substring_grams() -> None:
+    compiled = compile_query("国防大臣")
+    q = compiled.query
+    assert isinstance(q, wq.AndMaybe) and isinstance(q.a, wq.And) and isinstance(q.b, wq.Phrase)
+    assert q.b.words == ["国防", "大臣"]
+    assert compiled.bag is None
+    assert compiled.substring == (("国防", "防大", "大臣"),)
+    assert compiled.needles == ("国防大臣",) and compiled.literals == ("国防大臣",)
+    assert compiled.highlight == {"content": frozenset({"国防", "大臣"})}
+
+
+def test_two_keywords_need_each_word_as_a_substring() -> None:
+    compiled = compile_query("京都 ノヴゴロド")
+    assert compiled.substring == (("京都",), ("のゔ", "ゔご", "ごろ", "ろど"))
+
+
+def test_a_question_emits_its_bag_and_no_substring_query() -> None:
+    compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか")
+    assert compiled.bag is not None and compiled.substring is None
+    assert compiled.bag[0] == ("content", "ベロウソフ", WORD_WEIGHT)
+    assert isinstance(compiled.query, wq.Or) and len(compiled.query.subqueries) == len(compiled.bag)
+
+
+def test_operators_fields_and_phrases_emit_no_substring_query() -> None:
+    for q in ('"国防 大臣"', "title:ロシア", "会談 OR 協議", "会談 -電話"):
+        assert compile_query(q).substring is None, q
+    assert compile_query("国").substring is None  # one character has no bigram
+
+
+def test_a_negated_word_is_not_highlighted() -> None:
+    compiled = compile_query("会談 -電話")
+    assert compiled.highlight == {"content": frozenset({"会談"})}
+    assert isinstance(compiled.query, wq.And) and isinstance(compiled.query.subqueries[1], wq.Not)
+
+
+def test_a_field_emits_terms_in_that_field_only() -> None:
+    q = compile_query('heading:"電話 会談"').query
+    assert isinstance(q, wq.Phrase) and q.fieldname == "heading" and q.words == ["電話", "会談"]
