@@ -83,13 +83,17 @@ def _substrings(pinned: Pinned, compiled: Compiled, exclude: set[int]) -> list[t
     check = [n for n in compiled.needles if len(n) > 2]  # two characters are one bigram: exact already
     if not check:
         return pairs
+    folded = pinned.snapshot.folded
     out = []
     for docnum, score in pairs:
-        fields = searcher.stored_fields(docnum)
-        texts = [fold(fields.get(k) or "") for k in ("title", "heading", "body")]
+        texts = folded.get_or_make(docnum, lambda d=docnum: _fold_section(searcher.stored_fields(d)))
         if all(any(n in t for t in texts) for n in check):
             out.append((docnum, score))
     return out
+
+
+def _fold_section(fields: dict[str, Any]) -> tuple[str, str, str]:
+    return fold(fields.get("title") or ""), fold(fields.get("heading") or ""), fold(fields.get("body") or "")
 
 
 __all__ = ["Match", "Ranked", "rank"]

@@ -17,6 +17,10 @@ Design decisions:
   ``pool_size`` idle searchers (the server's threads), so the memory of searchers
   is bounded by concurrency, not by threads × versions. Segment files are read in
   place (``search.mapped``): a searcher's own memory is small.
+* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB) and
+  folded section text for the substring check (48 MB); both go with the version.
+  A worker's memory is therefore about the page cache it shares plus a fixed
+  ~120 MB per live version, whatever the traffic.
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
@@ -37,6 +41,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.bagofwords import TermScoreCache
+from search.caches import ByteLRU
 from search.livestats import DeletedStats, LiveSearcher
 from search.mapped import install as read_segments_in_place
 from search.scoring import SakuinBM25
@@ -46,6 +51,12 @@ read_segments_in_place()  # a pool of searchers must not mean a copy of the inde
 
 #: Idle searchers a snapshot keeps (a server sets it to its thread count).
 DEFAULT_POOL = 8
+#: Bytes of folded section text a snapshot keeps for the substring check.
+FOLDED_BYTES = 48 * 1024 * 1024
+
+
+def _folded_cost(texts: tuple[str, str, str]) -> int:
+    return sum(len(t) * 4 + 50 for t in texts) + 100  # worst case: 4 bytes a character in a str
 
 
 class SnapshotClosed(RuntimeError):
@@ -64,6 +75,8 @@ class Snapshot:
         self.deleted.totals()  # summed once here, not per searcher
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self.scores = TermScoreCache(self.name)
+        #: docnum → folded (title, heading, body), for checking substring candidates.
+        self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
         self._idle: list[LiveSearcher] = []
         self._borrowed = 0
@@ -142,6 +155,7 @@ class Snapshot:
         for searcher in idle:
             searcher.close()
         self.scores.clear()
+        self.folded.clear()
 
     def open_searchers(self) -> int:
         """Searchers open now (borrowed and idle): what this snapshot holds."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from test_reliability_common import write_corpus
 
-from search import bagofwords
+from search import bagofwords, compaction
 from search.indexer import build_index
 from search.query import compile_query
 from search.scoring import AllScores
@@ -129,3 +130,25 @@ def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
         assert {d for d, _ in ranked} == set(whoosh)
         for docnum, score in ranked:
             assert score == pytest.approx(whoosh[docnum], rel=1e-12)
+
+
+@pytest.mark.parametrize("fieldname", ["content", "grams", "title", "reading"])
+def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname: str) -> None:
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(10), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(1), per_file=10)  # an update: 10 % deleted in the old segment
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):  # keep the deletions in place
+        build_index([docs], ix, procs=1)
+    engine = Engine(ix)
+    with engine.pin() as pinned:
+        searcher = pinned.searcher
+        assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
+        terms = [t.decode() for t in searcher.reader().lexicon(fieldname)][:300]
+        assert terms
+        lengths: dict = {}
+        for term in terms:
+            fast = bagofwords._score_postings(searcher, fieldname, term, lengths)
+            slow = bagofwords._score_postings_slowly(searcher, fieldname, term)
+            assert fast[0].tolist() == slow[0].tolist(), term
+            assert fast[1].tolist() == slow[1].tolist(), term  # equal floats, not approximately
