@@ -11,7 +11,7 @@ from whoosh import query as wq
 
 from search.query import QuerySyntaxError, compile_query, parse, plan_query
 from search.query.emit import emit
-from search.query.plan import WORD_WEIGHT, PAll, PNot, Planner, Run, Term
+from search.query.plan import WORD_WEIGHT, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
@@ -128,3 +128,19 @@ def test_a_negated_word_is_not_highlighted() -> None:
 def test_a_field_emits_terms_in_that_field_only() -> None:
     q = compile_query('heading:"電話 会談"').query
     assert isinstance(q, wq.Phrase) and q.fieldname == "heading" and q.words == ["電話", "会談"]
+
+
+def test_kana_no_reading_explains_matches_only_as_typed() -> None:
+    plan = Planner(lambda f, t: 0).plan(parse("東京 だびんち"))  # no reading is known
+    chopped = plan.root.children[1]  # type: ignore[union-attr]
+    assert chopped.words == () and chopped.typed_words > 0  # not 瓶 | ち
+    compiled = emit(plan)
+    assert isinstance(compiled.query, wq.And)  # 東京 alone must not be a word match
+    assert wq.Term("content", "\x00") in compiled.query.subqueries
+    assert compiled.substring == (("東京",), ("だび", "びん", "んち"))
+
+
+def test_a_compound_matches_by_adjacent_parts_not_scattered_ones() -> None:
+    q = compile_query("関西国際空港").query
+    assert isinstance(q, wq.Or)
+    assert wq.Phrase("content", ["関西", "国際", "空港"]) in q.subqueries

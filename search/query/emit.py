@@ -27,6 +27,8 @@ from whoosh import query as wq
 from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Word
 
 Bag = tuple[tuple[str, str, float], ...]
+#: A term no index has (the analyzer never yields control characters).
+NO_TERM = "\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +56,15 @@ def _union(queries: list[wq.Query]) -> wq.Or:
 
 
 def _word_query(word: Word) -> wq.Query:
-    """One content word: its unit, or all its parts (a document may have split it elsewhere)."""
+    """One content word: its unit, or its parts side by side (a document may have split it elsewhere).
+
+    Parts scattered over a section (ディスク here, ドライブ there) are not the word
+    the user typed; ``bench/keywords.py`` measured them crowding out the sections
+    that contain it.
+    """
     q: wq.Query = wq.Term(word.unit.field, word.unit.text)
     if word.parts:
-        q = _union([q, wq.And([wq.Term(p.field, p.text) for p in word.parts])])
+        q = _union([q, wq.Phrase(word.unit.field, [p.text for p in word.parts])])
     return q
 
 
@@ -89,6 +96,10 @@ def _keyword_query(run: Run) -> wq.Query | None:
         # its reading; the pieces as words are noise (bench/keywords.py, hiragana names).
         terms = [wq.Term(t.field, t.text) for t in run.readings]
         return terms[0] if len(terms) == 1 else wq.And(terms)
+    if not run.words and run.typed_words:
+        # Its words were set aside (kana no reading explains): it can match only as a
+        # substring, and must not let the other words of the query match without it.
+        return wq.Term(run.field, NO_TERM)
     queries = [_word_query(w) for w in run.words]
     if len(queries) <= 1:
         return queries[0] if queries else None

@@ -39,6 +39,8 @@ from search.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
 from search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
 
 SHORT_RUN = 2
+#: Kana runs up to this long that Sudachi cannot read as one word are names typed in kana.
+SHORT_KANA = 8
 #: How much a word match counts against a bigram match in a sentence (tuned on
 #: the dev set; README "Relevance").
 WORD_WEIGHT = 1.5
@@ -250,6 +252,17 @@ class Planner:
         # (こっかきみつ), whatever Sudachi makes of it as text.
         readings = self._readings(node.text, morphs, content) if node.field is None else ()
         folded = fold(node.text)
+        if (
+            not readings
+            and len(morphs) > 1
+            and node.field is None
+            and len(node.text) <= SHORT_KANA
+            and is_kana(node.text)
+        ):
+            # Short kana that Sudachi chops into pieces and no reading explains
+            # (だびんち → だ|瓶|ち) is a name typed in kana, not a sentence: the pieces are
+            # not what was typed; the text itself is (it matches as a substring).
+            return Run(node.text, fieldname, "keyword", (), (), (), folded, len(content))
         if sentence and not negated and not readings:
             asked = [m for m in content if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS]
             words = tuple(self._word(m, fieldname) for m in (asked or content))
