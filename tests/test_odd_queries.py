@@ -153,3 +153,10 @@ def test_the_readme_query_example_finds_sections(engine: Engine) -> None:
     result = engine.search(example)
     assert result.total > 0
     assert all("演説" not in (h.heading + h.snippet.text) for h in result.hits)
+
+
+def test_a_kana_word_with_a_particle_is_still_that_word(engine: Engine) -> None:
+    # ウクライナ|とは: a real word and a particle, not kana to be read as other words.
+    result = engine.search("ウクライナとは")
+    assert result.total > 0 and result.hits[0].match == "word"
+    assert "<mark>ウクライナ</mark>" in result.hits[0].snippet.html

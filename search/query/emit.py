@@ -91,20 +91,28 @@ def _sentence_query(run: Run) -> wq.Query | None:
 
 
 def _keyword_query(run: Run) -> wq.Query | None:
+    reading: wq.Query | None = None
     if run.readings:
-        # Kana Sudachi could only chop into pieces (こっ|か|きみ|つ) is a word typed by
-        # its reading; the pieces as words are noise (bench/keywords.py, hiragana names).
         terms = [wq.Term(t.field, t.text) for t in run.readings]
-        return terms[0] if len(terms) == 1 else wq.And(terms)
+        reading = terms[0] if len(terms) == 1 else wq.And(terms)
+        if run.chopped:
+            # Kana Sudachi could only chop into short pieces (こっ|か|きみ|つ) is a word
+            # typed by its reading; the pieces as words are noise (bench/keywords.py).
+            return reading
     if not run.words and run.typed_words:
         # Its words were set aside (kana no reading explains): it can match only as a
         # substring, and must not let the other words of the query match without it.
         return wq.Term(run.field, NO_TERM)
     queries = [_word_query(w) for w in run.words]
-    if len(queries) <= 1:
-        return queries[0] if queries else None
-    near = _phrase_query(run) if len(_sequence(run)) >= 2 else None
-    return wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
+    query: wq.Query | None = None
+    if len(queries) == 1:
+        query = queries[0]
+    elif queries:
+        near = _phrase_query(run) if len(_sequence(run)) >= 2 else None
+        query = wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
+    if query is None or reading is None:
+        return query or reading
+    return _union([query, reading])
 
 
 def _emit(node: PlanNode) -> wq.Query | None:
@@ -130,7 +138,7 @@ def _highlight(plan: Plan) -> dict[str, frozenset[str]]:
         # Kana read as other words is located by re-reading the hit (``Compiled.readings``).
         units = run.kind == "keyword"
         terms = [t.text for w in run.words for t in (w.unit, *w.parts)] if units else _sequence(run)
-        marks.setdefault(run.field, set()).update(terms if not run.readings else [])
+        marks.setdefault(run.field, set()).update(terms if not run.chopped else [])
     return {f: frozenset(t) for f, t in marks.items()}
 
 

@@ -117,6 +117,7 @@ class Run:
     grams: tuple[Term, ...] = ()
     folded: str = ""
     typed_words: int = 0  # content words as typed, before terms the index lacks were dropped
+    chopped: bool = False  # kana Sudachi could only cut into short pieces: its words are not what was typed
 
     @property
     def empty(self) -> bool:
@@ -252,13 +253,10 @@ class Planner:
         # (こっかきみつ), whatever Sudachi makes of it as text.
         readings = self._readings(node.text, morphs, content) if node.field is None else ()
         folded = fold(node.text)
-        if (
-            not readings
-            and len(morphs) > 1
-            and node.field is None
-            and len(node.text) <= SHORT_KANA
-            and is_kana(node.text)
-        ):
+        # Kana Sudachi can only chop into short pieces (こっ|か|きみ|つ, だ|瓶|ち) was not
+        # typed as those words; a run with a real word in it (カーヌーン|とは) was.
+        chopped = len(morphs) > 1 and is_kana(node.text) and all(len(m.surface) <= 2 for m in content)
+        if chopped and not readings and node.field is None and len(node.text) <= SHORT_KANA:
             # Short kana that Sudachi chops into pieces and no reading explains
             # (だびんち → だ|瓶|ち) is a name typed in kana, not a sentence: the pieces are
             # not what was typed; the text itself is (it matches as a substring).
@@ -283,7 +281,7 @@ class Planner:
             known = self._known_sequences(words, fieldname)
             return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content))
         words = tuple(self._word(m, fieldname) for m in content)
-        return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content))
+        return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped)
 
     def _known_sequences(self, words: tuple[Word, ...], fieldname: str) -> tuple[Word, ...]:
         """A sentence keeps only the terms the index has (each is optional there)."""
