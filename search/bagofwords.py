@@ -53,10 +53,9 @@ def _cost(value: Postings) -> int:
 
 
 class TermScoreCache:
-    """(field, term) → (docnums, BM25 scores) for one index version, shared by threads."""
+    """(field, term) → (docnums, BM25 scores) for one index version (its snapshot owns it), shared by threads."""
 
-    def __init__(self, version: str, max_bytes: int = CACHE_BYTES) -> None:
-        self.version = version
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self._items: ByteLRU[Postings] = ByteLRU(max_bytes, _cost)
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) → length bytes
 

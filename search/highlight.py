@@ -3,7 +3,8 @@
 Word matches carry character offsets in the index, so their spans come from the
 postings with no re-analysis. Two kinds of match do not: a kana query matched
 through the reading field, and a substring match (a typed word inside a longer
-word). For those few hits we find the spans in the text itself. ``match_spans`` gathers all of them, merged.
+word). For those few hits we find the spans in the text itself. ``match_spans``
+gathers all of them, merged.
 """
 
 from __future__ import annotations

@@ -64,12 +64,15 @@ def fold(text: str) -> str:
     return _WHITESPACE.sub("", jaconv.kata2hira(text).replace("ー", ""))
 
 
+def pairs(folded: str) -> list[str]:
+    """Overlapping character bigrams of already folded text (none for one character)."""
+    return [folded[i : i + 2] for i in range(len(folded) - 1)]
+
+
 def bigrams(text: str) -> list[str]:
     """Overlapping character bigrams of ``fold(text)`` (the character itself if only one)."""
     folded = fold(text)
-    if len(folded) == 1:
-        return [folded]
-    return [folded[i : i + 2] for i in range(len(folded) - 1)]
+    return [folded] if len(folded) == 1 else pairs(folded)
 
 
 def content_bigrams(content: str) -> list[str]:
@@ -79,11 +82,7 @@ def content_bigrams(content: str) -> list[str]:
     the parts apart makes a one-bigram term match exactly the sections whose folded
     title, heading or body contains it, so a short substring needs no check.
     """
-    out: list[str] = []
-    for part in content.split("\n", 2):
-        folded = fold(part)
-        out += [folded[i : i + 2] for i in range(len(folded) - 1)]
-    return out
+    return [gram for part in content.split("\n", 2) for gram in pairs(fold(part))]
 
 
 def to_katakana(text: str) -> str:
@@ -102,6 +101,7 @@ __all__ = [
     "fold",
     "is_kana",
     "normalize_term",
+    "pairs",
     "to_katakana",
     "to_shinjitai",
 ]

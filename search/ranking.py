@@ -39,7 +39,6 @@ class Ranked:
 
     total: int
     top: list[tuple[int, float, Match]]
-    substring: int = 0  # of ``total``, sections matched only as substrings
 
 
 def rank(pinned: Pinned, compiled: Compiled, limit: int) -> Ranked:
@@ -67,8 +66,8 @@ def rank(pinned: Pinned, compiled: Compiled, limit: int) -> Ranked:
     if compiled.substring is None:
         return Ranked(len(words), top)
     found = _substrings(pinned, compiled, {d for d, _ in words})
-    more = best(found, max(0, limit - len(top)), key_of) if len(top) < limit else []
-    return Ranked(len(words) + len(found), top + [(d, s, "substring") for d, s in more], len(found))
+    more = best(found, limit - len(top), key_of)  # nothing when the word matches fill the page
+    return Ranked(len(words) + len(found), top + [(d, s, "substring") for d, s in more])
 
 
 def _substrings(pinned: Pinned, compiled: Compiled, exclude: set[int]) -> list[tuple[int, float]]:

@@ -74,7 +74,7 @@ class Snapshot:
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        self.scores = TermScoreCache(self.name)
+        self.scores = TermScoreCache()
         #: docnum → folded (title, heading, body), for checking substring candidates.
         self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
@@ -129,11 +129,6 @@ class Snapshot:
             for fieldname in ("content", "grams"):
                 next(iter(reader.lexicon(fieldname)), None)
             searcher.doc_count()
-
-    @property
-    def sections(self) -> int:
-        with self.searcher() as searcher:
-            return searcher.doc_count()
 
     def retire(self) -> None:
         """No new borrowers; close once the ones still reading are done."""

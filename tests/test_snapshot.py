@@ -104,7 +104,7 @@ def test_the_pool_holds_at_most_pool_size_idle_searchers(corpus: tuple[Path, Pat
 def test_term_score_cache_is_bounded_in_bytes(index_dir: Path) -> None:
     engine = Engine(index_dir)
     with engine.pin() as pinned:
-        cache = bagofwords.TermScoreCache("v", max_bytes=3_000)
+        cache = bagofwords.TermScoreCache(max_bytes=3_000)
         searcher = pinned.searcher
         terms = [t.decode() for t in list(searcher.reader().lexicon("content"))[:200]]
         for term in terms:

@@ -61,10 +61,14 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        raise BadParameter(
-            "bad_parameter", f"{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
-        )
+        raise _out_of_range(name, low, high)
     return int(raw)
+
+
+def _out_of_range(name: str, low: int, high: int) -> BadParameter:
+    return BadParameter(
+        "bad_parameter", f"{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
+    )
 
 
 def query_arg(required: bool = True) -> str:
@@ -118,7 +122,7 @@ def checked_int(name: str, value: Any, default: int, low: int, high: int) -> int
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadParameter("bad_parameter", f"{name} must be a whole number from {low} to {high}")
+        raise _out_of_range(name, low, high)
     return value
 
 

@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 from whoosh import query as wq
 
+from search.normalize import pairs
 from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Word
 
 Bag = tuple[tuple[str, str, float], ...]
@@ -150,7 +151,7 @@ def _substring(plan: Plan) -> tuple[tuple[str, ...], ...] | None:
     for needle in plan.needles:
         if len(needle) < 2:
             return None
-        groups.append(tuple(dict.fromkeys(needle[i : i + 2] for i in range(len(needle) - 1))))
+        groups.append(tuple(dict.fromkeys(pairs(needle))))
     return tuple(groups) or None
 
 

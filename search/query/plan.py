@@ -239,9 +239,9 @@ class Planner:
         return 0 < self.lexicon("grams", gram) <= GRAM_MAX_DF * self.sections
 
     @staticmethod
-    def _word(m: Morph, fieldname: str) -> Word:
-        unit = Term(fieldname, normalize_term(m.normalized), "unit")
-        parts = tuple(Term(fieldname, normalize_term(p[0]), "part") for p in m.parts)
+    def _word(m: Morph, fieldname: str, weight: float = 1.0) -> Word:
+        unit = Term(fieldname, normalize_term(m.normalized), "unit", weight)
+        parts = tuple(Term(fieldname, normalize_term(p[0]), "part", weight) for p in m.parts)
         return Word(m.surface, unit, parts, m.oov)
 
     def _run(self, node: Text, negated: bool) -> Run:
@@ -254,25 +254,15 @@ class Planner:
         readings = self._readings(node.text, morphs, content) if node.field is None else ()
         folded = fold(node.text)
         # Kana Sudachi can only chop into short pieces (こっ|か|きみ|つ, だ|瓶|ち) was not
-        # typed as those words; a run with a real word in it (カーヌーン|とは) was.
+        # typed as those words; a run with a real word in it (カーヌーン|とは) was. Short
+        # chopped kana that no reading explains is a name typed in kana, not a sentence:
+        # it matches as typed (a substring), never as the pieces.
         chopped = len(morphs) > 1 and is_kana(node.text) and all(len(m.surface) <= 2 for m in content)
         if chopped and not readings and node.field is None and len(node.text) <= SHORT_KANA:
-            # Short kana that Sudachi chops into pieces and no reading explains
-            # (だびんち → だ|瓶|ち) is a name typed in kana, not a sentence: the pieces are
-            # not what was typed; the text itself is (it matches as a substring).
             return Run(node.text, fieldname, "keyword", (), (), (), folded, len(content))
         if sentence and not negated and not readings:
             asked = [m for m in content if m.tag not in QUESTION_TAGS and m.normalized not in QUESTION_WORDS]
-            words = tuple(self._word(m, fieldname) for m in (asked or content))
-            words = tuple(
-                Word(
-                    w.surface,
-                    Term(fieldname, w.unit.text, "unit", WORD_WEIGHT),
-                    tuple(Term(fieldname, p.text, "part", WORD_WEIGHT) for p in w.parts),
-                    w.oov,
-                )
-                for w in words
-            )
+            words = tuple(self._word(m, fieldname, WORD_WEIGHT) for m in (asked or content))
             grams: tuple[Term, ...] = ()
             if fieldname == "content":
                 grams = tuple(
