@@ -115,6 +115,17 @@ def _leaf_postings(reader: Any, fieldname: str, term: str) -> tuple[np.ndarray, 
     return docs, tf
 
 
+def term_docs(searcher: Searcher, fieldname: str, term: str) -> np.ndarray:
+    """The live section numbers (ascending) that have ``term``, read a block at a time."""
+    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    out = []
+    for sub, offset in leaves:
+        reader = sub.reader()
+        if (fieldname, term) in reader:
+            out.append(_leaf_postings(reader, fieldname, term)[0] + offset)
+    return np.concatenate(out) if out else np.empty(0, np.int64)
+
+
 def _leaf_lengths(reader: Any, fieldname: str) -> np.ndarray:
     """One segment's per-section length bytes of ``fieldname`` (0 past the column's end)."""
     column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
@@ -174,14 +185,10 @@ def _score_postings_slowly(searcher: Searcher, fieldname: str, term: str) -> Pos
     return np.array(docs, np.int32), np.array(scores, np.float64)
 
 
-def rank(
-    searcher: Searcher,
-    cache: TermScoreCache,
-    terms: list[tuple[str, str, float]],
-    limit: int,
-    key_of: Callable[[int], Any],
-) -> tuple[int, list[tuple[int, float]]]:
-    """Sum the weighted term scores; returns (sections matched, top ``limit`` (docnum, score))."""
+def accumulate(
+    searcher: Searcher, cache: TermScoreCache, terms: list[tuple[str, str, float]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the weighted term scores: (matching section numbers ascending, their scores)."""
     size = searcher.reader().doc_count_all()
     acc = np.zeros(size, np.float64)
     seen = np.zeros(size, np.bool_)
@@ -192,13 +199,29 @@ def rank(
         acc[docs] += scores if weight == 1.0 else weight * scores
         seen[docs] = True
     matched = np.flatnonzero(seen)
-    found = acc[matched]
-    if len(matched) > limit:
+    return matched, acc[matched]
+
+
+def top(docs: np.ndarray, scores: np.ndarray, limit: int, key_of: Callable[[int], Any]) -> list[tuple[int, float]]:
+    """The best ``limit`` of (docs, scores), equal scores in key order (``search.scoring.best``)."""
+    if len(docs) > limit:
         # Only what can reach the top ``limit`` (ties with the cut included) goes on to ``best``.
-        cut = np.partition(found, len(found) - limit)[len(found) - limit]
-        keep = found >= cut
-        matched, found = matched[keep], found[keep]
-    return int(seen.sum()), best(zip(matched.tolist(), found.tolist(), strict=True), limit, key_of)
+        cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        keep = scores >= cut
+        docs, scores = docs[keep], scores[keep]
+    return best(zip(docs.tolist(), scores.tolist(), strict=True), limit, key_of)
+
+
+def rank(
+    searcher: Searcher,
+    cache: TermScoreCache,
+    terms: list[tuple[str, str, float]],
+    limit: int,
+    key_of: Callable[[int], Any],
+) -> tuple[int, list[tuple[int, float]]]:
+    """Sum the weighted term scores; returns (sections matched, top ``limit`` (docnum, score))."""
+    docs, scores = accumulate(searcher, cache, terms)
+    return len(docs), top(docs, scores, limit, key_of)
 
 
 def match_all(
@@ -225,4 +248,4 @@ def match_all(
     return docs, total
 
 
-__all__ = ["CACHE_BYTES", "TermScoreCache", "match_all", "rank"]
+__all__ = ["CACHE_BYTES", "TermScoreCache", "accumulate", "match_all", "rank", "term_docs", "top"]

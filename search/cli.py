@@ -140,22 +140,46 @@ def _size(n: int) -> str:
 @click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting if another index run holds the lock.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Metadata field to filter and facet by.")
+@click.option("--date", "dates", multiple=True, metavar="FIELD", help="ISO-date metadata field (ranges, sorting).")
+@click.option("--number", "numbers", multiple=True, metavar="FIELD", help="Numeric metadata field (ranges, sorting).")
 def index(
-    paths: tuple[Path, ...], index_dir: Path, rebuild: bool, procs: int | None, no_wait: bool, as_json: bool
+    paths: tuple[Path, ...],
+    index_dir: Path,
+    rebuild: bool,
+    procs: int | None,
+    no_wait: bool,
+    as_json: bool,
+    facets: tuple[str, ...],
+    dates: tuple[str, ...],
+    numbers: tuple[str, ...],
 ) -> None:
     """Index files and folders (text, Markdown, HTML, JSONL), section by section.
 
     Re-running updates only what changed; the previous index stays live until the
-    new one is complete. Exit status: 0 ok, 3 finished but some files were skipped.
+    new one is complete. Metadata fields declared with --facet, --date and
+    --number are remembered by the index. Exit status: 0 ok, 3 finished but some
+    files were skipped.
     """
     from search.indexer import build_index
+    from search.metadata import MetadataError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
-    report = _with_bar(
-        lambda bar: build_index(list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait)
-    )
+    declare = [
+        *((f, "keyword") for f in facets),
+        *((f, "date") for f in dates),
+        *((f, "number") for f in numbers),
+    ]
+    try:
+        report = _with_bar(
+            lambda bar: build_index(
+                list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait, declare=declare
+            )
+        )
+    except MetadataError as exc:
+        _fail(str(exc), EXIT_USAGE)
     if as_json:
         _dump(report.to_dict())
     else:
@@ -214,6 +238,12 @@ def _print_report(report: Any) -> None:
         f"{report.documents} documents, {report.sections} sections, {len(report.skipped)} skipped; "
         f"{report.seconds:.1f} s; index {_size(report.size_bytes)} ({report.version})"
     )
+    if report.metadata:
+        fields = ", ".join(f"{name} ({kind})" for name, kind in report.metadata.items())
+        redeclared = "; every section re-derived" if report.redeclared else ""
+        click.echo(f"metadata: {fields}{redeclared}")
+    if report.suggestions:
+        click.echo(f"metadata seen but not declared; to filter and facet by it, add: {' '.join(report.suggestions)}")
     if report.worker_seconds:
         compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
         click.echo(
@@ -279,16 +309,43 @@ def _query_error(exc: QuerySyntaxError, as_json: bool) -> None:
 @click.option("--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search(query: tuple[str, ...], index_dir: Path, per_page: int, page: int, as_json: bool) -> None:
-    """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:.
+@click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Count the values of a metadata field.")
+@click.option("--filter", "filters", multiple=True, metavar="FIELD:VALUE", help="Only hits with this metadata.")
+@click.option(
+    "--sort", default=None, metavar="[-]FIELD", help="relevance (default), or a date/number field; -: descending."
+)
+@click.option("--no-collapse", is_flag=True, help="Show sections with the same text one by one.")
+def search(
+    query: tuple[str, ...],
+    index_dir: Path,
+    per_page: int,
+    page: int,
+    as_json: bool,
+    facets: tuple[str, ...],
+    filters: tuple[str, ...],
+    sort: str | None,
+    no_collapse: bool,
+) -> None:
+    """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:,
+    and metadata filters (category:スポーツ, date:2012-01..2012-06, path:docs/).
 
     QUERY may be several arguments (they are joined with spaces) and may start
     with "-": sakuin search -電話 会談.
     """
     text = " ".join(query)
     _require_text(text)
+    for f in filters:
+        _require_text(f)
     try:
-        result = _engine(index_dir).search(text, page=page, per_page=per_page)
+        result = _engine(index_dir).search(
+            text,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            facets=[f for raw in facets for f in raw.split(",")],
+            filters=filters,
+            collapse=not no_collapse,
+        )
     except QuerySyntaxError as exc:
         _query_error(exc, as_json)
     except IndexMissing as exc:
@@ -297,13 +354,25 @@ def search(query: tuple[str, ...], index_dir: Path, per_page: int, page: int, as
         _dump(result.to_dict())
         return
     first = (result.page - 1) * result.per_page
-    click.echo(f"{result.total} sections match ({result.took_ms:.0f} ms)")
+    collapsed = result.sections - result.total
+    folded = f", {collapsed} more with the same text folded in" if collapsed > 0 else ""
+    click.echo(f"{result.total} sections match{folded} ({result.took_ms:.0f} ms)")
+    for name, values in result.facets.items():
+        listed = ", ".join(f"{'*' if v.selected else ''}{v.value} {v.count}" for v in values)
+        click.echo(f"{name}: {listed or '-'}")
     for i, hit in enumerate(result.hits, start=first + 1):
         heading = f" › {hit.heading}" if hit.heading else ""
         click.echo(
             f"\n{i}. {click.style(hit.title + heading, bold=True)}  [{hit.doc_id} #s-{hit.ordinal}]  {hit.score:.2f}"
         )
+        shown = {k: v for k, v in hit.meta.items() if isinstance(v, (str, int, float)) and k != "url"}
+        if hit.url or shown:
+            click.echo("   " + "  ".join([*(f"{k}: {v}" for k, v in shown.items()), *([hit.url] if hit.url else [])]))
         click.echo("   " + _ansi_marks(hit.snippet.text, hit.snippet.highlights))
+        if hit.duplicates:
+            click.echo(f"   (+{hit.duplicates} more with the same text)")
+    if result.did_you_mean:
+        click.echo(f"did you mean: {', '.join(result.did_you_mean)}")
     for notice in result.notices:
         click.echo(f"note: {notice.message}")
     if result.total > first + len(result.hits):

@@ -35,6 +35,7 @@ from whoosh import index as whoosh_index
 from search import compaction
 from search.documents import Document, UnreadableFile
 from search.livestats import DeletedStats
+from search.metadata import Declaration, FieldSurvey, Kind
 from search.pipeline import BuildStats, DocTask, build_segments, doc_task
 from search.readers import iter_documents, iter_input_files, open_input
 from search.schema import SCHEMA_VERSION, build_schema
@@ -90,10 +91,15 @@ class IndexReport:
     version: str | None = None
     rebuilt: bool = False
     optimized: bool = False
+    #: The index's metadata declaration after this run (name → kind), and whether it grew.
+    metadata: dict[str, str] = field(default_factory=dict)
+    redeclared: bool = False
+    #: Options that would declare metadata fields seen but not declared (``--facet category``).
+    suggestions: list[str] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.rebuilt or self.optimized)
+        return not (self.added or self.changed or self.removed or self.rebuilt or self.optimized or self.redeclared)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +121,8 @@ class IndexReport:
             "size_bytes": self.size_bytes,
             "version": self.version,
             "sudachi_share": round(self.sudachi_share, 3),
+            "metadata": self.metadata,
+            "suggestions": self.suggestions,
         }
 
     @property
@@ -147,8 +155,15 @@ def build_index(
     procs: int | None = None,
     progress: Progress | None = None,
     wait: bool = True,
+    declare: Iterable[tuple[str, Kind]] = (),
 ) -> IndexReport:
-    """Bring the index at ``index_dir`` in line with ``paths`` and publish it."""
+    """Bring the index at ``index_dir`` in line with ``paths`` and publish it.
+
+    ``declare`` adds metadata fields (name, kind) to those the index already
+    declares (``search.metadata``); raises MetadataError for a bad declaration.
+    A new declaration re-derives every live section's metadata (a full rewrite
+    from the stored sections; the inputs are not re-read).
+    """
     started = time.perf_counter()
     store = IndexStore(index_dir)
     report = IndexReport()
@@ -156,11 +171,17 @@ def build_index(
     roots = [_file_key(p) for p in paths]
 
     with store.writer_lock(wait=wait):
-        old = {} if rebuild else store.manifest()
+        live = store.manifest()
+        known = Declaration.from_manifest(live.get("metadata"))
+        declaration = known.with_fields(declare)
+        report.metadata = declaration.to_manifest()
+        old = {} if rebuild else live
         if old.get("schema_version") != SCHEMA_VERSION:
             old = {}
         old_files: dict[str, dict[str, Any]] = old.get("files", {})
         report.rebuilt = not old_files
+        report.redeclared = bool(old_files) and declaration != known
+        survey = FieldSurvey()
         new_files: dict[str, dict[str, Any]] = {}
         pending: list[_Pending] = []
         seen: set[str] = set()
@@ -186,7 +207,7 @@ def build_index(
             elif key not in seen:
                 new_files[key] = old_files[key]  # outside this run's paths: keep
 
-        if pending or report.removed or report.rebuilt:
+        if pending or report.removed or report.rebuilt or report.redeclared:
             by_record = {p.key for p in pending if p.by_record}
             stale = [k for k in old_files if k not in new_files and k not in by_record]
             total = sum(_size(p.path) for p in pending)
@@ -195,13 +216,15 @@ def build_index(
             _update(
                 store,
                 report,
-                lambda deleter: _documents(pending, new_files, report, deleter),
+                lambda deleter: _documents(pending, new_files, report, deleter, survey),
                 stale=stale,
                 total=total,
                 procs=procs,
                 progress=progress,
-                manifest={"schema_version": SCHEMA_VERSION, "files": new_files},
+                manifest={"schema_version": SCHEMA_VERSION, "files": new_files, "metadata": report.metadata},
+                declaration=declaration,
             )
+        report.suggestions = survey.suggestions(declaration)
         _summarise(report, store, new_files)
     report.seconds = time.perf_counter() - started
     return report
@@ -221,7 +244,19 @@ def optimize_index(
         store.current()  # raises IndexMissing with what to do
         manifest = store.manifest()
         files = manifest.get("files", {})
-        _update(store, report, None, stale=[], total=0, procs=procs, progress=progress, manifest=manifest)
+        declaration = Declaration.from_manifest(manifest.get("metadata"))
+        report.metadata = declaration.to_manifest()
+        _update(
+            store,
+            report,
+            None,
+            stale=[],
+            total=0,
+            procs=procs,
+            progress=progress,
+            manifest=manifest,
+            declaration=declaration,
+        )
         _summarise(report, store, files)
     report.seconds = time.perf_counter() - started
     return report
@@ -245,6 +280,7 @@ def _update(
     procs: int | None,
     progress: Progress | None,
     manifest: dict[str, Any],
+    declaration: Declaration,
 ) -> None:
     """One build in a private version: delete, add, compact, check, publish.
 
@@ -254,9 +290,12 @@ def _update(
     """
     tmp = store.start_version(copy_current=not report.rebuilt)
     try:
-        ix = whoosh_index.create_in(tmp, build_schema()) if report.rebuilt else whoosh_index.open_dir(tmp)
+        schema = build_schema(declaration)
+        ix = whoosh_index.create_in(tmp, schema) if report.rebuilt else whoosh_index.open_dir(tmp)
+        _add_fields(ix, schema)
         deleted = DeletedStats() if report.rebuilt else DeletedStats.load(tmp)
-        expected = _write(ix, deleted, stale, make_tasks, total, procs or os.cpu_count() or 1, progress, report)
+        job = _Job(make_tasks, total, procs or os.cpu_count() or 1, declaration, everything=report.redeclared)
+        expected = _write(ix, deleted, stale, job, progress, report)
         actual = _section_count(ix)
         report.segments = len(ix._segments())
         ix.close()
@@ -272,6 +311,28 @@ def _update(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _add_fields(ix: whoosh_index.Index, schema: Any) -> None:
+    """Give an existing index the columns of newly declared fields (its schema is in its TOC)."""
+    missing = [name for name in schema.names() if name not in ix.schema]
+    if missing:
+        writer = ix.writer()
+        for name in missing:
+            writer.add_field(name, schema[name])
+        writer.commit(merge=False)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one build writes: ``make_tasks(deleter)`` (None: no new input), and whether
+    every existing section is rewritten too (``optimize``, or a new metadata declaration)."""
+
+    make_tasks: Any
+    total: int
+    procs: int
+    declaration: Declaration
+    everything: bool = False
 
 
 def _section_count(ix: whoosh_index.Index) -> int:
@@ -365,7 +426,11 @@ class _Deleter:
 
 
 def _documents(
-    pending: list[_Pending], new_files: dict[str, dict[str, Any]], report: IndexReport, deleter: _Deleter
+    pending: list[_Pending],
+    new_files: dict[str, dict[str, Any]],
+    report: IndexReport,
+    deleter: _Deleter,
+    survey: FieldSurvey,
 ) -> Iterator[tuple[DocTask | None, int]]:
     """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
 
@@ -402,6 +467,7 @@ def _documents(
                     yield None, nbytes
                     continue
                 owner[doc.doc_id] = p.key
+                survey.add(doc.meta)
                 doc_ids.append(doc.doc_id)
                 sections += len(doc.sections)
                 if records:
@@ -435,9 +501,7 @@ def _write(
     ix: whoosh_index.Index,
     deleted: DeletedStats,
     stale: list[str],
-    make_tasks: Any,
-    total: int,
-    procs: int,
+    job: _Job,
     progress: Progress | None,
     report: IndexReport,
 ) -> int:
@@ -460,10 +524,12 @@ def _write(
                 progress.update(nbytes, sections, documents)
 
         added = BuildStats()
-        if make_tasks is not None:
+        procs, declaration = job.procs, job.declaration
+        if job.make_tasks is not None:
             if progress is not None:
-                progress.start(total)
-            added = build_segments(writer.schema, folder, make_tasks(deleter), procs, on_progress)
+                progress.start(job.total)
+            tasks = job.make_tasks(deleter)
+            added = build_segments(writer.schema, folder, tasks, procs, on_progress, declaration=declaration)
         deleter.close()
         report.sections_deleted = deleter.count
 
@@ -473,7 +539,7 @@ def _write(
         rewrite = compaction.plan(
             segments,
             lambda s: compaction.segment_bytes(storage, s),
-            everything=make_tasks is None,
+            everything=job.make_tasks is None or job.everything,
             update=bool(writer.segments),
         )
         rewritten = BuildStats()
@@ -490,7 +556,9 @@ def _write(
 
             if progress is not None:
                 progress.start(sum(s.doc_count() for s in rewrite), label="compacting")  # counted in sections
-            rewritten = build_segments(writer.schema, folder, rewrite_tasks(), procs, on_rewrite)
+            rewritten = build_segments(
+                writer.schema, folder, rewrite_tasks(), procs, on_rewrite, declaration=declaration
+            )
             report.segments_rewritten = len(rewrite)
         dropped = {s.segment_id() for s in rewrite}
         kept = [s for s in segments if s.segment_id() not in dropped]

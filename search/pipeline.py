@@ -13,7 +13,8 @@ Design decisions:
   the same input and worker count always give the same segments and document
   numbers: a build is reproducible, ties rank the same way every time.
 * Only what a worker needs crosses the pipe: ids, title, path, meta and each
-  section's heading and body; the combined ``content`` text is built there.
+  section's heading and body; the combined ``content`` text, the metadata
+  terms and columns (``search.metadata.derive``) are built there.
 * Workers are forked after the writer lock is taken; ``search.store`` makes them
   drop their copy of the lock and die with the writer.
 * A worker's failure is reported with its traceback and ends the build; the
@@ -36,8 +37,9 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
 from search.documents import Document
+from search.metadata import Declaration, derive
 from search.postings import Timer, analyse_words, section_terms
-from search.schema import content_text, section_key
+from search.schema import body_hash, content_text, section_key
 from search.segments import SegmentBuilder
 
 #: Estimated bytes a worker's segment may reach before it is written out.
@@ -75,12 +77,17 @@ def doc_task(doc: Document, source: str) -> DocTask:
     )
 
 
-def section_fields(task: DocTask) -> Iterator[dict[str, Any]]:
+def section_fields(task: DocTask, declaration: Declaration | None = None) -> Iterator[dict[str, Any]]:
     """The Whoosh fields of each section of a document task (``add_document`` keywords)."""
     doc_id, source, path, title, meta, sections = task
+    derived = derive(declaration or Declaration(), meta, path)
+    facets = "\n".join(derived.terms)
     for ordinal, heading, body in sections:
         content = content_text(title, heading, body)
         yield {
+            **derived.numbers,
+            "facets": facets,
+            "dup": body_hash(body),
             "key": section_key(doc_id, ordinal),
             "doc_id": doc_id,
             "source": source,
@@ -99,8 +106,9 @@ def section_fields(task: DocTask) -> Iterator[dict[str, Any]]:
 class _Analyser:
     """One process's builder: turns document tasks into segments in ``folder``."""
 
-    def __init__(self, schema: Schema, folder: Path, budget: int) -> None:
+    def __init__(self, schema: Schema, folder: Path, budget: int, declaration: Declaration) -> None:
         self.schema = schema
+        self.declaration = declaration
         self.storage = FileStorage(str(folder))
         self.budget = budget
         self.builder = SegmentBuilder(schema)
@@ -111,7 +119,7 @@ class _Analyser:
         title = task[3]
         title_terms = analyse_words(title, timer=self.timer)[0]
         n = 0
-        for fields in section_fields(task):
+        for fields in section_fields(task, self.declaration):
             terms = section_terms(title, fields["heading"], fields["content"], title_terms, self.timer)
             self.builder.add(fields, terms)
             n += 1
@@ -150,10 +158,12 @@ def _batches(tasks: Iterable[tuple[DocTask | None, int]]) -> Iterator[Batch]:
         yield batch, nbytes
 
 
-def _worker(index: int, schema: Schema, folder: str, budget: int, tasks: Any, results: Any) -> None:
+def _worker(
+    index: int, schema: Schema, folder: str, budget: int, declaration: Declaration, tasks: Any, results: Any
+) -> None:
     started = time.process_time()
     try:
-        analyser = _Analyser(schema, Path(folder), budget)
+        analyser = _Analyser(schema, Path(folder), budget, declaration)
         while (batch := tasks.get()) is not None:
             docs, nbytes = batch
             results.put(("done", sum(analyser.add(task) for task in docs), nbytes, len(docs)))
@@ -170,6 +180,7 @@ def build_segments(
     procs: int,
     on_progress: Any = None,
     budget: int = SEGMENT_BUDGET_BYTES,
+    declaration: Declaration | None = None,
 ) -> BuildStats:
     """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
 
@@ -177,9 +188,10 @@ def build_segments(
     ``on_progress(sections, input_bytes, documents)`` is called as batches finish.
     """
     stats = BuildStats()
+    declaration = declaration or Declaration()
     if procs <= 1:
         started = time.process_time()
-        analyser = _Analyser(schema, folder, budget)
+        analyser = _Analyser(schema, folder, budget, declaration)
         for docs, nbytes in _batches(tasks):
             _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes, len(docs))
         analyser.flush()
@@ -193,7 +205,7 @@ def build_segments(
     results = ctx.Queue()
     inboxes = [ctx.Queue(QUEUE_DEPTH) for _ in range(procs)]
     workers = [
-        ctx.Process(target=_worker, args=(i, schema, str(folder), budget, inbox, results), daemon=True)
+        ctx.Process(target=_worker, args=(i, schema, str(folder), budget, declaration, inbox, results), daemon=True)
         for i, inbox in enumerate(inboxes)
     ]
     for w in workers:

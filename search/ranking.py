@@ -1,98 +1,310 @@
-"""Ranking: a compiled query against one pinned snapshot → (sections matched, best N).
+"""Ranking: a compiled query against one pinned snapshot → (hits matched, best N, facet counts).
 
-Three ways to rank, one result:
+Every request goes the same four steps, so filters, facets, sorting and
+collapsing work with every query form:
 
-* a query that is a single sentence goes term at a time through the snapshot's
-  cached term scores (``search.bagofwords``);
-* any other query is scored by Whoosh in one pass over every match;
-* a keyword query (words typed as they are) also finds the sections that contain
-  its words only inside longer words (京都 in 東京都, ノヴゴロド in
-  ニジニ・ノヴゴロド): candidates from the folded-bigram field, every typed word's
-  bigrams required, then checked against the section's folded text (a word of
-  two characters is one bigram, and bigrams never cross title, heading and body,
-  so it needs no check). These substring matches rank after every word match,
-  by their bigram score, and are marked ``match="substring"``.
-
-Equal scores are ordered by section key (``search.scoring.best``), so the order
-never depends on the order sections were added.
+1. **Match.** A query that is a single sentence goes term at a time through the
+   snapshot's cached term scores (``search.bagofwords``); any other text query is
+   scored by Whoosh in one pass over every match; a query of filters only matches
+   every live section (score 0). A keyword query (words typed as they are) also
+   finds the sections that contain its words only inside longer words (京都 in
+   東京都, ノヴゴロド in ニジニ・ノヴゴロド): candidates from the folded-bigram
+   field, every typed word's bigrams required, then checked against the
+   section's folded text (a word of two characters is one bigram, and bigrams
+   never cross title, heading and body, so it needs no check). These substring
+   matches rank after every word match, by their bigram score, and are marked
+   ``match="substring"``.
+2. **Filter.** The plan's metadata filters (``search.facets.evaluate``) as one
+   boolean array; they select, they never score.
+3. **Count.** Facet counts over all matching sections (exact, not the page);
+   a field's own filters are left out of its counts (``category:a`` still lists
+   ``b`` with the count that checking it would add), as Algolia and Meilisearch
+   count disjunctive facets.
+4. **Order and collapse.** By relevance (equal scores in section-key order,
+   ``search.scoring.best``, so the order never depends on the order sections
+   were added) or by a date/number field (missing values last, then relevance).
+   Sections with the same body text (``dup`` hash) collapse into the first of
+   them, which carries how many more there are; ``total`` counts hits after
+   collapsing (what the user pages through), ``sections`` before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from search import bagofwords
+from search.facets import evaluate
+from search.metadata import PATH
 from search.normalize import fold
 from search.query import Compiled
-from search.scoring import AllScores, best
+from search.query.filters import FAll, FAny, FilterNode, Match, fields_of
+from search.scoring import AllScores
 from search.snapshot import Pinned
 
-Match = Literal["word", "substring"]
+MatchKind = Literal["word", "substring"]
+#: Values listed per facet (the most frequent; selected values are always listed).
+FACET_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """Order by a date or number field; ``descending``: newest or largest first."""
+
+    field: str
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """``total`` sections matched; ``top``: the best ``limit`` as (docnum, score, match)."""
+    """``total`` hits after collapsing (``sections`` before); ``top``: the best ``limit``
+    as (docnum, score, match); ``duplicates``: docnum → sections collapsed into it;
+    ``facets``: field → [(value, count)], most frequent first."""
 
     total: int
-    top: list[tuple[int, float, Match]]
+    top: list[tuple[int, float, MatchKind]]
+    sections: int = 0
+    duplicates: dict[int, int] = field(default_factory=dict)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def rank(pinned: Pinned, compiled: Compiled, limit: int) -> Ranked:
+@dataclass
+class _Matches:
+    docs: np.ndarray
+    scores: np.ndarray
+    substring: np.ndarray  # bool per match
+
+    def keep(self, mask: np.ndarray) -> _Matches:
+        return _Matches(self.docs[mask], self.scores[mask], self.substring[mask])
+
+
+def rank(
+    pinned: Pinned,
+    compiled: Compiled,
+    limit: int,
+    *,
+    sort: Sort | None = None,
+    facets: Sequence[str] = (),
+    collapse: bool = True,
+) -> Ranked:
     searcher = pinned.searcher
     keys: list[Any] = []
 
-    def key_of(docnum: int) -> Any:  # equal scores rank in section-key order
+    def key_of(docnum: int) -> Any:  # equal scores rank in key order
         if not keys:
             keys.append(searcher.reader().column_reader("key"))
         return keys[0][docnum]
 
-    words: list[tuple[int, float]] = []
+    tables = pinned.snapshot.meta
+    # Each top-level filter once; a facet's counts leave out the filters on its own
+    # field, so its other values stay choosable (checking one more widens by OR).
+    nodes = _top_level(compiled.filter)
+    masks = [evaluate(node, tables, searcher) for node in nodes]
+    allowed = _all(masks)
+    own = {name for name in facets if any(fields_of(n) == {name} for n in nodes)}
+    found = _match(pinned, compiled, None if own else allowed)
+    matches = found.keep(allowed[found.docs]) if allowed is not None else found
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for name in facets:
+        docs = matches.docs
+        if name in own:
+            others = _all([m for n, m in zip(nodes, masks, strict=True) if fields_of(n) != {name}])
+            docs = found.docs[others[found.docs]] if others is not None else found.docs
+        counts[name] = _facet(pinned, docs, name, compiled.filter)
+    groups = tables.dups(searcher)[matches.docs] if collapse else None
+    order = _Order(pinned, matches, sort, key_of)
+    top, duplicates, total = _collapse(order, groups, limit)
+    return Ranked(total, top, len(matches.docs), duplicates, counts)
+
+
+def _top_level(where: FilterNode | None) -> list[FilterNode]:
+    return list(where.children) if isinstance(where, FAll) else [where] if where is not None else []
+
+
+def _all(masks: list[np.ndarray]) -> np.ndarray | None:
+    if not masks:
+        return None
+    out = masks[0].copy()
+    for m in masks[1:]:
+        out &= m
+    return out
+
+
+# -- 1. match ---------------------------------------------------------------------------
+
+
+def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _Matches:
+    searcher = pinned.searcher
     if compiled.bag is not None:
-        total, top = bagofwords.rank(searcher, pinned.snapshot.scores, list(compiled.bag), limit, key_of)
-        return Ranked(total, [(d, s, "word") for d, s in top])
-    if compiled.query is not None:
-        # Score every match in one pass: no block skipping (Whoosh would then run
-        # the query again to count) and no matcher replacement (which drops OR
-        # clauses that cannot reach the current top N, so the total and even the
-        # top N would depend on the page size).
-        collector = AllScores()
-        searcher.search_with_collector(compiled.query, collector)
-        words = collector.scored
-    top: list[tuple[int, float, Match]] = [(d, s, "word") for d, s in best(words, limit, key_of)]
+        docs, scores = bagofwords.accumulate(searcher, pinned.snapshot.scores, list(compiled.bag))
+        return _Matches(docs.astype(np.int64), scores, np.zeros(len(docs), np.bool_))
+    if compiled.query is None:
+        if compiled.plan.root is not None:  # text with nothing to look up (only particles)
+            return _Matches(np.empty(0, np.int64), np.empty(0), np.empty(0, np.bool_))
+        docs = np.flatnonzero(pinned.snapshot.meta.live(searcher))  # filters only
+        return _Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), np.bool_))
+    # Score every match in one pass: no block skipping (Whoosh would then run the query
+    # again to count) and no matcher replacement (which drops OR clauses that cannot
+    # reach the current top N, so the total and even the top N would depend on the page size).
+    collector = AllScores()
+    searcher.search_with_collector(compiled.query, collector)
+    words = collector.scored
+    docs = np.fromiter((d for d, _ in words), np.int64, len(words))
+    scores = np.fromiter((s for _, s in words), np.float64, len(words))
     if compiled.substring is None:
-        return Ranked(len(words), top)
-    found = _substrings(pinned, compiled, {d for d, _ in words})
-    more = best(found, limit - len(top), key_of)  # nothing when the word matches fill the page
-    return Ranked(len(words) + len(found), top + [(d, s, "substring") for d, s in more])
+        return _Matches(docs, scores, np.zeros(len(docs), np.bool_))
+    sdocs, sscores = _substrings(pinned, compiled, docs, allowed)
+    return _Matches(
+        np.concatenate([docs, sdocs]),
+        np.concatenate([scores, sscores]),
+        np.concatenate([np.zeros(len(docs), np.bool_), np.ones(len(sdocs), np.bool_)]),
+    )
 
 
-def _substrings(pinned: Pinned, compiled: Compiled, exclude: set[int]) -> list[tuple[int, float]]:
+def _substrings(
+    pinned: Pinned, compiled: Compiled, exclude: np.ndarray, allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Sections whose folded text contains every typed word, not already word matches."""
     assert compiled.substring is not None
     searcher = pinned.searcher
     docs, scores = bagofwords.match_all(searcher, pinned.snapshot.scores, compiled.substring)
-    if exclude and len(docs):
-        keep = ~np.isin(docs, np.fromiter(exclude, np.int64, len(exclude)))
-        docs, scores = docs[keep], scores[keep]
-    pairs = list(zip(docs.tolist(), scores.tolist(), strict=True))
+    docs = docs.astype(np.int64)
+    keep = np.ones(len(docs), np.bool_)
+    if len(exclude) and len(docs):
+        keep &= ~np.isin(docs, exclude)
+    if allowed is not None and len(docs):
+        keep &= allowed[docs]  # filter before the text check, which reads each candidate
+    docs, scores = docs[keep], scores[keep]
     check = [n for n in compiled.needles if len(n) > 2]  # two characters are one bigram: exact already
-    if not check:
-        return pairs
+    if not check or not len(docs):
+        return docs, scores
     folded = pinned.snapshot.folded
-    out = []
-    for docnum, score in pairs:
+    ok = np.zeros(len(docs), np.bool_)
+    for i, docnum in enumerate(docs.tolist()):
         texts = folded.get_or_make(docnum, lambda d=docnum: _fold_section(searcher.stored_fields(d)))
-        if all(any(n in t for t in texts) for n in check):
-            out.append((docnum, score))
-    return out
+        ok[i] = all(any(n in t for t in texts) for n in check)
+    return docs[ok], scores[ok]
 
 
 def _fold_section(fields: dict[str, Any]) -> tuple[str, str, str]:
     return fold(fields.get("title") or ""), fold(fields.get("heading") or ""), fold(fields.get("body") or "")
 
 
-__all__ = ["Match", "Ranked", "rank"]
+# -- 3. count ---------------------------------------------------------------------------
+
+
+def _facet(pinned: Pinned, docs: np.ndarray, name: str, where: FilterNode | None) -> list[tuple[str, int]]:
+    """The values of ``name`` among the sections ``docs``, most frequent first."""
+    searcher = pinned.searcher
+    matched = np.zeros(searcher.reader().doc_count_all(), np.bool_)
+    matched[docs] = True
+    table = pinned.snapshot.meta.keyword(searcher, name)
+    counts = table.counts(matched)
+    chosen = selected_values(where).get(name, set())
+    vids = np.flatnonzero(counts)
+    if name == PATH:
+        vids = _path_level(table.values, vids, chosen)
+    ranked = sorted(vids.tolist(), key=lambda v: (-counts[v], table.values[v]))
+    listed = ranked[:FACET_LIMIT] + [v for v in ranked[FACET_LIMIT:] if table.values[v] in chosen]
+    return [(table.values[v], int(counts[v])) for v in listed]
+
+
+def selected_values(where: FilterNode | None) -> dict[str, set[str]]:
+    """The values a query's top-level filters select, per field (listed even when rare)."""
+    out: dict[str, set[str]] = {}
+    for node in _top_level(where):
+        for leaf in node.children if isinstance(node, FAny) else (node,):
+            if isinstance(leaf, Match):
+                out.setdefault(leaf.field, set()).update(leaf.values)
+    return out
+
+
+def _path_level(values: tuple[str, ...], vids: np.ndarray, chosen: set[str]) -> np.ndarray:
+    """Folders one level below the selected one (the top level when none is): a drill-down."""
+    depth = max((v.rstrip("/").count("/") + 1 for v in chosen if v), default=0)
+    return np.array([v for v in vids.tolist() if values[v].count("/") == depth + 1], np.int64)
+
+
+# -- 4. order and collapse ----------------------------------------------------------------
+
+
+class _Order:
+    """The matches in display order, produced a prefix at a time."""
+
+    def __init__(self, pinned: Pinned, matches: _Matches, sort: Sort | None, key_of: Callable[[int], Any]) -> None:
+        self.matches = matches
+        self.key_of = key_of
+        self.sort = sort
+        self.pinned = pinned
+        self._full: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.matches.docs)
+
+    def first(self, n: int) -> list[tuple[int, float, MatchKind]]:
+        m = self.matches
+        if self.sort is not None:
+            order = self._sorted()[:n].tolist()
+            return [(int(m.docs[i]), float(m.scores[i]), "substring" if m.substring[i] else "word") for i in order]
+        words = ~m.substring
+        out: list[tuple[int, float, MatchKind]] = [
+            (d, s, "word") for d, s in bagofwords.top(m.docs[words], m.scores[words], n, self.key_of)
+        ]
+        if len(out) < n and m.substring.any():
+            more = bagofwords.top(m.docs[m.substring], m.scores[m.substring], n - len(out), self.key_of)
+            out += [(d, s, "substring") for d, s in more]
+        return out
+
+    def _sorted(self) -> np.ndarray:
+        """Missing values last, then the value, then relevance (word matches first), then
+        section number: the sections of one document (which share its date) stay in order."""
+        if self._full is None:
+            assert self.sort is not None
+            m = self.matches
+            values = self.pinned.snapshot.meta.numbers(self.pinned.searcher, self.sort.field)[m.docs]
+            missing = np.isnan(values)
+            by = np.where(missing, 0.0, -values if self.sort.descending else values)
+            self._full = np.lexsort((m.docs, -m.scores, m.substring, by, missing))
+        return self._full
+
+
+def _collapse(
+    order: _Order, groups: np.ndarray | None, limit: int
+) -> tuple[list[tuple[int, float, MatchKind]], dict[int, int], int]:
+    """The first ``limit`` hits with equal-text sections folded into the first of each group."""
+    n = len(order)
+    if groups is None or not groups.any():
+        return order.first(limit), {}, n
+    docs = order.matches.docs
+    hashed = groups != 0
+    values, counts = np.unique(groups[hashed], return_counts=True)
+    total = int(np.count_nonzero(~hashed)) + len(values)
+    size = {int(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if c > 1}
+    if not size:
+        return order.first(limit), {}, n
+    group_of = dict(zip(docs.tolist(), groups.tolist(), strict=True))
+    want = limit + 16
+    while True:
+        prefix = order.first(want)
+        kept: list[tuple[int, float, MatchKind]] = []
+        seen: set[int] = set()
+        duplicates: dict[int, int] = {}
+        for hit in prefix:
+            g = group_of[hit[0]]
+            if g in size:
+                if g in seen:
+                    continue
+                seen.add(g)
+                duplicates[hit[0]] = size[g] - 1
+            kept.append(hit)
+            if len(kept) == limit:
+                return kept, duplicates, total
+        if len(prefix) >= n:
+            return kept, duplicates, total
+        want *= 4
+
+
+__all__ = ["FACET_LIMIT", "MatchKind", "Ranked", "Sort", "rank", "selected_values"]

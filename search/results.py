@@ -40,15 +40,28 @@ class Hit:
     heading_html: str = ""
     #: "word": the query's words match as words; "substring": only inside longer words.
     match: str = "word"
+    #: The document's metadata as its source gave it (JSONL fields, front matter, <meta>).
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: Sections with the same text in other places, collapsed into this hit.
+    duplicates: int = 0
+
+    @property
+    def url(self) -> str | None:
+        """The document's own address, when its metadata has an http(s) ``url``."""
+        url = self.meta.get("url")
+        return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "doc_id": self.doc_id,
             "title": self.title,
             "path": self.path,
+            "url": self.url,
             "section": {"ordinal": self.ordinal, "heading": self.heading},
             "score": round(self.score, 4),
             "match": self.match,
+            "duplicates": self.duplicates,
+            "meta": self.meta,
             "snippet": self.snippet.to_dict(),
         }
 
@@ -64,6 +77,16 @@ class Notice:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "params": self.params}
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count, "selected": self.selected}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +110,16 @@ class SearchResult:
     per_page: int
     hits: list[Hit] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    #: Matching sections before near-duplicates were collapsed (``total`` counts hits after).
+    sections: int = 0
+    #: Requested facets: field → values with their counts over all matching sections.
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: ``field:value`` filters given beside the query (``filter=`` / ``--filter``).
+    filters: list[str] = field(default_factory=list)
+    #: The order: "relevance", or a date/number field, "-" first for descending.
+    sort: str = "relevance"
+    #: For few or no hits: indexed words close to the query's (``search.suggest``).
+    did_you_mean: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -110,7 +143,12 @@ class SearchResult:
             "page": self.page,
             "per_page": self.per_page,
             "last_page": self.pages,
+            "filters": self.filters,
+            "sections": self.sections,
+            "sort": self.sort,
             "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+            "did_you_mean": self.did_you_mean,
             "notices": [n.to_dict() for n in self.notices],
         }
 

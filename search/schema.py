@@ -11,23 +11,38 @@ fields over-rewards titles shared by every section of a document). ``title`` and
 ``heading`` are indexed on their own for ``title:``/``heading:`` queries and
 highlighting. ``grams`` and ``reading`` back up the word field: character
 bigrams of the folded text, and the katakana reading of each word.
+
+Metadata (``search.metadata``): ``facets`` holds one term per keyword value
+(``name\x1fvalue``) and per folder of the file, for filters and facet counts;
+each declared date or number field is a float column ``num_<name>`` (NaN where
+a section has none), for range filters and sorting; ``dup`` is a column with a
+hash of the section's folded body (0 for short bodies), to collapse the same
+text found in several documents. The declared columns are part of the schema,
+which the index keeps, so a declaration made once holds for later runs.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from hashlib import blake2b
 from typing import Any
 
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.analysis import RegexTokenizer
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
 from search.analysis import BigramTokenizer, gram_analyzer, japanese_analyzer, reading_analyzer
-from search.normalize import content_bigrams
+from search.metadata import Declaration, column_name
+from search.normalize import content_bigrams, fold
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+
+#: Bodies shorter than this (folded, without spaces) are never collapsed as duplicates.
+DUP_MIN_CHARS = 40
 
 #: Fields a query may name explicitly.
 FIELD_NAMES = ("title", "heading")
@@ -41,6 +56,14 @@ def section_key(doc_id: str, ordinal: int) -> str:
 def content_text(title: str, heading: str, body: str) -> str:
     """The ``content`` field's text: title, heading and body, one per line."""
     return f"{title}\n{heading}\n{body}"
+
+
+def body_hash(body: str) -> int:
+    """The ``dup`` column: a 63-bit hash of the folded body, 0 when it is too short to call a duplicate."""
+    folded = "".join(fold(body).split())
+    if len(folded) < DUP_MIN_CHARS:
+        return 0
+    return int.from_bytes(blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1 or 1
 
 
 def content_offsets(title: str, heading: str) -> tuple[int, int]:
@@ -70,9 +93,9 @@ class GramFrequency(Frequency):
             yield gram, freq, freq * fb, pack_uint(freq)
 
 
-def build_schema() -> Schema:
+def build_schema(declaration: Declaration | None = None) -> Schema:
     words = japanese_analyzer()
-    return Schema(
+    schema = Schema(
         key=ID(unique=True, stored=True, sortable=True),
         doc_id=ID(stored=True),
         source=ID(stored=True),
@@ -85,7 +108,17 @@ def build_schema() -> Schema:
         grams=_gram_field(),
         reading=TEXT(analyzer=reading_analyzer(), phrase=False),
         meta=STORED(),
+        facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
+        dup=COLUMN(NumericColumn("Q", default=0)),
     )
+    for name in (declaration or Declaration()).sortable:
+        schema.add(column_name(name), number_column())
+    return schema
+
+
+def number_column() -> COLUMN:
+    """A date or number field: a float column, NaN where a section has no value."""
+    return COLUMN(NumericColumn("d", default=float("nan")))
 
 
 def _gram_field() -> TEXT:

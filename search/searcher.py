@@ -13,20 +13,64 @@ even while ``sakuin index`` publishes a new one.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from search.documents import Document, Section
 from search.highlight import match_spans
-from search.query import compile_query
-from search.ranking import rank
-from search.results import Hit, SearchResult, notices
+from search.query import QuerySyntaxError, compile_query, with_filters
+from search.ranking import Sort, rank, selected_values
+from search.results import FacetValue, Hit, SearchResult, notices
 from search.snapshot import DEFAULT_POOL, LiveIndex, Pinned
 from search.snippets import make_snippet, mark_html
 from search.store import IndexStore
+from search.suggest import Suggestion, complete, did_you_mean
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class _Options:
+    sort: Sort | None
+    facets: tuple[str, ...]
+    collapse: bool
+
+
+def _sort(pinned: Pinned, sort: str | None) -> Sort | None:
+    """``relevance`` / ``date`` / ``-date`` → a Sort; raises QuerySyntaxError(``unknown_sort``)."""
+    name = (sort or "").strip()
+    if name in ("", "relevance"):
+        return None
+    descending = name.startswith("-")
+    field = name.lstrip("-+")
+    sortable = pinned.snapshot.declaration.sortable
+    if field not in sortable:
+        choices = ", ".join(["relevance", *(f"{f}, -{f}" for f in sortable)])
+        raise QuerySyntaxError(
+            "unknown_sort", f"cannot sort by {name!r}: the choices are {choices}", sort=name, choices=sortable
+        )
+    return Sort(field, descending)
+
+
+def _sort_name(sort: Sort | None) -> str:
+    return "relevance" if sort is None else f"{'-' if sort.descending else ''}{sort.field}"
+
+
+def _facet_names(pinned: Pinned, names: Sequence[str]) -> tuple[str, ...]:
+    known = pinned.snapshot.declaration.facets
+    wanted = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise QuerySyntaxError(
+            "unknown_facet",
+            f"cannot facet by {unknown[0]!r}: the facet fields are {', '.join(known)}",
+            facet=unknown[0],
+            facets=known,
+        )
+    return wanted
 
 
 class Engine:
@@ -50,28 +94,58 @@ class Engine:
     # -- search ---------------------------------------------------------------------
 
     def search(
-        self, q: str, page: int = 1, per_page: int = 10, snippets: bool = True, literal: bool = False
+        self,
+        q: str,
+        page: int = 1,
+        per_page: int = 10,
+        snippets: bool = True,
+        literal: bool = False,
+        *,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        collapse: bool = True,
+        filters: Sequence[str] = (),
     ) -> SearchResult:
         """Ranked sections for ``q``; raises QuerySyntaxError or IndexMissing.
 
         ``snippets=False`` skips only the snippet step (evaluation runs need the
         ranking, not the passages); ``literal=True`` reads ``q`` as plain text
-        with no query operators. Everything else is the path users get.
+        with no query operators. ``sort``: ``relevance`` (default) or a date or
+        number field, ``-field`` for descending; ``facets``: keyword fields (and
+        ``path``) to count values of; ``collapse``: fold sections with the same
+        text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
+        (``search.query.with_filters``; ``q`` may then be empty). Everything
+        else is the path users get.
         """
         started = time.perf_counter()
         page = max(1, min(page, MAX_PAGE))
         per_page = max(1, min(per_page, MAX_PER_PAGE))
         with self.live.pin() as pinned:
-            result = self._search(pinned, q, page, per_page, snippets, literal)
+            options = _Options(_sort(pinned, sort), _facet_names(pinned, facets), collapse)
+            text = with_filters(q, filters) if filters else q
+            result = self._search(pinned, text, page, per_page, snippets, literal and not filters, options)
+            result.query = q
+            result.filters = [f.strip() for f in filters if f.strip()]
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _search(self, pinned: Pinned, q: str, page: int, per_page: int, snippets: bool, literal: bool) -> SearchResult:
+    def _search(
+        self, pinned: Pinned, q: str, page: int, per_page: int, snippets: bool, literal: bool, options: _Options
+    ) -> SearchResult:
         searcher = pinned.searcher
-        compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count(), literal=literal)
+        declaration = pinned.snapshot.declaration
+        compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count(), literal=literal, metadata=declaration)
         limit = page * per_page
-        ranked = rank(pinned, compiled, limit)
+        ranked = rank(pinned, compiled, limit, sort=options.sort, facets=options.facets, collapse=options.collapse)
         result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
+        result.sections = ranked.sections
+        result.sort = _sort_name(options.sort)
+        selected = selected_values(compiled.filter)
+        result.facets = {
+            name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+            for name, values in ranked.facets.items()
+        }
+        result.did_you_mean = did_you_mean(pinned, compiled.plan, result.total)
         result.notices.extend(notices(compiled.plan, result))
         top = ranked.top[(page - 1) * per_page : limit]
         stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}
@@ -92,9 +166,16 @@ class Engine:
                     snippet=make_snippet(fields.get("body") or "", found.get("body", [])),
                     heading_html=mark_html(heading, found.get("heading", [])),
                     match=match,
+                    meta=fields.get("meta") or {},
+                    duplicates=ranked.duplicates.get(docnum, 0),
                 )
             )
         return result
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Completions of what is being typed: indexed words, then matching titles."""
+        with self.live.pin() as pinned:
+            return complete(pinned, text, limit)
 
     # -- documents and stats ----------------------------------------------------------
 
@@ -112,7 +193,9 @@ class Engine:
         """Per section ordinal, the query's matches in heading and body (for the doc page)."""
         with self.live.pin() as pinned:
             searcher = pinned.searcher
-            compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count())
+            compiled = compile_query(
+                q, searcher.doc_frequency, searcher.doc_count(), metadata=pinned.snapshot.declaration
+            )
             stored = {n: searcher.stored_fields(n) for n in searcher.document_numbers(doc_id=doc_id)}
             spans = match_spans(searcher, compiled, stored)
         return {stored[n]["ordinal"]: found for n, found in spans.items()}
@@ -130,5 +213,7 @@ class Engine:
                 "segments": len(reader.leaf_readers()),
                 "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
                 "size_bytes": self.store.size_bytes(snapshot.folder),
+                "updated": snapshot.manifest.get("published"),
+                "metadata": snapshot.declaration.to_manifest(),
                 "index_dir": str(self.store.root),
             }

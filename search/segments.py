@@ -259,6 +259,7 @@ class SegmentBuilder:
         self.nbytes = 0
         self._fields: dict[str, _FieldPostings] = {}
         self._stored: list[dict[str, Any]] = []
+        self._columns: list[dict[str, Any]] = []  # column-only fields (metadata numbers, dup)
 
     def _field(self, fieldname: str) -> _FieldPostings:
         fp = self._fields.get(fieldname)
@@ -297,6 +298,7 @@ class SegmentBuilder:
         analysed fields' terms already computed in ``terms``."""
         docnum = self.docs
         stored: dict[str, Any] = {}
+        columns: dict[str, Any] = {}
         for fieldname in sorted(fields):  # the order Whoosh's add_document uses
             value = fields[fieldname]
             if value is None:
@@ -313,10 +315,13 @@ class SegmentBuilder:
                     self._fields[fieldname].lengths.append(length)
             if field.stored:
                 stored[fieldname] = value
+            elif field.column_type:
+                columns[fieldname] = value
         for fp in self._fields.values():  # fields this section lacks have length 0
             if len(fp.lengths) == docnum:
                 fp.lengths.append(0)
         self._stored.append(stored)
+        self._columns.append(columns)
         self.nbytes += sum(len(v) if isinstance(v, str) else 16 for v in stored.values()) + 64
         self.docs += 1
 
@@ -345,6 +350,9 @@ class SegmentBuilder:
                 column = field.column_type
                 if column and value is not None:
                     writer.add_column_value(fieldname, column, field.to_column_value(value))
+            for fieldname, value in sorted(self._columns[docnum].items()):
+                field = schema[fieldname]
+                writer.add_column_value(fieldname, field.column_type, field.to_column_value(value))
             writer.finish_doc()
         writer.close()
 

@@ -42,8 +42,10 @@ from whoosh.searching import Searcher
 
 from search.bagofwords import TermScoreCache
 from search.caches import ByteLRU
+from search.facets import MetaTables
 from search.livestats import DeletedStats, LiveSearcher
 from search.mapped import install as read_segments_in_place
+from search.metadata import Declaration
 from search.scoring import SakuinBM25
 from search.store import MANIFEST, IndexStore
 
@@ -75,6 +77,9 @@ class Snapshot:
         self.deleted.totals()  # summed once here, not per searcher
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self.scores = TermScoreCache()
+        self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
+        #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
+        self.meta = MetaTables()
         #: docnum → folded (title, heading, body), for checking substring candidates.
         self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
@@ -151,6 +156,7 @@ class Snapshot:
             searcher.close()
         self.scores.clear()
         self.folded.clear()
+        self.meta.clear()
 
     def open_searchers(self) -> int:
         """Searchers open now (borrowed and idle): what this snapshot holds."""

@@ -27,6 +27,7 @@ import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,7 @@ class IndexStore:
 
     def publish(self, tmp: Path, manifest: dict[str, Any]) -> Path:
         """Make a finished build live: durable files first, then the pointer swap."""
+        manifest = {**manifest, "published": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(tmp)
         previous = self.current_name()

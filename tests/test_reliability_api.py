@@ -126,7 +126,11 @@ def _operations(schema: schemathesis.BaseSchema) -> dict[str, schemathesis.APIOp
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
 #: (operation, generation mode); operations without parameters have no invalid input.
 CASES = [
-    *((op, mode) for op in ("GET /api/search", "GET /api/analyze") for mode in (POSITIVE, NEGATIVE)),
+    *(
+        (op, mode)
+        for op in ("GET /api/search", "GET /api/analyze", "GET /api/suggest")
+        for mode in (POSITIVE, NEGATIVE)
+    ),
     ("POST /api/search", POSITIVE),
     ("POST /api/search", NEGATIVE),
     ("GET /api/documents/{doc_id}", POSITIVE),  # any string is a valid id: no negative cases

@@ -18,6 +18,7 @@ from search.searcher import Engine
 from search.snapshot import DEFAULT_POOL
 from web import api, errors, pages, security
 from web.common import ENGINE_KEY, DocIdConverter
+from web.render import facet_filter, facet_label, meta_text
 
 DEFAULT_INDEX_DIR = "index"
 
@@ -43,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["docid"] = DocIdConverter
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(facet_filter=facet_filter, facet_label=facet_label)
+    app.jinja_env.filters["meta_text"] = meta_text
 
     app.extensions[ENGINE_KEY] = Engine(Path(app.config["INDEX_DIR"]), pool_size=app.config["SEARCHERS"])
 

@@ -11,17 +11,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from search.analysis import explain
 from search.store import IndexMissing
 from web.common import (
-    DEFAULT_PER_PAGE,
     MAX_ANALYZE_CHARS,
-    MAX_PAGE,
-    MAX_PER_PAGE,
     MAX_QUERY_CHARS,
     BadParameter,
-    checked_int,
-    checked_text,
     engine,
     int_arg,
-    query_arg,
+    search_params,
+    search_params_from,
     text_arg,
 )
 from web.errors import INDEX_MISSING_HINT
@@ -32,27 +28,33 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 health_bp = Blueprint("health", __name__)
 
 
+#: The keys a POST /api/search body may have.
+SEARCH_KEYS = ("q", "page", "per_page", "sort", "facets", "filter", "collapse")
+
+
 @bp.get("/search")
 def search() -> Response:
-    q = query_arg()
-    page = int_arg("page", 1, 1, MAX_PAGE)
-    per_page = int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    return jsonify(engine().search(q, page=page, per_page=per_page).to_dict())
+    return jsonify(search_params().run().to_dict())
 
 
 @bp.post("/search")
 def search_post() -> Response:
-    """The same search with a JSON body ``{"q", "page", "per_page"}``: for queries too long for a URL."""
+    """The same search with a JSON body (``SEARCH_KEYS``): for queries too long for a URL."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadParameter("bad_body", 'the body must be a JSON object, e.g. {"q": "国防大臣", "page": 1}')
-    unknown = sorted(set(body) - {"q", "page", "per_page"})
+    unknown = sorted(set(body) - set(SEARCH_KEYS))
     if unknown:
-        raise BadParameter("bad_parameter", f"unknown key {unknown[0]!r}: the keys are q, page, per_page")
-    q = checked_text("q", body.get("q"), MAX_QUERY_CHARS, too_long_code="query_too_long")
-    page = checked_int("page", body.get("page"), 1, 1, MAX_PAGE)
-    per_page = checked_int("per_page", body.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    return jsonify(engine().search(q, page=page, per_page=per_page).to_dict())
+        raise BadParameter("bad_parameter", f"unknown key {unknown[0]!r}: the keys are {', '.join(SEARCH_KEYS)}")
+    return jsonify(search_params_from(body).run().to_dict())
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completions for a search box: indexed words that continue the last word, then titles."""
+    q = text_arg("q", MAX_QUERY_CHARS, required=False, too_long_code="query_too_long")
+    limit = int_arg("limit", 8, 1, 20)
+    return jsonify({"q": q, "suggestions": [s.to_dict() for s in engine().suggest(q, limit)] if q.strip() else []})
 
 
 @bp.get("/documents/<docid:doc_id>")

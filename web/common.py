@@ -7,6 +7,7 @@ reject exactly the same input with the same message.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -31,11 +32,14 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "BadParameter",
     "DocIdConverter",
+    "SearchParams",
     "checked_int",
     "checked_text",
     "engine",
     "int_arg",
     "query_arg",
+    "search_params",
+    "search_params_from",
     "text_arg",
 ]
 
@@ -124,6 +128,105 @@ def checked_int(name: str, value: Any, default: int, low: int, high: int) -> int
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _out_of_range(name, low, high)
     return value
+
+
+#: ``facets=`` / ``filter=`` limits: enough for any UI, bounded for the server.
+MAX_FACETS = 10
+MAX_FILTERS = 50
+_BOOLEAN = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """One search request's parameters, the same from a URL, a JSON body or a form."""
+
+    q: str
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    sort: str | None = None
+    facets: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    collapse: bool = True
+
+    def run(self, snippets: bool = True) -> Any:
+        return engine().search(
+            self.q,
+            page=self.page,
+            per_page=self.per_page,
+            snippets=snippets,
+            sort=self.sort,
+            facets=self.facets,
+            filters=self.filters,
+            collapse=self.collapse,
+        )
+
+
+def search_params(default_facets: bool = False) -> SearchParams:
+    """The search parameters of a GET request: ``q``, ``page``, ``per_page``, ``sort``,
+    ``facets`` (comma-separated or repeated), ``filter`` (repeated), ``collapse``.
+
+    ``q`` may be empty when there is a filter. ``default_facets``: with no
+    ``facets`` parameter, count every facet field the index has (the HTML page).
+    """
+    filters = tuple(_checked_list("filter", request.args.getlist("filter"), MAX_FILTERS))
+    q = query_arg(required=not filters)
+    facets = [f for raw in request.args.getlist("facets") for f in raw.split(",")]
+    if not facets and default_facets and "facets" not in request.args:
+        facets = engine_facets()
+    return SearchParams(
+        q,
+        int_arg("page", 1, 1, MAX_PAGE),
+        int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+        request.args.get("sort") or None,
+        tuple(_checked_list("facets", facets, MAX_FACETS)),
+        filters,
+        _checked_bool("collapse", request.args.get("collapse"), True),
+    )
+
+
+def search_params_from(body: dict[str, Any]) -> SearchParams:
+    """The same parameters from a JSON body (``facets`` and ``filter`` are lists there)."""
+    filters = tuple(_checked_list("filter", body.get("filter") or [], MAX_FILTERS))
+    q = checked_text("q", body.get("q"), MAX_QUERY_CHARS, required=not filters, too_long_code="query_too_long")
+    sort = body.get("sort")
+    if sort is not None and not isinstance(sort, str):
+        raise BadParameter("bad_parameter", "sort must be a string, e.g. -date", name="sort")
+    return SearchParams(
+        q,
+        checked_int("page", body.get("page"), 1, 1, MAX_PAGE),
+        checked_int("per_page", body.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+        sort or None,
+        tuple(_checked_list("facets", body.get("facets") or [], MAX_FACETS)),
+        filters,
+        _checked_bool("collapse", body.get("collapse"), True),
+    )
+
+
+def engine_facets() -> list[str]:
+    """The facet fields of the live index (its keyword fields, then ``path``)."""
+    with engine().pin() as pinned:
+        return list(pinned.snapshot.declaration.facets)
+
+
+def _checked_list(name: str, values: Any, limit: int) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise BadParameter("bad_parameter", f"{name} must be a list of strings", name=name)
+    values = [v.strip() for v in values if v.strip()]
+    if len(values) > limit:
+        raise BadParameter("bad_parameter", f"at most {limit} {name} values", name=name, limit=limit)
+    if sum(len(v) for v in values) > MAX_QUERY_CHARS:
+        raise BadParameter("query_too_long", f"{name} is too long: at most {MAX_QUERY_CHARS} characters")
+    return values
+
+
+def _checked_bool(name: str, value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _BOOLEAN:
+        return _BOOLEAN[value.lower()]
+    raise BadParameter("bad_parameter", f"{name} must be true or false", name=name)
 
 
 class DocIdConverter(BaseConverter):

@@ -29,6 +29,14 @@ JA: dict[str, str] = {
     ),
     "only_negative": "除外する語（NOT/-）だけでは検索できません。探す語を足してください。例: 会談 -電話",
     "unexpected_token": "{token} をここで読み取れません。",
+    # metadata (search.query.filters, search.searcher)
+    "bad_filter_value": (
+        "{field}: の値 {value} を読み取れません。例: {field}:2012-01-05、{field}:2012-01..2012-06、{field}:>=2012"
+    ),
+    "filter_in_or": "{field}: は絞り込み条件なので OR の中には書けません。OR の外に出してください。",
+    "bad_filter": "絞り込み条件は フィールド:値 の形で指定してください（例: category:スポーツ）。",
+    "unknown_sort": "{sort} では並べ替えできません。",
+    "unknown_facet": "{facet} では絞り込めません。使えるのは {facets_text} です。",
     # request parameters (web.common)
     "missing_parameter": "検索語を入力してください。",
     "bad_parameter": "{name} は {low}〜{high} の整数で指定してください。",
@@ -49,6 +57,8 @@ def ja(code: str, english: str, params: dict[str, Any] | None = None) -> str:
     values = dict(params or {})
     if "fields" in values:
         values["fields_text"] = "、".join(f"{f}:" for f in values["fields"])
+    if "facets" in values:
+        values["facets_text"] = "、".join(values["facets"])
     try:
         return template.format(**values)
     except (KeyError, ValueError, IndexError):

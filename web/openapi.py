@@ -12,8 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from search.query import MAX_QUERY_CHARS
+from search.ranking import FACET_LIMIT
 from search.searcher import MAX_PAGE, MAX_PER_PAGE
-from web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS
+from web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS, MAX_FACETS, MAX_FILTERS
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -57,6 +58,10 @@ SCHEMAS: dict[str, Any] = {
             "doc_id": _STR,
             "title": _STR,
             "path": _STR,
+            "url": {
+                "type": ["string", "null"],
+                "description": "The document's own http(s) address (its `url` metadata), else null.",
+            },
             "section": _obj(
                 {
                     "ordinal": {**_INT0, "description": "The section's position; the #s-N anchor of the doc page."},
@@ -69,6 +74,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "`word`: the query's words match as words; `substring`: only inside longer words "
                 "(京都 in 東京都). Substring matches rank after every word match.",
             },
+            "duplicates": {
+                **_INT0,
+                "description": "Sections with the same body text elsewhere, collapsed into this hit "
+                "(`collapse=false` lists them).",
+            },
+            "meta": {"type": "object", "description": "The document's metadata as its source gave it."},
             "snippet": _ref("Snippet"),
         }
     ),
@@ -83,25 +94,74 @@ SCHEMAS: dict[str, Any] = {
             "params": {"type": "object", "description": "The values the message names, for UIs in other languages."},
         }
     ),
+    "FacetValue": _obj(
+        {
+            "value": _STR,
+            "count": {**_INT0, "description": "Matching sections with this value, over all pages."},
+            "selected": {"type": "boolean", "description": "A filter of the request selects this value."},
+        }
+    ),
     "SearchResult": _obj(
         {
             "query": _STR,
-            "total": {**_INT0, "description": "All matching sections, not just this page."},
+            "total": {
+                **_INT0,
+                "description": "All hits, not just this page (sections with the same text count once).",
+            },
             "took_ms": {"type": "number", "minimum": 0},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "last_page": {"type": "integer", "minimum": 1, "description": "The last page with hits (1 if none)."},
+            "filters": {"type": "array", "items": _STR, "description": "The `filter` parameters, as given."},
+            "sections": {**_INT0, "description": "Matching sections before same-text sections were collapsed."},
+            "sort": {"type": "string", "description": "`relevance`, or the field sorted by (`-` first: descending)."},
             "hits": {"type": "array", "items": _ref("Hit"), "maxItems": MAX_PER_PAGE},
+            "facets": {
+                "type": "object",
+                "description": "Per requested facet field, its values among all matching sections, most frequent "
+                f"first (at most {FACET_LIMIT}, plus selected ones). A field's own filters are left out of its "
+                "counts, so its other values stay choosable.",
+                "additionalProperties": {"type": "array", "items": _ref("FacetValue")},
+            },
+            "did_you_mean": {
+                "type": "array",
+                "items": _STR,
+                "description": "For a keyword query with few or no hits: the query with indexed words nearest "
+                "to its unknown ones.",
+            },
             "notices": {"type": "array", "items": _ref("Notice"), "description": "What to tell the user, if anything."},
         }
     ),
     "SearchRequest": _obj(
         {
-            "q": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+            "q": {"type": "string", "maxLength": MAX_QUERY_CHARS, "description": "May be empty with a filter."},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+            "sort": {"type": "string", "default": "relevance"},
+            "facets": {"type": "array", "items": _STR, "maxItems": MAX_FACETS},
+            "filter": {"type": "array", "items": _STR, "maxItems": MAX_FILTERS},
+            "collapse": {"type": "boolean", "default": True},
         },
-        required=["q"],
+        required=[],
+    ),
+    "Suggestions": _obj(
+        {
+            "q": _STR,
+            "suggestions": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "kind": {
+                            "enum": ["word", "title"],
+                            "description": "`word`: the query with its last word completed from the index; "
+                            "`title`: a document whose title matches.",
+                        },
+                        "text": _STR,
+                        "doc_id": {"type": ["string", "null"]},
+                    }
+                ),
+            },
+        }
     ),
     "Document": _obj(
         {
@@ -146,6 +206,12 @@ SCHEMAS: dict[str, Any] = {
             },
             "size_bytes": _INT0,
             "index_dir": _STR,
+            "updated": {"type": ["string", "null"], "description": "When this version was published (ISO 8601)."},
+            "metadata": {
+                "type": "object",
+                "description": "Declared metadata fields: name → `keyword`, `date` or `number`.",
+                "additionalProperties": {"enum": ["keyword", "date", "number"]},
+            },
         }
     ),
     "Health": _obj({"status": {"const": "ok"}, "version": {"type": ["string", "null"]}}),
@@ -163,7 +229,9 @@ RESPONSES: dict[str, Any] = {
         "`query_too_long` (1,000 characters, any script), `text_too_long`) or a query that cannot be read, with a "
         "message saying how to fix it: `empty_query`, `unclosed_quote`, `unbalanced_paren`, `unclosed_paren`, "
         "`too_deep`, `dangling_operator`, `empty_group`, `empty_phrase`, `field_needs_value`, `unknown_field` "
-        "(the message lists the fields), `only_negative`, `invalid_text`."
+        "(the message lists the fields), `only_negative`, `invalid_text`; metadata: `bad_filter` (a filter "
+        "that is not field:value), `bad_filter_value` (a date or number that cannot be read), `filter_in_or`, "
+        "`unknown_sort`, `unknown_facet` (the messages list the choices)."
     ),
     "NotFound": _error("No such document (`document_not_found`) or no such API address (`not_found`)."),
     "MethodNotAllowed": _error("Only GET (and HEAD) are accepted (`method_not_allowed`); see the Allow header."),
@@ -200,10 +268,39 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
 Q = _param(
     "q",
     "query",
-    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-    'The query: words (all required), "phrases", OR, NOT word or -word, parentheses, title:word, heading:word.',
-    required=True,
+    {"type": "string", "maxLength": MAX_QUERY_CHARS},
+    'The query: words (all required), "phrases", OR, NOT word or -word, parentheses, title:word, heading:word, '
+    "and metadata filters: category:スポーツ, date:>=2012-01-01, date:2012-01..2012-06, path:docs/guide/. "
+    "Required unless there is a `filter`.",
 )
+SEARCH_OPTIONS = [
+    _param(
+        "filter",
+        "query",
+        {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FILTERS},
+        "Repeatable `field:value` filters ANDed with `q`; several on one field are ORed "
+        "(filter=category:a&filter=category:b).",
+    ),
+    _param(
+        "facets",
+        "query",
+        {"type": "string"},
+        "Comma-separated facet fields to count (the declared keyword fields and `path`), e.g. `category,path`.",
+    ),
+    _param(
+        "sort",
+        "query",
+        {"type": "string", "default": "relevance"},
+        "`relevance`, or a declared date or number field; `-date` is newest first.",
+    ),
+    _param(
+        "collapse",
+        "query",
+        {"type": "boolean", "default": True},
+        "Collapse sections with the same body text into one hit.",
+    ),
+]
+SEARCH_OPTIONS[0]["style"], SEARCH_OPTIONS[0]["explode"] = "form", True
 PAGE = _param(
     "page",
     "query",
@@ -236,7 +333,7 @@ PATHS: dict[str, Any] = {
             "summary": "Search sections",
             "description": "Matching sections, best first, with a snippet each. "
             "The HTML twin is `/search?q=...`, which groups the same hits by document.",
-            "parameters": [Q, PAGE, PER_PAGE],
+            "parameters": [Q, PAGE, PER_PAGE, *SEARCH_OPTIONS],
             "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
         },
         "post": {
@@ -250,6 +347,19 @@ PATHS: dict[str, Any] = {
             },
             "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
         },
+    },
+    "/api/suggest": {
+        "get": {
+            "operationId": "suggest",
+            "summary": "Suggestions while typing",
+            "description": "Indexed words that complete the last word of `q`, then titles of documents that "
+            "match it. Empty `q`: no suggestions.",
+            "parameters": [
+                _param("q", "query", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "What has been typed."),
+                _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}, "At most."),
+            ],
+            "responses": {"200": _ok("Suggestions", "Suggestions, best first."), **_common("400", "503")},
+        }
     },
     "/api/documents/{doc_id}": {
         "get": {

@@ -14,10 +14,11 @@ from markupsafe import Markup
 from search.query import QuerySyntaxError
 from search.results import SearchResult
 from search.snippets import mark_html
-from web.common import DEFAULT_PER_PAGE, MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, int_arg, query_arg
+from search.store import IndexMissing
+from web.common import MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, query_arg, search_params
 from web.errors import error_response
 from web.messages import ja
-from web.render import page_window, paragraphs
+from web.render import SearchState, facet_filter, page_window, paragraphs
 
 bp = Blueprint("pages", __name__)
 
@@ -26,15 +27,28 @@ bp = Blueprint("pages", __name__)
 @bp.get("/search")
 def search() -> tuple[str, int]:
     raw_q = request.args.get("q", "")
-    context: dict[str, Any] = {"q": raw_q, "result": None, "error": None, "autofocus": True}
+    filters = [f for f in request.args.getlist("filter") if f.strip()]
+    context: dict[str, Any] = {
+        "q": raw_q,
+        "filters": filters,
+        "sort": request.args.get("sort") or "relevance",
+        "result": None,
+        "error": None,
+        "autofocus": True,
+        "stats": None,
+    }
     try:
-        q = query_arg(required=False)
-        page = int_arg("page", 1, 1, MAX_PAGE)
-        if q.strip():
-            context["result"] = engine().search(q, page=page, per_page=DEFAULT_PER_PAGE)
+        if raw_q.strip() or filters:
+            context["result"] = search_params(default_facets=True).run()
+        else:
+            query_arg(required=False)  # the same checks (length, encoding) as a search
+            context["stats"] = _home_stats()
     except (BadParameter, QuerySyntaxError) as exc:
         context["error"] = ja(exc.code, exc.message, exc.params)
     result: SearchResult | None = context["result"]
+    collapse = request.args.get("collapse", "").lower() not in ("0", "false", "no")
+    state = SearchState(raw_q, tuple(filters), context["sort"], collapse)
+    context["state"] = state
     if result is not None:
         last = min(result.pages, MAX_PAGE)
         context["notices"] = [ja(n.code, n.message, n.params) for n in result.notices if n.code != "page_past_end"]
@@ -43,11 +57,30 @@ def search() -> tuple[str, int]:
             first=(result.page - 1) * result.per_page + 1,
             last=last,
             window=page_window(result.page, last),
+            **_metadata_context(result),
         )
-    if raw_q.strip():
-        context["json_url"] = url_for("api.search", q=raw_q, page=request.args.get("page") or None)
+    if raw_q.strip() or filters:
+        context["json_url"] = url_for("api.search", **state.params(page=request.args.get("page") or None))
     status = 400 if context["error"] else 200
     return render_template("search.html", **context), status
+
+
+def _home_stats() -> dict[str, Any] | None:
+    try:
+        return engine().stats()
+    except IndexMissing:
+        return None
+
+
+def _metadata_context(result: SearchResult) -> dict[str, Any]:
+    """What the page needs of the index's metadata: sort choices, fields shown on hits, facet filters."""
+    with engine().pin() as pinned:
+        declaration = pinned.snapshot.declaration
+    return {
+        "sortable": declaration.of_kind("date"),
+        "meta_fields": [n for n in declaration.of_kind("date", "keyword", "number") if n != "url"],
+        "facet_filters": {facet_filter(name, v.value) for name, values in result.facets.items() for v in values},
+    }
 
 
 @bp.get("/doc/<docid:doc_id>")

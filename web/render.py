@@ -6,8 +6,10 @@ templates may mark exactly these values safe and nothing else.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from markupsafe import Markup
 
@@ -66,3 +68,69 @@ def page_window(current: int, last: int, radius: int = 2) -> list[PageLink]:
         out.append(PageLink(n, n == current))
         previous = n
     return out
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """What the results page shows (query, filters, sort), as URL parameters.
+
+    The whole state lives in the URL, so a results page can be shared, bookmarked
+    and reached again with the back button; every link on the page is this state
+    with one change.
+    """
+
+    q: str
+    filters: tuple[str, ...] = ()
+    sort: str = "relevance"
+    collapse: bool = True
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"q": self.q, "filter": list(self.filters) or None}
+        if self.sort and self.sort != "relevance":
+            out["sort"] = self.sort
+        if not self.collapse:
+            out["collapse"] = "false"
+        out.update({k: v for k, v in extra.items() if v is not None})
+        return out
+
+    def toggled(self, flt: str) -> SearchState:
+        """With ``flt`` added, or removed if it is there (a facet checkbox, a chip's ×)."""
+        filters = tuple(f for f in self.filters if f != flt) if flt in self.filters else (*self.filters, flt)
+        return replace(self, filters=filters)
+
+    def without_filters(self) -> SearchState:
+        return replace(self, filters=())
+
+    def with_q(self, q: str) -> SearchState:
+        return replace(self, q=q)
+
+    def uncollapsed(self) -> SearchState:
+        return replace(self, collapse=False)
+
+
+def facet_filter(name: str, value: str) -> str:
+    """The filter a facet value stands for, quoted so spaces and colons survive the parser."""
+    if '"' in value:
+        return f"{name}:{value}"
+    return f'{name}:"{value}"' if any(c.isspace() or c in "():" for c in value) else f"{name}:{value}"
+
+
+#: How the page names the built-in facet and common metadata fields.
+FACET_LABELS = {"path": "フォルダ", "category": "カテゴリ", "date": "日付", "author": "著者", "tags": "タグ"}
+
+
+def facet_label(name: str) -> str:
+    return FACET_LABELS.get(name, name)
+
+
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?")
+
+
+def meta_text(value: object) -> str:
+    """A metadata value for display: ISO dates as 2012-08-27 10:45, lists joined, others as JSON gives them."""
+    if isinstance(value, str):
+        m = _ISO.match(value)
+        return " ".join(g for g in m.groups() if g) if m else value
+    if isinstance(value, list):
+        return "、".join(meta_text(v) for v in value)
+    return json.dumps(value, ensure_ascii=False)

@@ -11,7 +11,8 @@
   candidates' folded text so a candidate is never a false hit;
 * ``highlight`` / ``readings`` / ``literals``: what to mark in a hit, from the
   postings (word terms), by re-reading (kana readings) or by finding the typed
-  text (substring hits).
+  text (substring hits);
+* ``filter``: the plan's metadata filters, as they are (they select, never score).
 
 A second backend (the OpenSearch issue) emits from the same plan.
 """
@@ -25,6 +26,7 @@ from types import MappingProxyType
 from whoosh import query as wq
 
 from search.normalize import pairs
+from search.query.filters import FilterNode
 from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Word
 
 Bag = tuple[tuple[str, str, float], ...]
@@ -42,6 +44,8 @@ class Compiled:
     highlight: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     readings: frozenset[str] = frozenset()
     literals: tuple[str, ...] = ()
+    #: The plan's metadata filters, evaluated by the backend (``search.facets.evaluate``).
+    filter: FilterNode | None = None
 
 
 def _union(queries: list[wq.Query]) -> wq.Or:
@@ -156,7 +160,7 @@ def _substring(plan: Plan) -> tuple[tuple[str, ...], ...] | None:
 
 
 def emit(plan: Plan) -> Compiled:
-    query = _emit(plan.root)
+    query = _emit(plan.root) if plan.root is not None else None
     question = plan.question
     bag = tuple((t.field, t.text, t.weight) for t in question.sentence_terms()) if question is not None else None
     substring = _substring(plan)
@@ -169,6 +173,7 @@ def emit(plan: Plan) -> Compiled:
         highlight=MappingProxyType(_highlight(plan)),
         readings=frozenset(t.text for r in plan.runs() for t in r.readings),
         literals=tuple(r.text for r in plan.runs()) if substring else (),
+        filter=plan.filter,
     )
 
 

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from search.analysis import Morph, cached_morphemes, is_content
+from search.metadata import PATH, Declaration
 from search.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
+from search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
 from search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
 
 SHORT_RUN = 2
@@ -153,14 +155,17 @@ PlanNode = Run | PNot | PAll | PAny
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a query means. ``keyword``: typed words only (no operators, phrases or
-    fields), so sections containing them inside longer words match too, after the
-    word matches. ``question``: the whole query is one sentence run, ranked term at
-    a time."""
+    """What a query means. ``root``: the text to match (None: the query is only
+    filters). ``filter``: the metadata filters every hit must pass
+    (``search.query.filters``), or None. ``keyword``: typed words only (no
+    operators, phrases or fields), so sections containing them inside longer
+    words match too, after the word matches. ``question``: the whole text is one
+    sentence run, ranked term at a time."""
 
     text: str
-    root: PlanNode
+    root: PlanNode | None
     keyword: bool
+    filter: FilterNode | None = None
 
     @property
     def question(self) -> Run | None:
@@ -181,7 +186,8 @@ class Plan:
                 for c in node.children:
                     walk(c, neg)
 
-        walk(self.root, False)
+        if self.root is not None:
+            walk(self.root, False)
         return out
 
     @property
@@ -200,29 +206,88 @@ class Planner:
     """Understands an AST against one index's statistics (``lexicon``; None: assume every term exists)."""
 
     def __init__(
-        self, lexicon: Lexicon | None = None, sections: int | None = None, fields: tuple[str, ...] = QUERY_FIELDS
+        self,
+        lexicon: Lexicon | None = None,
+        sections: int | None = None,
+        fields: tuple[str, ...] = QUERY_FIELDS,
+        metadata: Declaration | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.sections = sections
         self.fields = fields
+        self.metadata = metadata or Declaration()
 
     def plan(self, node: Node, text: str = "") -> Plan:
-        root = self._node(node, False)
-        runs = root.children if isinstance(root, PAll) else (root,)
-        keyword = is_keyword_query(node) and all(isinstance(r, Run) and r.kind == "keyword" for r in runs)
-        return Plan(text, root, keyword)
+        texts, filters = self._split(node)
+        if not texts and not any(self._selects(f) for f in filters):
+            raise QuerySyntaxError(
+                "only_negative", "nothing to search for: NOT/- only excludes; add a word, e.g. 会談 -電話"
+            )
+        text_node: Node | None = texts[0] if len(texts) == 1 else All(tuple(texts)) if texts else None
+        root = self._node(text_node, False) if text_node is not None else None
+        runs = root.children if isinstance(root, PAll) else (root,) if root is not None else ()
+        keyword = (
+            text_node is not None
+            and is_keyword_query(text_node)
+            and all(isinstance(r, Run) and r.kind == "keyword" for r in runs)
+        )
+        planned = [self._filter(f) for f in filters]
+        where = planned[0] if len(planned) == 1 else FAll(tuple(planned)) if planned else None
+        return Plan(text, root, keyword, where)
+
+    # -- filters ----------------------------------------------------------------
+
+    def _is_meta(self, node: Node) -> bool:
+        if isinstance(node, Text):
+            return node.field is not None and self.metadata.kind(node.field) is not None
+        if isinstance(node, Not):
+            return self._is_meta(node.child)
+        return all(self._is_meta(c) for c in node.children)
+
+    @staticmethod
+    def _selects(node: Node) -> bool:
+        return not isinstance(node, Not)
+
+    def _split(self, node: Node) -> tuple[list[Node], list[Node]]:
+        """The top-level AND's text and filter children (filters combine with the rest by AND only)."""
+        children = list(node.children) if isinstance(node, All) else [node]
+        texts = [c for c in children if not self._is_meta(c)]
+        return texts, [c for c in children if self._is_meta(c)]
+
+    def _filter(self, node: Node) -> FilterNode:
+        if isinstance(node, Text):
+            assert node.field is not None
+            kind = self.metadata.kind(node.field)
+            assert kind is not None
+            return filter_node(node.field, kind, node.text)
+        if isinstance(node, Not):
+            return FNot(self._filter(node.child))
+        children = tuple(self._filter(c) for c in node.children)
+        return FAll(children) if isinstance(node, All) else FAny(children)
+
+    @property
+    def known_fields(self) -> list[str]:
+        return [*self.fields, PATH, *sorted(self.metadata.fields)]
 
     # -- nodes ------------------------------------------------------------------
 
     def _node(self, node: Node, negated: bool) -> PlanNode:
         if isinstance(node, Text):
+            if node.field is not None and self.metadata.kind(node.field) is not None:
+                raise QuerySyntaxError(
+                    "filter_in_or",
+                    f"{node.field}: is a metadata filter, which combines with the rest of the query by AND only:"
+                    f" move {node.field}:{node.text} out of the OR",
+                    field=node.field,
+                )
             if node.field is not None and node.field not in self.fields:
-                known = ", ".join(f"{f}:" for f in self.fields)
+                fields = self.known_fields
+                known = ", ".join(f"{f}:" for f in fields)
                 raise QuerySyntaxError(
                     "unknown_field",
                     f'unknown field "{node.field}:"; the fields are {known} (quote text with a colon to search it)',
                     field=node.field,
-                    fields=list(self.fields),
+                    fields=fields,
                 )
             return self._phrase(node) if node.phrase else self._run(node, negated)
         if isinstance(node, Not):

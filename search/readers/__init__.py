@@ -21,6 +21,7 @@ from search.readers.encoding import decode_bytes
 from search.readers.html import declared_charset, parse_html
 from search.readers.jsonl import Problem, Record, parse_jsonl
 from search.readers.markdown import parse_markdown
+from search.readers.metadata import front_matter, html_metadata
 from search.readers.plaintext import parse_plaintext
 
 __all__ = [
@@ -47,6 +48,7 @@ _PARSERS: dict[str, Parser] = {
     ".htm": parse_html,
 }
 _JSONL = frozenset({".jsonl", ".ndjson"})
+_MARKDOWN = frozenset({".md", ".markdown"})
 _SNIFF = 8192
 #: Largest text/Markdown/HTML file read. Analysis runs at roughly 0.5 MB/s per core,
 #: and a whole file is held in memory as bytes and text, so a 2 GB log in a document
@@ -126,7 +128,8 @@ def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Doc
         raise UnreadableFile("empty file")
     title, raw_sections = _PARSERS[suffix](text, path.stem)
     rel = doc_id_for(path, root)
-    document = _document(rel, title, rel, raw_sections)
+    meta = html_metadata(text) if _PARSERS[suffix] is parse_html else front_matter(text) if suffix in _MARKDOWN else {}
+    document = _document(rel, title, rel, raw_sections, meta)
     if not document.sections:
         raise UnreadableFile("no text content")
     return document

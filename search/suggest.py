@@ -1,0 +1,194 @@
+"""Suggestions while typing, and "did you mean" for queries with few or no hits.
+
+Both read only the index (its terms and titles), so they suggest what can be found:
+
+* ``complete(pinned, text)``: the last word typed, completed from the indexed
+  words that start with it (most frequent first), and the titles of the
+  documents that best match what was typed;
+* ``did_you_mean(pinned, plan)``: for each word of a keyword query that the
+  index lacks or barely has, the indexed word nearest to it by edit distance
+  (at most 1, or a third of its length) among the words that share characters
+  with it, the most frequent of equally near ones; the query is offered with
+  that word replaced.
+
+The vocabulary for "did you mean" (the index's words that occur in at least
+two sections, with a bigram → words table) is built once per snapshot on first
+use and bounded (``MAX_VOCABULARY`` words, the most frequent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from search.normalize import normalize_term, pairs
+from search.query import plan_query
+from search.query.plan import Plan, Run
+from search.snapshot import Pinned
+
+MAX_VOCABULARY = 200_000
+#: Candidates per word compared by edit distance (those sharing the most bigrams).
+MAX_CANDIDATES = 300
+#: A query with fewer hits than this gets a "did you mean".
+FEW_HITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """``kind``: ``word`` (completes the last word) or ``title`` (a document)."""
+
+    kind: str
+    text: str
+    doc_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "doc_id": self.doc_id}
+
+
+def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
+    searcher = pinned.searcher
+    words = text.split()
+    if not words:
+        return []
+    head, last = words[:-1], normalize_term(words[-1])
+    out: list[Suggestion] = []
+    if last and not last.startswith("-") and ":" not in last:
+        reader = searcher.reader()
+        found = []
+        for i, term in enumerate(reader.expand_prefix("content", last)):
+            if i >= 2000:
+                break
+            t = term.decode("utf-8") if isinstance(term, bytes) else term
+            if t != last:
+                found.append((searcher.doc_frequency("content", t), t))
+        found.sort(key=lambda x: (-x[0], x[1]))
+        prefix = " ".join(head)
+        out += [Suggestion("word", f"{prefix} {t}".strip()) for _, t in found[: max(1, limit // 2)]]
+    out += _titles(pinned, text, limit - len(out))
+    return out[:limit]
+
+
+def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
+    from whoosh import query as wq
+
+    searcher = pinned.searcher
+    try:
+        plan = plan_query(text, searcher.doc_frequency, searcher.doc_count(), literal=True)
+    except ValueError:
+        return []
+    terms = [t.text for run in plan.runs() for w in run.words for t in w.sequence()]
+    if not terms or limit <= 0:
+        return []
+    q = wq.And([wq.Term("title", t) for t in terms])
+    seen: dict[str, Suggestion] = {}
+    for hit in searcher.search(q, limit=limit * 4):
+        fields = hit.fields()
+        title = fields.get("title") or ""
+        if title and title not in seen:
+            seen[title] = Suggestion("title", title, fields.get("doc_id"))
+        if len(seen) >= limit:
+            break
+    return list(seen.values())
+
+
+# -- did you mean ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: tuple[str, ...]
+    frequency: tuple[int, ...]
+    by_gram: dict[str, list[int]]
+
+
+def vocabulary(pinned: Pinned) -> Vocabulary:
+    return pinned.snapshot.meta.get("vocabulary", lambda: _vocabulary(pinned.searcher))
+
+
+def _vocabulary(searcher: Any) -> Vocabulary:
+    reader = searcher.reader()
+    found = []
+    for term, info in reader.iter_field("content"):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        df = info.doc_frequency()
+        if df >= 2 and 2 <= len(text) <= 30:
+            found.append((df, text))
+    found.sort(key=lambda x: (-x[0], x[1]))
+    found = found[:MAX_VOCABULARY]
+    by_gram: dict[str, list[int]] = {}
+    for i, (_, text) in enumerate(found):
+        for key in _keys(text):
+            by_gram.setdefault(key, []).append(i)
+    return Vocabulary(tuple(t for _, t in found), tuple(df for df, _ in found), by_gram)
+
+
+def edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance, or ``bound + 1`` as soon as it must exceed ``bound``."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > bound:
+            return bound + 1
+        previous = current
+    return previous[-1]
+
+
+def nearest(vocab: Vocabulary, word: str) -> str | None:
+    """The indexed word closest to ``word`` by edit distance (at most 1, or a third of its
+    length), the more frequent one among equally close words."""
+    keys = _keys(word)
+    shared: dict[int, int] = {}
+    for key in keys:
+        for i in vocab.by_gram.get(key, ()):
+            shared[i] = shared.get(i, 0) + 1
+    candidates = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
+    bound = max(1, len(word) // 3)
+    best: tuple[int, int, str] | None = None
+    for i in candidates:
+        other = vocab.words[i]
+        if other == word:
+            continue
+        distance = edit_distance(word, other, bound)
+        if distance > bound:
+            continue
+        key = (distance, -vocab.frequency[i], other)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
+
+
+def _keys(word: str) -> set[str]:
+    """What a word is looked up by: its bigrams, and its characters (so 国坊 finds 国防)."""
+    return {*pairs(word), *word}
+
+
+def did_you_mean(pinned: Pinned, plan: Plan, total: int) -> list[str]:
+    """Alternative queries for a keyword query with fewer than ``FEW_HITS`` hits."""
+    if total >= FEW_HITS or not plan.keyword:
+        return []
+    runs = plan.runs()
+    if not runs or len(runs) > 4:
+        return []
+    vocab = vocabulary(pinned)
+    searcher = pinned.searcher
+    replaced = []
+    changed = False
+    for run in runs:
+        text = _replacement(run, vocab, searcher)
+        changed |= text != run.text
+        replaced.append(text)
+    return [" ".join(replaced)] if changed else []
+
+
+def _replacement(run: Run, vocab: Vocabulary, searcher: Any) -> str:
+    word = normalize_term(run.text)
+    if len(word) < 2 or searcher.doc_frequency("content", word) >= FEW_HITS:
+        return run.text
+    return nearest(vocab, word) or run.text
+
+
+__all__ = ["FEW_HITS", "Suggestion", "Vocabulary", "complete", "did_you_mean", "edit_distance", "nearest", "vocabulary"]
