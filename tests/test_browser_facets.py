@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
