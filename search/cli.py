@@ -34,6 +34,20 @@ index_dir_option = click.option(
 )
 
 
+backend_option = click.option(
+    "--backend",
+    default=None,
+    envvar="SAKUIN_BACKEND",
+    metavar="PATH|URL",
+    help="An index directory (the embedded index, as --index-dir) or OpenSearch node URLs, comma-separated.",
+)
+
+
+def _target(index_dir: Path, backend: str | None) -> Any:
+    """Where a command reads or writes: ``--backend`` if given, else ``--index-dir``."""
+    return backend or index_dir
+
+
 def _fail(message: str, code: int = EXIT_FAILED) -> None:
     click.echo(f"sakuin: {message}", err=True)
     sys.exit(code)
@@ -136,6 +150,9 @@ def _size(n: int) -> str:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_dir_option
+@backend_option
+@click.option("--shards", type=click.IntRange(1, 256), default=3, show_default=True, help="Cluster only: shards.")
+@click.option("--replicas", type=click.IntRange(0, 16), default=1, show_default=True, help="Cluster only: replicas.")
 @click.option("--rebuild", is_flag=True, help="Start from scratch instead of updating.")
 @click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting if another index run holds the lock.")
@@ -146,6 +163,9 @@ def _size(n: int) -> str:
 def index(
     paths: tuple[Path, ...],
     index_dir: Path,
+    backend: str | None,
+    shards: int,
+    replicas: int,
     rebuild: bool,
     procs: int | None,
     no_wait: bool,
@@ -161,7 +181,8 @@ def index(
     --number are remembered by the index. Exit status: 0 ok, 3 finished but some
     files were skipped.
     """
-    from search.indexer import build_index
+    from search.backend import build
+    from search.cluster.client import ClusterUnavailable, is_cluster
     from search.metadata import MetadataError
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -172,14 +193,16 @@ def index(
         *((f, "date") for f in dates),
         *((f, "number") for f in numbers),
     ]
+    target = _target(index_dir, backend)
+    options: dict[str, Any] = {"rebuild": rebuild, "procs": procs, "wait": not no_wait, "declare": declare}
+    if is_cluster(str(target)):
+        options.update(shards=shards, replicas=replicas)
     try:
-        report = _with_bar(
-            lambda bar: build_index(
-                list(paths), index_dir, rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait, declare=declare
-            )
-        )
+        report = _with_bar(lambda bar: build(target, list(paths), progress=bar, **options))
     except MetadataError as exc:
         _fail(str(exc), EXIT_USAGE)
+    except ClusterUnavailable as exc:
+        _fail(str(exc))
     if as_json:
         _dump(report.to_dict())
     else:
@@ -257,10 +280,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 'es' if noun.endswith('s') else 's'}"
 
 
-def _engine(index_dir: Path) -> Any:
-    from search.searcher import Engine
+def _engine(target: Any) -> Any:
+    from search.backend import open_engine
 
-    return Engine(index_dir)
+    return open_engine(target)
 
 
 class _QueryCommand(click.Command):
@@ -306,6 +329,7 @@ def _query_error(exc: QuerySyntaxError, as_json: bool) -> None:
 @main.command(cls=_QueryCommand)
 @click.argument("query", nargs=-1, required=True)
 @index_dir_option
+@backend_option
 @click.option("--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
@@ -318,6 +342,7 @@ def _query_error(exc: QuerySyntaxError, as_json: bool) -> None:
 def search(
     query: tuple[str, ...],
     index_dir: Path,
+    backend: str | None,
     per_page: int,
     page: int,
     as_json: bool,
@@ -337,7 +362,7 @@ def search(
     for f in filters:
         _require_text(f)
     try:
-        result = _engine(index_dir).search(
+        result = _engine(_target(index_dir, backend)).search(
             text,
             page=page,
             per_page=per_page,
@@ -412,11 +437,12 @@ def analyze(text: str, as_json: bool) -> None:
 
 @main.command()
 @index_dir_option
+@backend_option
 @click.option("--json", "as_json", is_flag=True)
-def stats(index_dir: Path, as_json: bool) -> None:
+def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
     """Counts and sizes of the index."""
     try:
-        data = _engine(index_dir).stats()
+        data = _engine(_target(index_dir, backend)).stats()
     except IndexMissing as exc:
         _fail(str(exc))
     if as_json:
@@ -430,6 +456,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
 
 @main.command()
 @index_dir_option
+@backend_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
 @click.option(
@@ -439,7 +466,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
     help="Worker processes (default: one per core).",
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
-def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int) -> None:
+def serve(index_dir: Path, backend: str | None, host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the search pages and JSON API at http://HOST:PORT/ (gunicorn, Unix).
 
     Every worker follows the index: a new ``sakuin index`` run is served from
@@ -448,7 +475,7 @@ def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: i
     """
     from web.serve import serve as run
 
-    run(index_dir, host, port, threads, workers)
+    run(_target(index_dir, backend), host, port, threads, workers)
 
 
 @main.command(name="eval")
@@ -461,25 +488,32 @@ def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: i
     default=None,
     help="Index for the corpus (default: index/eval-<corpus name>); built or updated as needed.",
 )
+@backend_option
 @click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a TREC run file.")
 @click.option("--k", type=click.IntRange(1, 100), default=100, show_default=True, help="Results per query.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(
-    corpus: Path, queries: Path, qrels: Path, index_dir: Path | None, run_out: Path | None, k: int, as_json: bool
+    corpus: Path,
+    queries: Path,
+    qrels: Path,
+    index_dir: Path | None,
+    backend: str | None,
+    run_out: Path | None,
+    k: int,
+    as_json: bool,
 ) -> None:
     """Score ranking on a query set: nDCG@10, MRR@10, Recall@10, Recall@100."""
     try:
         from search.evaluate import evaluate, read_queries, write_trec
     except ModuleNotFoundError as exc:
         _fail(f"sakuin eval needs {exc.name}: pip install 'sakuin[eval]'")
-    from search.indexer import build_index
-    from search.searcher import Engine
+    from search.backend import build, open_engine
 
-    index_dir = index_dir or DEFAULT_INDEX / f"eval-{corpus.stem}"
-    report = build_index([corpus], index_dir)
+    target = _target(index_dir or DEFAULT_INDEX / f"eval-{corpus.stem}", backend)
+    report = build(target, [corpus])
     if not report.up_to_date:
         click.echo(f"indexed {report.sections} sections in {report.seconds:.1f} s", err=True)
-    result, run = evaluate(Engine(index_dir), read_queries(queries), qrels, k=k)
+    result, run = evaluate(open_engine(target), read_queries(queries), qrels, k=k)
     if run_out:
         write_trec(run, run_out)
     summary = {

@@ -10,7 +10,7 @@ gathers all of them, merged.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +19,9 @@ from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes
 from search.normalize import fold, to_katakana
+from search.postings import section_terms
 from search.query import Compiled
-from search.schema import content_offsets
+from search.schema import content_offsets, content_text
 from search.snippets import merge_spans
 
 Spans = dict[int, dict[str, list[tuple[int, int]]]]
@@ -89,22 +90,57 @@ def postings_spans(
     return spans
 
 
+def analysed_spans(
+    stored: dict[int, dict[str, Any]],
+) -> Callable[[str, Iterable[str], list[int]], dict[int, list[tuple[int, int]]]]:
+    """``postings_spans`` for hits that are not in a Whoosh index (a cluster's): the same
+    terms and offsets, from analysing each hit's text as the indexer did."""
+    analysed: dict[int, Any] = {}
+
+    def spans(fieldname: str, terms: Iterable[str], docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        wanted = set(terms)
+        for docnum in docnums:
+            if docnum not in analysed:
+                f = stored[docnum]
+                title, heading = f.get("title") or "", f.get("heading") or ""
+                analysed[docnum] = section_terms(title, heading, content_text(title, heading, f.get("body") or ""))
+            occurrences = getattr(analysed[docnum], fieldname)
+            for term in wanted & occurrences.keys():
+                out[docnum].extend((s, e) for _, s, e in occurrences[term])
+        return out
+
+    return spans
+
+
 def match_spans(
-    searcher: Searcher, compiled: Compiled, stored: dict[int, dict[str, Any]], substring: set[int] | None = None
+    searcher: Searcher | None,
+    compiled: Compiled,
+    stored: dict[int, dict[str, Any]],
+    substring: set[int] | None = None,
+    spans_of: Callable[[str, Iterable[str], list[int]], dict[int, list[tuple[int, int]]]] | None = None,
 ) -> Spans:
     """Per document number, the merged spans of the query's matches in heading and body.
 
     The content field holds title, heading and body, so its offsets are shifted
     back into the heading or the body; reading matches are found by re-analysing
     the hit's text, and in ``substring`` hits (None: any hit without a word
-    match) the typed words are found in the folded text.
+    match) the typed words are found in the folded text. Word spans come from
+    ``searcher``'s postings, or from ``spans_of`` (``analysed_spans``) for hits of
+    another backend.
     """
     docnums = list(stored)
     out: Spans = {n: {"heading": [], "body": []} for n in docnums}
+    if spans_of is None:
+        assert searcher is not None
+
+        def spans_of(fieldname: str, terms: Iterable[str], docs: list[int]) -> dict[int, list[tuple[int, int]]]:
+            return postings_spans(searcher, fieldname, terms, docs)
+
     for fieldname, terms in compiled.highlight.items():
         if fieldname not in ("content", "heading"):
             continue
-        for docnum, spans in postings_spans(searcher, fieldname, terms, docnums).items():
+        for docnum, spans in spans_of(fieldname, terms, docnums).items():
             fields = stored[docnum]
             if fieldname == "heading":
                 out[docnum]["heading"].extend(spans)

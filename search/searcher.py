@@ -20,6 +20,7 @@ from typing import Any
 
 from search.documents import Document, Section
 from search.highlight import match_spans
+from search.metadata import Declaration
 from search.query import QuerySyntaxError, compile_query, with_filters
 from search.ranking import Sort, rank, selected_values
 from search.results import FacetValue, Hit, SearchResult, notices
@@ -39,14 +40,14 @@ class _Options:
     collapse: bool
 
 
-def _sort(pinned: Pinned, sort: str | None) -> Sort | None:
+def _sort_of(declaration: Declaration, sort: str | None) -> Sort | None:
     """``relevance`` / ``date`` / ``-date`` → a Sort; raises QuerySyntaxError(``unknown_sort``)."""
     name = (sort or "").strip()
     if name in ("", "relevance"):
         return None
     descending = name.startswith("-")
     field = name.lstrip("-+")
-    sortable = pinned.snapshot.declaration.sortable
+    sortable = declaration.sortable
     if field not in sortable:
         choices = ", ".join(["relevance", *(f"{f}, -{f}" for f in sortable)])
         raise QuerySyntaxError(
@@ -59,8 +60,8 @@ def _sort_name(sort: Sort | None) -> str:
     return "relevance" if sort is None else f"{'-' if sort.descending else ''}{sort.field}"
 
 
-def _facet_names(pinned: Pinned, names: Sequence[str]) -> tuple[str, ...]:
-    known = pinned.snapshot.declaration.facets
+def _facet_names_of(declaration: Declaration, names: Sequence[str]) -> tuple[str, ...]:
+    known = declaration.facets
     wanted = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
     unknown = [n for n in wanted if n not in known]
     if unknown:
@@ -87,6 +88,16 @@ class Engine:
     @property
     def version(self) -> str | None:
         return self.store.current_name()
+
+    def declaration(self) -> Declaration:
+        """The live version's metadata declaration (which fields filter, facet and sort)."""
+        with self.live.pin() as pinned:
+            return pinned.snapshot.declaration
+
+    def ready(self) -> str:
+        """The live version's name, once it opens (raises IndexMissing, or whatever opening raised)."""
+        with self.live.pin() as pinned:
+            return pinned.snapshot.name
 
     def close(self) -> None:
         self.live.close()
@@ -121,7 +132,8 @@ class Engine:
         page = max(1, min(page, MAX_PAGE))
         per_page = max(1, min(per_page, MAX_PER_PAGE))
         with self.live.pin() as pinned:
-            options = _Options(_sort(pinned, sort), _facet_names(pinned, facets), collapse)
+            declaration = pinned.snapshot.declaration
+            options = _Options(_sort_of(declaration, sort), _facet_names_of(declaration, facets), collapse)
             text = with_filters(q, filters) if filters else q
             result = self._search(pinned, text, page, per_page, snippets, literal and not filters, options)
             result.query = q

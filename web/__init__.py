@@ -9,12 +9,11 @@ clear message from ``sakuin serve``) rather than a crash at import.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from search.searcher import Engine
+from search.backend import open_engine
 from search.snapshot import DEFAULT_POOL
 from web import api, errors, pages, security
 from web.common import ENGINE_KEY, DocIdConverter
@@ -24,7 +23,8 @@ DEFAULT_INDEX_DIR = "index"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; ``config`` overrides defaults, e.g. ``{"INDEX_DIR": "/srv/index"}``."""
+    """Build the app; ``config`` overrides defaults, e.g. ``{"INDEX_DIR": "/srv/index"}``
+    (or ``{"BACKEND": "http://node1:9200,http://node2:9200"}`` for a cluster)."""
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=DEFAULT_INDEX_DIR,
@@ -47,7 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(facet_filter=facet_filter, facet_label=facet_label)
     app.jinja_env.filters["meta_text"] = meta_text
 
-    app.extensions[ENGINE_KEY] = Engine(Path(app.config["INDEX_DIR"]), pool_size=app.config["SEARCHERS"])
+    target = app.config.get("BACKEND") or app.config["INDEX_DIR"]
+    app.extensions[ENGINE_KEY] = open_engine(target, pool_size=app.config["SEARCHERS"])
 
     security.init_app(app)
     errors.init_app(app)

@@ -93,8 +93,7 @@ def openapi() -> Response:
 def healthz() -> Response | tuple[Response, int]:
     """Ready only when a search could run: the live version opens, not just CURRENT exists."""
     try:
-        with engine().pin() as pinned:
-            version = pinned.snapshot.name
+        version = engine().ready()
     except IndexMissing:
         return _unavailable("index_missing", INDEX_MISSING_HINT)
     except Exception:

@@ -15,7 +15,7 @@ from flask import current_app, request
 from werkzeug.routing import BaseConverter
 
 from search.query import MAX_QUERY_CHARS
-from search.searcher import MAX_PAGE, MAX_PER_PAGE, Engine
+from search.searcher import MAX_PAGE, MAX_PER_PAGE
 
 ENGINE_KEY = "sakuin.engine"
 DEFAULT_PER_PAGE = 10
@@ -54,8 +54,9 @@ class BadParameter(Exception):
         self.params = params
 
 
-def engine() -> Engine:
-    """The one Engine created with the app (it follows the index's CURRENT pointer itself)."""
+def engine() -> Any:
+    """The one engine created with the app (``search.backend.open_engine``: an embedded
+    ``Engine``, which follows the index's CURRENT pointer itself, or a ``ClusterEngine``)."""
     return current_app.extensions[ENGINE_KEY]
 
 
@@ -204,8 +205,7 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
 
 def engine_facets() -> list[str]:
     """The facet fields of the live index (its keyword fields, then ``path``)."""
-    with engine().pin() as pinned:
-        return list(pinned.snapshot.declaration.facets)
+    return list(engine().declaration().facets)
 
 
 def _checked_list(name: str, values: Any, limit: int) -> list[str]:

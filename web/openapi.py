@@ -212,7 +212,15 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Declared metadata fields: name → `keyword`, `date` or `number`.",
                 "additionalProperties": {"enum": ["keyword", "date", "number"]},
             },
-        }
+            "cluster": _obj(
+                {"status": {"enum": ["green", "yellow", "red"]}, "nodes": _INT0},
+                description="Only with an OpenSearch backend: the cluster's health.",
+            ),
+        },
+        required=[
+            *("version", "documents", "sections", "files", "segments", "terms", "size_bytes", "index_dir"),
+            *("updated", "metadata"),
+        ],
     ),
     "Health": _obj({"status": {"const": "ok"}, "version": {"type": ["string", "null"]}}),
     "HealthUnavailable": _obj({"status": {"const": "unavailable"}, "error": _ref("ErrorBody")}),

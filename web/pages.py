@@ -74,8 +74,7 @@ def _home_stats() -> dict[str, Any] | None:
 
 def _metadata_context(result: SearchResult) -> dict[str, Any]:
     """What the page needs of the index's metadata: sort choices, fields shown on hits, facet filters."""
-    with engine().pin() as pinned:
-        declaration = pinned.snapshot.declaration
+    declaration = engine().declaration()
     return {
         "sortable": declaration.of_kind("date"),
         "meta_fields": [n for n in declaration.of_kind("date", "keyword", "number") if n != "url"],

@@ -44,7 +44,7 @@ import click
 import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
-from search.searcher import Engine
+from search.backend import open_engine
 from search.store import IndexMissing
 from web import create_app
 from web.common import ENGINE_KEY
@@ -110,7 +110,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def serve(
-    index_dir: Path,
+    index_dir: Path | str,
     host: str = "127.0.0.1",
     port: int = 5000,
     threads: int = DEFAULT_THREADS,
@@ -120,9 +120,8 @@ def serve(
     try:
         # Open it now: a typo in --index-dir should fail here, not as a 503 in the browser.
         # Closed before the fork: workers must not share open files (and their offsets).
-        probe = Engine(index_dir)
-        with probe.pin():
-            pass
+        probe = open_engine(index_dir)
+        probe.ready()
         probe.close()
     except IndexMissing as exc:
         _fail(str(exc))
@@ -130,7 +129,7 @@ def serve(
         _fail(f"cannot open the index in {index_dir}: {exc}")
     port = _check_port(host, port)
     workers = workers or default_workers()
-    app = create_app({"INDEX_DIR": str(index_dir), "SEARCHERS": threads})
+    app = create_app({"BACKEND": str(index_dir), "SEARCHERS": threads})
     gunicorn.http.wsgi.SERVER = "sakuin"  # the Server header (gunicorn has no setting for it)
     options = {
         "bind": [_bind_address(host, port)],
@@ -169,7 +168,7 @@ def _warm_worker(app: Any) -> None:
     """In each new worker, before it serves: open and warm the live version."""
     # No index (yet) or unreadable: requests say so, as they would without warming.
     with contextlib.suppress(Exception):
-        app.extensions[ENGINE_KEY].live.snapshot()
+        app.extensions[ENGINE_KEY].ready()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,133 @@
+"""Sections as cluster documents: the mapping, and each section's fields and token streams.
+
+One cluster document per section, keyed by the embedded index's section key.
+The analysed fields are whitespace-separated token streams built from the same
+analysis as the embedded index (``search.postings.section_terms``)::
+
+    関西国際空港に着いた   content_all:  関西国際空港 関西 国際 空港 着く
+                           content_fine: 関西 国際 空港 着く
+
+Metadata: ``f_<name>`` (keyword values, exact) and ``ff_<name>`` (folded, for
+matching that ignores width and case) per keyword field and ``f_path`` (the
+folders and the file), ``num_<name>`` (double) per date or number field, as
+``search.metadata.derive`` computes them; ``group`` is the body hash that
+collapses the same text (or the section's own hash when it is unique).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from hashlib import blake2b
+from typing import Any
+
+from search.metadata import PATH, SEP, Declaration, derive
+from search.normalize import fold
+from search.postings import Occurrences, SectionTerms, analyse_words, section_terms
+from search.schema import body_hash, content_text, section_key
+from search.scoring import K1, B
+
+TEXT_FIELDS = ("content", "title", "heading")
+#: Sections a scroll page or a bulk request carries.
+BATCH = 500
+
+
+def streams(occurrences: dict[str, Occurrences]) -> tuple[str, str]:
+    """(all terms, finest sequence) of one field, in position order."""
+    by_pos: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for term, occs in occurrences.items():
+        for pos, start, end in occs:
+            by_pos[pos].append((end - start, term))
+    every: list[str] = []
+    fine: list[str] = []
+    for pos in sorted(by_pos):
+        items = sorted(by_pos[pos])  # the part (shortest) first
+        fine.append(items[0][1])
+        every.extend(term for _, term in reversed(items))  # the unit, then its first part
+    return " ".join(every), " ".join(fine)
+
+
+def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, Any]:
+    text = {"type": "text", "analyzer": "whitespace", "similarity": "sakuin"}
+    counts = {**text, "index_options": "freqs"}
+    keyword = {"type": "keyword"}
+    properties: dict[str, Any] = {
+        "key": keyword,
+        "doc_id": keyword,
+        "source": keyword,
+        "path": {"type": "keyword", "index": False},
+        "ordinal": {"type": "integer"},
+        "title": {"type": "text", "index": False},
+        "heading": {"type": "text", "index": False},
+        "body": {"type": "text", "index": False},
+        "meta": {"type": "object", "enabled": False},
+        "grams": counts,
+        "reading": counts,
+        "group": {"type": "long"},
+        "dup": {"type": "long"},
+        f"f_{PATH}": keyword,
+    }
+    for field in TEXT_FIELDS:
+        properties[f"{field}_all"] = text
+        properties[f"{field}_fine"] = text
+    for name in declaration.of_kind("keyword"):
+        properties[f"f_{name}"] = keyword
+        properties[f"ff_{name}"] = keyword
+    for name in declaration.sortable:
+        properties[f"num_{name}"] = {"type": "double"}
+    return {
+        "settings": {
+            "number_of_shards": shards,
+            "number_of_replicas": replicas,
+            "max_result_window": 100_000,
+            "similarity": {"sakuin": {"type": "BM25", "k1": K1, "b": B}},
+        },
+        "mappings": {"dynamic": "strict", "properties": properties},
+    }
+
+
+def section_documents(
+    task: tuple[str, str, str, str, Any, list[tuple[int, str, str]]], declaration: Declaration
+) -> list[dict[str, Any]]:
+    """The cluster documents of one document task (``search.pipeline.DocTask``)."""
+    doc_id, source, path, title, meta, sections = task
+    derived = derive(declaration, meta, path)
+    metadata: dict[str, Any] = {}
+    for term in derived.terms:
+        name, _, value = term.partition(SEP)
+        metadata.setdefault(f"f_{name}", []).append(value)
+        if name != PATH:
+            metadata.setdefault(f"ff_{name}", []).append(fold(value))
+    metadata.update(derived.numbers)
+    title_terms = analyse_words(title)[0]
+    out = []
+    for ordinal, heading, body in sections:
+        terms: SectionTerms = section_terms(title, heading, content_text(title, heading, body), title_terms)
+        key = section_key(doc_id, ordinal)
+        dup = body_hash(body)
+        doc: dict[str, Any] = {
+            "key": key,
+            "doc_id": doc_id,
+            "source": source,
+            "path": path,
+            "ordinal": ordinal,
+            "title": title,
+            "heading": heading,
+            "body": body,
+            "meta": meta or {},
+            "grams": " ".join(g for g, n in terms.grams.items() for _ in range(n)),
+            "reading": " ".join(r for r, n in terms.reading.items() for _ in range(n)),
+            "dup": dup,
+            "group": dup or _own_group(key),
+            **metadata,
+        }
+        for field in TEXT_FIELDS:
+            doc[f"{field}_all"], doc[f"{field}_fine"] = streams(getattr(terms, field))
+        out.append(doc)
+    return out
+
+
+def _own_group(key: str) -> int:
+    return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1 or 1
+
+
+__all__ = ["BATCH", "TEXT_FIELDS", "mapping", "section_documents", "streams"]

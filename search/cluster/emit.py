@@ -1,0 +1,165 @@
+"""Layer 3 for a cluster: the same ``Plan`` as query DSL, filter clauses and facet aggregations.
+
+Each plan node becomes what the embedded emitter (``search.query.emit``) makes
+of it, clause for clause, so both backends match the same sections and score
+them with the same BM25 terms:
+
+* a word: ``term`` on ``<field>_all`` (its unit), or its parts as a
+  ``match_phrase`` on ``<field>_fine``; all words of a keyword run required, the
+  run's phrase optional (it ranks higher);
+* a sentence: a ``bool`` of weighted ``term`` clauses (words and useful bigrams),
+  any of which may match;
+* a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
+* NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
+* filters: ``term``/``terms``/``range`` clauses in ``post_filter``, and each facet
+  a ``filter`` aggregation over the other fields' filters (a field's own filters
+  are left out of its counts, as the embedded backend counts).
+
+The substring candidates of keyword queries (``京都`` inside ``東京都``) are a
+second query (``search.cluster.engine``): every bigram of every typed word
+required, the word matches excluded, checked against each candidate's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.metadata import PATH
+from search.normalize import fold
+from search.query.emit import NO_TERM
+from search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of
+from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Term, Word
+
+DSL = dict[str, Any]
+MATCH_NOTHING: DSL = {"bool": {"must_not": [{"match_all": {}}]}}
+
+
+def _field(name: str, fine: bool = False) -> str:
+    if name in ("grams", "reading"):
+        return name
+    return f"{name}_{'fine' if fine else 'all'}"
+
+
+def _term(t: Term) -> DSL:
+    body: dict[str, Any] = {"value": t.text}
+    if t.weight != 1.0:
+        body["boost"] = t.weight
+    return {"term": {_field(t.field): body}}
+
+
+def _phrase(field: str, terms: list[str]) -> DSL:
+    if len(terms) == 1:
+        return {"term": {_field(field): {"value": terms[0]}}}
+    return {"match_phrase": {_field(field, fine=True): " ".join(terms)}}
+
+
+def _any(clauses: list[DSL]) -> DSL:
+    return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _word(word: Word) -> DSL:
+    unit = {"term": {_field(word.unit.field): {"value": word.unit.text}}}
+    if not word.parts:
+        return unit
+    return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts])])
+
+
+def _sequence(run: Run) -> list[str]:
+    return [t.text for w in run.words for t in w.sequence()]
+
+
+def _keyword(run: Run) -> DSL | None:
+    reading: DSL | None = None
+    if run.readings:
+        terms = [_term(t) for t in run.readings]
+        reading = terms[0] if len(terms) == 1 else {"bool": {"must": terms}}
+        if run.chopped:
+            return reading
+    if not run.words and run.typed_words:
+        return {"term": {_field(run.field): {"value": NO_TERM}}}
+    words = [_word(w) for w in run.words]
+    query: DSL | None = None
+    if len(words) == 1:
+        query = words[0]
+    elif words:
+        near = _sequence(run)
+        query = {"bool": {"must": words, **({"should": [_phrase(run.field, near)]} if len(near) >= 2 else {})}}
+    if query is None or reading is None:
+        return query or reading
+    return _any([query, reading])
+
+
+def _node(node: PlanNode) -> DSL | None:
+    if isinstance(node, Run):
+        if node.kind == "phrase":
+            seq = _sequence(node)
+            return _phrase(node.field, seq) if seq else None
+        if node.kind == "sentence":
+            terms = node.sentence_terms()
+            return {"bool": {"should": [_term(t) for t in terms], "minimum_should_match": 1}} if terms else None
+        return _keyword(node)
+    if isinstance(node, PNot):
+        inner = _node(node.child)
+        return {"bool": {"must_not": [inner]}} if inner is not None else None
+    parts = [q for c in node.children if (q := _node(c)) is not None]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(node, PAll):
+        return {"bool": {"must": parts}}
+    return {"bool": {"should": parts, "minimum_should_match": 1}}
+
+
+def query(plan: Plan) -> DSL:
+    """The scoring part: every live section for a plan that is only filters."""
+    if plan.root is None:
+        return {"match_all": {}}
+    q = _node(plan.root)
+    return q if q is not None else MATCH_NOTHING
+
+
+def filter_clause(node: FilterNode) -> DSL:
+    if isinstance(node, Match):
+        if node.field == PATH:
+            values = [t for v in node.values for t in ([v] if v.endswith("/") or not v else [v, f"{v}/"])]
+            return {"terms": {f"f_{PATH}": values}}
+        return {"terms": {f"ff_{node.field}": [fold(v) for v in node.values]}}
+    if isinstance(node, Range):
+        bounds: dict[str, float] = {}
+        if node.low is not None:
+            bounds["gte" if node.low_inclusive else "gt"] = node.low
+        if node.high is not None:
+            bounds["lte" if node.high_inclusive else "lt"] = node.high
+        return {"range": {f"num_{node.field}": bounds}}
+    if isinstance(node, FNot):
+        return {"bool": {"must_not": [filter_clause(node.child)]}}
+    clauses = [filter_clause(c) for c in node.children]
+    if isinstance(node, FAll):
+        return {"bool": {"filter": clauses}}
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def top_level(where: FilterNode | None) -> list[FilterNode]:
+    return list(where.children) if isinstance(where, FAll) else [where] if where is not None else []
+
+
+def facet_aggregations(where: FilterNode | None, facets: list[str], size: int = 1000) -> DSL:
+    """Per facet, its values' counts among the matches of every filter not on that field."""
+    nodes = top_level(where)
+    aggs: DSL = {}
+    for name in facets:
+        others = [filter_clause(n) for n in nodes if fields_of(n) != {name}]
+        aggs[f"facet_{name}"] = {
+            "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
+            "aggs": {"values": {"terms": {"field": f"f_{name}", "size": size}}},
+        }
+    return aggs
+
+
+def post_filter(where: FilterNode | None) -> DSL | None:
+    nodes = top_level(where)
+    return {"bool": {"filter": [filter_clause(n) for n in nodes]}} if nodes else None
+
+
+__all__ = ["facet_aggregations", "filter_clause", "post_filter", "query"]

@@ -1,0 +1,325 @@
+"""``Engine`` for a cluster: the same search, documents and stats, answered by OpenSearch.
+
+It takes the same arguments and returns the same result objects as
+``search.searcher.Engine``, so the CLI, the API and the pages do not know which
+backend they talk to (``search.backend.open_engine`` picks one).
+
+A query is planned against the cluster's statistics in two passes: a first
+planning pass with every term assumed present records every (field, term) the
+planner may ask about, one ``_msearch`` of count queries answers them all, and
+the real pass runs on those answers. The plan then becomes query DSL
+(``search.cluster.emit``), searched with global term statistics
+(``dfs_query_then_fetch``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from search.cluster.client import connect, index_name
+from search.cluster.emit import facet_aggregations, filter_clause, query, top_level
+from search.cluster.indexer import ClusterState
+from search.documents import Document, Section
+from search.highlight import analysed_spans, match_spans
+from search.metadata import Declaration
+from search.normalize import fold
+from search.query import QuerySyntaxError, emit, parse, with_filters
+from search.query.plan import Planner
+from search.ranking import FACET_LIMIT, selected_values
+from search.results import FacetValue, Hit, SearchResult, notices
+from search.searcher import MAX_PAGE, MAX_PER_PAGE, _facet_names_of, _sort_of
+from search.snippets import make_snippet, mark_html
+from search.store import IndexMissing
+from search.suggest import Suggestion
+
+_FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
+#: Substring candidates checked per query (the embedded backend checks them all).
+SUBSTRING_CANDIDATES = 2000
+_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key"]
+
+
+class ClusterEngine:
+    """Search over the live version (the alias) of a sakuin index on a cluster."""
+
+    def __init__(self, urls: str) -> None:
+        self.urls = urls
+        self.client = connect(urls)
+        self.state = ClusterState(self.client, index_name(urls))
+        self._manifest: tuple[str | None, dict[str, Any]] = (None, {})
+
+    # -- the live version ------------------------------------------------------------
+
+    def _live(self) -> tuple[str, dict[str, Any]]:
+        current = self.state.current()
+        if current is None:
+            raise IndexMissing(
+                f"no sakuin index on {self.urls}; build one with: sakuin index PATH --backend {self.urls}"
+            )
+        if self._manifest[0] != current:
+            self._manifest = (current, self.state.manifest())
+        return current, self._manifest[1]
+
+    @property
+    def version(self) -> str | None:
+        return self.state.current()
+
+    def declaration(self) -> Declaration:
+        return Declaration.from_manifest(self._live()[1].get("metadata"))
+
+    def ready(self) -> str:
+        return self._live()[0]
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- planning ---------------------------------------------------------------------
+
+    def _lexicon(self, index: str, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        ordered = sorted(pairs)
+        if not ordered:
+            return {}
+        body: list[dict[str, Any]] = []
+        for field, term in ordered:
+            body += [{}, {"size": 0, "track_total_hits": True, "query": {"term": {_FIELDS.get(field, field): term}}}]
+        found = self.client.msearch(index=index, body=body)["responses"]
+        return {p: r.get("hits", {}).get("total", {}).get("value", 0) for p, r in zip(ordered, found, strict=True)}
+
+    def _plan(self, index: str, text: str, literal: bool, declaration: Declaration) -> Any:
+        node = parse(text, literal)
+        asked: set[tuple[str, str]] = set()
+
+        def record(field: str, term: str) -> int:
+            asked.add((field, term))
+            return 1
+
+        sections = self.client.count(index=index)["count"]
+        Planner(record, sections, metadata=declaration).plan(node, text)
+        df = self._lexicon(index, asked)
+
+        def lexicon(field: str, term: str) -> int:
+            # A real answer can lead the planner to a term the first pass did not reach
+            # (kana known as a word is then tried as a reading): ask for it on its own.
+            if (field, term) not in df:
+                df.update(self._lexicon(index, {(field, term)}))
+            return df[(field, term)]
+
+        return Planner(lexicon, sections, metadata=declaration).plan(node, text)
+
+    # -- search -----------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str,
+        page: int = 1,
+        per_page: int = 10,
+        snippets: bool = True,
+        literal: bool = False,
+        *,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        collapse: bool = True,
+        filters: Sequence[str] = (),
+    ) -> SearchResult:
+        started = time.perf_counter()
+        page = max(1, min(page, MAX_PAGE))
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        index, manifest = self._live()
+        declaration = Declaration.from_manifest(manifest.get("metadata"))
+        order = _sort_of(declaration, sort)
+        wanted = _facet_names_of(declaration, facets)
+        text = with_filters(q, filters) if filters else q
+        plan = self._plan(index, text, literal and not filters, declaration)
+        compiled = emit(plan)
+        scoring = query(plan)
+        where = [filter_clause(n) for n in top_level(plan.filter)]
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": [scoring], "filter": where}},
+            "from": (page - 1) * per_page,
+            "size": per_page,
+            "track_total_hits": True,
+            "_source": _SOURCE,
+            "sort": ["_score", {"key": "asc"}],
+        }
+        if order is not None:
+            direction = "desc" if order.descending else "asc"
+            body["sort"] = [{f"num_{order.field}": {"order": direction, "missing": "_last"}}, "_score", {"key": "asc"}]
+            body["track_scores"] = True
+        aggs: dict[str, Any] = {}
+        if collapse:
+            body["collapse"] = {"field": "group", "inner_hits": {"name": "same", "size": 0}}
+            aggs["groups"] = {"cardinality": {"field": "group", "precision_threshold": 40000}}
+        if wanted:
+            aggs["all"] = {
+                "global": {},
+                "aggs": {
+                    name: {"filter": {"bool": {"must": [scoring], "filter": agg["filter"]}}, "aggs": agg["aggs"]}
+                    for name, agg in facet_aggregations(plan.filter, list(wanted)).items()
+                },
+            }
+        if aggs:
+            body["aggs"] = aggs
+        answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
+        sections = answer["hits"]["total"]["value"]
+        total = answer["aggregations"]["groups"]["value"] if collapse and sections else sections
+        result = SearchResult(query=q, total=total, took_ms=0.0, page=page, per_page=per_page)
+        result.sections = sections
+        result.filters = [f.strip() for f in filters if f.strip()]
+        result.sort = "relevance" if order is None else f"{'-' if order.descending else ''}{order.field}"
+        selected = selected_values(plan.filter)
+        for name in wanted:
+            buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
+            values = _facet_values(name, buckets, selected.get(name, set()))
+            result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+        hits = [(h, "word") for h in answer["hits"]["hits"]]
+        if compiled.substring is not None:
+            found = self._substrings(index, compiled, scoring, where)
+            result.total += len(found)
+            result.sections += len(found)
+            for name in wanted:  # substring hits pass every filter: count them under their own values
+                counts = {v.value: v.count for v in result.facets[name]}
+                for h in found:
+                    for value in h["_source"].get(f"f_{name}", []):
+                        counts[value] = counts.get(value, 0) + 1
+                values = _facet_values(name, [{"key": k, "doc_count": n} for k, n in counts.items()], set())
+                result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+            start = max(0, (page - 1) * per_page - sections_or_groups(answer, collapse))
+            hits += [(h, "substring") for h in found[start : start + per_page - len(hits)]]
+        stored = {i: h["_source"] for i, (h, _) in enumerate(hits)}
+        substring = {i for i, (_, kind) in enumerate(hits) if kind == "substring"}
+        spans = match_spans(None, compiled, stored, substring, analysed_spans(stored)) if snippets else {}
+        for i, (h, kind) in enumerate(hits):
+            fields = h["_source"]
+            heading = fields.get("heading") or ""
+            found_spans = spans.get(i, {})
+            same = h.get("inner_hits", {}).get("same", {}).get("hits", {}).get("total", {}).get("value", 1)
+            result.hits.append(
+                Hit(
+                    doc_id=fields["doc_id"],
+                    title=fields.get("title") or "",
+                    path=fields.get("path") or "",
+                    ordinal=fields["ordinal"],
+                    heading=heading,
+                    score=float(h.get("_score") or 0.0),
+                    snippet=make_snippet(fields.get("body") or "", found_spans.get("body", [])),
+                    heading_html=mark_html(heading, found_spans.get("heading", [])),
+                    match=kind,
+                    meta=fields.get("meta") or {},
+                    duplicates=max(0, same - 1) if collapse and kind == "word" else 0,
+                )
+            )
+        result.notices.extend(notices(plan, result))
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _substrings(self, index: str, compiled: Any, words: dict[str, Any], where: list[Any]) -> list[Any]:
+        """Sections that contain the typed words only inside longer words, checked against their text.
+
+        The candidates are the sections with every bigram of every typed word and
+        no word match, best bigram score first (at most ``SUBSTRING_CANDIDATES``),
+        as the embedded backend ranks them.
+        """
+        grams = [{"term": {"grams": g}} for group in compiled.substring for g in group]
+        body = {
+            "size": SUBSTRING_CANDIDATES,
+            "query": {"bool": {"must": grams, "must_not": [words], "filter": where}},
+            "sort": ["_score", {"key": "asc"}],
+            "_source": [*_SOURCE, "f_*"],
+        }
+        answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
+        check = [n for n in compiled.needles if len(n) > 2]
+        out = []
+        for h in answer["hits"]["hits"]:
+            f = h["_source"]
+            texts = [fold(f.get("title") or ""), fold(f.get("heading") or ""), fold(f.get("body") or "")]
+            if all(any(n in t for t in texts) for n in check):
+                out.append(h)
+        return out
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Titles that contain the typed words (word completion needs the embedded term list)."""
+        index, _ = self._live()
+        words = text.split()
+        if not words:
+            return []
+        try:
+            plan = self._plan(index, text, True, Declaration())
+        except QuerySyntaxError:
+            return []
+        terms = [t.text for run in plan.runs() for w in run.words for t in w.sequence()]
+        if not terms:
+            return []
+        body = {
+            "size": limit * 3,
+            "_source": ["title", "doc_id"],
+            "query": {"bool": {"must": [{"term": {"title_all": t}} for t in terms]}},
+        }
+        out: dict[str, Suggestion] = {}
+        for h in self.client.search(index=index, body=body)["hits"]["hits"]:
+            title = h["_source"].get("title") or ""
+            if title and title not in out:
+                out[title] = Suggestion("title", title, h["_source"].get("doc_id"))
+        return list(out.values())[:limit]
+
+    # -- documents and stats ----------------------------------------------------------
+
+    def _sections(self, index: str, doc_id: str) -> list[dict[str, Any]]:
+        body = {"size": 10_000, "query": {"term": {"doc_id": doc_id}}, "sort": [{"ordinal": "asc"}], "_source": _SOURCE}
+        return [h["_source"] for h in self.client.search(index=index, body=body)["hits"]["hits"]]
+
+    def document(self, doc_id: str) -> Document | None:
+        index, _ = self._live()
+        rows = self._sections(index, doc_id)
+        if not rows:
+            return None
+        first = rows[0]
+        sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
+        return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
+
+    def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
+        index, manifest = self._live()
+        plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")))
+        rows = self._sections(index, doc_id)
+        stored = {i: r for i, r in enumerate(rows)}
+        spans = match_spans(None, emit(plan), stored, None, analysed_spans(stored))
+        return {rows[i]["ordinal"]: found for i, found in spans.items()}
+
+    def stats(self) -> dict[str, Any]:
+        index, manifest = self._live()
+        files = manifest.get("files", {})
+        store = self.client.indices.stats(index=index, metric="store,docs")["_all"]["primaries"]
+        health = self.client.cluster.health()
+        return {
+            "version": index,
+            "documents": sum(len(f["doc_ids"]) for f in files.values()),
+            "sections": store["docs"]["count"],
+            "files": len(files),
+            "segments": 0,
+            "terms": {},
+            "size_bytes": store["store"]["size_in_bytes"],
+            "index_dir": self.urls,
+            "updated": manifest.get("published"),
+            "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
+            "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
+        }
+
+
+def sections_or_groups(answer: dict[str, Any], collapse: bool) -> int:
+    """The word hits a page offset counts (after collapsing, when it is on)."""
+    total = answer["hits"]["total"]["value"]
+    return answer["aggregations"]["groups"]["value"] if collapse and total else total
+
+
+def _facet_values(name: str, buckets: list[dict[str, Any]], chosen: set[str]) -> list[tuple[str, int]]:
+    from search.metadata import PATH
+
+    values = [(b["key"], b["doc_count"]) for b in buckets]
+    if name == PATH:
+        depth = max((v.rstrip("/").count("/") + 1 for v in chosen if v), default=0)
+        values = [(v, n) for v, n in values if v.endswith("/") and v.count("/") == depth + 1]
+    values.sort(key=lambda x: (-x[1], x[0]))
+    return values[:FACET_LIMIT] + [(v, n) for v, n in values[FACET_LIMIT:] if v in chosen]
+
+
+__all__ = ["ClusterEngine"]

@@ -1,0 +1,365 @@
+"""``sakuin index --backend URL``: the same incremental, atomic build, into a cluster.
+
+The steps mirror the embedded indexer (``search.indexer``), which decides what
+changed: files by content hash, JSONL records by record hash, the same
+``IndexReport``. Then:
+
+1. take the writer lock (a document created with ``op_type=create`` in the
+   ``<name>-state`` index; a second writer waits for it, or fails with
+   ``--no-wait``);
+2. create the next version's index (``<name>-v<generation>``) with the mapping
+   of the current metadata declaration;
+3. analyse the new and changed documents (worker processes, as for the embedded
+   index) and bulk-index them;
+4. copy every other live section from the current version, token streams and
+   all, so unchanged text is never re-analysed (the sections of changed,
+   removed and vanished documents are left behind);
+5. refresh, check the section count, then point the alias at the new index in
+   one ``_aliases`` call and save the manifest; the version before the previous
+   one is deleted. A build that fails or is interrupted before step 5 leaves
+   the live alias untouched (its half-written index is deleted on the way out,
+   or by the next build).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from search import indexer as embedded
+from search.cluster.client import connect, index_name
+from search.cluster.documents import BATCH, mapping, section_documents
+from search.indexer import IndexReport
+from search.metadata import Declaration, FieldSurvey, Kind
+from search.pipeline import DocTask
+from search.readers import iter_input_files
+from search.schema import SCHEMA_VERSION
+from search.store import IndexBusy
+
+DEFAULT_SHARDS = 3
+DEFAULT_REPLICAS = 1
+#: How long a second writer waits for the lock before giving up.
+LOCK_WAIT_SECONDS = 600
+
+
+class ClusterState:
+    """The alias, its versions, the manifest and the lock of one sakuin index on a cluster."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+        self.state = f"{name}-state"
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.client.indices.exists(index=self.state):
+            return {}
+        found = self.client.get(index=self.state, id="manifest", ignore=[404])
+        return found.get("_source", {}).get("manifest", {}) if found.get("found") else {}
+
+    def current(self) -> str | None:
+        if not self.client.indices.exists_alias(name=self.name):
+            return None
+        return next(iter(self.client.indices.get_alias(name=self.name)), None)
+
+    def ensure_state(self) -> None:
+        if not self.client.indices.exists(index=self.state):
+            self.client.indices.create(
+                index=self.state,
+                body={"settings": {"number_of_shards": 1}, "mappings": {"dynamic": False, "properties": {}}},
+                ignore=[400],  # created by a concurrent writer
+            )
+
+    def lock(self, wait: bool) -> None:
+        from opensearchpy.exceptions import ConflictError
+
+        self.ensure_state()
+        owner = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                self.client.index(index=self.state, id="lock", body=owner, op_type="create", refresh=True)
+                return
+            except ConflictError:
+                if not wait or time.monotonic() > deadline:
+                    raise IndexBusy(
+                        f"another sakuin index run is writing to {self.name} on the cluster; "
+                        f"wait for it, or delete the stale lock: DELETE /{self.state}/_doc/lock"
+                    ) from None
+                time.sleep(1)
+
+    def unlock(self) -> None:
+        self.client.delete(index=self.state, id="lock", ignore=[404], refresh=True)
+
+    def publish(self, new: str, manifest: dict[str, Any]) -> None:
+        old = self.current()
+        actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.name}}]
+        if old is not None:
+            actions.insert(0, {"remove": {"index": old, "alias": self.name}})
+        self.client.indices.update_aliases(body={"actions": actions})
+        self.client.index(index=self.state, id="manifest", body={"manifest": manifest}, refresh=True)
+        keep = {new, old}
+        for index in self.client.indices.get(index=f"{self.name}-v*"):
+            if index not in keep:
+                self.client.indices.delete(index=index, ignore=[404])
+
+
+def _analyse(batch: list[DocTask]) -> list[dict[str, Any]]:
+    return [doc for task in batch for doc in section_documents(task, _DECLARATION)]
+
+
+_DECLARATION = Declaration()
+
+
+def _batches(tasks: Iterable[tuple[DocTask | None, int]], report: IndexReport) -> Iterator[list[DocTask]]:
+    batch: list[DocTask] = []
+    for task, _ in tasks:
+        if task is None:
+            continue
+        batch.append(task)
+        report.sections_written += len(task[5])
+        if len(batch) >= 50:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Deletions:
+    """What an update leaves behind when it copies the live version (``_Deleter``'s interface)."""
+
+    def __init__(self) -> None:
+        self.sources: set[str] = set()
+        self.records: set[tuple[str, str]] = set()
+        self.count = 0
+
+    def delete(self, **terms: str) -> int:
+        if set(terms) == {"source"}:
+            self.sources.add(terms["source"])
+        else:
+            self.records.add((terms["doc_id"], terms["source"]))
+        return 0
+
+    def keeps(self, section: dict[str, Any]) -> bool:
+        return section["source"] not in self.sources and (section["doc_id"], section["source"]) not in self.records
+
+
+def build_cluster_index(
+    paths: list[Path],
+    urls: str,
+    *,
+    rebuild: bool = False,
+    procs: int | None = None,
+    wait: bool = True,
+    declare: Iterable[tuple[str, Kind]] = (),
+    shards: int = DEFAULT_SHARDS,
+    replicas: int = DEFAULT_REPLICAS,
+) -> IndexReport:
+    """Bring the cluster's sakuin index in line with ``paths`` and publish it (module doc)."""
+
+    started = time.perf_counter()
+    client = connect(urls)
+    state = ClusterState(client, index_name(urls))
+    report = IndexReport()
+    inputs = list(iter_input_files(paths, skipped=report.skipped))
+    roots = [embedded._file_key(p) for p in paths]
+    state.lock(wait)
+    new_index = None
+    try:
+        live = state.manifest()
+        known = Declaration.from_manifest(live.get("metadata"))
+        declaration = known.with_fields(declare)
+        report.metadata = declaration.to_manifest()
+        old = {} if rebuild else live
+        if old.get("schema_version") != SCHEMA_VERSION:
+            old = {}
+        current = state.current() if old else None
+        old_files: dict[str, dict[str, Any]] = old.get("files", {}) if current else {}
+        report.rebuilt = not old_files
+        report.redeclared = bool(old_files) and declaration != known
+        new_files: dict[str, dict[str, Any]] = {}
+        pending: list[embedded._Pending] = []
+        seen: set[str] = set()
+        for path, root in inputs:
+            key = embedded._file_key(path)
+            seen.add(key)
+            try:
+                digest = embedded._hash(path)
+            except OSError as exc:
+                report.skipped.append((str(path), exc.strerror or str(exc)))
+                continue
+            prev = old_files.get(key)
+            if prev and prev["hash"] == digest and not report.redeclared:
+                new_files[key] = prev
+                report.unchanged += 1
+            else:
+                pending.append(embedded._Pending(key, path, root, digest, prev))
+        for key in old_files:
+            if key not in seen and embedded._under(key, roots):
+                report.removed.append(key)
+            elif key not in seen:
+                new_files[key] = old_files[key]
+        if not (pending or report.removed or report.rebuilt or report.redeclared):
+            report.suggestions = []
+            _summarise(report, client, state, new_files)
+            report.seconds = time.perf_counter() - started
+            return report
+
+        generation = int(live.get("generation", 0)) + 1
+        new_index = f"{state.name}-v{generation:06d}"
+        client.indices.delete(index=new_index, ignore=[404])  # left by an interrupted build
+        client.indices.create(index=new_index, body=mapping(declaration, shards, replicas))
+        # Every replica allocated before the first write: a node lost mid-build then has a
+        # copy of each shard to promote, and the build rides through it (module doc).
+        client.cluster.health(index=new_index, wait_for_status="green", params={"timeout": "120s"}, request_timeout=130)
+        deletions = _Deletions()
+        for key in old_files:
+            if key not in new_files and key not in {p.key for p in pending if p.by_record}:
+                deletions.delete(source=key)
+        survey = FieldSurvey()
+        tasks = embedded._documents(pending, new_files, report, deletions, survey)  # type: ignore[arg-type]
+        global _DECLARATION
+        _DECLARATION = declaration
+        workers = procs or os.cpu_count() or 1
+        actions = _analysed_actions(_batches(tasks, report), workers, new_index)
+        _bulk(client, actions)
+        if current is not None and not report.redeclared:
+            report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
+        elif current is not None:  # a new declaration: every section re-derived from its stored text
+            _bulk(client, _analysed_actions(_rederived(client, current, deletions), workers, new_index))
+        client.indices.refresh(index=new_index)
+        expected = sum(f["sections"] for f in new_files.values())
+        actual = client.count(index=new_index)["count"]
+        if actual != expected:
+            raise RuntimeError(f"index check failed: {actual} sections written, {expected} expected; previous kept")
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "files": new_files,
+            "metadata": report.metadata,
+            "generation": generation,
+            "index": new_index,
+            "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        }
+        state.publish(new_index, manifest)
+        new_index = None
+        report.suggestions = survey.suggestions(declaration)
+        _summarise(report, client, state, new_files)
+    finally:
+        if new_index is not None:
+            client.indices.delete(index=new_index, ignore=[404])
+        state.unlock()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+#: Statuses of a bulk item worth retrying: a shard being promoted or relocated, back-pressure.
+RETRY_STATUSES = (429, 503)
+RETRY_ROUNDS = 8
+
+
+def _bulk(client: Any, actions: Iterable[dict[str, Any]]) -> int:
+    """Index ``actions`` in bulk requests; items refused while a shard has no active primary
+    (a node just died, its replica not yet promoted) are sent again, with growing pauses.
+    Returns how many were indexed; raises RuntimeError naming the first error otherwise."""
+    from opensearchpy import helpers
+
+    done = 0
+    pending: list[dict[str, Any]] = []
+
+    def send(batch: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        nonlocal done
+        failed = []
+        kept: dict[str, dict[str, Any]] = {}
+
+        def remember() -> Iterator[dict[str, Any]]:
+            for action in batch:
+                kept[action["_id"]] = action
+                yield action
+
+        for ok, item in helpers.streaming_bulk(
+            client, remember(), chunk_size=BATCH, raise_on_error=False, raise_on_exception=True, request_timeout=120
+        ):
+            result = item.get("index", {})
+            action = kept.pop(result.get("_id"), None)
+            if ok:
+                done += 1
+            elif action is not None:
+                failed.append((action, result))
+        return failed
+
+    failed = send(actions)
+    for round_ in range(RETRY_ROUNDS):
+        retry = [a for a, r in failed if r.get("status") in RETRY_STATUSES]
+        if not retry or len(retry) < len(failed):
+            break
+        time.sleep(min(30, 2**round_))
+        failed = send(retry)
+    pending = [r for _, r in failed]
+    if pending:
+        first = pending[0].get("error", {})
+        raise RuntimeError(
+            f"{len(pending)} sections could not be indexed ({first.get('type')}: {first.get('reason')}); "
+            "the live index is unchanged"
+        )
+    return done
+
+
+def _analysed_actions(batches: Iterable[list[DocTask]], workers: int, index: str) -> Iterator[dict[str, Any]]:
+    if workers <= 1:
+        results: Iterable[list[dict[str, Any]]] = map(_analyse, batches)
+        for docs in results:
+            yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
+        return
+    with mp.get_context("fork").Pool(workers) as pool:
+        for docs in pool.imap(_analyse, batches):
+            yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
+
+
+def _scan(client: Any, index: str) -> Iterator[dict[str, Any]]:
+    from opensearchpy import helpers
+
+    yield from helpers.scan(client, index=index, query={"query": {"match_all": {}}}, size=BATCH, preserve_order=False)
+
+
+def _copied(client: Any, source: str, target: str, deletions: _Deletions) -> Iterator[dict[str, Any]]:
+    for hit in _scan(client, source):
+        if deletions.keeps(hit["_source"]):
+            yield {"_index": target, "_id": hit["_id"], "_source": hit["_source"]}
+
+
+def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[list[DocTask]]:
+    """The live sections regrouped into document tasks (to re-derive their metadata)."""
+    tasks: dict[tuple[str, str], DocTask] = {}
+    for hit in _scan(client, source):
+        s = hit["_source"]
+        if not deletions.keeps(s):
+            continue
+        task = tasks.setdefault(
+            (s["doc_id"], s["source"]), (s["doc_id"], s["source"], s["path"], s["title"], s["meta"], [])
+        )
+        task[5].append((s["ordinal"], s["heading"], s["body"]))
+    batch = []
+    for task in tasks.values():
+        task[5].sort()
+        batch.append(task)
+        if len(batch) >= 50:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _summarise(report: IndexReport, client: Any, state: ClusterState, files: dict[str, Any]) -> None:
+    report.documents = sum(len(f["doc_ids"]) for f in files.values())
+    report.sections = sum(f["sections"] for f in files.values())
+    report.version = state.current()
+    if report.version:
+        stats = client.indices.stats(index=report.version, metric="store")
+        report.size_bytes = stats["_all"]["primaries"]["store"]["size_in_bytes"]
+
+
+__all__ = ["DEFAULT_REPLICAS", "DEFAULT_SHARDS", "ClusterState", "build_cluster_index"]
