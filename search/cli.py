@@ -213,10 +213,11 @@ def index(
 
 @main.command()
 @index_dir_option
+@backend_option
 @click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting if another index run holds the lock.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def optimize(index_dir: Path, procs: int | None, no_wait: bool, as_json: bool) -> None:
+def optimize(index_dir: Path, backend: str | None, procs: int | None, no_wait: bool, as_json: bool) -> None:
     """Rewrite the index into fresh segments with no deleted sections left.
 
     Searches answer the same before and after; only size and segment count change.
@@ -224,8 +225,16 @@ def optimize(index_dir: Path, procs: int | None, no_wait: bool, as_json: bool) -
     long as a fresh build. Updates compact on their own; this is for a final
     squeeze (e.g. before copying an index elsewhere).
     """
+    from search.cluster.client import is_cluster
     from search.indexer import optimize_index
 
+    target = _target(index_dir, backend)
+    if is_cluster(str(target)):
+        from search.cluster.indexer import optimize_cluster_index
+
+        optimize_cluster_index(str(target), wait=not no_wait)
+        click.echo("optimized: the live version's segments merged into one per shard (_forcemerge)")
+        return
     report = _with_bar(lambda bar: optimize_index(index_dir, procs=procs, progress=bar, wait=not no_wait))
     if as_json:
         _dump(report.to_dict())

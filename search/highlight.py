@@ -19,9 +19,8 @@ from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes
 from search.normalize import fold, to_katakana
-from search.postings import section_terms
 from search.query import Compiled
-from search.schema import content_offsets, content_text
+from search.schema import content_offsets
 from search.snippets import merge_spans
 
 Spans = dict[int, dict[str, list[tuple[int, int]]]]
@@ -90,24 +89,22 @@ def postings_spans(
     return spans
 
 
-def analysed_spans(
+def stored_spans(
     stored: dict[int, dict[str, Any]],
 ) -> Callable[[str, Iterable[str], list[int]], dict[int, list[tuple[int, int]]]]:
     """``postings_spans`` for hits that are not in a Whoosh index (a cluster's): the same
-    terms and offsets, from analysing each hit's text as the indexer did."""
-    analysed: dict[int, Any] = {}
+    offsets, which the indexer stored with each section (``offsets``: field → term →
+    [start, end, …]). A hit fetched without them (a substring candidate) has no word spans."""
 
     def spans(fieldname: str, terms: Iterable[str], docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
         out: dict[int, list[tuple[int, int]]] = defaultdict(list)
         wanted = set(terms)
         for docnum in docnums:
-            if docnum not in analysed:
-                f = stored[docnum]
-                title, heading = f.get("title") or "", f.get("heading") or ""
-                analysed[docnum] = section_terms(title, heading, content_text(title, heading, f.get("body") or ""))
-            occurrences = getattr(analysed[docnum], fieldname)
-            for term in wanted & occurrences.keys():
-                out[docnum].extend((s, e) for _, s, e in occurrences[term])
+            f = stored[docnum]
+            table = (f.get("offsets") or {}).get(fieldname) or {}
+            for term in wanted & table.keys():
+                flat = table[term]
+                out[docnum].extend(zip(flat[::2], flat[1::2], strict=True))
         return out
 
     return spans
@@ -126,8 +123,8 @@ def match_spans(
     back into the heading or the body; reading matches are found by re-analysing
     the hit's text, and in ``substring`` hits (None: any hit without a word
     match) the typed words are found in the folded text. Word spans come from
-    ``searcher``'s postings, or from ``spans_of`` (``analysed_spans``) for hits of
-    another backend.
+    ``searcher``'s postings, or from ``spans_of`` for hits of
+    another backend (``stored_spans``).
     """
     docnums = list(stored)
     out: Spans = {n: {"heading": [], "body": []} for n in docnums}

@@ -26,7 +26,7 @@ if shutil.which("java") is None or shutil.which("mvn") is None:
     pytest.skip("the cluster tests need java and mvn (they fetch OpenSearch through Maven)", allow_module_level=True)
 
 from search.backend import build, open_engine  # noqa: E402
-from search.cluster.indexer import ClusterState  # noqa: E402
+from search.cluster.indexer import ClusterState, optimize_cluster_index  # noqa: E402
 from search.store import IndexBusy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +160,8 @@ def test_incremental_updates_publish_atomically(urls: list[str], tmp_path: Path)
         assert v2 != v1
         assert engine.search("協議").total == 1 and engine.search("国防").total == 0
         assert engine.search("会談", collapse=False).total == 19
+        optimize_cluster_index(target)  # sakuin optimize --backend: a merge, same answers
+        assert engine.search("会談", collapse=False).total == 19 and engine.version == v2
         state = ClusterState(engine.client, "sakuin-incr")
         assert set(engine.client.indices.get(index="sakuin-incr-v*")) == {v1, v2}  # the previous one is kept
         # One writer at a time.

@@ -12,6 +12,10 @@ matching that ignores width and case) per keyword field and ``f_path`` (the
 folders and the file), ``num_<name>`` (double) per date or number field, as
 ``search.metadata.derive`` computes them; ``group`` is the body hash that
 collapses the same text (or the section's own hash when it is unique).
+``offsets`` (stored, not indexed) holds each content and heading term's
+character offsets, in Python code points, so hits are highlighted from them
+exactly as the embedded index highlights from its postings; no offset ever
+crosses into Java (UTF-16 units).
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ def streams(occurrences: dict[str, Occurrences]) -> tuple[str, str]:
     return " ".join(every), " ".join(fine)
 
 
+def offsets(occurrences: dict[str, Occurrences]) -> dict[str, list[int]]:
+    """term → [start, end, start, end, …]: what the highlighter needs, kept in ``_source`` (not indexed)."""
+    return {term: [x for _, start, end in occs for x in (start, end)] for term, occs in occurrences.items()}
+
+
 def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, Any]:
     text = {"type": "text", "analyzer": "whitespace", "similarity": "sakuin"}
     counts = {**text, "index_options": "freqs"}
@@ -60,6 +69,7 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
         "heading": {"type": "text", "index": False},
         "body": {"type": "text", "index": False},
         "meta": {"type": "object", "enabled": False},
+        "offsets": {"type": "object", "enabled": False},
         "grams": counts,
         "reading": counts,
         "group": {"type": "long"},
@@ -122,6 +132,7 @@ def section_documents(
         }
         for field in TEXT_FIELDS:
             doc[f"{field}_all"], doc[f"{field}_fine"] = streams(getattr(terms, field))
+        doc["offsets"] = {"content": offsets(terms.content), "heading": offsets(terms.heading)}
         out.append(doc)
     return out
 
@@ -130,4 +141,4 @@ def _own_group(key: str) -> int:
     return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1 or 1
 
 
-__all__ = ["BATCH", "TEXT_FIELDS", "mapping", "section_documents", "streams"]
+__all__ = ["BATCH", "TEXT_FIELDS", "mapping", "offsets", "section_documents", "streams"]

@@ -6,8 +6,9 @@ backend they talk to (``search.backend.open_engine`` picks one).
 
 A query is planned against the cluster's statistics in two passes: a first
 planning pass with every term assumed present records every (field, term) the
-planner may ask about, one ``_msearch`` of count queries answers them all, and
-the real pass runs on those answers. The plan then becomes query DSL
+planner may ask about, one search with a ``filters`` aggregation (a bucket per
+term) counts them all, and the real pass runs on those answers (cached per
+version, so recurring terms cost nothing). The plan then becomes query DSL
 (``search.cluster.emit``), searched with global term statistics
 (``dfs_query_then_fetch``).
 """
@@ -22,7 +23,7 @@ from search.cluster.client import connect, index_name
 from search.cluster.emit import facet_aggregations, filter_clause, query, top_level
 from search.cluster.indexer import ClusterState
 from search.documents import Document, Section
-from search.highlight import analysed_spans, match_spans
+from search.highlight import match_spans, stored_spans
 from search.metadata import Declaration
 from search.normalize import fold
 from search.query import QuerySyntaxError, emit, parse, with_filters
@@ -35,9 +36,13 @@ from search.store import IndexMissing
 from search.suggest import Suggestion
 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
+#: Document frequencies cached per version and process.
+MAX_CACHED_TERMS = 200_000
 #: Substring candidates checked per query (the embedded backend checks them all).
 SUBSTRING_CANDIDATES = 2000
-_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key"]
+_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
+#: How long the alias's target is trusted before it is asked again (a publish shows within this).
+ALIAS_SECONDS = 1.0
 
 
 class ClusterEngine:
@@ -48,11 +53,17 @@ class ClusterEngine:
         self.client = connect(urls)
         self.state = ClusterState(self.client, index_name(urls))
         self._manifest: tuple[str | None, dict[str, Any]] = (None, {})
+        self._alias: tuple[str | None, float] = (None, 0.0)
+        #: Per live version: its section count and the document frequencies asked so far.
+        self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
 
     # -- the live version ------------------------------------------------------------
 
     def _live(self) -> tuple[str, dict[str, Any]]:
-        current = self.state.current()
+        now = time.monotonic()
+        if self._alias[0] is None or now - self._alias[1] > ALIAS_SECONDS:
+            self._alias = (self.state.current(), now)
+        current = self._alias[0]
         if current is None:
             raise IndexMissing(
                 f"no sakuin index on {self.urls}; build one with: sakuin index PATH --backend {self.urls}"
@@ -76,15 +87,27 @@ class ClusterEngine:
 
     # -- planning ---------------------------------------------------------------------
 
+    def _version_stats(self, index: str) -> tuple[int, dict[tuple[str, str], int]]:
+        """The version's section count and its cache of document frequencies (a version never changes)."""
+        if self._stats[0] != index:
+            self._stats = (index, self.client.count(index=index)["count"], {})
+        _, sections, df = self._stats
+        if len(df) > MAX_CACHED_TERMS:
+            df.clear()
+        return sections, df
+
     def _lexicon(self, index: str, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        ordered = sorted(pairs)
+        _, cache = self._version_stats(index)
+        ordered = sorted(p for p in pairs if p not in cache)
         if not ordered:
-            return {}
-        body: list[dict[str, Any]] = []
-        for field, term in ordered:
-            body += [{}, {"size": 0, "track_total_hits": True, "query": {"term": {_FIELDS.get(field, field): term}}}]
-        found = self.client.msearch(index=index, body=body)["responses"]
-        return {p: r.get("hits", {}).get("total", {}).get("value", 0) for p, r in zip(ordered, found, strict=True)}
+            return {p: cache[p] for p in pairs}
+        # One request: a ``filters`` aggregation with a bucket per term counts them all in one pass.
+        filters = {str(i): {"term": {_FIELDS.get(f, f): t}} for i, (f, t) in enumerate(ordered)}
+        body = {"size": 0, "track_total_hits": False, "aggs": {"df": {"filters": {"filters": filters}}}}
+        buckets = self.client.search(index=index, body=body)["aggregations"]["df"]["buckets"]
+        for i, p in enumerate(ordered):
+            cache[p] = buckets[str(i)]["doc_count"]
+        return {p: cache[p] for p in pairs}
 
     def _plan(self, index: str, text: str, literal: bool, declaration: Declaration) -> Any:
         node = parse(text, literal)
@@ -94,7 +117,7 @@ class ClusterEngine:
             asked.add((field, term))
             return 1
 
-        sections = self.client.count(index=index)["count"]
+        sections, _ = self._version_stats(index)
         Planner(record, sections, metadata=declaration).plan(node, text)
         df = self._lexicon(index, asked)
 
@@ -139,7 +162,7 @@ class ClusterEngine:
             "from": (page - 1) * per_page,
             "size": per_page,
             "track_total_hits": True,
-            "_source": _SOURCE,
+            "_source": [*_SOURCE, "offsets"],
             "sort": ["_score", {"key": "asc"}],
         }
         if order is not None:
@@ -148,8 +171,11 @@ class ClusterEngine:
             body["track_scores"] = True
         aggs: dict[str, Any] = {}
         if collapse:
-            body["collapse"] = {"field": "group", "inner_hits": {"name": "same", "size": 0}}
+            # Groups of more than one section, counted in the same request (no inner hits:
+            # they cost a query per hit).
+            body["collapse"] = {"field": "group"}
             aggs["groups"] = {"cardinality": {"field": "group", "precision_threshold": 40000}}
+            aggs["same"] = {"terms": {"field": "group", "min_doc_count": 2, "size": 10_000}}
         if wanted:
             aggs["all"] = {
                 "global": {},
@@ -172,6 +198,11 @@ class ClusterEngine:
             buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
             values = _facet_values(name, buckets, selected.get(name, set()))
             result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+        same_text = (
+            {b["key"]: b["doc_count"] for b in answer["aggregations"]["same"]["buckets"]}
+            if collapse and sections
+            else {}
+        )
         hits = [(h, "word") for h in answer["hits"]["hits"]]
         if compiled.substring is not None:
             found = self._substrings(index, compiled, scoring, where)
@@ -188,12 +219,12 @@ class ClusterEngine:
             hits += [(h, "substring") for h in found[start : start + per_page - len(hits)]]
         stored = {i: h["_source"] for i, (h, _) in enumerate(hits)}
         substring = {i for i, (_, kind) in enumerate(hits) if kind == "substring"}
-        spans = match_spans(None, compiled, stored, substring, analysed_spans(stored)) if snippets else {}
+        spans = match_spans(None, compiled, stored, substring, stored_spans(stored)) if snippets else {}
         for i, (h, kind) in enumerate(hits):
             fields = h["_source"]
             heading = fields.get("heading") or ""
             found_spans = spans.get(i, {})
-            same = h.get("inner_hits", {}).get("same", {}).get("hits", {}).get("total", {}).get("value", 1)
+            same = same_text.get(fields.get("group"), 1)
             result.hits.append(
                 Hit(
                     doc_id=fields["doc_id"],
@@ -265,7 +296,12 @@ class ClusterEngine:
     # -- documents and stats ----------------------------------------------------------
 
     def _sections(self, index: str, doc_id: str) -> list[dict[str, Any]]:
-        body = {"size": 10_000, "query": {"term": {"doc_id": doc_id}}, "sort": [{"ordinal": "asc"}], "_source": _SOURCE}
+        body = {
+            "size": 10_000,
+            "query": {"term": {"doc_id": doc_id}},
+            "sort": [{"ordinal": "asc"}],
+            "_source": [*_SOURCE, "offsets"],
+        }
         return [h["_source"] for h in self.client.search(index=index, body=body)["hits"]["hits"]]
 
     def document(self, doc_id: str) -> Document | None:
@@ -282,7 +318,7 @@ class ClusterEngine:
         plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")))
         rows = self._sections(index, doc_id)
         stored = {i: r for i, r in enumerate(rows)}
-        spans = match_spans(None, emit(plan), stored, None, analysed_spans(stored))
+        spans = match_spans(None, emit(plan), stored, None, stored_spans(stored))
         return {rows[i]["ordinal"]: found for i, found in spans.items()}
 
     def stats(self) -> dict[str, Any]:

@@ -308,6 +308,22 @@ def _bulk(client: Any, actions: Iterable[dict[str, Any]]) -> int:
     return done
 
 
+def optimize_cluster_index(urls: str, wait: bool = True) -> None:
+    """``sakuin optimize --backend URL``: merge the live version's segments (deleted sections go)."""
+    client = connect(urls)
+    state = ClusterState(client, index_name(urls))
+    current = state.current()
+    if current is None:
+        from search.store import IndexMissing
+
+        raise IndexMissing(f"no sakuin index on {urls}; build one with: sakuin index PATH --backend {urls}")
+    state.lock(wait)
+    try:
+        client.indices.forcemerge(index=current, max_num_segments=1, request_timeout=600)
+    finally:
+        state.unlock()
+
+
 def _analysed_actions(batches: Iterable[list[DocTask]], workers: int, index: str) -> Iterator[dict[str, Any]]:
     if workers <= 1:
         results: Iterable[list[dict[str, Any]]] = map(_analyse, batches)
@@ -362,4 +378,4 @@ def _summarise(report: IndexReport, client: Any, state: ClusterState, files: dic
         report.size_bytes = stats["_all"]["primaries"]["store"]["size_in_bytes"]
 
 
-__all__ = ["DEFAULT_REPLICAS", "DEFAULT_SHARDS", "ClusterState", "build_cluster_index"]
+__all__ = ["DEFAULT_REPLICAS", "DEFAULT_SHARDS", "ClusterState", "build_cluster_index", "optimize_cluster_index"]
