@@ -182,31 +182,7 @@ def build_index(
         report.rebuilt = not old_files
         report.redeclared = bool(old_files) and declaration != known
         survey = FieldSurvey()
-        new_files: dict[str, dict[str, Any]] = {}
-        pending: list[_Pending] = []
-        seen: set[str] = set()
-
-        for path, root in inputs:
-            key = _file_key(path)
-            seen.add(key)
-            try:
-                digest = _hash(path)
-            except OSError as exc:
-                report.skipped.append((str(path), exc.strerror or str(exc)))
-                continue
-            prev = old_files.get(key)
-            if prev and prev["hash"] == digest:
-                new_files[key] = prev
-                report.unchanged += 1
-            else:
-                pending.append(_Pending(key, path, root, digest, prev))
-
-        for key in old_files:
-            if key not in seen and _under(key, roots):
-                report.removed.append(key)
-            elif key not in seen:
-                new_files[key] = old_files[key]  # outside this run's paths: keep
-
+        new_files, pending = changes(inputs, old_files, roots, report)
         if pending or report.removed or report.rebuilt or report.redeclared:
             by_record = {p.key for p in pending if p.by_record}
             stale = [k for k in old_files if k not in new_files and k not in by_record]
@@ -228,6 +204,44 @@ def build_index(
         _summarise(report, store, new_files)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def changes(
+    inputs: Iterable[tuple[Path, Path]],
+    old_files: dict[str, dict[str, Any]],
+    roots: list[str],
+    report: IndexReport,
+    everything: bool = False,
+) -> tuple[dict[str, dict[str, Any]], list[_Pending]]:
+    """What a run must do: (the manifest entries kept as they are, the files to read).
+
+    A file whose content hash is unchanged keeps its entry (unless ``everything``);
+    others are pending; files under this run's roots that vanished are reported
+    removed; files outside them are kept. Shared by both backends.
+    """
+    new_files: dict[str, dict[str, Any]] = {}
+    pending: list[_Pending] = []
+    seen: set[str] = set()
+    for path, root in inputs:
+        key = _file_key(path)
+        seen.add(key)
+        try:
+            digest = _hash(path)
+        except OSError as exc:
+            report.skipped.append((str(path), exc.strerror or str(exc)))
+            continue
+        prev = old_files.get(key)
+        if prev and prev["hash"] == digest and not everything:
+            new_files[key] = prev
+            report.unchanged += 1
+        else:
+            pending.append(_Pending(key, path, root, digest, prev))
+    for key in old_files:
+        if key not in seen and _under(key, roots):
+            report.removed.append(key)
+        elif key not in seen:
+            new_files[key] = old_files[key]  # outside this run's paths: keep
+    return new_files, pending
 
 
 def optimize_index(

@@ -181,28 +181,7 @@ def build_cluster_index(
         old_files: dict[str, dict[str, Any]] = old.get("files", {}) if current else {}
         report.rebuilt = not old_files
         report.redeclared = bool(old_files) and declaration != known
-        new_files: dict[str, dict[str, Any]] = {}
-        pending: list[embedded._Pending] = []
-        seen: set[str] = set()
-        for path, root in inputs:
-            key = embedded._file_key(path)
-            seen.add(key)
-            try:
-                digest = embedded._hash(path)
-            except OSError as exc:
-                report.skipped.append((str(path), exc.strerror or str(exc)))
-                continue
-            prev = old_files.get(key)
-            if prev and prev["hash"] == digest and not report.redeclared:
-                new_files[key] = prev
-                report.unchanged += 1
-            else:
-                pending.append(embedded._Pending(key, path, root, digest, prev))
-        for key in old_files:
-            if key not in seen and embedded._under(key, roots):
-                report.removed.append(key)
-            elif key not in seen:
-                new_files[key] = old_files[key]
+        new_files, pending = embedded.changes(inputs, old_files, roots, report, everything=report.redeclared)
         if not (pending or report.removed or report.rebuilt or report.redeclared):
             report.suggestions = []
             _summarise(report, client, state, new_files)
