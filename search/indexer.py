@@ -171,16 +171,7 @@ def build_index(
     roots = [_file_key(p) for p in paths]
 
     with store.writer_lock(wait=wait):
-        live = store.manifest()
-        known = Declaration.from_manifest(live.get("metadata"))
-        declaration = known.with_fields(declare)
-        report.metadata = declaration.to_manifest()
-        old = {} if rebuild else live
-        if old.get("schema_version") != SCHEMA_VERSION:
-            old = {}
-        old_files: dict[str, dict[str, Any]] = old.get("files", {})
-        report.rebuilt = not old_files
-        report.redeclared = bool(old_files) and declaration != known
+        declaration, old_files = previous(store.manifest(), declare, rebuild, report)
         survey = FieldSurvey()
         new_files, pending = changes(inputs, old_files, roots, report)
         if pending or report.removed or report.rebuilt or report.redeclared:
@@ -204,6 +195,22 @@ def build_index(
         _summarise(report, store, new_files)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def previous(
+    live: dict[str, Any], declare: Iterable[tuple[str, Kind]], rebuild: bool, report: IndexReport
+) -> tuple[Declaration, dict[str, dict[str, Any]]]:
+    """From the live manifest: this run's declaration (the remembered one plus ``declare``)
+    and the files it starts from (none for a rebuild or an older schema). Sets the
+    report's ``metadata``, ``rebuilt`` and ``redeclared``. Shared by both backends."""
+    known = Declaration.from_manifest(live.get("metadata"))
+    declaration = known.with_fields(declare)
+    report.metadata = declaration.to_manifest()
+    old = {} if rebuild or live.get("schema_version") != SCHEMA_VERSION else live
+    old_files: dict[str, dict[str, Any]] = old.get("files", {})
+    report.rebuilt = not old_files
+    report.redeclared = bool(old_files) and declaration != known
+    return declaration, old_files
 
 
 def changes(

@@ -8,6 +8,7 @@ when that file is missing or SAKUIN_UPDATE_SCREENSHOT=1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -85,10 +86,9 @@ def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> 
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def server(make_index: Callable[..., Path]) -> Iterator[str]:
-    """A live server on a free port over the seed plus a hostile document; yields its base URL."""
-    index = make_index({"xss.jsonl": json.dumps(XSS_RECORD, ensure_ascii=False) + "\n"}, extra=[SEEDS])
+@contextlib.contextmanager
+def running_server(index: Path) -> Iterator[str]:
+    """``sakuin serve`` over ``index`` on a free port until the block ends; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
         serve_command(index, port),
@@ -109,6 +109,14 @@ def server(make_index: Callable[..., Path]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(make_index: Callable[..., Path]) -> Iterator[str]:
+    """A live server on a free port over the seed plus a hostile document; yields its base URL."""
+    index = make_index({"xss.jsonl": json.dumps(XSS_RECORD, ensure_ascii=False) + "\n"}, extra=[SEEDS])
+    with running_server(index) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,11 @@ price, tags), so every count the page shows can be checked against the input.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, ROOT, serve_command, wait_healthy
+from test_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, running_server
 from test_metadata import RECORDS, _words
 
 from search.indexer import build_index
@@ -25,33 +23,13 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from test_browser import free_port
-
     base = tmp_path_factory.mktemp("facets-ui")
     docs = base / "docs"
     docs.mkdir()
     (docs / "records.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS), "utf-8")
     build_index([docs], base / "index", declare=[("category", "keyword"), ("date", "date"), ("tags", "keyword")])
-    port = free_port()
-    proc = subprocess.Popen(
-        serve_command(base / "index", port),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_healthy(url + "/healthz", proc)["status"] == "ok"
+    with running_server(base / "index") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

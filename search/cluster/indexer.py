@@ -171,16 +171,10 @@ def build_cluster_index(
     new_index = None
     try:
         live = state.manifest()
-        known = Declaration.from_manifest(live.get("metadata"))
-        declaration = known.with_fields(declare)
-        report.metadata = declaration.to_manifest()
-        old = {} if rebuild else live
-        if old.get("schema_version") != SCHEMA_VERSION:
-            old = {}
-        current = state.current() if old else None
-        old_files: dict[str, dict[str, Any]] = old.get("files", {}) if current else {}
-        report.rebuilt = not old_files
-        report.redeclared = bool(old_files) and declaration != known
+        current = state.current()
+        declaration, old_files = embedded.previous(live if current else {}, declare, rebuild, report)
+        if not old_files:
+            current = None  # a rebuild (or a first build) copies nothing forward
         new_files, pending = embedded.changes(inputs, old_files, roots, report, everything=report.redeclared)
         if not (pending or report.removed or report.rebuilt or report.redeclared):
             report.suggestions = []
