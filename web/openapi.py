@@ -364,7 +364,12 @@ PATHS: dict[str, Any] = {
             "match it. Empty `q`: no suggestions.",
             "parameters": [
                 _param("q", "query", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "What has been typed."),
-                _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}, "At most."),
+                {
+                    **_param(
+                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}, "At most."
+                    ),
+                    "allowEmptyValue": True,  # empty means the default, as for page
+                },
             ],
             "responses": {"200": _ok("Suggestions", "Suggestions, best first."), **_common("400", "503")},
         }
