@@ -459,6 +459,10 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
         return
     click.echo(f"index:     {data['index_dir']} ({data['version']})")
     click.echo(f"documents: {data['documents']}  sections: {data['sections']}  files: {data['files']}")
+    if "cluster" in data:
+        click.echo(f"cluster:   {data['cluster']['status']}, {data['cluster']['nodes']} nodes")
+        click.echo(f"size:      {_size(data['size_bytes'])} (primaries)")
+        return
     click.echo("terms:     " + ", ".join(f"{k} {v}" for k, v in data["terms"].items()))
     click.echo(f"size:      {_size(data['size_bytes'])} in {data['segments']} segments")
 
