@@ -25,6 +25,8 @@ pytest.importorskip("opensearchpy", reason="opensearch-py is not installed (pip 
 if shutil.which("java") is None or shutil.which("mvn") is None:
     pytest.skip("the cluster tests need java and mvn (they fetch OpenSearch through Maven)", allow_module_level=True)
 
+from conftest import CLUSTER_ENV  # noqa: E402
+
 from search.backend import build, open_engine  # noqa: E402
 from search.cluster.indexer import ClusterState, optimize_cluster_index  # noqa: E402
 from search.store import IndexBusy  # noqa: E402
@@ -32,8 +34,7 @@ from search.store import IndexBusy  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "opensearch-cluster"
 SEEDS = ROOT / "seeds"
-#: Its own state directory and ports, so it never touches a developer's cluster.
-ENV = {**os.environ, "SAKUIN_OPENSEARCH_HOME": "/var/tmp/sakuin-os-tests", "SAKUIN_OPENSEARCH_PORT": "9551"}
+ENV = {**os.environ, **CLUSTER_ENV}
 
 #: The seed queries the rest of the suite asks, every query form.
 SEED_QUERIES = [
@@ -73,15 +74,12 @@ def cluster(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def urls() -> Iterator[list[str]]:
-    nodes = cluster("start", "--nodes", "3")
-    assert len(nodes) == 3
+def urls(cluster_urls: list[str]) -> Iterator[list[str]]:
     os.environ["SAKUIN_CLUSTER_INDEX"] = "sakuin-test"
     try:
-        yield nodes
+        yield cluster_urls
     finally:
         os.environ.pop("SAKUIN_CLUSTER_INDEX", None)
-        cluster("stop")
 
 
 @pytest.fixture(scope="module")
