@@ -123,13 +123,22 @@ def evaluate(node: FilterNode, tables: MetaTables, searcher: Any) -> np.ndarray:
     if isinstance(node, FNot):
         return ~evaluate(node.child, tables, searcher) & tables.live(searcher)
     masks = [evaluate(c, tables, searcher) for c in node.children]
+    if isinstance(node, FAll):
+        return all_of(masks)  # type: ignore[return-value]
     combined = masks[0].copy()
     for m in masks[1:]:
-        if isinstance(node, FAll):
-            combined &= m
-        else:
-            combined |= m
+        combined |= m
     return combined
+
+
+def all_of(masks: list[np.ndarray]) -> np.ndarray | None:
+    """The sections every mask passes (None: no masks, nothing filtered)."""
+    if not masks:
+        return None
+    out = masks[0].copy()
+    for m in masks[1:]:
+        out &= m
+    return out
 
 
 def _value_table(searcher: Any, name: str) -> ValueTable:
@@ -188,4 +197,4 @@ def _live(searcher: Any) -> np.ndarray:
     return out
 
 
-__all__ = ["MetaTables", "ValueTable", "evaluate"]
+__all__ = ["MetaTables", "ValueTable", "all_of", "evaluate"]

@@ -37,7 +37,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 Kind = Literal["keyword", "date", "number"]
@@ -173,12 +173,6 @@ def parse_number(value: Any) -> float | None:
 _EPOCH = datetime(1970, 1, 1)
 
 
-def format_date(seconds: float) -> str:
-    """Seconds on the wall clock back to ISO 8601 (a date alone when the time is midnight)."""
-    moment = _EPOCH + timedelta(seconds=seconds)
-    return moment.isoformat(timespec="seconds") if moment.time() != time.min else moment.date().isoformat()
-
-
 def folders(path: str) -> list[str]:
     """The folders a file lies in, outermost first: ``docs/guide/a.md`` → ``docs/``, ``docs/guide/``."""
     parts = path.split("/")[:-1]
@@ -273,7 +267,6 @@ __all__ = [
     "column_name",
     "derive",
     "folders",
-    "format_date",
     "keyword_values",
     "parse_date",
     "parse_number",

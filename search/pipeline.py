@@ -141,7 +141,7 @@ def _batch_chars(task: DocTask) -> int:
     return len(task[3]) + sum(len(h) + len(b) for _, h, b in task[5])
 
 
-def _batches(tasks: Iterable[tuple[DocTask | None, int]]) -> Iterator[Batch]:
+def batches(tasks: Iterable[tuple[DocTask | None, int]]) -> Iterator[Batch]:
     """Group (task or None, input bytes) pairs; a None task only carries bytes (a skipped record)."""
     batch: list[DocTask] = []
     chars = nbytes = 0
@@ -192,7 +192,7 @@ def build_segments(
     if procs <= 1:
         started = time.process_time()
         analyser = _Analyser(schema, folder, budget, declaration)
-        for docs, nbytes in _batches(tasks):
+        for docs, nbytes in batches(tasks):
             _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes, len(docs))
         analyser.flush()
         stats.segments = analyser.segments
@@ -212,7 +212,7 @@ def build_segments(
         w.start()
     finished: dict[int, list[Any]] = {}
     try:
-        for i, batch in enumerate(_batches(tasks)):
+        for i, batch in enumerate(batches(tasks)):
             inbox = inboxes[i % procs]
             while True:
                 try:

@@ -37,11 +37,11 @@ from typing import Any, Literal
 import numpy as np
 
 from search import bagofwords
-from search.facets import evaluate
+from search.facets import all_of, evaluate
 from search.metadata import PATH
 from search.normalize import fold
 from search.query import Compiled
-from search.query.filters import FAll, FAny, FilterNode, Match, fields_of
+from search.query.filters import FAny, FilterNode, Match, fields_of, top_level
 from search.scoring import AllScores
 from search.snapshot import Pinned
 
@@ -101,9 +101,9 @@ def rank(
     tables = pinned.snapshot.meta
     # Each top-level filter once; a facet's counts leave out the filters on its own
     # field, so its other values stay choosable (checking one more widens by OR).
-    nodes = _top_level(compiled.filter)
+    nodes = top_level(compiled.filter)
     masks = [evaluate(node, tables, searcher) for node in nodes]
-    allowed = _all(masks)
+    allowed = all_of(masks)
     own = {name for name in facets if any(fields_of(n) == {name} for n in nodes)}
     found = _match(pinned, compiled, None if own else allowed)
     matches = found.keep(allowed[found.docs]) if allowed is not None else found
@@ -111,26 +111,13 @@ def rank(
     for name in facets:
         docs = matches.docs
         if name in own:
-            others = _all([m for n, m in zip(nodes, masks, strict=True) if fields_of(n) != {name}])
+            others = all_of([m for n, m in zip(nodes, masks, strict=True) if fields_of(n) != {name}])
             docs = found.docs[others[found.docs]] if others is not None else found.docs
         counts[name] = _facet(pinned, docs, name, compiled.filter)
     groups = tables.dups(searcher)[matches.docs] if collapse else None
     order = _Order(pinned, matches, sort, key_of)
     top, duplicates, total = _collapse(order, groups, limit)
     return Ranked(total, top, len(matches.docs), duplicates, counts)
-
-
-def _top_level(where: FilterNode | None) -> list[FilterNode]:
-    return list(where.children) if isinstance(where, FAll) else [where] if where is not None else []
-
-
-def _all(masks: list[np.ndarray]) -> np.ndarray | None:
-    if not masks:
-        return None
-    out = masks[0].copy()
-    for m in masks[1:]:
-        out &= m
-    return out
 
 
 # -- 1. match ---------------------------------------------------------------------------
@@ -203,29 +190,29 @@ def _facet(pinned: Pinned, docs: np.ndarray, name: str, where: FilterNode | None
     matched[docs] = True
     table = pinned.snapshot.meta.keyword(searcher, name)
     counts = table.counts(matched)
-    chosen = selected_values(where).get(name, set())
-    vids = np.flatnonzero(counts)
+    found = [(table.values[v], int(counts[v])) for v in np.flatnonzero(counts).tolist()]
+    return facet_list(name, found, selected_values(where).get(name, set()))
+
+
+def facet_list(name: str, counts: list[tuple[str, int]], chosen: set[str]) -> list[tuple[str, int]]:
+    """What a facet lists of its (value, count) pairs: most frequent first, at most
+    ``FACET_LIMIT`` plus the ``chosen`` ones; for ``path``, the folders one level below
+    the chosen one (the top level when none is), a drill-down. Both backends list with it."""
     if name == PATH:
-        vids = _path_level(table.values, vids, chosen)
-    ranked = sorted(vids.tolist(), key=lambda v: (-counts[v], table.values[v]))
-    listed = ranked[:FACET_LIMIT] + [v for v in ranked[FACET_LIMIT:] if table.values[v] in chosen]
-    return [(table.values[v], int(counts[v])) for v in listed]
+        depth = max((v.rstrip("/").count("/") + 1 for v in chosen if v), default=0)
+        counts = [(v, n) for v, n in counts if v.endswith("/") and v.count("/") == depth + 1]
+    ranked = sorted(counts, key=lambda x: (-x[1], x[0]))
+    return ranked[:FACET_LIMIT] + [(v, n) for v, n in ranked[FACET_LIMIT:] if v in chosen]
 
 
 def selected_values(where: FilterNode | None) -> dict[str, set[str]]:
     """The values a query's top-level filters select, per field (listed even when rare)."""
     out: dict[str, set[str]] = {}
-    for node in _top_level(where):
+    for node in top_level(where):
         for leaf in node.children if isinstance(node, FAny) else (node,):
             if isinstance(leaf, Match):
                 out.setdefault(leaf.field, set()).update(leaf.values)
     return out
-
-
-def _path_level(values: tuple[str, ...], vids: np.ndarray, chosen: set[str]) -> np.ndarray:
-    """Folders one level below the selected one (the top level when none is): a drill-down."""
-    depth = max((v.rstrip("/").count("/") + 1 for v in chosen if v), default=0)
-    return np.array([v for v in vids.tolist() if values[v].count("/") == depth + 1], np.int64)
 
 
 # -- 4. order and collapse ----------------------------------------------------------------
@@ -307,4 +294,4 @@ def _collapse(
         want *= 4
 
 
-__all__ = ["FACET_LIMIT", "MatchKind", "Ranked", "Sort", "rank", "selected_values"]
+__all__ = ["FACET_LIMIT", "MatchKind", "Ranked", "Sort", "facet_list", "rank", "selected_values"]

@@ -56,7 +56,7 @@ def _sort_of(declaration: Declaration, sort: str | None) -> Sort | None:
     return Sort(field, descending)
 
 
-def _sort_name(sort: Sort | None) -> str:
+def sort_name(sort: Sort | None) -> str:
     return "relevance" if sort is None else f"{'-' if sort.descending else ''}{sort.field}"
 
 
@@ -72,6 +72,36 @@ def _facet_names_of(declaration: Declaration, names: Sequence[str]) -> tuple[str
             facets=known,
         )
     return wanted
+
+
+def hit_from(
+    fields: dict[str, Any], score: float, spans: dict[str, list[tuple[int, int]]], match: str, duplicates: int
+) -> Hit:
+    """A section's stored fields as a hit, its snippet and heading marked with ``spans``
+    (``search.highlight.match_spans``). Both backends build their hits with it."""
+    heading = fields.get("heading") or ""
+    return Hit(
+        doc_id=fields["doc_id"],
+        title=fields.get("title") or "",
+        path=fields.get("path") or "",
+        ordinal=fields["ordinal"],
+        heading=heading,
+        score=score,
+        snippet=make_snippet(fields.get("body") or "", spans.get("body", [])),
+        heading_html=mark_html(heading, spans.get("heading", [])),
+        match=match,
+        meta=fields.get("meta") or {},
+        duplicates=duplicates,
+    )
+
+
+def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
+    """A document from its sections' stored fields in ordinal order (None: no sections)."""
+    if not rows:
+        return None
+    first = rows[0]
+    sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
+    return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
 
 
 class Engine:
@@ -151,7 +181,7 @@ class Engine:
         ranked = rank(pinned, compiled, limit, sort=options.sort, facets=options.facets, collapse=options.collapse)
         result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = ranked.sections
-        result.sort = _sort_name(options.sort)
+        result.sort = sort_name(options.sort)
         selected = selected_values(compiled.filter)
         result.facets = {
             name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
@@ -164,23 +194,8 @@ class Engine:
         substring = {docnum for docnum, _, match in top if match == "substring"}
         spans = match_spans(searcher, compiled, stored, substring) if snippets else {}
         for docnum, score, match in top:
-            fields = stored[docnum]
-            heading = fields.get("heading") or ""
-            found = spans.get(docnum, {})
             result.hits.append(
-                Hit(
-                    doc_id=fields["doc_id"],
-                    title=fields.get("title") or "",
-                    path=fields.get("path") or "",
-                    ordinal=fields["ordinal"],
-                    heading=heading,
-                    score=score,
-                    snippet=make_snippet(fields.get("body") or "", found.get("body", [])),
-                    heading_html=mark_html(heading, found.get("heading", [])),
-                    match=match,
-                    meta=fields.get("meta") or {},
-                    duplicates=ranked.duplicates.get(docnum, 0),
-                )
+                hit_from(stored[docnum], score, spans.get(docnum, {}), match, ranked.duplicates.get(docnum, 0))
             )
         return result
 
@@ -195,11 +210,7 @@ class Engine:
         """A whole document rebuilt from its stored sections, or None."""
         with self.live.pin() as pinned:
             rows = sorted(pinned.searcher.documents(doc_id=doc_id), key=lambda r: r["ordinal"])
-        if not rows:
-            return None
-        first = rows[0]
-        sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
-        return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
+        return document_from(doc_id, rows)
 
     def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
         """Per section ordinal, the query's matches in heading and body (for the doc page)."""

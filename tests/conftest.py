@@ -41,6 +41,28 @@ def make_index(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return make
 
 
+#: Debian's chromium, driven by Playwright (no downloaded browser).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Chromium for the browser tests of one module (they skip first where it is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture(scope="session")
 def cluster_urls() -> Iterator[list[str]]:
     """A 3-node OpenSearch cluster for the session, started (once, on first use) and stopped

@@ -22,22 +22,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import CHROMIUM
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = ROOT / "test-output"
 README_SHOT = ROOT / "docs" / "screenshot-results.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SEED_ID = "000_bd59ac11d3d57df8.txt"
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
@@ -117,14 +109,6 @@ def server(make_index: Callable[..., Path]) -> Iterator[str]:
     index = make_index({"xss.jsonl": json.dumps(XSS_RECORD, ensure_ascii=False) + "\n"}, extra=[SEEDS])
     with running_server(index) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Watch:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, running_server
+from test_browser import OUTPUT, running_server
 from test_metadata import RECORDS, _words
 
 from search.indexer import build_index
@@ -30,14 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     build_index([docs], base / "index", declare=[("category", "keyword"), ("date", "date"), ("tags", "keyword")])
     with running_server(base / "index") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

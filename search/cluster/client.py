@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,10 +46,8 @@ def connect(urls: str) -> Any:
     )
 
 
-def index_name(urls: str) -> str:
+def index_name() -> str:
     """The alias sakuin uses on the cluster (``SAKUIN_CLUSTER_INDEX``, default ``sakuin``)."""
-    import os
-
     return os.environ.get("SAKUIN_CLUSTER_INDEX", "sakuin")
 
 

@@ -24,10 +24,10 @@ from collections import defaultdict
 from hashlib import blake2b
 from typing import Any
 
-from search.metadata import PATH, SEP, Declaration, derive
+from search.metadata import PATH, SEP, Declaration
 from search.normalize import fold
+from search.pipeline import section_fields
 from search.postings import Occurrences, SectionTerms, analyse_words, section_terms
-from search.schema import body_hash, content_text, section_key
 from search.scoring import K1, B
 
 TEXT_FIELDS = ("content", "title", "heading")
@@ -95,46 +95,48 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
     }
 
 
+#: Fields of ``search.pipeline.section_fields`` a cluster document keeps as they are.
+_KEPT = ("key", "doc_id", "source", "path", "ordinal", "title", "heading", "body", "dup")
+
+
 def section_documents(
     task: tuple[str, str, str, str, Any, list[tuple[int, str, str]]], declaration: Declaration
 ) -> list[dict[str, Any]]:
-    """The cluster documents of one document task (``search.pipeline.DocTask``)."""
-    doc_id, source, path, title, meta, sections = task
-    derived = derive(declaration, meta, path)
-    metadata: dict[str, Any] = {}
-    for term in derived.terms:
-        name, _, value = term.partition(SEP)
-        metadata.setdefault(f"f_{name}", []).append(value)
-        if name != PATH:
-            metadata.setdefault(f"ff_{name}", []).append(fold(value))
-    metadata.update(derived.numbers)
+    """The cluster documents of one document task (``search.pipeline.DocTask``): the
+    embedded index's fields of each section (``section_fields``), with the analysed ones
+    as token streams and the metadata terms as keyword fields."""
+    title, meta = task[3], task[4]
     title_terms = analyse_words(title)[0]
     out = []
-    for ordinal, heading, body in sections:
-        terms: SectionTerms = section_terms(title, heading, content_text(title, heading, body), title_terms)
-        key = section_key(doc_id, ordinal)
-        dup = body_hash(body)
-        doc: dict[str, Any] = {
-            "key": key,
-            "doc_id": doc_id,
-            "source": source,
-            "path": path,
-            "ordinal": ordinal,
-            "title": title,
-            "heading": heading,
-            "body": body,
-            "meta": meta or {},
-            "grams": " ".join(g for g, n in terms.grams.items() for _ in range(n)),
-            "reading": " ".join(r for r, n in terms.reading.items() for _ in range(n)),
-            "dup": dup,
-            "group": dup or _own_group(key),
+    metadata: dict[str, Any] | None = None
+    for fields in section_fields(task, declaration):
+        if metadata is None:  # the same for every section of the document
+            metadata = _metadata(fields)
+        terms: SectionTerms = section_terms(title, fields["heading"], fields["content"], title_terms)
+        doc: dict[str, Any] = {name: fields[name] for name in _KEPT}
+        doc.update(
+            meta=meta or {},
+            grams=" ".join(g for g, n in terms.grams.items() for _ in range(n)),
+            reading=" ".join(r for r, n in terms.reading.items() for _ in range(n)),
+            group=fields["dup"] or _own_group(fields["key"]),
             **metadata,
-        }
+        )
         for field in TEXT_FIELDS:
             doc[f"{field}_all"], doc[f"{field}_fine"] = streams(getattr(terms, field))
         doc["offsets"] = {"content": offsets(terms.content), "heading": offsets(terms.heading)}
         out.append(doc)
     return out
+
+
+def _metadata(fields: dict[str, Any]) -> dict[str, Any]:
+    """``f_<name>`` / ``ff_<name>`` lists from the ``facets`` terms, and the ``num_*`` columns."""
+    metadata: dict[str, Any] = {name: value for name, value in fields.items() if name.startswith("num_")}
+    for term in fields["facets"].split("\n"):
+        name, _, value = term.partition(SEP)
+        metadata.setdefault(f"f_{name}", []).append(value)
+        if name != PATH:
+            metadata.setdefault(f"ff_{name}", []).append(fold(value))
+    return metadata
 
 
 def _own_group(key: str) -> int:

@@ -11,7 +11,7 @@ them with the same BM25 terms:
   any of which may match;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
 * NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
-* filters: ``term``/``terms``/``range`` clauses in ``post_filter``, and each facet
+* filters: ``term``/``terms``/``range`` clauses in the query's ``filter``, and each facet
   a ``filter`` aggregation over the other fields' filters (a field's own filters
   are left out of its counts, as the embedded backend counts).
 
@@ -27,7 +27,7 @@ from typing import Any
 from search.metadata import PATH
 from search.normalize import fold
 from search.query.emit import NO_TERM
-from search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of
+from search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of, top_level
 from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Term, Word
 
 DSL = dict[str, Any]
@@ -140,10 +140,6 @@ def filter_clause(node: FilterNode) -> DSL:
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
-def top_level(where: FilterNode | None) -> list[FilterNode]:
-    return list(where.children) if isinstance(where, FAll) else [where] if where is not None else []
-
-
 def facet_aggregations(where: FilterNode | None, facets: list[str], size: int = 1000) -> DSL:
     """Per facet, its values' counts among the matches of every filter not on that field."""
     nodes = top_level(where)
@@ -157,9 +153,4 @@ def facet_aggregations(where: FilterNode | None, facets: list[str], size: int = 
     return aggs
 
 
-def post_filter(where: FilterNode | None) -> DSL | None:
-    nodes = top_level(where)
-    return {"bool": {"filter": [filter_clause(n) for n in nodes]}} if nodes else None
-
-
-__all__ = ["facet_aggregations", "filter_clause", "post_filter", "query"]
+__all__ = ["facet_aggregations", "filter_clause", "query"]

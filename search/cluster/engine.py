@@ -20,18 +20,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from search.cluster.client import connect, index_name
-from search.cluster.emit import facet_aggregations, filter_clause, query, top_level
+from search.cluster.emit import facet_aggregations, filter_clause, query
 from search.cluster.indexer import ClusterState
-from search.documents import Document, Section
+from search.documents import Document
 from search.highlight import match_spans, stored_spans
 from search.metadata import Declaration
 from search.normalize import fold
 from search.query import QuerySyntaxError, emit, parse, with_filters
+from search.query.filters import top_level
 from search.query.plan import Planner
-from search.ranking import FACET_LIMIT, selected_values
-from search.results import FacetValue, Hit, SearchResult, notices
-from search.searcher import MAX_PAGE, MAX_PER_PAGE, _facet_names_of, _sort_of
-from search.snippets import make_snippet, mark_html
+from search.ranking import facet_list, selected_values
+from search.results import FacetValue, SearchResult, notices
+from search.searcher import MAX_PAGE, MAX_PER_PAGE, _facet_names_of, _sort_of, document_from, hit_from, sort_name
 from search.store import IndexMissing
 from search.suggest import Suggestion
 
@@ -51,7 +51,7 @@ class ClusterEngine:
     def __init__(self, urls: str) -> None:
         self.urls = urls
         self.client = connect(urls)
-        self.state = ClusterState(self.client, index_name(urls))
+        self.state = ClusterState(self.client, index_name())
         self._manifest: tuple[str | None, dict[str, Any]] = (None, {})
         self._alias: tuple[str | None, float] = (None, 0.0)
         #: Per live version: its section count and the document frequencies asked so far.
@@ -192,11 +192,11 @@ class ClusterEngine:
         result = SearchResult(query=q, total=total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = sections
         result.filters = [f.strip() for f in filters if f.strip()]
-        result.sort = "relevance" if order is None else f"{'-' if order.descending else ''}{order.field}"
+        result.sort = sort_name(order)
         selected = selected_values(plan.filter)
         for name in wanted:
             buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
-            values = _facet_values(name, buckets, selected.get(name, set()))
+            values = facet_list(name, [(b["key"], b["doc_count"]) for b in buckets], selected.get(name, set()))
             result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
         same_text = (
             {b["key"]: b["doc_count"] for b in answer["aggregations"]["same"]["buckets"]}
@@ -204,6 +204,7 @@ class ClusterEngine:
             else {}
         )
         hits = [(h, "word") for h in answer["hits"]["hits"]]
+        words = total  # word hits, which come before every substring hit
         if compiled.substring is not None:
             found = self._substrings(index, compiled, scoring, where)
             result.total += len(found)
@@ -213,33 +214,18 @@ class ClusterEngine:
                 for h in found:
                     for value in h["_source"].get(f"f_{name}", []):
                         counts[value] = counts.get(value, 0) + 1
-                values = _facet_values(name, [{"key": k, "doc_count": n} for k, n in counts.items()], set())
+                values = facet_list(name, list(counts.items()), selected.get(name, set()))
                 result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
-            start = max(0, (page - 1) * per_page - sections_or_groups(answer, collapse))
+            start = max(0, (page - 1) * per_page - words)
             hits += [(h, "substring") for h in found[start : start + per_page - len(hits)]]
         stored = {i: h["_source"] for i, (h, _) in enumerate(hits)}
         substring = {i for i, (_, kind) in enumerate(hits) if kind == "substring"}
         spans = match_spans(None, compiled, stored, substring, stored_spans(stored)) if snippets else {}
         for i, (h, kind) in enumerate(hits):
             fields = h["_source"]
-            heading = fields.get("heading") or ""
-            found_spans = spans.get(i, {})
             same = same_text.get(fields.get("group"), 1)
-            result.hits.append(
-                Hit(
-                    doc_id=fields["doc_id"],
-                    title=fields.get("title") or "",
-                    path=fields.get("path") or "",
-                    ordinal=fields["ordinal"],
-                    heading=heading,
-                    score=float(h.get("_score") or 0.0),
-                    snippet=make_snippet(fields.get("body") or "", found_spans.get("body", [])),
-                    heading_html=mark_html(heading, found_spans.get("heading", [])),
-                    match=kind,
-                    meta=fields.get("meta") or {},
-                    duplicates=max(0, same - 1) if collapse and kind == "word" else 0,
-                )
-            )
+            duplicates = max(0, same - 1) if collapse and kind == "word" else 0
+            result.hits.append(hit_from(fields, float(h.get("_score") or 0.0), spans.get(i, {}), kind, duplicates))
         result.notices.extend(notices(plan, result))
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
@@ -306,12 +292,7 @@ class ClusterEngine:
 
     def document(self, doc_id: str) -> Document | None:
         index, _ = self._live()
-        rows = self._sections(index, doc_id)
-        if not rows:
-            return None
-        first = rows[0]
-        sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
-        return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
+        return document_from(doc_id, self._sections(index, doc_id))
 
     def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
         index, manifest = self._live()
@@ -339,23 +320,6 @@ class ClusterEngine:
             "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
             "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
         }
-
-
-def sections_or_groups(answer: dict[str, Any], collapse: bool) -> int:
-    """The word hits a page offset counts (after collapsing, when it is on)."""
-    total = answer["hits"]["total"]["value"]
-    return answer["aggregations"]["groups"]["value"] if collapse and total else total
-
-
-def _facet_values(name: str, buckets: list[dict[str, Any]], chosen: set[str]) -> list[tuple[str, int]]:
-    from search.metadata import PATH
-
-    values = [(b["key"], b["doc_count"]) for b in buckets]
-    if name == PATH:
-        depth = max((v.rstrip("/").count("/") + 1 for v in chosen if v), default=0)
-        values = [(v, n) for v, n in values if v.endswith("/") and v.count("/") == depth + 1]
-    values.sort(key=lambda x: (-x[1], x[0]))
-    return values[:FACET_LIMIT] + [(v, n) for v, n in values[FACET_LIMIT:] if v in chosen]
 
 
 __all__ = ["ClusterEngine"]

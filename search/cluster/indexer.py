@@ -28,6 +28,7 @@ import os
 import socket
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from search.cluster.client import connect, index_name
 from search.cluster.documents import BATCH, mapping, section_documents
 from search.indexer import IndexReport
 from search.metadata import Declaration, FieldSurvey, Kind
-from search.pipeline import DocTask
+from search.pipeline import Batch, DocTask, batches
 from search.readers import iter_input_files
 from search.schema import SCHEMA_VERSION
 from search.store import IndexBusy
@@ -108,25 +109,16 @@ class ClusterState:
                 self.client.indices.delete(index=index, ignore=[404])
 
 
-def _analyse(batch: list[DocTask]) -> list[dict[str, Any]]:
-    return [doc for task in batch for doc in section_documents(task, _DECLARATION)]
+def _analyse(declaration: Declaration, batch: Batch) -> list[dict[str, Any]]:
+    return [doc for task in batch[0] for doc in section_documents(task, declaration)]
 
 
-_DECLARATION = Declaration()
-
-
-def _batches(tasks: Iterable[tuple[DocTask | None, int]], report: IndexReport) -> Iterator[list[DocTask]]:
-    batch: list[DocTask] = []
-    for task, _ in tasks:
-        if task is None:
-            continue
-        batch.append(task)
-        report.sections_written += len(task[5])
-        if len(batch) >= 50:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _counted(tasks: Iterable[tuple[DocTask | None, int]], report: IndexReport) -> Iterator[tuple[DocTask | None, int]]:
+    """The tasks as they are, their sections counted as written."""
+    for task, nbytes in tasks:
+        if task is not None:
+            report.sections_written += len(task[5])
+        yield task, nbytes
 
 
 class _Deletions:
@@ -163,7 +155,7 @@ def build_cluster_index(
 
     started = time.perf_counter()
     client = connect(urls)
-    state = ClusterState(client, index_name(urls))
+    state = ClusterState(client, index_name())
     report = IndexReport()
     inputs = list(iter_input_files(paths, skipped=report.skipped))
     roots = [embedded._file_key(p) for p in paths]
@@ -195,15 +187,14 @@ def build_cluster_index(
                 deletions.delete(source=key)
         survey = FieldSurvey()
         tasks = embedded._documents(pending, new_files, report, deletions, survey)  # type: ignore[arg-type]
-        global _DECLARATION
-        _DECLARATION = declaration
         workers = procs or os.cpu_count() or 1
-        actions = _analysed_actions(_batches(tasks, report), workers, new_index)
+        actions = _analysed_actions(_counted(tasks, report), workers, new_index, declaration)
         _bulk(client, actions)
         if current is not None and not report.redeclared:
             report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
         elif current is not None:  # a new declaration: every section re-derived from its stored text
-            _bulk(client, _analysed_actions(_rederived(client, current, deletions), workers, new_index))
+            rederived = _rederived(client, current, deletions)
+            _bulk(client, _analysed_actions(rederived, workers, new_index, declaration))
         client.indices.refresh(index=new_index)
         expected = sum(f["sections"] for f in new_files.values())
         actual = client.count(index=new_index)["count"]
@@ -284,7 +275,7 @@ def _bulk(client: Any, actions: Iterable[dict[str, Any]]) -> int:
 def optimize_cluster_index(urls: str, wait: bool = True) -> None:
     """``sakuin optimize --backend URL``: merge the live version's segments (deleted sections go)."""
     client = connect(urls)
-    state = ClusterState(client, index_name(urls))
+    state = ClusterState(client, index_name())
     current = state.current()
     if current is None:
         from search.store import IndexMissing
@@ -297,14 +288,18 @@ def optimize_cluster_index(urls: str, wait: bool = True) -> None:
         state.unlock()
 
 
-def _analysed_actions(batches: Iterable[list[DocTask]], workers: int, index: str) -> Iterator[dict[str, Any]]:
+def _analysed_actions(
+    tasks: Iterable[tuple[DocTask | None, int]], workers: int, index: str, declaration: Declaration
+) -> Iterator[dict[str, Any]]:
+    """Bulk actions for the sections of ``tasks``, analysed in batches (``search.pipeline.batches``)
+    by ``workers`` processes."""
+    analyse = partial(_analyse, declaration)
     if workers <= 1:
-        results: Iterable[list[dict[str, Any]]] = map(_analyse, batches)
-        for docs in results:
+        for docs in map(analyse, batches(tasks)):
             yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
         return
     with mp.get_context("fork").Pool(workers) as pool:
-        for docs in pool.imap(_analyse, batches):
+        for docs in pool.imap(analyse, batches(tasks)):
             yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
 
 
@@ -320,26 +315,19 @@ def _copied(client: Any, source: str, target: str, deletions: _Deletions) -> Ite
             yield {"_index": target, "_id": hit["_id"], "_source": hit["_source"]}
 
 
-def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[list[DocTask]]:
+def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[tuple[DocTask, int]]:
     """The live sections regrouped into document tasks (to re-derive their metadata)."""
     tasks: dict[tuple[str, str], DocTask] = {}
     for hit in _scan(client, source):
         s = hit["_source"]
         if not deletions.keeps(s):
             continue
-        task = tasks.setdefault(
-            (s["doc_id"], s["source"]), (s["doc_id"], s["source"], s["path"], s["title"], s["meta"], [])
-        )
+        key = (s["doc_id"], s["source"])
+        task = tasks.setdefault(key, (s["doc_id"], s["source"], s["path"], s["title"], s["meta"], []))
         task[5].append((s["ordinal"], s["heading"], s["body"]))
-    batch = []
     for task in tasks.values():
         task[5].sort()
-        batch.append(task)
-        if len(batch) >= 50:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        yield task, 0
 
 
 def _summarise(report: IndexReport, client: Any, state: ClusterState, files: dict[str, Any]) -> None:

@@ -154,6 +154,11 @@ def _number_bounds(text: str) -> Bounds | None:
     return None if number is None else (number, number, True)
 
 
+def top_level(where: FilterNode | None) -> list[FilterNode]:
+    """The filters a query ANDs together (each may be counted or left out on its own)."""
+    return list(where.children) if isinstance(where, FAll) else [where] if where is not None else []
+
+
 def fields_of(node: FilterNode) -> set[str]:
     if isinstance(node, (Match, Range)):
         return {node.field}
@@ -162,4 +167,4 @@ def fields_of(node: FilterNode) -> set[str]:
     return set().union(*(fields_of(c) for c in node.children))
 
 
-__all__ = ["FAll", "FAny", "FNot", "FilterNode", "Match", "Range", "fields_of", "filter_node"]
+__all__ = ["FAll", "FAny", "FNot", "FilterNode", "Match", "Range", "fields_of", "filter_node", "top_level"]
