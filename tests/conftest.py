@@ -67,27 +67,18 @@ def browser() -> Iterator[object]:
 def cluster_urls() -> Iterator[list[str]]:
     """A 3-node OpenSearch cluster for the session, started (once, on first use) and stopped
     through ``scripts/opensearch-cluster``; skips where Java, Maven or opensearch-py is missing."""
-    import os
-    import shutil
-    import subprocess
+    from opensearch_fixture import opensearch_missing, start_cluster, stop_cluster
 
     pytest.importorskip("opensearchpy", reason="opensearch-py is not installed (pip install -e '.[opensearch]')")
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        pytest.skip("the cluster tests need java and mvn (they fetch OpenSearch through Maven)")
-    env = {**os.environ, **CLUSTER_ENV}
-
-    def run(*args: str) -> list[str]:
-        script = ROOT / "scripts" / "opensearch-cluster"
-        done = subprocess.run(["bash", str(script), *args], env=env, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return [line for line in done.stdout.splitlines() if line.startswith("http")]
-
-    nodes = run("start", "--nodes", "3")
+    reason = opensearch_missing()
+    if reason:
+        pytest.skip(reason)
+    nodes = start_cluster(3, env=CLUSTER_ENV)
     assert len(nodes) == 3
     try:
         yield nodes
     finally:
-        run("stop")
+        stop_cluster(env=CLUSTER_ENV)
 
 
 #: The session cluster's own state directory and ports, so it never touches a developer's cluster.

@@ -1,13 +1,7 @@
-"""A local OpenSearch cluster for tests, run through ``scripts/opensearch-cluster``.
+"""Driving ``scripts/opensearch-cluster`` from tests: run it, start and stop a cluster, call a node.
 
-Nothing here is registered by itself: a test module or ``tests/conftest.py`` opts in with
-
-    from opensearch_fixture import opensearch_cluster  # noqa: F401  (the session fixture)
-
-and a test then takes ``opensearch_cluster`` (the node URLs, ``http://127.0.0.1:PORT``, in the
-order ``kill I`` numbers them). The fixture skips when Java or Maven is missing, reuses a cluster
-that was already running (and leaves it running), and otherwise stops the cluster it started at the
-end of the session.
+The session cluster the backend tests share is ``cluster_urls`` in ``tests/conftest.py``,
+built on these; ``tests/test_opensearch_cluster.py`` tests the script itself with them.
 """
 
 from __future__ import annotations
@@ -18,11 +12,9 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "opensearch-cluster"
@@ -71,12 +63,6 @@ def stop_cluster(env: Mapping[str, str] | None = None) -> None:
         raise RuntimeError(f"opensearch-cluster stop failed ({result.returncode}):\n{result.stderr}")
 
 
-def running_urls(env: Mapping[str, str] | None = None) -> list[str]:
-    """URLs of the nodes that run now (empty when none)."""
-    result = cluster_command("status", env=env, timeout=60)
-    return _urls(result) if result.returncode == 0 else []
-
-
 def request(method: str, url: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
     """One HTTP call to OpenSearch: ``(status, parsed JSON)``; a list body is sent as NDJSON (bulk)."""
     data = None
@@ -97,23 +83,3 @@ def request(method: str, url: str, body: Any = None, timeout: float = 30) -> tup
             return error.code, json.loads(text)
         except ValueError:
             return error.code, text.decode(errors="replace")
-
-
-@pytest.fixture(scope="session")
-def opensearch_cluster() -> Iterator[list[str]]:
-    """The URLs of a 3-node local OpenSearch cluster (green when handed out)."""
-    reason = opensearch_missing()
-    if reason:
-        pytest.skip(reason)
-    was_running = bool(running_urls())
-    try:
-        urls = start_cluster(3)
-    except RuntimeError:
-        if not was_running:
-            stop_cluster()
-        raise
-    try:
-        yield urls
-    finally:
-        if not was_running:
-            stop_cluster()

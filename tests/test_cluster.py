@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -22,8 +21,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("opensearchpy", reason="opensearch-py is not installed (pip install -e '.[opensearch]')")
-if shutil.which("java") is None or shutil.which("mvn") is None:
-    pytest.skip("the cluster tests need java and mvn (they fetch OpenSearch through Maven)", allow_module_level=True)
+from opensearch_fixture import cluster_command, opensearch_missing  # noqa: E402
+
+if opensearch_missing():
+    pytest.skip(str(opensearch_missing()), allow_module_level=True)
 
 from conftest import CLUSTER_ENV  # noqa: E402
 
@@ -32,9 +33,7 @@ from search.cluster.indexer import ClusterState, optimize_cluster_index  # noqa:
 from search.store import IndexBusy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "opensearch-cluster"
 SEEDS = ROOT / "seeds"
-ENV = {**os.environ, **CLUSTER_ENV}
 
 #: The seed queries the rest of the suite asks, every query form.
 SEED_QUERIES = [
@@ -68,7 +67,7 @@ SEED_QUERIES = [
 
 
 def cluster(*args: str) -> list[str]:
-    done = subprocess.run(["bash", str(SCRIPT), *args], env=ENV, capture_output=True, text=True, timeout=600)
+    done = cluster_command(*args, env=CLUSTER_ENV)
     assert done.returncode == 0, done.stderr[-2000:]
     return [line for line in done.stdout.splitlines() if line.startswith("http")]
 

@@ -1,7 +1,7 @@
 """scripts/opensearch-cluster: a 3-node cluster comes up green, survives SIGKILL of a node, restarts it, stops clean.
 
-The cluster runs in its own state dir and ports, so it never touches a cluster started by hand or by the
-``opensearch_cluster`` fixture (default dir, port 9251).
+The cluster runs in its own state dir and ports, so it never touches a cluster started by hand (default
+dir, port 9251) or the backend tests' ``cluster_urls`` (tests/conftest.py, port 9551).
 """
 
 from __future__ import annotations
