@@ -64,6 +64,10 @@ class TermScoreCache:
             (fieldname, term), lambda: _score_postings(searcher, fieldname, term, self._lengths)
         )
 
+    def peek(self, fieldname: str, term: str) -> Postings | None:
+        """The term's cached (docnums, scores), or None if it is not cached (nothing is read)."""
+        return self._items.peek((fieldname, term))
+
     @property
     def bytes(self) -> int:
         return self._items.bytes
@@ -91,14 +95,17 @@ def _leaf_postings(reader: Any, fieldname: str, term: str) -> tuple[np.ndarray, 
     matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
     ids: list[Any] = []
     weights: list[Any] = []
-    if isinstance(matcher, W3LeafMatcher):
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while not matcher._atend:
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, np.int64))
-            weights.append(np.asarray(matcher._weights, np.float64))
+            if matcher._data is None:
+                matcher._read_data()
+            # The block's (delta-encoded ids, weights, values) tuple, decoded with numpy
+            # rather than by Whoosh's per-posting generator (``_read_ids``/``_read_weights``).
+            deltas, w = matcher._data[0], matcher._data[1]
+            ids.append(np.cumsum(np.asarray(deltas, np.int64)))
+            if w is None or isinstance(w, float):  # all 1.0, or all the same (float32 in Whoosh)
+                w = np.full(matcher._blocklength, 1.0 if w is None else w, np.float32)
+            weights.append(np.asarray(w, np.float64))
             matcher._next_block()
     else:
         pairs = []

@@ -44,6 +44,11 @@ class ByteLRU(Generic[V]):
                 self.bytes -= self.cost(old)
         return value
 
+    def peek(self, key: Hashable) -> V | None:
+        """The cached value, or None; never makes one."""
+        with self._lock:
+            return self._items.get(key)
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -478,7 +478,7 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
     default=None,
     help="Worker processes (default: one per core).",
 )
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads per worker.")
 def serve(index_dir: Path, backend: str | None, host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the search pages and JSON API at http://HOST:PORT/ (gunicorn, Unix).
 

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes
+from search.bagofwords import TermScoreCache
 from search.normalize import fold, to_katakana
 from search.query import Compiled
 from search.schema import content_offsets
@@ -66,18 +68,33 @@ def literal_spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
 
 
 def postings_spans(
-    searcher: Searcher, fieldname: str, terms: Iterable[str], docnums: list[int]
+    searcher: Searcher,
+    fieldname: str,
+    terms: Iterable[str],
+    docnums: list[int],
+    cache: TermScoreCache | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
-    """Character spans of ``terms`` in each document, read from the postings."""
+    """Character spans of ``terms`` in each document, read from the postings.
+
+    A term whose scores ``cache`` holds (every term a question was ranked by) says
+    which of the documents have it, so only those postings are read: most of a
+    question's few dozen terms are in none of the ten hits.
+    """
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     wanted = sorted(docnums)
     reader = searcher.reader()
     for term in terms:
+        known = cache.peek(fieldname, term) if cache is not None else None
+        mine = wanted
+        if known is not None:
+            mine = [d for d, has in zip(wanted, np.isin(wanted, known[0]).tolist(), strict=True) if has]
+            if not mine:
+                continue
         try:
             m = reader.postings(fieldname, term)
         except TermNotFound:
             continue
-        for docnum in wanted:
+        for docnum in mine:
             if not m.is_active():
                 break
             if m.id() < docnum:
@@ -116,6 +133,7 @@ def match_spans(
     stored: dict[int, dict[str, Any]],
     substring: set[int] | None = None,
     spans_of: Callable[[str, Iterable[str], list[int]], dict[int, list[tuple[int, int]]]] | None = None,
+    cache: TermScoreCache | None = None,
 ) -> Spans:
     """Per document number, the merged spans of the query's matches in heading and body.
 
@@ -124,7 +142,8 @@ def match_spans(
     the hit's text, and in ``substring`` hits (None: any hit without a word
     match) the typed words are found in the folded text. Word spans come from
     ``searcher``'s postings, or from ``spans_of`` for hits of
-    another backend (``stored_spans``).
+    another backend (``stored_spans``); ``cache``: the snapshot's term scores,
+    which tell which hits have a term without reading its postings.
     """
     docnums = list(stored)
     out: Spans = {n: {"heading": [], "body": []} for n in docnums}
@@ -132,7 +151,7 @@ def match_spans(
         assert searcher is not None
 
         def spans_of(fieldname: str, terms: Iterable[str], docs: list[int]) -> dict[int, list[tuple[int, int]]]:
-            return postings_spans(searcher, fieldname, terms, docs)
+            return postings_spans(searcher, fieldname, terms, docs, cache)
 
     for fieldname, terms in compiled.highlight.items():
         if fieldname not in ("content", "heading"):

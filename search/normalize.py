@@ -32,6 +32,7 @@ import re
 import unicodedata
 
 import jaconv
+from jaconv.conv_table import K2H_TABLE
 
 #: Old (旧字体) to new kanji that NFKC and Sudachi leave alone; one character each way.
 KYUJITAI = (
@@ -44,6 +45,23 @@ SHINJITAI = (
 )
 _TO_SHINJITAI = str.maketrans(KYUJITAI, SHINJITAI)
 _WHITESPACE = re.compile(r"\s+")
+#: Every character no code point above it is whitespace (``tests/test_normalize.py``).
+_LAST_SPACE = 0x3000
+
+
+def _fold_table() -> dict[int, str | None]:
+    """``fold``'s steps after NFKC and lower case (new kanji, hiragana, no ー, no spaces)
+    as one translation table: each step maps one character to at most one, so they compose."""
+    chars = set(K2H_TABLE) | set(KYUJITAI) | {"ー"} | {chr(c) for c in range(_LAST_SPACE + 1) if chr(c).isspace()}
+    table: dict[int, str | None] = {}
+    for c in (ch if isinstance(ch, str) else chr(ch) for ch in chars):
+        out = _WHITESPACE.sub("", jaconv.kata2hira(c.translate(_TO_SHINJITAI)).replace("ー", ""))
+        if out != c:
+            table[ord(c)] = out or None
+    return table
+
+
+_FOLD = _fold_table()
 _KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 
 
@@ -60,8 +78,7 @@ def normalize_term(text: str) -> str:
 def fold(text: str) -> str:
     """The spelling-blind form used for n-grams and substrings: NFKC, lower case,
     hiragana for katakana, new kanji for old, no long-vowel marks or spaces."""
-    text = to_shinjitai(unicodedata.normalize("NFKC", text).lower())
-    return _WHITESPACE.sub("", jaconv.kata2hira(text).replace("ー", ""))
+    return unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
 
 
 def pairs(folded: str) -> list[str]:

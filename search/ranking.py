@@ -5,8 +5,10 @@ collapsing work with every query form:
 
 1. **Match.** A query that is a single sentence goes term at a time through the
    snapshot's cached term scores (``search.bagofwords``); any other text query is
-   scored by Whoosh in one pass over every match; a query of filters only matches
-   every live section (score 0). A keyword query (words typed as they are) also
+   its Whoosh query tree evaluated over the same cached term arrays
+   (``search.arrayquery``: Whoosh's matches and scores, without its per-posting
+   matcher calls; Whoosh's own matcher for a node type it does not evaluate); a
+   query of filters only matches every live section (score 0). A keyword query (words typed as they are) also
    finds the sections that contain its words only inside longer words (京都 in
    東京都, ノヴゴロド in ニジニ・ノヴゴロド): candidates from the folded-bigram
    field, every typed word's bigrams required, then checked against the
@@ -36,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from search import bagofwords
+from search import arrayquery, bagofwords
 from search.facets import all_of, evaluate
 from search.metadata import PATH
 from search.normalize import fold
@@ -133,14 +135,7 @@ def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _M
             return _Matches(np.empty(0, np.int64), np.empty(0), np.empty(0, np.bool_))
         docs = np.flatnonzero(pinned.snapshot.meta.live(searcher))  # filters only
         return _Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), np.bool_))
-    # Score every match in one pass: no block skipping (Whoosh would then run the query
-    # again to count) and no matcher replacement (which drops OR clauses that cannot
-    # reach the current top N, so the total and even the top N would depend on the page size).
-    collector = AllScores()
-    searcher.search_with_collector(compiled.query, collector)
-    words = collector.scored
-    docs = np.fromiter((d for d, _ in words), np.int64, len(words))
-    scores = np.fromiter((s for _, s in words), np.float64, len(words))
+    docs, scores = _word_matches(pinned, compiled.query)
     if compiled.substring is None:
         return _Matches(docs, scores, np.zeros(len(docs), np.bool_))
     sdocs, sscores = _substrings(pinned, compiled, docs, allowed)
@@ -149,6 +144,25 @@ def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _M
         np.concatenate([scores, sscores]),
         np.concatenate([np.zeros(len(docs), np.bool_), np.ones(len(sdocs), np.bool_)]),
     )
+
+
+def _word_matches(pinned: Pinned, query: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of the word query and its score, term arrays at a time (``search.arrayquery``)
+    or, for a query type it does not evaluate, by Whoosh."""
+    searcher = pinned.searcher
+    try:
+        return arrayquery.evaluate(searcher, pinned.snapshot.scores, query, lambda: pinned.snapshot.meta.live(searcher))
+    except arrayquery.Unsupported:
+        pass
+    # Score every match in one pass: no block skipping (Whoosh would then run the query
+    # again to count) and no matcher replacement (which drops OR clauses that cannot
+    # reach the current top N, so the total and even the top N would depend on the page size).
+    collector = AllScores()
+    searcher.search_with_collector(query, collector)
+    words = collector.scored
+    docs = np.fromiter((d for d, _ in words), np.int64, len(words))
+    scores = np.fromiter((s for _, s in words), np.float64, len(words))
+    return docs, scores
 
 
 def _substrings(

@@ -192,7 +192,7 @@ class Engine:
         top = ranked.top[(page - 1) * per_page : limit]
         stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}
         substring = {docnum for docnum, _, match in top if match == "substring"}
-        spans = match_spans(searcher, compiled, stored, substring) if snippets else {}
+        spans = match_spans(searcher, compiled, stored, substring, cache=pinned.snapshot.scores) if snippets else {}
         for docnum, score, match in top:
             result.hits.append(
                 hit_from(stored[docnum], score, spans.get(docnum, {}), match, ranked.duplicates.get(docnum, 0))

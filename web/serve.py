@@ -7,7 +7,11 @@ gracefully on SIGTERM). Its ``gthread`` workers add threads, so slow requests
 do not hold up fast ones. Unix only (gunicorn forks): Windows and macOS are out
 of scope.
 
-* Workers: ``--workers`` (default: one per core) × ``--threads`` (default 4).
+* Workers: ``--workers`` (default: one per core) × ``--threads`` (default 2).
+  Requests are CPU-bound Python, so threads of one worker take turns on the GIL:
+  two let a fast request pass a slow one; four cost a third of the throughput
+  (``bench/load.py`` on livedoor, 2 cores: 2 × 4 threads 131 req/s, 2 × 2 185,
+  2 × 1 181, 4 × 1 167).
   The app is created in the master before forking (``preload_app``) but opens
   nothing there (workers must not share open files and their offsets): each
   worker opens and warms the live version in gunicorn's ``post_fork`` hook,
@@ -49,7 +53,7 @@ from search.store import IndexMissing
 from web import create_app
 from web.common import ENGINE_KEY
 
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 GRACEFUL_SECONDS = 30
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 
