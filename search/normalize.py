@@ -45,7 +45,7 @@ SHINJITAI = (
 )
 _TO_SHINJITAI = str.maketrans(KYUJITAI, SHINJITAI)
 _WHITESPACE = re.compile(r"\s+")
-#: Every character no code point above it is whitespace (``tests/test_normalize.py``).
+#: No code point above this one is whitespace (``tests/test_normalize.py`` checks).
 _LAST_SPACE = 0x3000
 
 
