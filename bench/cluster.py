@@ -29,10 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_DATA, REPO, locate_corpus, log, machine_info, percentile, print_results
+from common import DEFAULT_DATA, REPO, interleaved_ms, locate_corpus, log, machine_info, percentile, print_results
 from load import decompress, mixed_queries
 
 sys.path.insert(0, str(REPO))
@@ -63,19 +64,18 @@ def timed_index(paths: list[Path], target: str | Path, **options: Any) -> tuple[
     return time.perf_counter() - started, report
 
 
+def _search(engine: Any, params: dict[str, Any]) -> Any:
+    return engine.search(params["q"], page=params.get("page", 1))
+
+
 def latency(engines: dict[str, Any], queries: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     for params in queries[:30]:
         for engine in engines.values():
             engine.search(params["q"], page=params.get("page", 1))
+    arms = {name: partial(_search, engine) for name, engine in engines.items()}
     per_round = []
     for r in range(rounds):
-        times: dict[str, list[float]] = {name: [] for name in engines}
-        for i, params in enumerate(queries):
-            names = list(engines) if (i + r) % 2 == 0 else list(reversed(engines))
-            for name in names:
-                started = time.perf_counter()
-                engines[name].search(params["q"], page=params.get("page", 1))
-                times[name].append((time.perf_counter() - started) * 1000)
+        times = interleaved_ms(arms, queries, r)
         per_round.append({n: (percentile(t, 50), percentile(t, 95)) for n, t in times.items()})
         log(f"round {r + 1}: " + ", ".join(f"{n} p50 {v[0]:.1f} p95 {v[1]:.1f} ms" for n, v in per_round[-1].items()))
     return {

@@ -100,6 +100,23 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
 
 
+def interleaved_ms(
+    arms: dict[str, Callable[[Any], Any]], items: Sequence[Any], round_no: int
+) -> dict[str, list[float]]:
+    """One round: each item run by every arm in turn, milliseconds per arm.
+
+    The arms' order alternates from item to item (and from round to round), so
+    neither always runs first, when caches are cold, or second, when they are warm.
+    """
+    times: dict[str, list[float]] = {name: [] for name in arms}
+    for i, item in enumerate(items):
+        for name in list(arms) if (i + round_no) % 2 == 0 else list(reversed(arms)):
+            started = time.perf_counter()
+            arms[name](item)
+            times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def summarize(values: Sequence[float]) -> dict[str, float]:
     """n, mean, p50, p95, p99 and max of a sample (e.g. latencies in ms)."""
     if not values:

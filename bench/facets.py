@@ -17,11 +17,11 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_DATA, locate_corpus, log, machine_info, percentile, print_results
+from common import DEFAULT_DATA, interleaved_ms, locate_corpus, log, machine_info, percentile, print_results
 from load import decompress, mixed_queries
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,15 +51,14 @@ def run(index_dir: Path, queries: list[dict[str, Any]], rounds: int) -> dict[str
     for params in queries[:50]:  # warm the caches and tables every arm uses
         for arm in ARMS.values():
             engine.search(params["q"], page=params.get("page", 1), **arm)
+
+    def arm(options: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+        return lambda params: engine.search(params["q"], page=params.get("page", 1), **options)
+
+    arms = {name: arm(options) for name, options in ARMS.items()}
     per_round = []
     for r in range(rounds):
-        times: dict[str, list[float]] = {name: [] for name in ARMS}
-        for i, params in enumerate(queries):
-            order = list(ARMS) if (i + r) % 2 == 0 else list(reversed(ARMS))
-            for name in order:
-                started = time.perf_counter()
-                engine.search(params["q"], page=params.get("page", 1), **ARMS[name])
-                times[name].append((time.perf_counter() - started) * 1000)
+        times = interleaved_ms(arms, queries, r)
         row = {name: {"p50": percentile(t, 50), "p95": percentile(t, 95)} for name, t in times.items()}
         row["ratio_p95"] = row["two_facets"]["p95"] / row["plain"]["p95"]
         row["ratio_p95_filter_sort"] = row["facets_filter_sort"]["p95"] / row["plain"]["p95"]

@@ -179,19 +179,31 @@ def _substrings(
     if allowed is not None and len(docs):
         keep &= allowed[docs]  # filter before the text check, which reads each candidate
     docs, scores = docs[keep], scores[keep]
-    check = [n for n in compiled.needles if len(n) > 2]  # two characters are one bigram: exact already
+    check = needles_to_check(compiled)
     if not check or not len(docs):
         return docs, scores
     folded = pinned.snapshot.folded
     ok = np.zeros(len(docs), np.bool_)
     for i, docnum in enumerate(docs.tolist()):
-        texts = folded.get_or_make(docnum, lambda d=docnum: _fold_section(searcher.stored_fields(d)))
-        ok[i] = all(any(n in t for t in texts) for n in check)
+        texts = folded.get_or_make(docnum, lambda d=docnum: fold_section(searcher.stored_fields(d)))
+        ok[i] = contains_all(texts, check)
     return docs[ok], scores[ok]
 
 
-def _fold_section(fields: dict[str, Any]) -> tuple[str, str, str]:
+def needles_to_check(compiled: Compiled) -> list[str]:
+    """The typed words a substring candidate's text must contain; a word of two
+    characters is one bigram, which the candidates have already: exact."""
+    return [n for n in compiled.needles if len(n) > 2]
+
+
+def fold_section(fields: dict[str, Any]) -> tuple[str, str, str]:
+    """A section's folded title, heading and body (bigrams never cross them)."""
     return fold(fields.get("title") or ""), fold(fields.get("heading") or ""), fold(fields.get("body") or "")
+
+
+def contains_all(texts: Sequence[str], needles: Sequence[str]) -> bool:
+    """Whether each needle is in one of the folded texts. Both backends check substring candidates with it."""
+    return all(any(n in t for t in texts) for n in needles)
 
 
 # -- 3. count ---------------------------------------------------------------------------
@@ -308,4 +320,15 @@ def _collapse(
         want *= 4
 
 
-__all__ = ["FACET_LIMIT", "MatchKind", "Ranked", "Sort", "facet_list", "rank", "selected_values"]
+__all__ = [
+    "FACET_LIMIT",
+    "MatchKind",
+    "Ranked",
+    "Sort",
+    "contains_all",
+    "facet_list",
+    "fold_section",
+    "needles_to_check",
+    "rank",
+    "selected_values",
+]

@@ -34,10 +34,42 @@ MAX_PAGE = 1000
 
 
 @dataclass(frozen=True)
-class _Options:
+class Request:
+    """One search's arguments, bounded and checked against an index's declaration:
+    what both backends run (``Request.of``)."""
+
+    text: str  # the query with the filters ANDed in
+    page: int
+    per_page: int
+    literal: bool
     sort: Sort | None
     facets: tuple[str, ...]
     collapse: bool
+
+    @classmethod
+    def of(
+        cls,
+        declaration: Declaration,
+        q: str,
+        page: int,
+        per_page: int,
+        literal: bool,
+        sort: str | None,
+        facets: Sequence[str],
+        collapse: bool,
+        filters: Sequence[str],
+    ) -> Request:
+        """Raises QuerySyntaxError (``unknown_sort``, ``unknown_facet``, ``bad_filter``)."""
+        order, wanted = _sort_of(declaration, sort), _facet_names_of(declaration, facets)
+        return cls(
+            text=with_filters(q, filters) if filters else q,
+            page=max(1, min(page, MAX_PAGE)),
+            per_page=max(1, min(per_page, MAX_PER_PAGE)),
+            literal=literal and not filters,
+            sort=order,
+            facets=wanted,
+            collapse=collapse,
+        )
 
 
 def _sort_of(declaration: Declaration, sort: str | None) -> Sort | None:
@@ -159,29 +191,28 @@ class Engine:
         else is the path users get.
         """
         started = time.perf_counter()
-        page = max(1, min(page, MAX_PAGE))
-        per_page = max(1, min(per_page, MAX_PER_PAGE))
         with self.live.pin() as pinned:
-            declaration = pinned.snapshot.declaration
-            options = _Options(_sort_of(declaration, sort), _facet_names_of(declaration, facets), collapse)
-            text = with_filters(q, filters) if filters else q
-            result = self._search(pinned, text, page, per_page, snippets, literal and not filters, options)
+            request = Request.of(
+                pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters
+            )
+            result = self._search(pinned, request, snippets)
             result.query = q
             result.filters = [f.strip() for f in filters if f.strip()]
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _search(
-        self, pinned: Pinned, q: str, page: int, per_page: int, snippets: bool, literal: bool, options: _Options
-    ) -> SearchResult:
+    def _search(self, pinned: Pinned, request: Request, snippets: bool) -> SearchResult:
         searcher = pinned.searcher
         declaration = pinned.snapshot.declaration
-        compiled = compile_query(q, searcher.doc_frequency, searcher.doc_count(), literal=literal, metadata=declaration)
+        q, page, per_page = request.text, request.page, request.per_page
+        compiled = compile_query(
+            q, searcher.doc_frequency, searcher.doc_count(), literal=request.literal, metadata=declaration
+        )
         limit = page * per_page
-        ranked = rank(pinned, compiled, limit, sort=options.sort, facets=options.facets, collapse=options.collapse)
+        ranked = rank(pinned, compiled, limit, sort=request.sort, facets=request.facets, collapse=request.collapse)
         result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = ranked.sections
-        result.sort = sort_name(options.sort)
+        result.sort = sort_name(request.sort)
         selected = selected_values(compiled.filter)
         result.facets = {
             name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]

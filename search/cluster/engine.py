@@ -25,13 +25,12 @@ from search.cluster.indexer import ClusterState
 from search.documents import Document
 from search.highlight import match_spans, stored_spans
 from search.metadata import Declaration
-from search.normalize import fold
-from search.query import QuerySyntaxError, emit, parse, with_filters
+from search.query import QuerySyntaxError, emit, parse
 from search.query.filters import top_level
 from search.query.plan import Planner
-from search.ranking import facet_list, selected_values
+from search.ranking import contains_all, facet_list, fold_section, needles_to_check, selected_values
 from search.results import FacetValue, SearchResult, notices
-from search.searcher import MAX_PAGE, MAX_PER_PAGE, _facet_names_of, _sort_of, document_from, hit_from, sort_name
+from search.searcher import Request, document_from, hit_from, sort_name
 from search.store import IndexMissing
 from search.suggest import Suggestion
 
@@ -146,14 +145,11 @@ class ClusterEngine:
         filters: Sequence[str] = (),
     ) -> SearchResult:
         started = time.perf_counter()
-        page = max(1, min(page, MAX_PAGE))
-        per_page = max(1, min(per_page, MAX_PER_PAGE))
         index, manifest = self._live()
         declaration = Declaration.from_manifest(manifest.get("metadata"))
-        order = _sort_of(declaration, sort)
-        wanted = _facet_names_of(declaration, facets)
-        text = with_filters(q, filters) if filters else q
-        plan = self._plan(index, text, literal and not filters, declaration)
+        request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters)
+        page, per_page, order, wanted = request.page, request.per_page, request.sort, request.facets
+        plan = self._plan(index, request.text, request.literal, declaration)
         compiled = emit(plan)
         scoring = query(plan)
         where = [filter_clause(n) for n in top_level(plan.filter)]
@@ -245,14 +241,8 @@ class ClusterEngine:
             "_source": [*_SOURCE, "f_*"],
         }
         answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
-        check = [n for n in compiled.needles if len(n) > 2]
-        out = []
-        for h in answer["hits"]["hits"]:
-            f = h["_source"]
-            texts = [fold(f.get("title") or ""), fold(f.get("heading") or ""), fold(f.get("body") or "")]
-            if all(any(n in t for t in texts) for n in check):
-                out.append(h)
-        return out
+        check = needles_to_check(compiled)
+        return [h for h in answer["hits"]["hits"] if contains_all(fold_section(h["_source"]), check)]
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Titles that contain the typed words (word completion needs the embedded term list)."""
