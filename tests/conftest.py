@@ -1,10 +1,20 @@
-"""Shared fixtures: a real index built from ``seeds/`` once per session, the app and its client."""
+"""Shared fixtures: a real index built from ``seeds/`` once per session, the app and its client.
+
+``seed`` is the seed corpus on each backend in turn: the embedded index, then the same
+corpus indexed into a real 3-node OpenSearch cluster (``cluster_urls``). Every test that
+uses ``seed``, ``app`` or ``client`` therefore runs on both backends; the OpenSearch run
+skips with the fixture's message where Java or Maven is missing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, Response, request, request_finished
@@ -85,11 +95,77 @@ def cluster_urls() -> Iterator[list[str]]:
 CLUSTER_ENV = {"SAKUIN_OPENSEARCH_HOME": "/var/tmp/sakuin-os-tests", "SAKUIN_OPENSEARCH_PORT": "9551"}
 
 
-@pytest.fixture(scope="session")
-def app(index_dir: Path) -> Flask:
-    from web import create_app
+@contextlib.contextmanager
+def cluster_index(name: str | None) -> Iterator[None]:
+    """``SAKUIN_CLUSTER_INDEX`` set to ``name`` inside the block, restored after it (None: unchanged).
 
-    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    A cluster engine reads its alias when it opens, so an engine opened inside keeps it."""
+    if name is None:
+        yield
+        return
+    before = os.environ.get("SAKUIN_CLUSTER_INDEX")
+    os.environ["SAKUIN_CLUSTER_INDEX"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SAKUIN_CLUSTER_INDEX", None)
+        else:
+            os.environ["SAKUIN_CLUSTER_INDEX"] = before
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The seed corpus on one backend: what ``--backend`` takes, and how to open it."""
+
+    name: str  # "embedded" or "opensearch"
+    target: str  # an index directory, or comma-separated node URLs
+    alias: str | None = None  # the cluster alias the seed was built under
+    env: dict[str, str] = field(default_factory=dict)  # for a ``sakuin`` subprocess
+
+    def engine(self) -> Any:
+        from search.backend import open_engine
+
+        with cluster_index(self.alias):
+            return open_engine(self.target)
+
+    def app(self, **config: Any) -> Flask:
+        from web import create_app
+
+        with cluster_index(self.alias):
+            return create_app({"TESTING": True, "BACKEND": self.target, **config})
+
+    @property
+    def option(self) -> list[str]:
+        """``--backend TARGET`` for a ``sakuin`` command line (run it with ``env``)."""
+        return ["--backend", self.target]
+
+
+#: The two backends of every parametrized test; the cluster's runs are slow (a quick
+#: ``pytest -m "not slow"`` leaves them out, .ci/run runs them).
+BACKENDS = ["embedded", pytest.param("opensearch", marks=pytest.mark.slow)]
+
+#: The alias the seed is built under on the session cluster.
+SEED_ALIAS = "sakuin-seed"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seed(request: pytest.FixtureRequest, index_dir: Path) -> Seed:
+    """The seed index on each backend (the OpenSearch one: 3 shards, 1 replica, on 3 nodes)."""
+    if request.param == "embedded":
+        return Seed("embedded", str(index_dir))
+    from search.backend import build
+
+    urls = ",".join(request.getfixturevalue("cluster_urls"))
+    with cluster_index(SEED_ALIAS):
+        report = build(urls, [SEEDS], rebuild=True, shards=3, replicas=1)
+    assert report.sections == 17
+    return Seed("opensearch", urls, SEED_ALIAS, {"SAKUIN_CLUSTER_INDEX": SEED_ALIAS})
+
+
+@pytest.fixture(scope="session")
+def app(seed: Seed) -> Flask:
+    return seed.app()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from conftest import Seed
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -22,7 +23,6 @@ from werkzeug.test import TestResponse
 
 from search.analysis import explain
 from search.indexer import build_index
-from search.searcher import Engine
 from web import create_app
 from web.openapi import openapi_spec
 from web.security import CONTENT_SECURITY_POLICY
@@ -92,10 +92,10 @@ def missing_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 # -- search ------------------------------------------------------------------------------
 
 
-def test_search_returns_exactly_the_result_dict(api: Api, index_dir: Path) -> None:
+def test_search_returns_exactly_the_result_dict(api: Api, seed: Seed) -> None:
     r, body = api.get("/api/search", query_string={"q": "国防大臣"})
     assert r.status_code == 200
-    expected = Engine(index_dir).search("国防大臣").to_dict()
+    expected = seed.engine().search("国防大臣").to_dict()
     for timing in (body, expected):
         timing.pop("took_ms")
     assert body == expected
@@ -187,10 +187,10 @@ def test_a_1000_character_query_is_accepted(api: Api) -> None:
 # -- documents ------------------------------------------------------------------------------
 
 
-def test_document(api: Api, index_dir: Path) -> None:
+def test_document(api: Api, seed: Seed) -> None:
     r, body = api.get("/api/documents/{doc_id}", f"/api/documents/{SEED_ID}")
     assert r.status_code == 200
-    doc = Engine(index_dir).document(SEED_ID)
+    doc = seed.engine().document(SEED_ID)
     assert doc is not None
     assert body["doc_id"] == SEED_ID and body["title"] == doc.title and body["path"] == doc.path
     assert body["meta"] == {}
@@ -256,17 +256,17 @@ def test_analyze_needs_no_index(missing_api: Api) -> None:
     assert r.status_code == 200
 
 
-def test_stats(api: Api, index_dir: Path) -> None:
+def test_stats(api: Api, seed: Seed) -> None:
     r, body = api.get("/api/stats")
     assert r.status_code == 200
-    assert body == Engine(index_dir).stats()
+    assert body == seed.engine().stats()
     assert (body["documents"], body["sections"], body["files"]) == (1, 17, 1)
 
 
-def test_health(api: Api, index_dir: Path) -> None:
+def test_health(api: Api, seed: Seed) -> None:
     r, body = api.get("/healthz")
     assert r.status_code == 200
-    assert body == {"status": "ok", "version": Engine(index_dir).version}
+    assert body == {"status": "ok", "version": seed.engine().version}
     assert body["version"]
 
 

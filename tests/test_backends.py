@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS
 from test_api import Api
 
 from search.backend import build, open_engine
@@ -27,7 +28,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ALIAS = "sakuin-backends"
 
 
-@pytest.fixture(scope="module", params=["embedded", "opensearch"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "embedded":
         path = tmp_path_factory.mktemp("backends") / "index"

@@ -172,6 +172,48 @@ def test_incremental_updates_publish_atomically(urls: list[str], tmp_path: Path)
         os.environ["SAKUIN_CLUSTER_INDEX"] = "sakuin-test"
 
 
+def test_a_lock_left_by_a_dead_writer_is_taken_over(urls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed ``sakuin index`` leaves its lock document; the next writer must not wait forever."""
+    import socket
+
+    from search.cluster import indexer
+    from search.cluster.client import connect
+
+    monkeypatch.setattr(indexer, "LOCK_RENEW_SECONDS", 0.5)
+    monkeypatch.setattr(indexer, "LOCK_STALE_SECONDS", 3)
+    monkeypatch.setattr(indexer, "LOCK_WAIT_SECONDS", 8)
+    client = connect(",".join(urls))
+    state = ClusterState(client, "sakuin-lock")
+    state.ensure_state()
+
+    def leave(owner: dict[str, object]) -> None:
+        client.index(index=state.state, id="lock", body=owner, refresh=True)
+
+    # A process of this machine that is gone: taken over at once, even with --no-wait.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    leave({"host": socket.gethostname(), "pid": gone.pid, "since": 0})
+    state.lock(wait=False)
+    state.unlock()
+
+    # A writer on another machine that stopped renewing: busy at first, taken over once stale.
+    leave({"host": "elsewhere", "pid": 1, "since": 0})
+    with pytest.raises(IndexBusy):
+        state.lock(wait=False)
+    began = time.monotonic()
+    state.lock(wait=True)
+    assert 3 <= time.monotonic() - began < 8
+
+    # A holder that keeps renewing keeps its lock: the other writer gives up after its wait.
+    other = ClusterState(client, "sakuin-lock")
+    with pytest.raises(IndexBusy):
+        other.lock(wait=True)
+    state.unlock()
+    other.lock(wait=False)
+    other.unlock()
+    assert not client.exists(index=state.state, id="lock")
+
+
 def test_metadata_filters_facets_and_sort_match_the_embedded_backend(urls: list[str], tmp_path: Path) -> None:
     from test_metadata import RECORDS
 

@@ -8,32 +8,38 @@ engine, the API, the HTML page or the CLI as the user met it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import Seed
 from flask.testing import FlaskClient
 from test_cli import ROOT
 
-from search.searcher import Engine
-
 
 @pytest.fixture(scope="module")
-def engine(index_dir: Path) -> Engine:
-    return Engine(index_dir)
+def engine(seed: Seed) -> Any:
+    return seed.engine()
 
 
-def sakuin(*args: str) -> subprocess.CompletedProcess[str]:
+def sakuin(seed: Seed, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sakuin ARGS`` against the seed's backend (``--backend`` goes after ARGS)."""
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+        [sys.executable, "-m", "search.cli", *args, *seed.option],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, **seed.env},
     )
 
 
 # -- never miss text the user typed ------------------------------------------------------
 
 
-def test_old_kanji_compound_finds_the_new_form(engine: Engine) -> None:
+def test_old_kanji_compound_finds_the_new_form(engine: Any) -> None:
     new, old = engine.search("国防", per_page=100), engine.search("國防", per_page=100)
     assert old.total == new.total >= 9
     assert [(h.doc_id, h.ordinal) for h in old.hits] == [(h.doc_id, h.ordinal) for h in new.hits]
@@ -42,7 +48,7 @@ def test_old_kanji_compound_finds_the_new_form(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("q", ["ノヴゴロド", "ﾉｳﾞｺﾞﾛﾄﾞ", "のゔごろど", "ゴロド"])
-def test_a_name_fragment_inside_a_longer_word_is_found(engine: Engine, q: str) -> None:
+def test_a_name_fragment_inside_a_longer_word_is_found(engine: Any, q: str) -> None:
     # The text has ニジニ・ノヴゴロド, which Sudachi reads as one word.
     result = engine.search(q)
     assert result.total == 1
@@ -52,7 +58,7 @@ def test_a_name_fragment_inside_a_longer_word_is_found(engine: Engine, q: str) -
     assert marked in ("ノヴゴロド", "ゴロド")
 
 
-def test_substring_candidates_are_checked_against_the_text(engine: Engine) -> None:
+def test_substring_candidates_are_checked_against_the_text(engine: Any) -> None:
     # ロシア and ウクライナ are words of many sections, never written together: the
     # bigrams of ロシアウクライナ are all there, the string is not, so no substring hit.
     result = engine.search("ロシアウクライナ", per_page=100)
@@ -60,7 +66,7 @@ def test_substring_candidates_are_checked_against_the_text(engine: Engine) -> No
     assert engine.search("アウクラ").total == 0  # its bigrams アウ, ウク, クラ occur; アウクラ does not
 
 
-def test_substring_matches_rank_after_every_word_match(engine: Engine) -> None:
+def test_substring_matches_rank_after_every_word_match(engine: Any) -> None:
     result = engine.search("ロシア", per_page=100)
     kinds = [h.match for h in result.hits]
     assert kinds == sorted(kinds, key=lambda k: k == "substring")  # all words first
@@ -70,20 +76,20 @@ def test_substring_matches_rank_after_every_word_match(engine: Engine) -> None:
 # -- odd input -----------------------------------------------------------------------------
 
 
-def test_leading_minus_works_in_the_cli(index_dir: Path) -> None:
-    proc = sakuin("search", "-演説 国防", "--index-dir", str(index_dir), "--json")
+def test_leading_minus_works_in_the_cli(seed: Seed) -> None:
+    proc = sakuin(seed, "search", "-演説 国防", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["query"] == "-演説 国防" and data["total"] > 0
-    proc = sakuin("search", "--index-dir", str(index_dir), "国防", "-演説")
+    proc = sakuin(seed, "search", "国防", "-演説")
     assert proc.returncode == 0 and "sections match" in proc.stdout, proc.stderr
 
 
-def test_deep_nesting_is_a_clear_error_everywhere(client: FlaskClient, index_dir: Path) -> None:
+def test_deep_nesting_is_a_clear_error_everywhere(client: FlaskClient, seed: Seed) -> None:
     q = "(" * 250 + "国防" + ")" * 250  # 502 characters, under the length limit
     r = client.get("/api/search", query_string={"q": q})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "too_deep"
-    proc = sakuin("search", q, "--index-dir", str(index_dir))
+    proc = sakuin(seed, "search", q)
     assert proc.returncode == 2 and "nested too deep" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -138,15 +144,15 @@ def test_a_page_past_the_end_says_which_page_is_last(client: FlaskClient) -> Non
     ]
 
 
-def test_json_errors_from_the_cli_are_the_apis_error_object(index_dir: Path) -> None:
-    proc = sakuin("search", '"国防', "--index-dir", str(index_dir), "--json")
+def test_json_errors_from_the_cli_are_the_apis_error_object(seed: Seed) -> None:
+    proc = sakuin(seed, "search", '"国防', "--json")
     assert proc.returncode == 2
     assert json.loads(proc.stdout) == {
         "error": {"code": "unclosed_quote", "message": 'unclosed quote: add the closing " or remove the opening one'}
     }
 
 
-def test_the_readme_query_example_finds_sections(engine: Engine) -> None:
+def test_the_readme_query_example_finds_sections(engine: Any) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = '"国防 大臣" -演説 title:ロシア'
     assert f"sakuin search '{example}' --json" in readme
@@ -155,7 +161,7 @@ def test_the_readme_query_example_finds_sections(engine: Engine) -> None:
     assert all("演説" not in (h.heading + h.snippet.text) for h in result.hits)
 
 
-def test_a_kana_word_with_a_particle_is_still_that_word(engine: Engine) -> None:
+def test_a_kana_word_with_a_particle_is_still_that_word(engine: Any) -> None:
     # ウクライナ|とは: a real word and a particle, not kana to be read as other words.
     result = engine.search("ウクライナとは")
     assert result.total > 0 and result.hits[0].match == "word"

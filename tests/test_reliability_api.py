@@ -8,6 +8,7 @@ two index versions when one is published mid-request.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from conftest import Seed
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,13 +50,13 @@ QUERIES = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def engine(index_dir: Path) -> Engine:
-    return Engine(index_dir)
+def engine(seed: Seed) -> Any:
+    return seed.engine()
 
 
 @given(q=QUERIES, page=st.integers(1, 1000), per_page=st.integers(1, 100))
 @EXAMPLES
-def test_engine_search_gives_results_or_a_syntax_error(engine: Engine, q: str, page: int, per_page: int) -> None:
+def test_engine_search_gives_results_or_a_syntax_error(engine: Any, q: str, page: int, per_page: int) -> None:
     try:
         result = engine.search(q, page=page, per_page=per_page)
     except QuerySyntaxError as exc:
@@ -84,15 +86,16 @@ def test_search_page_answers_200_or_400(app: Flask, q: str) -> None:
     assert response.status_code in (200, 400), (q, response.status_code)
 
 
-def test_cli_query_that_is_not_utf8_is_a_usage_error(index_dir: Path) -> None:
+def test_cli_query_that_is_not_utf8_is_a_usage_error(seed: Seed) -> None:
     """Bytes that are not UTF-8 in argv reach Python as lone surrogates (found: a traceback)."""
     not_utf8 = b"\xff\xfe\x83L".decode("utf-8", "surrogateescape")  # as Python decodes such argv
-    for command in (["search", not_utf8, "--index-dir", str(index_dir)], ["analyze", not_utf8]):
+    for command in (["search", not_utf8, *seed.option], ["analyze", not_utf8]):
         proc = subprocess.run(
             [sys.executable, "-m", "search.cli", *command],
             capture_output=True,
             cwd=ROOT,
             timeout=120,
+            env={**os.environ, **seed.env},
         )
         assert proc.returncode == 2, proc.stderr
         assert b"Traceback" not in proc.stderr and b"not valid UTF-8" in proc.stderr

@@ -5,8 +5,9 @@ changed: files by content hash, JSONL records by record hash, the same
 ``IndexReport``. Then:
 
 1. take the writer lock (a document created with ``op_type=create`` in the
-   ``<name>-state`` index; a second writer waits for it, or fails with
-   ``--no-wait``);
+   ``<name>-state`` index, renewed while the build runs; a second writer waits
+   for it, or fails with ``--no-wait``; a lock whose writer was killed is taken
+   over, see ``ClusterState.lock``);
 2. create the next version's index (``<name>-v<generation>``) with the mapping
    of the current metadata declaration;
 3. analyse the new and changed documents (worker processes, as for the embedded
@@ -26,6 +27,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -48,6 +50,62 @@ DEFAULT_REPLICAS = 1
 LOCK_WAIT_SECONDS = 600
 
 
+#: How often the lock's holder renews it, and how long a waiter watches an unchanged lock
+#: before it counts as abandoned.
+LOCK_RENEW_SECONDS = 10
+LOCK_STALE_SECONDS = 60
+
+
+def _abandoned(owner: dict[str, Any]) -> bool:
+    """The lock names a process of this machine that is gone."""
+    if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+        return False
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
+class _Lease:
+    """A held writer lock, renewed by a daemon thread until released."""
+
+    def __init__(self, client: Any, state: str, owner: dict[str, Any], seq_no: int, primary_term: int) -> None:
+        self.client, self.state, self.owner = client, state, owner
+        self.version = (seq_no, primary_term)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._renew, name="sakuin-lock-lease", daemon=True)
+        self.thread.start()
+
+    def _renew(self) -> None:
+        while not self.stop.wait(LOCK_RENEW_SECONDS):
+            try:
+                done = self.client.index(
+                    index=self.state,
+                    id="lock",
+                    body={**self.owner, "renewed": time.time()},
+                    if_seq_no=self.version[0],
+                    if_primary_term=self.version[1],
+                )
+            except Exception:  # a node down: retried at the next tick, well inside LOCK_STALE_SECONDS
+                continue
+            self.version = (done["_seq_no"], done["_primary_term"])
+
+    def release(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.client.delete(
+            index=self.state,
+            id="lock",
+            if_seq_no=self.version[0],
+            if_primary_term=self.version[1],
+            ignore=[404, 409],
+            refresh=True,
+        )
+
+
 class ClusterState:
     """The alias, its versions, the manifest and the lock of one sakuin index on a cluster."""
 
@@ -55,6 +113,7 @@ class ClusterState:
         self.client = client
         self.name = name
         self.state = f"{name}-state"
+        self._lease: _Lease | None = None
 
     def manifest(self) -> dict[str, Any]:
         if not self.client.indices.exists(index=self.state):
@@ -76,25 +135,51 @@ class ClusterState:
             )
 
     def lock(self, wait: bool) -> None:
+        """Take the writer lock (module doc, step 1); a lock its writer left behind is taken over.
+
+        The holder renews its lock document every ``LOCK_RENEW_SECONDS``. A waiter takes
+        the lock over when the document names a process of this host that no longer
+        exists (a killed ``sakuin index``), or when it has not changed for
+        ``LOCK_STALE_SECONDS`` of the waiter's own clock (a writer on another machine
+        that died: no clock skew between machines enters). The takeover deletes exactly
+        the stale version (``if_seq_no``), so two waiters cannot both win.
+        """
         from opensearchpy.exceptions import ConflictError
 
         self.ensure_state()
         owner = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        seen: tuple[int, int] | None = None  # the holder's lock version, and since when (monotonic)
+        seen_at = 0.0
         while True:
             try:
-                self.client.index(index=self.state, id="lock", body=owner, op_type="create", refresh=True)
-                return
+                done = self.client.index(index=self.state, id="lock", body=owner, op_type="create", refresh=True)
             except ConflictError:
-                if not wait or time.monotonic() > deadline:
-                    raise IndexBusy(
-                        f"another sakuin index run is writing to {self.name} on the cluster; "
-                        f"wait for it, or delete the stale lock: DELETE /{self.state}/_doc/lock"
-                    ) from None
-                time.sleep(1)
+                pass
+            else:
+                self._lease = _Lease(self.client, self.state, owner, done["_seq_no"], done["_primary_term"])
+                return
+            held = self.client.get(index=self.state, id="lock", ignore=[404])
+            if held.get("found"):
+                version = (held["_seq_no"], held["_primary_term"])
+                if version != seen:
+                    seen, seen_at = version, time.monotonic()
+                if _abandoned(held["_source"]) or time.monotonic() - seen_at > LOCK_STALE_SECONDS:
+                    self.client.delete(
+                        index=self.state, id="lock", if_seq_no=version[0], if_primary_term=version[1], ignore=[404, 409]
+                    )
+                    continue
+            if not wait or time.monotonic() > deadline:
+                raise IndexBusy(
+                    f"another sakuin index run is writing to {self.name} on the cluster; "
+                    f"wait for it, or delete the stale lock: DELETE /{self.state}/_doc/lock"
+                ) from None
+            time.sleep(1)
 
     def unlock(self) -> None:
-        self.client.delete(index=self.state, id="lock", ignore=[404], refresh=True)
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            lease.release()
 
     def publish(self, new: str, manifest: dict[str, Any]) -> None:
         old = self.current()
