@@ -27,7 +27,7 @@ from search.results import FacetValue, Hit, SearchResult, notices
 from search.snapshot import DEFAULT_POOL, LiveIndex, Pinned
 from search.snippets import make_snippet, mark_html
 from search.store import IndexStore
-from search.suggest import Suggestion, complete, did_you_mean
+from search.suggest import Suggestion, complete, corrections, did_you_mean
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -218,7 +218,9 @@ class Engine:
             name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
             for name, values in ranked.facets.items()
         }
-        result.did_you_mean = did_you_mean(pinned, compiled.plan, result.total)
+        result.did_you_mean = did_you_mean(
+            compiled.plan, result.total, pinned.searcher.doc_frequency, corrections(pinned)
+        )
         result.notices.extend(notices(compiled.plan, result))
         top = ranked.top[(page - 1) * per_page : limit]
         stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}

@@ -1,12 +1,16 @@
 """Suggestions while typing, and "did you mean" for queries with few or no hits.
 
-Both read only the index (its terms and titles), so they suggest what can be found:
+Both read only the index (its terms and titles), so they suggest what can be found.
+The rules (which words complete a prefix, which word corrects a misspelling) are
+``words_for`` and ``closest``, shared by both backends; where the candidates come
+from is the backend's (here the embedded term list; the cluster engine asks
+OpenSearch's term suggester and the sections that match the prefix):
 
 * ``complete(pinned, text)``: the last word typed, completed from the indexed
   words that start with it (most frequent first), and the titles of the
   documents that best match what was typed;
-* ``did_you_mean(pinned, plan)``: for each word of a keyword query that the
-  index lacks or barely has, the indexed word nearest to it by edit distance
+* ``did_you_mean(plan, total, frequency, correct)``: for each word of a keyword
+  query that the index lacks or barely has, the indexed word nearest to it by edit distance
   (at most 1, or a third of its length) among the words that share characters
   with it, the most frequent of equally near ones; the query is offered with
   that word replaced.
@@ -20,12 +24,13 @@ two sections (a one-off typo in a document is not a correction).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from search.normalize import normalize_term, pairs
 from search.query import plan_query
-from search.query.plan import Plan, Run
+from search.query.plan import Plan
 from search.snapshot import Pinned
 
 #: Candidates per word compared by edit distance (those sharing the most bigrams).
@@ -46,25 +51,42 @@ class Suggestion:
         return {"kind": self.kind, "text": self.text, "doc_id": self.doc_id}
 
 
-def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
-    searcher = pinned.searcher
+Frequency = Callable[[str, str], int]
+
+
+def words_for(text: str, candidates: Iterable[str], frequency: Frequency, limit: int) -> list[Suggestion]:
+    """``text`` with its last word completed by the most frequent of ``candidates`` that
+    start with it (at most half of ``limit``); none for an operator or a field."""
     words = text.split()
     if not words:
         return []
     head, last = words[:-1], normalize_term(words[-1])
-    out: list[Suggestion] = []
-    if last and not last.startswith("-") and ":" not in last:
-        reader = searcher.reader()
-        found = []
-        for i, term in enumerate(reader.expand_prefix("content", last)):
+    if not last or last.startswith("-") or ":" in last:
+        return []
+    found = sorted(
+        ((frequency("content", t), t) for t in set(candidates) if t != last and t.startswith(last)),
+        key=lambda x: (-x[0], x[1]),
+    )
+    prefix = " ".join(head)
+    return [Suggestion("word", f"{prefix} {t}".strip()) for _, t in found[: max(1, limit // 2)]]
+
+
+def last_word(text: str) -> str:
+    """The normalized last word of what was typed (what ``words_for`` completes)."""
+    words = text.split()
+    return normalize_term(words[-1]) if words else ""
+
+
+def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
+    searcher = pinned.searcher
+    last = last_word(text)
+    candidates = []
+    if last:
+        for i, term in enumerate(searcher.reader().expand_prefix("content", last)):
             if i >= 2000:
                 break
-            t = term.decode("utf-8") if isinstance(term, bytes) else term
-            if t != last:
-                found.append((searcher.doc_frequency("content", t), t))
-        found.sort(key=lambda x: (-x[0], x[1]))
-        prefix = " ".join(head)
-        out += [Suggestion("word", f"{prefix} {t}".strip()) for _, t in found[: max(1, limit // 2)]]
+            candidates.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+    out = words_for(text, candidates, searcher.doc_frequency, limit)
     out += _titles(pinned, text, limit - len(out))
     return out[:limit]
 
@@ -139,18 +161,22 @@ def edit_distance(a: str, b: str, bound: int) -> int:
     return previous[-1]
 
 
-def nearest(vocab: Vocabulary, word: str, frequency: Any) -> str | None:
-    """The indexed word closest to ``word`` by edit distance (at most 1, or a third of its
-    length) and in at least two sections, the more frequent among equally close words."""
+def nearest(vocab: Vocabulary, word: str, frequency: Frequency) -> str | None:
+    """``closest`` among the indexed words that share the most bigrams and characters with ``word``."""
     shared: dict[int, int] = {}
     for key in _keys(word):
         for i in vocab.by_gram.get(key, ()):
             shared[i] = shared.get(i, 0) + 1
     candidates = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
+    return closest(word, (vocab.words[i] for i in candidates), frequency)
+
+
+def closest(word: str, candidates: Iterable[str], frequency: Frequency) -> str | None:
+    """The candidate closest to ``word`` by edit distance (at most 1, or a third of its
+    length) and in at least two sections, the more frequent among equally close words."""
     bound = max(1, len(word) // 3)
     best: tuple[int, int, str] | None = None
-    for i in candidates:
-        other = vocab.words[i]
+    for other in candidates:
         if other == word:
             continue
         distance = edit_distance(word, other, bound)
@@ -170,29 +196,43 @@ def _keys(word: str) -> set[str]:
     return {*pairs(word), *word}
 
 
-def did_you_mean(pinned: Pinned, plan: Plan, total: int) -> list[str]:
-    """Alternative queries for a keyword query with fewer than ``FEW_HITS`` hits."""
+def did_you_mean(plan: Plan, total: int, frequency: Frequency, correct: Callable[[str], str | None]) -> list[str]:
+    """Alternative queries for a keyword query with fewer than ``FEW_HITS`` hits: each word
+    the index lacks or barely has (``frequency``) replaced by ``correct(word)``."""
     if total >= FEW_HITS or not plan.keyword:
         return []
     runs = plan.runs()
     if not runs or len(runs) > 4:
         return []
-    vocab = vocabulary(pinned)
-    searcher = pinned.searcher
     replaced = []
     changed = False
     for run in runs:
-        text = _replacement(run, vocab, searcher)
+        word = normalize_term(run.text)
+        text = run.text
+        if len(word) >= 2 and frequency("content", word) < FEW_HITS:
+            text = correct(word) or run.text
         changed |= text != run.text
         replaced.append(text)
     return [" ".join(replaced)] if changed else []
 
 
-def _replacement(run: Run, vocab: Vocabulary, searcher: Any) -> str:
-    word = normalize_term(run.text)
-    if len(word) < 2 or searcher.doc_frequency("content", word) >= FEW_HITS:
-        return run.text
-    return nearest(vocab, word, searcher.doc_frequency) or run.text
+def corrections(pinned: Pinned) -> Callable[[str], str | None]:
+    """The embedded index's ``correct`` for ``did_you_mean`` (its vocabulary is built on first use)."""
+    searcher = pinned.searcher
+    return lambda word: nearest(vocabulary(pinned), word, searcher.doc_frequency)
 
 
-__all__ = ["FEW_HITS", "Suggestion", "Vocabulary", "complete", "did_you_mean", "edit_distance", "nearest", "vocabulary"]
+__all__ = [
+    "FEW_HITS",
+    "Suggestion",
+    "Vocabulary",
+    "closest",
+    "complete",
+    "corrections",
+    "did_you_mean",
+    "edit_distance",
+    "last_word",
+    "nearest",
+    "vocabulary",
+    "words_for",
+]

@@ -96,6 +96,18 @@ def test_notices(engine: Any) -> None:
     assert not past.hits and [n.code for n in past.notices] == ["page_past_end"]
 
 
+@pytest.mark.parametrize(("q", "suggested"), [("国坊", ["国防"]), ("ウクライノ", ["ウクライナ"]), ("国防", [])])
+def test_did_you_mean(engine: Any, q: str, suggested: list[str]) -> None:
+    assert engine.search(q).did_you_mean == suggested
+
+
+def test_suggestions_complete_the_last_word_most_frequent_first(engine: Any) -> None:
+    words = [s.text for s in engine.suggest("国") if s.kind == "word"]
+    assert words == ["国防", "国務", "国家", "国防総省"]
+    assert [s.text for s in engine.suggest("電話 会") if s.kind == "word"] == ["電話 会談", "電話 会見"]
+    assert any(s.kind == "title" for s in engine.suggest("ロシア"))
+
+
 def test_pages_group_hits_by_document(engine: Any) -> None:
     result = engine.search("国防大臣", per_page=10)
     groups = result.groups()

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS, Seed, cluster_index
 
+from search.backend import build
 from search.indexer import build_index
 from search.metadata import MetadataError, parse_date
 from search.query import QuerySyntaxError
 from search.searcher import Engine
-from web import create_app
 
 CATEGORIES = ["政治", "経済", "スポーツ", "IT ニュース"]
 WORDS = ["国防", "会談", "選挙", "野球", "予算"]
@@ -88,26 +89,32 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-@pytest.fixture(scope="module")
-def index(corpus: Path) -> Path:
-    target = corpus / "index"
-    report = build_index([corpus / "docs"], target, declare=[("category", "keyword"), ("date", "date")])
-    assert report.metadata == {"category": "keyword", "date": "date"}
-    # Declared once: a later run remembers it; a new field re-derives every section.
-    again = build_index([corpus / "docs"], target, declare=[("price", "number"), ("tags", "keyword")])
-    assert again.redeclared and again.metadata == {
-        "category": "keyword",
-        "date": "date",
-        "price": "number",
-        "tags": "keyword",
-    }
-    assert build_index([corpus / "docs"], target).up_to_date
-    return target
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request: pytest.FixtureRequest, corpus: Path) -> Seed:
+    """The corpus on each backend, declared in two runs (the second adds fields)."""
+    if request.param == "embedded":
+        where = Seed("embedded", str(corpus / "index"))
+    else:
+        urls = ",".join(request.getfixturevalue("cluster_urls"))
+        where = Seed("opensearch", urls, "sakuin-metadata", {"SAKUIN_CLUSTER_INDEX": "sakuin-metadata"})
+    with cluster_index(where.alias):
+        report = build(where.target, [corpus / "docs"], declare=[("category", "keyword"), ("date", "date")])
+        assert report.metadata == {"category": "keyword", "date": "date"}
+        # Declared once: a later run remembers it; a new field re-derives every section.
+        again = build(where.target, [corpus / "docs"], declare=[("price", "number"), ("tags", "keyword")])
+        assert again.redeclared and again.metadata == {
+            "category": "keyword",
+            "date": "date",
+            "price": "number",
+            "tags": "keyword",
+        }
+        assert build(where.target, [corpus / "docs"]).up_to_date
+    return where
 
 
 @pytest.fixture(scope="module")
-def engine(index: Path) -> Engine:
-    return Engine(index)
+def engine(index: Seed) -> Any:
+    return index.engine()
 
 
 def _facet(result: Any, name: str) -> dict[str, int]:
@@ -271,13 +278,14 @@ def test_unknown_field_lists_the_declared_ones(engine: Engine) -> None:
     assert err.value.params["fields"] == ["title", "heading", "path", "category", "date", "price", "tags"]
 
 
-def test_bad_declarations_are_refused(corpus: Path, index: Path) -> None:
-    with pytest.raises(MetadataError, match="already declared as a keyword"):
-        build_index([corpus / "docs"], index, declare=[("category", "date")])
-    with pytest.raises(MetadataError, match="bad metadata field name"):
-        build_index([corpus / "docs"], index, declare=[("Bad-Name", "keyword")])
-    with pytest.raises(MetadataError, match="built-in"):
-        build_index([corpus / "docs"], index, declare=[("title", "keyword")])
+def test_bad_declarations_are_refused(corpus: Path, index: Seed) -> None:
+    with cluster_index(index.alias):
+        with pytest.raises(MetadataError, match="already declared as a keyword"):
+            build(index.target, [corpus / "docs"], declare=[("category", "date")])
+        with pytest.raises(MetadataError, match="bad metadata field name"):
+            build(index.target, [corpus / "docs"], declare=[("Bad-Name", "keyword")])
+        with pytest.raises(MetadataError, match="built-in"):
+            build(index.target, [corpus / "docs"], declare=[("title", "keyword")])
 
 
 def test_the_summary_suggests_fields_it_saw(tmp_path: Path) -> None:
@@ -288,14 +296,14 @@ def test_the_summary_suggests_fields_it_saw(tmp_path: Path) -> None:
     assert set(report.suggestions) == {"--facet category", "--date date", "--number price", "--facet tags"}
 
 
-def test_did_you_mean_offers_the_nearest_indexed_word(engine: Engine) -> None:
+def test_did_you_mean_offers_the_nearest_indexed_word(engine: Any) -> None:
     result = engine.search("選拳")  # 拳 for 挙, a classic slip
     assert result.total == 0 and result.did_you_mean == ["選挙"]
     assert engine.search("国防").did_you_mean == []
 
 
-def test_api_facets_filters_sort_and_suggest(index: Path) -> None:
-    client = create_app({"TESTING": True, "INDEX_DIR": str(index)}).test_client()
+def test_api_facets_filters_sort_and_suggest(index: Seed) -> None:
+    client = index.app().test_client()
     body = client.get(
         "/api/search", query_string={"q": "国防", "facets": "category,path", "filter": "category:政治", "sort": "-date"}
     ).get_json()
@@ -310,8 +318,8 @@ def test_api_facets_filters_sort_and_suggest(index: Path) -> None:
     assert any(s["kind"] == "word" and s["text"] == "国防" for s in suggestions)
 
 
-def test_results_page_has_facets_sort_and_chips_without_javascript(index: Path) -> None:
-    client = create_app({"TESTING": True, "INDEX_DIR": str(index)}).test_client()
+def test_results_page_has_facets_sort_and_chips_without_javascript(index: Seed) -> None:
+    client = index.app().test_client()
     page = client.get("/search", query_string={"q": "国防", "filter": "category:政治", "sort": "-date"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200

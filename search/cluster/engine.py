@@ -32,7 +32,7 @@ from search.ranking import contains_all, facet_list, fold_section, needles_to_ch
 from search.results import FacetValue, SearchResult, notices
 from search.searcher import Request, document_from, hit_from, sort_name
 from search.store import IndexMissing
-from search.suggest import Suggestion
+from search.suggest import FEW_HITS, Suggestion, closest, did_you_mean, last_word, words_for
 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
@@ -42,6 +42,8 @@ SUBSTRING_CANDIDATES = 2000
 _SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
+#: Sections read for the words that complete a prefix while typing.
+PREFIX_SAMPLE = 200
 
 
 class ClusterEngine:
@@ -222,6 +224,12 @@ class ClusterEngine:
             same = same_text.get(fields.get("group"), 1)
             duplicates = max(0, same - 1) if collapse and kind == "word" else 0
             result.hits.append(hit_from(fields, float(h.get("_score") or 0.0), spans.get(i, {}), kind, duplicates))
+        result.did_you_mean = did_you_mean(
+            plan,
+            result.total,
+            lambda field, term: self._lexicon(index, {(field, term)})[(field, term)],
+            lambda word: self._correct(index, word),
+        )
         result.notices.extend(notices(plan, result))
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
@@ -245,10 +253,36 @@ class ClusterEngine:
         return [h for h in answer["hits"]["hits"] if contains_all(fold_section(h["_source"]), check)]
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
-        """Titles that contain the typed words (word completion needs the embedded term list)."""
+        """The embedded engine's suggestions (``search.suggest``): completed words, then titles."""
         index, _ = self._live()
-        words = text.split()
-        if not words:
+        if not text.split():
+            return []
+        out = self._completions(index, text, limit)
+        out += self._titles(index, text, limit - len(out))
+        return out[:limit]
+
+    def _completions(self, index: str, text: str, limit: int) -> list[Suggestion]:
+        """Words that complete the last one typed, from the sections that have a word starting
+        with it (``PREFIX_SAMPLE`` of them), ranked by their true document frequency."""
+        last = last_word(text)
+        if not last or last.startswith("-") or ":" in last:
+            return []
+        body = {
+            "size": PREFIX_SAMPLE,
+            "track_total_hits": False,
+            "_source": ["offsets.content"],
+            "query": {"prefix": {_FIELDS["content"]: last}},
+        }
+        candidates: set[str] = set()
+        for h in self.client.search(index=index, body=body)["hits"]["hits"]:
+            terms = h["_source"].get("offsets", {}).get("content", {})
+            candidates.update(t for t in terms if t.startswith(last) and t != last)
+        df = self._lexicon(index, {("content", t) for t in candidates})
+        return words_for(text, candidates, lambda field, term: df[(field, term)], limit)
+
+    def _titles(self, index: str, text: str, limit: int) -> list[Suggestion]:
+        """Titles that contain the typed words."""
+        if limit <= 0:
             return []
         try:
             plan = self._plan(index, text, True, Declaration())
@@ -268,6 +302,28 @@ class ClusterEngine:
             if title and title not in out:
                 out[title] = Suggestion("title", title, h["_source"].get("doc_id"))
         return list(out.values())[:limit]
+
+    def _correct(self, index: str, word: str) -> str | None:
+        """``did_you_mean``'s correction: candidates from OpenSearch's term suggester (edit
+        distance at most 2, from every shard), chosen by ``closest`` on global frequencies.
+
+        The suggester's own frequency and ``min_doc_freq`` are per shard (a word in two
+        sections on two shards has 1 on each), so both are left to ``closest``."""
+        options = {
+            "field": _FIELDS["content"],
+            "suggest_mode": "always",
+            "max_edits": 2,
+            "prefix_length": 0,
+            "min_word_length": 2,
+            "max_term_freq": FEW_HITS,  # absolute: only words the index barely has are corrected
+            "accuracy": 0.1,
+            "size": 25,
+        }
+        body = {"size": 0, "track_total_hits": False, "suggest": {"word": {"text": word, "term": options}}}
+        entries = self.client.search(index=index, body=body)["suggest"]["word"]
+        candidates = {o["text"] for e in entries for o in e["options"]}
+        df = self._lexicon(index, {("content", c) for c in candidates})
+        return closest(word, candidates, lambda field, term: df[(field, term)])
 
     # -- documents and stats ----------------------------------------------------------
 
