@@ -133,6 +133,17 @@ def test_api_and_cli_through_the_backend(backend: str) -> None:
     assert json.loads(out.stdout)["total"] == 17
 
 
+def test_every_substring_candidate_is_checked(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates are read page by page (``search_after``): none is dropped past a page."""
+    from search.cluster import engine as cluster_engine
+
+    whole = open_engine(backend).search("ライナ", per_page=100, collapse=False)
+    assert whole.total == 12 and {h.match for h in whole.hits} == {"substring"}
+    monkeypatch.setattr(cluster_engine, "SUBSTRING_PAGE", 5)  # 12 candidates: three pages
+    paged = open_engine(backend).search("ライナ", per_page=100, collapse=False)
+    assert [(h.ordinal, h.score) for h in paged.hits] == [(h.ordinal, h.score) for h in whole.hits]
+
+
 def test_incremental_updates_publish_atomically(urls: list[str], tmp_path: Path) -> None:
     target = ",".join(urls)
     os.environ["SAKUIN_CLUSTER_INDEX"] = "sakuin-incr"

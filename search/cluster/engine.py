@@ -37,8 +37,8 @@ from search.suggest import FEW_HITS, Suggestion, closest, did_you_mean, last_wor
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
 MAX_CACHED_TERMS = 200_000
-#: Substring candidates checked per query (the embedded backend checks them all).
-SUBSTRING_CANDIDATES = 2000
+#: Substring candidates read per request (every one is checked, as the embedded backend does).
+SUBSTRING_PAGE = 2000
 _SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
@@ -238,19 +238,26 @@ class ClusterEngine:
         """Sections that contain the typed words only inside longer words, checked against their text.
 
         The candidates are the sections with every bigram of every typed word and
-        no word match, best bigram score first (at most ``SUBSTRING_CANDIDATES``),
-        as the embedded backend ranks them.
+        no word match, best bigram score first, as the embedded backend ranks them;
+        every candidate is checked, read in pages of ``SUBSTRING_PAGE`` (``search_after``
+        is consistent across pages because a published version is never written again).
         """
         grams = [{"term": {"grams": g}} for group in compiled.substring for g in group]
-        body = {
-            "size": SUBSTRING_CANDIDATES,
+        body: dict[str, Any] = {
+            "size": SUBSTRING_PAGE,
             "query": {"bool": {"must": grams, "must_not": [words], "filter": where}},
             "sort": ["_score", {"key": "asc"}],
+            "track_total_hits": False,
             "_source": [*_SOURCE, "f_*"],
         }
-        answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
         check = needles_to_check(compiled)
-        return [h for h in answer["hits"]["hits"] if contains_all(fold_section(h["_source"]), check)]
+        found: list[Any] = []
+        while True:
+            page = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")["hits"]["hits"]
+            found += [h for h in page if contains_all(fold_section(h["_source"]), check)]
+            if len(page) < SUBSTRING_PAGE:
+                return found
+            body["search_after"] = page[-1]["sort"]
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """The embedded engine's suggestions (``search.suggest``): completed words, then titles."""
