@@ -134,7 +134,7 @@ def test_api_and_cli_through_the_backend(backend: str) -> None:
 
 
 def test_every_substring_candidate_is_checked(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Candidates are read page by page (``search_after``): none is dropped past a page."""
+    """Candidates are read page by page (``search_after``): none is dropped past a page, up to the bound."""
     from search.cluster import engine as cluster_engine
 
     whole = open_engine(backend).search("ライナ", per_page=100, collapse=False)
@@ -142,6 +142,9 @@ def test_every_substring_candidate_is_checked(backend: str, monkeypatch: pytest.
     monkeypatch.setattr(cluster_engine, "SUBSTRING_PAGE", 5)  # 12 candidates: three pages
     paged = open_engine(backend).search("ライナ", per_page=100, collapse=False)
     assert [(h.ordinal, h.score) for h in paged.hits] == [(h.ordinal, h.score) for h in whole.hits]
+    monkeypatch.setattr(cluster_engine, "SUBSTRING_CANDIDATES", 10)  # the bound: the best 10 only
+    bounded = open_engine(backend).search("ライナ", per_page=100, collapse=False)
+    assert [h.ordinal for h in bounded.hits] == [h.ordinal for h in whole.hits][:10]
 
 
 def test_incremental_updates_publish_atomically(urls: list[str], tmp_path: Path) -> None:

@@ -37,8 +37,11 @@ from search.suggest import FEW_HITS, Suggestion, closest, did_you_mean, last_wor
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
 MAX_CACHED_TERMS = 200_000
-#: Substring candidates read per request (every one is checked, as the embedded backend does).
+#: Substring candidates read per request, and at most per query: every one is checked up to
+#: that bound (the embedded backend checks all), so one common bigram cannot cost a hundred
+#: requests of 2,000 sections each.
 SUBSTRING_PAGE = 2000
+SUBSTRING_CANDIDATES = 20_000
 _SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
@@ -239,8 +242,8 @@ class ClusterEngine:
 
         The candidates are the sections with every bigram of every typed word and
         no word match, best bigram score first, as the embedded backend ranks them;
-        every candidate is checked, read in pages of ``SUBSTRING_PAGE`` (``search_after``
-        is consistent across pages because a published version is never written again).
+        the first ``SUBSTRING_CANDIDATES`` are checked, read in pages of ``SUBSTRING_PAGE``
+        (``search_after`` is consistent across pages: a published version is never written again).
         """
         grams = [{"term": {"grams": g}} for group in compiled.substring for g in group]
         body: dict[str, Any] = {
@@ -252,10 +255,12 @@ class ClusterEngine:
         }
         check = needles_to_check(compiled)
         found: list[Any] = []
+        read = 0
         while True:
             page = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")["hits"]["hits"]
             found += [h for h in page if contains_all(fold_section(h["_source"]), check)]
-            if len(page) < SUBSTRING_PAGE:
+            read += len(page)
+            if len(page) < SUBSTRING_PAGE or read >= SUBSTRING_CANDIDATES:
                 return found
             body["search_after"] = page[-1]["sort"]
 
