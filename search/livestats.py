@@ -34,7 +34,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
-from search.postings import analyse_words, section_terms
+from search.postings import analyse_words, field_statistics, section_terms
 from search.schema import content_text
 from search.store import DELETED_STATS
 
@@ -83,11 +83,7 @@ class DeletedStats:
             )
             entry["sections"] += 1
             for fieldname in SCORED_FIELDS:
-                field_terms = getattr(terms, fieldname)
-                if isinstance(field_terms, Counter):
-                    length = sum(field_terms.values())
-                else:
-                    length = sum(map(len, field_terms.values()))
+                length, field_terms = field_statistics(terms, fieldname)
                 lengths[fieldname] = lengths.get(fieldname, 0) + length
                 counts = df.setdefault(fieldname, {})
                 for term in field_terms:

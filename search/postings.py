@@ -26,8 +26,10 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from search.analysis import _chunks, _is_term, _sudachi
-from search.normalize import content_bigrams, normalize_term, to_katakana, to_shinjitai
+from search.normalize import fold_codes, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
 Occurrences = list[tuple[int, int, int]]
@@ -136,9 +138,10 @@ def analyse_words(
     return words, counts
 
 
-def analyse_grams(text: str) -> Counter[str]:
-    """The ``grams`` field's terms and frequencies (``gram_analyzer()``)."""
-    return Counter(content_bigrams(text)) if text else Counter()
+def analyse_grams(text: str) -> np.ndarray:
+    """The ``grams`` field's terms (``gram_analyzer()``), every occurrence, as bigram codes
+    (``search.normalize.gram_texts`` turns them into the terms)."""
+    return gram_codes(*map(fold_codes, text.split("\n", 2)))
 
 
 class SectionTerms(NamedTuple):
@@ -148,7 +151,7 @@ class SectionTerms(NamedTuple):
     heading: dict[str, Occurrences]
     content: dict[str, Occurrences]
     reading: Counter[str]
-    grams: Counter[str]
+    grams: np.ndarray  # bigram codes, every occurrence
 
 
 def section_terms(
@@ -171,3 +174,13 @@ def section_terms(
         readings,
         analyse_grams(content),
     )
+
+
+def field_statistics(terms: SectionTerms, fieldname: str) -> tuple[int, list[str]]:
+    """(field length, distinct terms) of one analysed field of a section."""
+    field_terms: Any = getattr(terms, fieldname)
+    if fieldname == "grams":
+        return len(field_terms), gram_texts(np.unique(field_terms))
+    if isinstance(field_terms, Counter):
+        return sum(field_terms.values()), list(field_terms)
+    return sum(map(len, field_terms.values())), list(field_terms)

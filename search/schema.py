@@ -10,7 +10,13 @@ word scores once per section whichever part it is in (BM25 over separate short
 fields over-rewards titles shared by every section of a document). ``title`` and
 ``heading`` are indexed on their own for ``title:``/``heading:`` queries and
 highlighting. ``grams`` and ``reading`` back up the word field: character
-bigrams of the folded text, and the katakana reading of each word.
+bigrams of the folded text, and the katakana reading of each word. Both record
+only which sections contain a term (``Presence``): every match scores as one
+occurrence, while the field length still counts every bigram or reading, so
+BM25's length normalisation is unchanged. On the dev set this ranks better than
+counting occurrences (nDCG@10 0.9541 against 0.9513: a long passage that
+repeats a common bigram no longer outranks one that has it once), and it makes
+the two largest fields a third of their size to write (``search.w3blocks``).
 
 Metadata (``search.metadata``): ``facets`` holds one term per keyword value
 (``name\x1fvalue``) and per folder of the file, for filters and facet counts;
@@ -31,15 +37,14 @@ from typing import Any
 from whoosh.analysis import RegexTokenizer
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Frequency
-from whoosh.system import pack_uint
+from whoosh.formats import Format, Frequency, tokens
 
 from search.analysis import BigramTokenizer, gram_analyzer, japanese_analyzer, reading_analyzer
 from search.metadata import Declaration, column_name
 from search.normalize import content_bigrams, fold
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Bodies shorter than this (folded, without spaces) are never collapsed as duplicates.
 DUP_MIN_CHARS = 40
@@ -75,8 +80,40 @@ def content_offsets(title: str, heading: str) -> tuple[int, int]:
     return heading_start, heading_start + len(heading) + 1
 
 
-class GramFrequency(Frequency):
-    """Term frequencies for the bigram field, counted without Token objects.
+class Presence(Format):
+    """Which sections contain a term: weight 1 per section, no per-posting value.
+
+    Whoosh's writer adds each term's frequency to the field length, so the length
+    still counts every occurrence; only the posting's weight is 1 (Whoosh's
+    ``Existence`` format would count distinct terms instead).
+    """
+
+    posting_size = 0
+
+    def __init__(self, field_boost: float = 1.0, **options: Any) -> None:
+        self.field_boost = field_boost
+        self.options = options
+
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
+        fb = self.field_boost
+        for word, freq in Counter(t.text for t in tokens(value, analyzer, kwargs)).items():
+            yield word, freq, fb, b""
+
+    def encode(self, value: Any) -> bytes:
+        return b""
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return 1
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.field_boost
+
+    def combine(self, vs: Any) -> bytes:
+        return b""
+
+
+class GramPresence(Presence):
+    """``Presence`` for the bigram field, counted without Token objects.
 
     The bigram field has about one term per character, so Whoosh's generic path
     (a Token per bigram through the analyzer chain) was a large share of indexing
@@ -84,13 +121,19 @@ class GramFrequency(Frequency):
     counting is done in bulk.
     """
 
-    def word_values(self, value: str, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[tuple[str, int, float, bytes]]:
         if not isinstance(analyzer, BigramTokenizer):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         fb = self.field_boost
         for gram, freq in Counter(content_bigrams(value)).items():
-            yield gram, freq, freq * fb, pack_uint(freq)
+            yield gram, freq, fb, b""
+
+
+class GramFrequency(Frequency):
+    """The bigram field's format up to schema 5 (term frequencies), kept so that an
+    index built then still opens (Whoosh unpickles its schema) until ``sakuin index``
+    rebuilds it, which it does on its own for a new schema version."""
 
 
 def build_schema(declaration: Declaration | None = None) -> Schema:
@@ -105,8 +148,8 @@ def build_schema(declaration: Declaration | None = None) -> Schema:
         heading=TEXT(analyzer=words, stored=True, chars=True),
         body=STORED(),
         content=TEXT(analyzer=words, chars=True),
-        grams=_gram_field(),
-        reading=TEXT(analyzer=reading_analyzer(), phrase=False),
+        grams=_presence_field(gram_analyzer(), GramPresence()),
+        reading=_presence_field(reading_analyzer(), Presence()),
         meta=STORED(),
         facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
         dup=COLUMN(NumericColumn("Q", default=0)),
@@ -121,7 +164,7 @@ def number_column() -> COLUMN:
     return COLUMN(NumericColumn("d", default=float("nan")))
 
 
-def _gram_field() -> TEXT:
-    field = TEXT(analyzer=gram_analyzer(), phrase=False)
-    field.format = GramFrequency()
+def _presence_field(analyzer: Any, format: Presence) -> TEXT:
+    field = TEXT(analyzer=analyzer, phrase=False)
+    field.format = format
     return field

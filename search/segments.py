@@ -33,7 +33,6 @@ indexer's memory at any corpus size.
 from __future__ import annotations
 
 import struct
-import zlib
 from array import array
 from bisect import bisect_right
 from itertools import count, repeat
@@ -46,32 +45,31 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import Storage
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
+from search.normalize import gram_texts
 from search.postings import Occurrences, SectionTerms
+from search.w3blocks import COMPRESS_MIN_BYTES, compress, encode_presence
 
-#: Pickled block data below this many bytes is not compressed (see module doc).
-COMPRESS_MIN_BYTES = 96
 #: Postings converted to Python objects at once while a field is written.
 WRITE_CHUNK_POSTINGS = 1 << 16
 #: Rough bytes per buffered posting, for the memory estimate: three array slots,
 #: plus, for positional fields, a list slot and a small bytes object.
 _POSITIONAL_POSTING_BYTES = 90
 _COUNT_POSTING_BYTES = 16
+#: A bigram posting is a code and a document number; each section adds two small arrays.
+_GRAM_POSTING_BYTES = 12
+_GRAM_SECTION_BYTES = 240
 #: Rough bytes per distinct term in a segment (dict entry, key, id).
 _TERM_BYTES = 150
 _ONE = pack_uint(1)
+#: ``length_to_byte``'s table and the length from which it gives 255.
+_LENGTH_CACHE = np.array(_length_byte_cache, dtype=np.int64)
+_BYTE_LIMIT = 106374
+#: Fields whose postings carry no value and weight 1 (``search.schema.Presence``).
+PRESENCE_FIELDS = ("grams", "reading")
 #: A term-table record's header: key length, value length (``filetables._lengths``).
 _KV_LENGTHS = struct.Struct("!ii")
-
-
-def _compress(data: bytes, level: int) -> bytes:
-    """zlib at ``level`` with a window no larger than the data: the same stream format
-    (``zlib.decompress`` reads it), several times faster for small blocks, whose cost
-    was setting up zlib's default 32 KB window and 256 KB hash."""
-    wbits = min(15, max(9, (len(data) - 1).bit_length()))
-    c = zlib.compressobj(level, zlib.DEFLATED, wbits, min(8, max(1, wbits - 7)))
-    return c.compress(data) + c.flush()
 
 
 def _encode_occurrences(encode: Any, occ: Occurrences) -> bytes:
@@ -106,6 +104,41 @@ class _FieldPostings:
         if values is not None:
             self.values.extend(values)
         return n
+
+
+class _GramPostings:
+    """The bigram field's postings: each section's distinct bigram codes
+    (``search.normalize.gram_codes``), one array per section, in the order added."""
+
+    __slots__ = ("codes", "docs", "lengths")
+
+    def __init__(self, docs_before: int) -> None:
+        self.codes: list[np.ndarray] = []
+        self.docs: list[np.ndarray] = []
+        self.lengths = array("I", bytes(4 * docs_before))
+
+    def add(self, docnum: int, codes: np.ndarray) -> int:
+        """Append one section's postings; returns how many."""
+        distinct = np.unique(codes)
+        self.codes.append(distinct)
+        self.docs.append(np.full(len(distinct), docnum, dtype=np.uint32))
+        return len(distinct)
+
+    def sorted_postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(distinct codes ascending, where each one's postings end, the postings' documents)."""
+        codes = np.concatenate(self.codes)
+        order = np.argsort(codes, kind="stable")  # stable: documents stay in order within a term
+        codes = codes[order]
+        docs = np.concatenate(self.docs)[order]
+        last = np.flatnonzero(np.diff(codes)) if len(codes) else codes[:0]
+        ends = np.r_[last + 1, len(codes)] if len(codes) else np.zeros(0, np.int64)
+        return codes[ends - 1], ends, docs
+
+
+def _length_bytes(lengths: array) -> np.ndarray:
+    """``length_to_byte`` of every document's field length."""
+    n = np.frombuffer(lengths, dtype=np.uint32) if len(lengths) else np.zeros(0, np.uint32)
+    return np.where(n >= _BYTE_LIMIT, 255, np.searchsorted(_LENGTH_CACHE, n, side="left")).astype(np.uint8)
 
 
 class _BulkFieldWriter(W3FieldWriter):
@@ -160,7 +193,7 @@ class _BulkFieldWriter(W3FieldWriter):
                 comp = 0
                 if len(data) >= COMPRESS_MIN_BYTES:
                     comp = self._codec._compression
-                    data = _compress(data, comp)
+                    data = compress(data, comp)
                 lbyte = length_to_byte(lengths[doc] or None)
                 weight = float(freq)
                 block = dumps((1, doc, weight, comp, lbyte, lbyte), 2) + data
@@ -196,6 +229,20 @@ class _BulkFieldWriter(W3FieldWriter):
             start = end
         self._offset = offset
 
+    def add_presence(self, btexts: list[bytes], ends: np.ndarray, docs: np.ndarray, length_bytes: np.ndarray) -> None:
+        """All terms of the current field, a ``Presence`` field: term i has the documents
+        ``docs[ends[i-1]:ends[i]]``; ``length_bytes`` maps a document to its length byte."""
+        codec = self._codec
+        data, infos = encode_presence(docs, ends, length_bytes, self._offset, codec._blocklimit, codec._compression)
+        self._postfile.write(data)
+        self._offset += len(data)
+        prefix = pack_ushort(self._fieldid)
+        raw = infos.tobytes()
+        size = infos.dtype.itemsize
+        self._terms.extend(
+            (prefix + btext, raw[at : at + size]) for btext, at in zip(btexts, range(0, len(raw), size), strict=True)
+        )
+
     def _block(
         self, ids: list[int], freqs: list[int], values: list[bytes] | None, lengths: list[int], fixed: int | None
     ) -> tuple[bytes, int | None, int]:
@@ -213,7 +260,7 @@ class _BulkFieldWriter(W3FieldWriter):
         comp = 0
         if len(data) >= COMPRESS_MIN_BYTES:
             comp = self._codec._compression
-            data = _compress(data, comp)
+            data = compress(data, comp)
         lens = [length for length in map(lengths.__getitem__, ids) if length]
         minlength = min(lens) if lens else None
         maxlength = max(lens, default=0)
@@ -261,10 +308,10 @@ class SegmentBuilder:
         self._stored: list[dict[str, Any]] = []
         self._columns: list[dict[str, Any]] = []  # column-only fields (metadata numbers, dup)
 
-    def _field(self, fieldname: str) -> _FieldPostings:
+    def _field(self, fieldname: str) -> Any:
         fp = self._fields.get(fieldname)
         if fp is None:
-            fp = self._fields[fieldname] = _FieldPostings(self.docs)
+            fp = self._fields[fieldname] = (_GramPostings if fieldname == "grams" else _FieldPostings)(self.docs)
         return fp
 
     def _add_positional(self, fieldname: str, docnum: int, occurrences: dict[str, Occurrences]) -> int:
@@ -277,12 +324,17 @@ class SegmentBuilder:
         self.nbytes += len(values) * _POSITIONAL_POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
         return sum(freqs)
 
-    def _add_counts(self, fieldname: str, docnum: int, counts: dict[str, int]) -> int:
+    def _add_presence(self, fieldname: str, docnum: int, counts: dict[str, int]) -> int:
         fp = self._field(fieldname)
         terms = len(fp.ids)
-        n = fp.add(docnum, counts.keys(), counts.values())
+        n = fp.add(docnum, counts.keys(), repeat(1, len(counts)))
         self.nbytes += n * _COUNT_POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
         return sum(counts.values())
+
+    def _add_grams(self, docnum: int, codes: np.ndarray) -> int:
+        n = self._field("grams").add(docnum, codes)
+        self.nbytes += n * _GRAM_POSTING_BYTES + _GRAM_SECTION_BYTES
+        return len(codes)
 
     def _add_whoosh(self, fieldname: str, docnum: int, value: Any) -> int:
         """Small fields (ids, the ordinal) go through the field's own ``index``."""
@@ -307,8 +359,10 @@ class SegmentBuilder:
             if field.indexed:
                 if fieldname in ("title", "heading", "content"):
                     length = self._add_positional(fieldname, docnum, getattr(terms, fieldname))
-                elif fieldname in ("reading", "grams"):
-                    length = self._add_counts(fieldname, docnum, getattr(terms, fieldname))
+                elif fieldname == "grams":
+                    length = self._add_grams(docnum, terms.grams)
+                elif fieldname == "reading":
+                    length = self._add_presence(fieldname, docnum, terms.reading)
                 else:
                     length = self._add_whoosh(fieldname, docnum, value)
                 if field.scorable:
@@ -363,10 +417,18 @@ class SegmentBuilder:
         for fieldname in sorted(self._fields):
             field = schema[fieldname]
             fp = self._fields[fieldname]
+            if isinstance(fp, _GramPostings):
+                codes, ends, docs = fp.sorted_postings()
+                if not len(codes):
+                    continue
+                # Code order is the terms' UTF-8 byte order (``search.normalize``).
+                btexts = [gram.encode("utf-8") for gram in gram_texts(codes)]
+                writer.start_field(fieldname, field)
+                writer.add_presence(btexts, ends, docs, _length_bytes(fp.lengths))
+                writer.finish_field()
+                continue
             if not fp.ids:
                 continue
-            # The length a posting carries is the one its document's length byte decodes to.
-            lengths = [byte_to_length(length_to_byte(n)) for n in fp.lengths] if field.scorable else [0] * self.docs
             keyed = sorted(
                 (term.encode("utf-8") if isinstance(term, str) else term, tid) for term, tid in fp.ids.items()
             )
@@ -375,21 +437,28 @@ class SegmentBuilder:
             ranks = rank[np.frombuffer(fp.tids, dtype=np.int64)]
             order = np.argsort(ranks, kind="stable")  # stable: documents stay in order within a term
             docs = np.frombuffer(fp.docs, dtype=np.uint32)[order]
+            ends = np.cumsum(np.bincount(ranks, minlength=len(keyed)))
+            btexts = [btext for btext, _ in keyed]
+            writer.start_field(fieldname, field)
+            if fieldname in PRESENCE_FIELDS:
+                writer.add_presence(btexts, ends, docs, _length_bytes(fp.lengths))
+                writer.finish_field()
+                continue
+            # The length a posting carries is the one its document's length byte decodes to.
+            lengths = [byte_to_length(length_to_byte(n)) for n in fp.lengths] if field.scorable else [0] * self.docs
             freqs = np.frombuffer(fp.freqs, dtype=np.uint32)[order]
             values = [fp.values[i] for i in order.tolist()] if fp.values else None
-            ends = np.cumsum(np.bincount(ranks, minlength=len(keyed))).tolist()
+            ends_list = ends.tolist()
             del ranks, order
-            writer.start_field(fieldname, field)
             # Python lists of a whole field's postings would be the largest allocation of
             # the build (~80 bytes a posting): convert a slice of terms at a time.
             first = start = 0
-            btexts = [btext for btext, _ in keyed]
             while first < len(btexts):
-                last = bisect_right(ends, start + WRITE_CHUNK_POSTINGS, first + 1)
-                stop = ends[last - 1]
+                last = bisect_right(ends_list, start + WRITE_CHUNK_POSTINGS, first + 1)
+                stop = ends_list[last - 1]
                 writer.add_terms(
                     btexts[first:last],
-                    [e - start for e in ends[first:last]],
+                    [e - start for e in ends_list[first:last]],
                     docs[start:stop].tolist(),
                     freqs[start:stop].tolist(),
                     values[start:stop] if values is not None else None,

@@ -227,6 +227,17 @@ def test_a_lock_left_by_a_dead_writer_is_taken_over(urls: list[str], monkeypatch
     other.unlock()
     assert not client.exists(index=state.state, id="lock")
 
+    # A writer whose lock was taken over (it stalled past the stale time) must not publish,
+    # and releasing its lease leaves the new holder's lock alone.
+    state.lock(wait=False)
+    leave({"host": "elsewhere", "pid": 2, "since": 0})  # the takeover, as another writer does it
+    time.sleep(1.5)  # three renewal ticks
+    with pytest.raises(IndexBusy, match="took over"):
+        state.publish("sakuin-lock-v000001", {})
+    state.unlock()
+    assert client.get(index=state.state, id="lock")["_source"]["host"] == "elsewhere"
+    client.delete(index=state.state, id="lock", refresh=True)
+
 
 def test_metadata_filters_facets_and_sort_match_the_embedded_backend(urls: list[str], tmp_path: Path) -> None:
     from test_metadata import RECORDS

@@ -25,7 +25,7 @@ from hashlib import blake2b
 from typing import Any
 
 from search.metadata import PATH, SEP, Declaration
-from search.normalize import fold
+from search.normalize import fold, gram_texts
 from search.pipeline import section_fields
 from search.postings import Occurrences, SectionTerms, analyse_words, section_terms
 from search.scoring import K1, B
@@ -57,7 +57,7 @@ def offsets(occurrences: dict[str, Occurrences]) -> dict[str, list[int]]:
 
 def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, Any]:
     text = {"type": "text", "analyzer": "whitespace", "similarity": "sakuin"}
-    counts = {**text, "index_options": "freqs"}
+    presence = {**text, "index_options": "docs"}  # as ``search.schema.Presence``: tf 1, lengths count all
     keyword = {"type": "keyword"}
     properties: dict[str, Any] = {
         "key": keyword,
@@ -70,8 +70,8 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
         "body": {"type": "text", "index": False},
         "meta": {"type": "object", "enabled": False},
         "offsets": {"type": "object", "enabled": False},
-        "grams": counts,
-        "reading": counts,
+        "grams": presence,
+        "reading": presence,
         "group": {"type": "long"},
         "dup": {"type": "long"},
         f"f_{PATH}": keyword,
@@ -116,7 +116,7 @@ def section_documents(
         doc: dict[str, Any] = {name: fields[name] for name in _KEPT}
         doc.update(
             meta=meta or {},
-            grams=" ".join(g for g, n in terms.grams.items() for _ in range(n)),
+            grams=" ".join(gram_texts(terms.grams)),
             reading=" ".join(r for r, n in terms.reading.items() for _ in range(n)),
             group=fields["dup"] or _own_group(fields["key"]),
             **metadata,

@@ -76,10 +76,13 @@ class _Lease:
         self.client, self.state, self.owner = client, state, owner
         self.version = (seq_no, primary_term)
         self.stop = threading.Event()
+        self.lost = False
         self.thread = threading.Thread(target=self._renew, name="sakuin-lock-lease", daemon=True)
         self.thread.start()
 
     def _renew(self) -> None:
+        from opensearchpy.exceptions import ConflictError
+
         while not self.stop.wait(LOCK_RENEW_SECONDS):
             try:
                 done = self.client.index(
@@ -89,6 +92,9 @@ class _Lease:
                     if_seq_no=self.version[0],
                     if_primary_term=self.version[1],
                 )
+            except ConflictError:  # taken over: this writer stalled past LOCK_STALE_SECONDS
+                self.lost = True
+                return
             except Exception:  # a node down: retried at the next tick, well inside LOCK_STALE_SECONDS
                 continue
             self.version = (done["_seq_no"], done["_primary_term"])
@@ -160,15 +166,16 @@ class ClusterState:
                 self._lease = _Lease(self.client, self.state, owner, done["_seq_no"], done["_primary_term"])
                 return
             held = self.client.get(index=self.state, id="lock", ignore=[404])
-            if held.get("found"):
-                version = (held["_seq_no"], held["_primary_term"])
-                if version != seen:
-                    seen, seen_at = version, time.monotonic()
-                if _abandoned(held["_source"]) or time.monotonic() - seen_at > LOCK_STALE_SECONDS:
-                    self.client.delete(
-                        index=self.state, id="lock", if_seq_no=version[0], if_primary_term=version[1], ignore=[404, 409]
-                    )
-                    continue
+            if not held.get("found"):
+                continue  # released between the two requests: try again at once
+            version = (held["_seq_no"], held["_primary_term"])
+            if version != seen:
+                seen, seen_at = version, time.monotonic()
+            if _abandoned(held["_source"]) or time.monotonic() - seen_at > LOCK_STALE_SECONDS:
+                self.client.delete(
+                    index=self.state, id="lock", if_seq_no=version[0], if_primary_term=version[1], ignore=[404, 409]
+                )
+                continue
             if not wait or time.monotonic() > deadline:
                 raise IndexBusy(
                     f"another sakuin index run is writing to {self.name} on the cluster; "
@@ -182,6 +189,11 @@ class ClusterState:
             lease.release()
 
     def publish(self, new: str, manifest: dict[str, Any]) -> None:
+        if self._lease is not None and self._lease.lost:
+            raise IndexBusy(
+                f"another sakuin index run took over the lock of {self.name} while this one stalled; "
+                "the live index is unchanged (run sakuin index again)"
+            )
         old = self.current()
         actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.name}}]
         if old is not None:
