@@ -34,7 +34,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
-from search.postings import analyse_words, field_statistics, section_terms
+from search.postings import analyse_text, field_statistics, section_terms
 from search.schema import content_text
 from search.store import DELETED_STATS
 
@@ -77,7 +77,7 @@ class DeletedStats:
         for fields in stored:
             title, heading = fields.get("title") or "", fields.get("heading") or ""
             if title not in title_cache:
-                title_cache[title] = analyse_words(title)[0]
+                title_cache[title] = analyse_text(title)[0]
             terms = section_terms(
                 title, heading, content_text(title, heading, fields.get("body") or ""), title_cache[title]
             )

@@ -59,6 +59,7 @@ SHINJITAI = (
     "価仮売読単厳弁号観剣労励将専応栄欧険験豊塩党渋遅斎歯参随絵経続総伝転団断処虚独灯争静点徳"
 )
 _TO_SHINJITAI = str.maketrans(KYUJITAI, SHINJITAI)
+_OLD_KANJI = re.compile(f"[{KYUJITAI}]")
 _WHITESPACE = re.compile(r"\s+")
 #: No code point above this one is whitespace (``tests/test_normalize.py`` checks).
 _LAST_SPACE = 0x3000
@@ -82,7 +83,8 @@ _KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 
 def to_shinjitai(text: str) -> str:
     """New kanji for old, one character for one: offsets into ``text`` stay valid."""
-    return text.translate(_TO_SHINJITAI)
+    # ``str.translate`` looks every character up in a dict; most text has no old kanji.
+    return text.translate(_TO_SHINJITAI) if _OLD_KANJI.search(text) else text
 
 
 def normalize_term(text: str) -> str:

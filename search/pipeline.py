@@ -38,7 +38,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.documents import Document
 from search.metadata import Declaration, derive
-from search.postings import Timer, analyse_words, section_terms
+from search.postings import Timer, analyse_text, section_terms
 from search.schema import body_hash, content_text, section_key
 from search.segments import SegmentBuilder
 
@@ -117,7 +117,7 @@ class _Analyser:
 
     def add(self, task: DocTask) -> int:
         title = task[3]
-        title_terms = analyse_words(title, timer=self.timer)[0]
+        title_terms = analyse_text(title, timer=self.timer)[0]
         n = 0
         for fields in section_fields(task, self.declaration):
             terms = section_terms(title, fields["heading"], fields["content"], title_terms, self.timer)

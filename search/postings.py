@@ -24,15 +24,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from search.analysis import _chunks, _is_term, _sudachi
+from search.analysis import _chunks, _dictionary, _is_term, _sudachi
 from search.normalize import fold_codes, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
 Occurrences = list[tuple[int, int, int]]
+#: One occurrence of a term: (term, position, start char, end char).
+Occurrence = tuple[str, int, int, int]
 
 
 class _Word(NamedTuple):
@@ -54,7 +59,9 @@ class Timer:
 
 
 _words: dict[int, _Word] = {}
-#: Cached words beyond this are not added (a bound on the per-process table).
+#: Unknown words by (part-of-speech id, surface): whitespace, names, katakana words.
+_unknown: dict[tuple[int, str], _Word] = {}
+#: Cached words beyond this are not added (a bound on each per-process table).
 MAX_CACHED_WORDS = 500_000
 
 
@@ -97,11 +104,42 @@ def analyse_words(
         >>> sorted(readings)
         ['カンサイコクサイクウコウ', 'ツイ']
     """
+    words, counts = analyse_text(text, readings, timer)
+    return words.by_term(), counts
+
+
+@dataclass(slots=True)
+class Words:
+    """A word field's occurrences in text order, flat: ``terms[i]`` stands at position
+    ``spans[3 * i]`` and covers characters ``spans[3 * i + 1] : spans[3 * i + 2]``
+    (what the segment builder stores; no tuple or list per term)."""
+
+    terms: list[str] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
+
+    def occurrences(self) -> Iterator[Occurrence]:
+        """(term, position, start, end) of each occurrence, in text order."""
+        spans = self.spans
+        return ((term, *spans[3 * i : 3 * i + 3]) for i, term in enumerate(self.terms))  # type: ignore[misc]
+
+    def by_term(self) -> dict[str, Occurrences]:
+        """Occurrences grouped by term, each term's in text order."""
+        words: defaultdict[str, Occurrences] = defaultdict(list)
+        spans = self.spans
+        for i, term in enumerate(self.terms):
+            words[term].append((spans[3 * i], spans[3 * i + 1], spans[3 * i + 2]))
+        return words
+
+
+def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) -> tuple[Words, Counter[str] | None]:
+    """``analyse_words`` as ``Words`` in text order (and the readings counted)."""
     tokenizer, tags, mode_a = _sudachi.get()
     text = to_shinjitai(text)  # what Sudachi reads; one character for one, so offsets hold
-    words: defaultdict[str, Occurrences] = defaultdict(list)
+    words = Words()
+    add_term, add_span = words.terms.append, words.spans.extend
     counts: Counter[str] | None = Counter() if readings else None
     reading_list: list[str] = []
+    add_reading = reading_list.append
     cache = _words
     pos = -1
     clock = time.perf_counter
@@ -116,26 +154,56 @@ def analyse_words(
             e = base + m.end()
             w = cache.get(m.word_id())
             if w is None or e - b != len(w[0]) or not text.startswith(w[0], b):
-                w = _word(m, text[b:e], tags, mode_a)
-                if not m.is_oov() and len(cache) < MAX_CACHED_WORDS:
-                    cache[m.word_id()] = w
+                w = _uncached(m, text[b:e], tags, mode_a)
             _, term, reading, parts = w
             if parts:
                 if term is not None:
-                    words[term].append((pos + 1, b, e))
+                    add_term(term)
+                    add_span((pos + 1, b, e))
                 for pterm, ps, pe in parts:
                     if pterm is not None:
                         pos += 1
-                        words[pterm].append((pos, b + ps, b + pe))
+                        add_term(pterm)
+                        add_span((pos, b + ps, b + pe))
             elif term is not None:
                 pos += 1
-                words[term].append((pos, b, e))
+                add_term(term)
+                add_span((pos, b, e))
             if reading is not None:
-                reading_list.append(reading)
+                add_reading(reading)
             b = e
     if counts is not None:
         counts.update(reading_list)
     return words, counts
+
+
+def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
+    """A morpheme the word-id table could not answer: a dictionary word seen for the
+    first time (or with another surface), or an unknown (OOV) word, which Sudachi gives
+    no stable id and is looked up by its part of speech and surface instead."""
+    if m.is_oov():
+        key = (m.part_of_speech_id(), surface)
+        w = _unknown.get(key)
+        if w is None:
+            w = _word(m, surface, tags, mode_a)
+            if key[0] not in _numeral_pos() and len(_unknown) < MAX_CACHED_WORDS:
+                _unknown[key] = w
+        return w
+    w = _word(m, surface, tags, mode_a)
+    if len(_words) < MAX_CACHED_WORDS:
+        _words[m.word_id()] = w
+    return w
+
+
+@cache
+def _numeral_pos() -> frozenset[int]:
+    """Part-of-speech ids of numerals: Sudachi joins digits into one unknown word whose
+    reading depends on how it read the digits, so its surface does not determine it."""
+    dictionary = _dictionary()[0]
+    ids = []
+    while (pos := dictionary.pos_of(len(ids))) is not None:
+        ids.append(pos)
+    return frozenset(i for i, pos in enumerate(ids) if pos[:2] == ("名詞", "数詞"))
 
 
 def analyse_grams(text: str) -> np.ndarray:
@@ -145,11 +213,12 @@ def analyse_grams(text: str) -> np.ndarray:
 
 
 class SectionTerms(NamedTuple):
-    """Every analysed field of one section: term → occurrences or frequency."""
+    """Every analysed field of one section: the word fields' occurrences in text
+    order, the readings counted, the bigrams as codes."""
 
-    title: dict[str, Occurrences]
-    heading: dict[str, Occurrences]
-    content: dict[str, Occurrences]
+    title: Words
+    heading: Words
+    content: Words
     reading: Counter[str]
     grams: np.ndarray  # bigram codes, every occurrence
 
@@ -158,18 +227,18 @@ def section_terms(
     title: str,
     heading: str,
     content: str,
-    title_terms: dict[str, Occurrences] | None = None,
+    title_terms: Words | None = None,
     timer: Timer | None = None,
 ) -> SectionTerms:
     """All analysed fields of a section; ``title_terms`` reuses the title's analysis
     (every section of a document repeats its title)."""
     if title_terms is None:
-        title_terms = analyse_words(title, timer=timer)[0]
-    words, readings = analyse_words(content, readings=True, timer=timer)
+        title_terms = analyse_text(title, timer=timer)[0]
+    words, readings = analyse_text(content, readings=True, timer=timer)
     assert readings is not None
     return SectionTerms(
         title_terms,
-        analyse_words(heading, timer=timer)[0] if heading else {},
+        analyse_text(heading, timer=timer)[0] if heading else Words(),
         words,
         readings,
         analyse_grams(content),
@@ -178,9 +247,9 @@ def section_terms(
 
 def field_statistics(terms: SectionTerms, fieldname: str) -> tuple[int, list[str]]:
     """(field length, distinct terms) of one analysed field of a section."""
-    field_terms: Any = getattr(terms, fieldname)
     if fieldname == "grams":
-        return len(field_terms), gram_texts(np.unique(field_terms))
-    if isinstance(field_terms, Counter):
-        return sum(field_terms.values()), list(field_terms)
-    return sum(map(len, field_terms.values())), list(field_terms)
+        return len(terms.grams), gram_texts(np.unique(terms.grams))
+    if fieldname == "reading":
+        return sum(terms.reading.values()), list(terms.reading)
+    words: Words = getattr(terms, fieldname)
+    return len(words.terms), list(dict.fromkeys(words.terms))

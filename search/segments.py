@@ -3,27 +3,33 @@
 Whoosh's ``SegmentWriter`` sends every posting through its ``PostingPool`` as a
 Python tuple, sorts them all at commit and then hands them one by one to the
 codec. ``SegmentBuilder`` appends each section's postings to flat per-field
-arrays (term id, document, frequency, encoded value), sorts them once with
-numpy when the segment is written, and writes each term's posting list in the
-W3 codec's block format, so ``whoosh.index.open_dir`` opens the result and
+arrays (term id, document, and for word fields each occurrence's position and
+character offsets), sorts them once with numpy when the segment is written, and
+encodes every field's posting lists at once in the W3 codec's block format
+(``search.w3blocks``), so ``whoosh.index.open_dir`` opens the result and
 Whoosh's searcher gives the same documents and scores (a test compares both
 writers on the seed and a livedoor sample: terms, postings, term statistics,
 field lengths, stored fields and scores).
 
 What stays Whoosh's: the per-document writer (stored fields, length columns,
-the sortable ``ordinal`` column), the term table, the terminfo and block
-layout, the compound segment file and the TOC. What is ours:
+the sortable ``ordinal`` column), the terminfo and block layout, the term
+table's file format, the compound segment file and the TOC. What is ours:
 
-* accumulating postings in arrays instead of a pool of tuples;
-* each posting list is written block by block directly (two pickles per block
-  and a struct per term, as ``W3PostingsWriter`` makes them), not posting by
-  posting through a writer object;
+* accumulating postings in arrays instead of a pool of tuples; bigrams as
+  integer codes (``search.normalize.gram_codes``);
+* posting lists encoded a field at a time with array arithmetic
+  (``search.w3blocks``), only zlib running once per block;
 * blocks are zlib-compressed with a window sized to the block (same format);
   a block whose pickled data is under ``COMPRESS_MIN_BYTES`` is stored without
   zlib. The block header carries the compression level and Whoosh's reader
   honours it; Whoosh's writer meant to do the same (``if len(databytes) < 20:
   comp = 0``) but overwrites the flag on the next line. zlib cannot shrink such
-  tiny blocks, and compressing one cost as much as the rest of its term.
+  tiny blocks, and compressing one cost as much as the rest of its term;
+* the term table (``OrderedHashWriter``'s records, position index and 256 hash
+  tables) filled a field at a time: records laid out with numpy, MD5 hashes in
+  one pass, each hash table's linear probing done by a cumulative maximum over
+  the entries sorted by home slot (any insertion order gives a table Whoosh's
+  reader searches correctly; this one is computed, not probed entry by entry).
 
 A builder holds one segment in memory; ``nbytes`` estimates its size so the
 caller can write it out when it passes a budget, which is what bounds the
@@ -32,58 +38,52 @@ indexer's memory at any corpus size.
 
 from __future__ import annotations
 
-import struct
 from array import array
-from bisect import bisect_right
+from hashlib import md5
 from itertools import count, repeat
-from operator import sub
-from pickle import dumps
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3TermInfo
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import Storage
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.formats import Characters, Frequency
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import _length_byte_cache
 
 from search.normalize import gram_texts
-from search.postings import Occurrences, SectionTerms
-from search.w3blocks import COMPRESS_MIN_BYTES, compress, encode_presence
+from search.postings import SectionTerms, Words
+from search.schema import Presence
+from search.w3blocks import Values, characters_values, encode_postings
 
-#: Postings converted to Python objects at once while a field is written.
-WRITE_CHUNK_POSTINGS = 1 << 16
-#: Rough bytes per buffered posting, for the memory estimate: three array slots,
-#: plus, for positional fields, a list slot and a small bytes object.
-_POSITIONAL_POSTING_BYTES = 90
-_COUNT_POSTING_BYTES = 16
+#: Rough bytes per buffered posting, for the memory estimate (array slots).
+_POSTING_BYTES = 16
 #: A bigram posting is a code and a document number; each section adds two small arrays.
 _GRAM_POSTING_BYTES = 12
 _GRAM_SECTION_BYTES = 240
+#: A word occurrence: five array slots.
+_OCCURRENCE_BYTES = 24
 #: Rough bytes per distinct term in a segment (dict entry, key, id).
 _TERM_BYTES = 150
-_ONE = pack_uint(1)
 #: ``length_to_byte``'s table and the length from which it gives 255.
 _LENGTH_CACHE = np.array(_length_byte_cache, dtype=np.int64)
 _BYTE_LIMIT = 106374
-#: Fields whose postings carry no value and weight 1 (``search.schema.Presence``).
-PRESENCE_FIELDS = ("grams", "reading")
-#: A term-table record's header: key length, value length (``filetables._lengths``).
-_KV_LENGTHS = struct.Struct("!ii")
-
-
-def _encode_occurrences(encode: Any, occ: Occurrences) -> bytes:
-    """``Characters.encode``, with the common one-occurrence case inlined (same bytes)."""
-    if len(occ) == 1:
-        pos, start, end = occ[0]
-        return _ONE + dumps([(pos, start, end - start)], 2)
-    return encode(occ)
+#: Fields of words with positions and character offsets (Whoosh ``Characters``).
+WORD_FIELDS = ("content", "heading", "title")
+#: zlib level of posting blocks: 1 writes livedoor's segments ~15 % faster than Whoosh's
+#: default 3, for 1 % more bytes (both are read the same way).
+COMPRESSION = 1
+#: ``filetables``' on-disk structs: a record's key and value lengths (``!ii``) and a
+#: hash slot (``!Iq``).
+_KV_LENGTHS = np.dtype([("key", ">i4"), ("value", ">i4")])
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])
 
 
 class _FieldPostings:
-    """One field's postings in the segment being built, flat and in the order added."""
+    """A field's postings (term id, document, frequency), flat and in the order added."""
 
-    __slots__ = ("docs", "freqs", "ids", "lengths", "next_id", "tids", "values")
+    __slots__ = ("docs", "freqs", "ids", "lengths", "next_id", "tids")
 
     def __init__(self, docs_before: int) -> None:
         self.ids: dict[str | bytes, int] = {}
@@ -91,19 +91,70 @@ class _FieldPostings:
         self.tids = array("q")
         self.docs = array("I")
         self.freqs = array("I")
-        self.values: list[bytes] = []
         self.lengths = array("I", bytes(4 * docs_before))  # 0 for sections before the field appeared
 
-    def add(self, docnum: int, terms: Any, freqs: Any, values: list[bytes] | None = None) -> int:
+    def add(self, docnum: int, terms: Any, freqs: Any) -> int:
         """Append one document's postings; returns how many. Term ids are unique, not dense."""
         before = len(self.tids)
         self.tids.extend(map(self.ids.setdefault, terms, self.next_id))
         n = len(self.tids) - before
         self.docs.extend(repeat(docnum, n))
         self.freqs.extend(freqs)
-        if values is not None:
-            self.values.extend(values)
         return n
+
+    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+        """(terms in byte order, where each one's postings end, their documents, their frequencies)."""
+        btexts, rank = _ranked(self.ids)
+        ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
+        order = np.argsort(ranks, kind="stable")  # stable: documents stay in order within a term
+        ends = np.cumsum(np.bincount(ranks, minlength=len(btexts)))
+        return (
+            btexts,
+            ends,
+            np.frombuffer(self.docs, dtype=np.uint32)[order],
+            np.frombuffer(self.freqs, np.uint32)[order],
+        )
+
+
+class _WordPostings:
+    """A word field's occurrences (``search.postings.Words``), flat and in the order added."""
+
+    __slots__ = ("docs", "ids", "lengths", "next_id", "spans", "tids")
+
+    def __init__(self, docs_before: int) -> None:
+        self.ids: dict[str, int] = {}
+        self.next_id = count()
+        self.tids = array("q")
+        self.docs = array("I")
+        self.spans = array("i")  # position, start, end of each occurrence
+        self.lengths = array("I", bytes(4 * docs_before))
+
+    def add(self, docnum: int, words: Words) -> int:
+        """Append one section's occurrences; returns how many."""
+        terms, spans = words.terms, words.spans
+        self.tids.extend(map(self.ids.setdefault, terms, self.next_id))
+        self.docs.extend(repeat(docnum, len(terms)))
+        self.spans.extend(spans)
+        return len(terms)
+
+    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, Values]:
+        """(terms in byte order, where each one's postings end, their documents, frequencies
+        and ``Characters`` values). A posting is a (term, section) run of occurrences, in
+        text order (the stable sort keeps the order added)."""
+        btexts, rank = _ranked(self.ids)
+        ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
+        order = np.argsort(ranks, kind="stable")
+        ranks = ranks[order]
+        docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
+        n = len(ranks)
+        first = np.ones(n, dtype=bool)
+        first[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+        p_start = np.flatnonzero(first)
+        spans = np.frombuffer(self.spans, dtype=np.int32).reshape(-1, 3)[order]
+        values = characters_values(p_start, spans[:, 0], spans[:, 1], spans[:, 2])
+        p_rank = ranks[p_start]
+        ends = np.r_[np.flatnonzero(p_rank[1:] != p_rank[:-1]) + 1, len(p_start)]
+        return btexts, ends, docs[p_start], np.diff(np.r_[p_start, n]), values
 
 
 class _GramPostings:
@@ -119,20 +170,29 @@ class _GramPostings:
 
     def add(self, docnum: int, codes: np.ndarray) -> int:
         """Append one section's postings; returns how many."""
-        distinct = np.unique(codes)
+        codes = np.sort(codes)  # sorting and dropping repeats beats np.unique's hashing here
+        distinct = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
         self.codes.append(distinct)
         self.docs.append(np.full(len(distinct), docnum, dtype=np.uint32))
         return len(distinct)
 
-    def sorted_postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(distinct codes ascending, where each one's postings end, the postings' documents)."""
+    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        """(terms in byte order, where each one's postings end, their documents)."""
         codes = np.concatenate(self.codes)
         order = np.argsort(codes, kind="stable")  # stable: documents stay in order within a term
         codes = codes[order]
-        docs = np.concatenate(self.docs)[order]
-        last = np.flatnonzero(np.diff(codes)) if len(codes) else codes[:0]
-        ends = np.r_[last + 1, len(codes)] if len(codes) else np.zeros(0, np.int64)
-        return codes[ends - 1], ends, docs
+        ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
+        # Code order is the terms' UTF-8 byte order (``search.normalize``).
+        btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
+        return btexts, ends, np.concatenate(self.docs)[order]
+
+
+def _ranked(ids: dict[Any, int]) -> tuple[list[bytes], np.ndarray]:
+    """(the terms' UTF-8 bytes in order, each term id's rank in that order)."""
+    keyed = sorted((term.encode("utf-8") if isinstance(term, str) else term, tid) for term, tid in ids.items())
+    rank = np.empty(max(tid for _, tid in keyed) + 1, dtype=np.int64)
+    rank[[tid for _, tid in keyed]] = np.arange(len(keyed))
+    return [btext for btext, _ in keyed], rank
 
 
 def _length_bytes(lengths: array) -> np.ndarray:
@@ -141,155 +201,137 @@ def _length_bytes(lengths: array) -> np.ndarray:
     return np.where(n >= _BYTE_LIMIT, 255, np.searchsorted(_LENGTH_CACHE, n, side="left")).astype(np.uint8)
 
 
-class _BulkFieldWriter(W3FieldWriter):
-    """The W3 field writer, given all of a field's posting lists at once.
+def _glue(at: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Index array of the byte ranges ``at[i] : at[i] + sizes[i]``, concatenated."""
+    if not len(sizes):
+        return np.empty(0, dtype=np.int64)
+    local = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.repeat(at, sizes) + local
 
-    ``W3PostingsWriter`` unrolled: the same block tuples, block infos and
-    terminfo records, written straight to the files, and the term table filled
-    in one batch per field.
+
+class _BulkHashWriter(OrderedHashWriter):
+    """Whoosh's term table writer, given a field's terms at once (``add_sorted``).
+
+    The file is the same format: records (key length, value length, key, value) in
+    key order, the position index, 256 hash tables of (hash, position) slots with
+    linear probing, and the directory.
     """
+
+    def adopt(self) -> _BulkHashWriter:
+        self._hashes: list[np.ndarray] = []
+        self._positions: list[np.ndarray] = []
+        return self
+
+    def add_sorted(self, keys: list[bytes], values: list[bytes]) -> None:
+        """``add`` for keys already in increasing order, all greater than the last one."""
+        if not keys:
+            return
+        if keys[0] <= self.lastkey:
+            raise ValueError(f"keys must increase: {self.lastkey!r}..{keys[0]!r}")
+        klen = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        vlen = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        size = 8 + klen + vlen
+        at = np.cumsum(size) - size
+        out = np.empty(int(size.sum()), dtype=np.uint8)
+        lengths = np.empty(len(keys), dtype=_KV_LENGTHS)
+        lengths["key"], lengths["value"] = klen, vlen
+        out[_glue(at, np.full(len(keys), 8))] = lengths.view(np.uint8)
+        out[_glue(at + 8, klen)] = np.frombuffer(b"".join(keys), dtype=np.uint8)
+        out[_glue(at + 8 + klen, vlen)] = np.frombuffer(b"".join(values), dtype=np.uint8)
+        positions = self.dbfile.tell() + at
+        self.dbfile.write(out.tobytes())
+        self.index.extend(positions.tolist())
+        # filetables.md5_hash: the digest's last four bytes, big-endian.
+        digests = np.frombuffer(b"".join([md5(key).digest() for key in keys]), dtype=np.uint8).reshape(-1, 16)
+        self._hashes.append(np.ascontiguousarray(digests[:, 12:]).view(">u4").ravel().astype(np.int64))
+        self._positions.append(positions)
+        self.lastkey = keys[-1]
+
+    def _write_hashes(self) -> None:
+        pairs = [(h, p) for bucket in self.buckets for h, p in bucket]  # anything added one by one
+        hashes = np.concatenate([*self._hashes, np.array([h for h, _ in pairs], dtype=np.int64)])
+        positions = np.concatenate([*self._positions, np.array([p for _, p in pairs], dtype=np.int64)])
+        bucket = hashes & 255
+        numslots = 2 * np.bincount(bucket, minlength=256)
+        table_at = np.cumsum(numslots) - numslots
+        home = (hashes >> 8) % np.maximum(numslots[bucket], 1)
+        order = np.lexsort((home, bucket))
+        bucket, home, hashes, positions = bucket[order], home[order], hashes[order], positions[order]
+        # Entries sorted by home slot take the first free slot at or after it:
+        # slot_i = max(home_i, slot_{i-1} + 1), a cumulative maximum of home_j - j.
+        rank = np.arange(len(bucket)) - (table_at[bucket] // 2)
+        separate = bucket * (4 * len(bucket) + 4)  # keeps each bucket's maximum to itself
+        slot = rank + np.maximum.accumulate(home - rank + separate) - separate
+        slots = np.zeros(int(numslots.sum()), dtype=_SLOT)
+        inside = slot < numslots[bucket]
+        slots["hash"][table_at[bucket[inside]] + slot[inside]] = hashes[inside]
+        slots["position"][table_at[bucket[inside]] + slot[inside]] = positions[inside]
+        for b, h, p in zip(
+            bucket[~inside].tolist(), hashes[~inside].tolist(), positions[~inside].tolist(), strict=True
+        ):
+            s = int(table_at[b])  # ran past the table's end: wrap to its first free slot
+            while slots["position"][s]:
+                s += 1
+            slots[s] = (h, p)
+        start = self.dbfile.tell()
+        self.directory.extend(zip((start + 12 * table_at).tolist(), numslots.tolist(), strict=True))
+        self.dbfile.write(slots.tobytes())
+
+
+class _BulkFieldWriter(W3FieldWriter):
+    """The W3 field writer, given all of a field's posting lists at once (``add_postings``)."""
+
+    def __init__(self, codec: W3Codec, storage: Storage, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._tindex.__class__ = _BulkHashWriter  # the same object and file, filled a field at a time
+        self._tindex.adopt()
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
         super().start_field(fieldname, fieldobj)
         fmt = self._format
         if fmt.field_boost != 1.0 or fmt.fixed_value_size() not in (None, 0, 4):
             raise ValueError(f"no bulk encoding for {fmt!r}")  # none in sakuin's schema
-        self._offset = self._postfile.tell()  # only add_terms writes here: track it instead of asking
-        self._terms: list[tuple[bytes, bytes]] = []
+        self._offset = self._postfile.tell()  # only add_postings writes here: track it instead of asking
+        self._keys: list[bytes] = []
+        self._values: list[bytes] = []
 
-    def add_terms(
+    def add_postings(
         self,
         btexts: list[bytes],
-        ends: list[int],
-        docs: list[int],
-        freqs: list[int],
-        values: list[bytes] | None,
-        lengths: list[int],
+        ends: np.ndarray,
+        docs: np.ndarray,
+        length_bytes: np.ndarray,
+        freqs: np.ndarray | None = None,
+        values: Values | None = None,
     ) -> None:
-        """All terms of the current field, in order: term i has the postings
-        ``ends[i-1]:ends[i]`` of the parallel ``docs``/``freqs``/``values`` lists;
-        ``lengths`` maps a document to the length its length byte decodes to.
-
-        A term found in one document (most of them: rare bigrams and words) is
-        encoded inline, since this loop runs once per term of the segment.
-        """
-        fixed = self._format.fixed_value_size()
-        limit = self._codec._blocklimit
-        prefix = pack_ushort(self._fieldid)
-        pack_terminfo = W3TermInfo._struct.pack
-        terms = self._terms
-        write = self._postfile.write
-        offset = self._offset
-        start = 0
-        for btext, end in zip(btexts, ends, strict=True):
-            n = end - start
-            if n == 1:
-                doc, freq = docs[start], freqs[start]
-                if fixed is None:
-                    vs: Any = (values[start],) if values is not None else ()
-                else:
-                    vs = pack_uint(freq) if fixed else None
-                data = dumps(((doc,), None if freq == 1 else float(freq), vs), 2)
-                comp = 0
-                if len(data) >= COMPRESS_MIN_BYTES:
-                    comp = self._codec._compression
-                    data = compress(data, comp)
-                lbyte = length_to_byte(lengths[doc] or None)
-                weight = float(freq)
-                block = dumps((1, doc, weight, comp, lbyte, lbyte), 2) + data
-                record = WHOOSH3_HEADER_MAGIC + pack_int(-len(block)) + block  # negative: the last block
-                info = pack_terminfo(0, weight, 1, lbyte, lbyte, weight, doc, doc)
-            else:
-                parts = [WHOOSH3_HEADER_MAGIC]
-                minlength, maxlength = None, 0
-                for lo in range(start, end, limit):
-                    hi = min(end, lo + limit)
-                    block, block_min, block_max = self._block(
-                        docs[lo:hi], freqs[lo:hi], values[lo:hi] if values is not None else None, lengths, fixed
-                    )
-                    parts += (pack_int(-len(block) if hi == end else len(block)), block)
-                    if block_min is not None:
-                        minlength = block_min if minlength is None else min(minlength, block_min)
-                    maxlength = max(maxlength, block_max)
-                record = b"".join(parts)
-                term_freqs = freqs[start:end]
-                info = pack_terminfo(
-                    0,
-                    float(sum(term_freqs)),
-                    n,
-                    length_to_byte(minlength),
-                    length_to_byte(maxlength),
-                    float(max(term_freqs)),
-                    docs[start],
-                    docs[end - 1],
-                )
-            write(record)
-            terms.append((prefix + btext, info + pack_long(offset) + pack_int(len(record))))
-            offset += len(record)
-            start = end
-        self._offset = offset
-
-    def add_presence(self, btexts: list[bytes], ends: np.ndarray, docs: np.ndarray, length_bytes: np.ndarray) -> None:
-        """All terms of the current field, a ``Presence`` field: term i has the documents
-        ``docs[ends[i-1]:ends[i]]``; ``length_bytes`` maps a document to its length byte."""
-        codec = self._codec
-        data, infos = encode_presence(docs, ends, length_bytes, self._offset, codec._blocklimit, codec._compression)
+        """All terms of the current field, encoded at once (``search.w3blocks.encode_postings``):
+        term i has the postings ``ends[i-1]:ends[i]`` of ``docs`` (and of ``freqs`` and
+        ``values``); ``length_bytes`` maps a document to its length byte. ``freqs`` None:
+        every weight is 1 and the format stores no value."""
+        fmt, codec = self._format, self._codec
+        weights = fixed = None
+        if freqs is not None:
+            weights = freqs.astype(np.float64)
+            if fmt.fixed_value_size() == 4:
+                if not isinstance(fmt, Frequency):
+                    raise ValueError(f"no bulk encoding for {fmt!r}")
+                fixed = freqs.astype(">u4").view(np.uint8).reshape(-1, 4)  # Frequency.encode: pack_uint(freq)
+            elif values is None and not isinstance(fmt, Characters) and fmt.fixed_value_size() != 0:
+                raise ValueError(f"no bulk encoding for {fmt!r}")
+        data, infos = encode_postings(
+            docs, ends, length_bytes, self._offset, codec._blocklimit, codec._compression, weights, values, fixed
+        )
         self._postfile.write(data)
         self._offset += len(data)
         prefix = pack_ushort(self._fieldid)
         raw = infos.tobytes()
         size = infos.dtype.itemsize
-        self._terms.extend(
-            (prefix + btext, raw[at : at + size]) for btext, at in zip(btexts, range(0, len(raw), size), strict=True)
-        )
-
-    def _block(
-        self, ids: list[int], freqs: list[int], values: list[bytes] | None, lengths: list[int], fixed: int | None
-    ) -> tuple[bytes, int | None, int]:
-        """One block's info + data bytes (``W3PostingsWriter._write_block``), and its
-        shortest and longest non-zero document length."""
-        n = len(ids)
-        deltas = (ids[0], *map(sub, ids[1:], ids[:-1]))
-        first = freqs[0]
-        weights: Any = (None if first == 1 else float(first)) if freqs.count(first) == n else tuple(map(float, freqs))
-        if fixed is None:
-            vs: Any = tuple(values) if values is not None else ()
-        else:
-            vs = b"".join(map(pack_uint, freqs)) if fixed else None
-        data = dumps((deltas, weights, vs), 2)
-        comp = 0
-        if len(data) >= COMPRESS_MIN_BYTES:
-            comp = self._codec._compression
-            data = compress(data, comp)
-        lens = [length for length in map(lengths.__getitem__, ids) if length]
-        minlength = min(lens) if lens else None
-        maxlength = max(lens, default=0)
-        info = dumps((n, ids[-1], float(max(freqs)), comp, length_to_byte(minlength), length_to_byte(maxlength)), 2)
-        return info + data, minlength, maxlength
+        self._keys.extend(prefix + btext for btext in btexts)
+        self._values.extend(raw[at : at + size] for at in range(0, len(raw), size))
 
     def finish_field(self) -> None:
-        """Add the field's terms to the term table at once (``OrderedHashWriter.add``
-        per term, batched: the same records, positions and hash entries)."""
-        table = self._tindex
-        dbfile = table.dbfile
-        pos = dbfile.tell()
-        hashfn, buckets = table.hashfn, table.buckets
-        positions = []
-        records = []
-        lastkey = table.lastkey
-        for key, value in self._terms:
-            if key <= lastkey:
-                raise ValueError(f"keys must increase: {lastkey!r}..{key!r}")
-            lastkey = key
-            positions.append(pos)
-            h = hashfn(key)
-            buckets[h & 255].append((h, pos))
-            records += (_KV_LENGTHS.pack(len(key), len(value)), key, value)
-            pos += 8 + len(key) + len(value)
-        dbfile.write(b"".join(records))
-        table.index.extend(positions)
-        table.lastkey = lastkey
-        self._terms = []
+        self._tindex.add_sorted(self._keys, self._values)
+        self._keys, self._values = [], []
         super().finish_field()
 
 
@@ -304,31 +346,33 @@ class SegmentBuilder:
         self.schema = schema
         self.docs = 0
         self.nbytes = 0
-        self._fields: dict[str, _FieldPostings] = {}
+        self._fields: dict[str, Any] = {}
         self._stored: list[dict[str, Any]] = []
         self._columns: list[dict[str, Any]] = []  # column-only fields (metadata numbers, dup)
 
     def _field(self, fieldname: str) -> Any:
         fp = self._fields.get(fieldname)
         if fp is None:
-            fp = self._fields[fieldname] = (_GramPostings if fieldname == "grams" else _FieldPostings)(self.docs)
+            kind: Any = _FieldPostings
+            if fieldname in WORD_FIELDS:
+                kind = _WordPostings
+            elif fieldname == "grams":
+                kind = _GramPostings
+            fp = self._fields[fieldname] = kind(self.docs)
         return fp
 
-    def _add_positional(self, fieldname: str, docnum: int, occurrences: dict[str, Occurrences]) -> int:
+    def _add_words(self, fieldname: str, docnum: int, words: Words) -> int:
         fp = self._field(fieldname)
         terms = len(fp.ids)
-        encode = self.schema[fieldname].format.encode
-        values = [_encode_occurrences(encode, occ) for occ in occurrences.values()]
-        freqs = list(map(len, occurrences.values()))
-        fp.add(docnum, occurrences.keys(), freqs, values)
-        self.nbytes += len(values) * _POSITIONAL_POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
-        return sum(freqs)
+        n = fp.add(docnum, words)
+        self.nbytes += n * _OCCURRENCE_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
+        return n
 
-    def _add_presence(self, fieldname: str, docnum: int, counts: dict[str, int]) -> int:
-        fp = self._field(fieldname)
+    def _add_reading(self, docnum: int, counts: dict[str, int]) -> int:
+        fp = self._field("reading")
         terms = len(fp.ids)
         n = fp.add(docnum, counts.keys(), repeat(1, len(counts)))
-        self.nbytes += n * _COUNT_POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
+        self.nbytes += n * _POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
         return sum(counts.values())
 
     def _add_grams(self, docnum: int, codes: np.ndarray) -> int:
@@ -337,12 +381,12 @@ class SegmentBuilder:
         return len(codes)
 
     def _add_whoosh(self, fieldname: str, docnum: int, value: Any) -> int:
-        """Small fields (ids, the ordinal) go through the field's own ``index``."""
+        """Small fields (ids, the ordinal, metadata terms) go through the field's own ``index``."""
         field = self.schema[fieldname]
         items = list(field.index(value))
         fp = self._field(fieldname)
-        fp.add(docnum, [i[0] for i in items], [i[1] for i in items], [i[3] for i in items])
-        self.nbytes += len(items) * (_POSITIONAL_POSTING_BYTES + _TERM_BYTES)
+        fp.add(docnum, [i[0] for i in items], [i[1] for i in items])
+        self.nbytes += len(items) * (_POSTING_BYTES + _TERM_BYTES)
         return sum(i[1] for i in items) if field.scorable else 0
 
     def add(self, fields: dict[str, Any], terms: SectionTerms) -> None:
@@ -357,12 +401,12 @@ class SegmentBuilder:
                 continue
             field = self.schema[fieldname]
             if field.indexed:
-                if fieldname in ("title", "heading", "content"):
-                    length = self._add_positional(fieldname, docnum, getattr(terms, fieldname))
+                if fieldname in WORD_FIELDS:
+                    length = self._add_words(fieldname, docnum, getattr(terms, fieldname))
                 elif fieldname == "grams":
                     length = self._add_grams(docnum, terms.grams)
                 elif fieldname == "reading":
-                    length = self._add_presence(fieldname, docnum, terms.reading)
+                    length = self._add_reading(docnum, terms.reading)
                 else:
                     length = self._add_whoosh(fieldname, docnum, value)
                 if field.scorable:
@@ -381,7 +425,7 @@ class SegmentBuilder:
 
     def write(self, storage: Storage, indexname: str, codec: W3Codec | None = None) -> Any:
         """Write the segment's files into ``storage``; returns the segment for the TOC."""
-        codec = codec or W3Codec()
+        codec = codec or W3Codec(compression=COMPRESSION)
         segment = codec.new_segment(storage, indexname)
         self._write_per_doc(codec, storage, segment)
         self._write_terms(codec, storage, segment)
@@ -413,57 +457,23 @@ class SegmentBuilder:
     def _write_terms(self, codec: W3Codec, storage: Storage, segment: Any) -> None:
         """Every field's terms in byte order, each with its postings in document order."""
         writer = _BulkFieldWriter(codec, storage, segment)
-        schema = self.schema
         for fieldname in sorted(self._fields):
-            field = schema[fieldname]
             fp = self._fields[fieldname]
             if isinstance(fp, _GramPostings):
-                codes, ends, docs = fp.sorted_postings()
-                if not len(codes):
-                    continue
-                # Code order is the terms' UTF-8 byte order (``search.normalize``).
-                btexts = [gram.encode("utf-8") for gram in gram_texts(codes)]
-                writer.start_field(fieldname, field)
-                writer.add_presence(btexts, ends, docs, _length_bytes(fp.lengths))
-                writer.finish_field()
+                btexts, ends, docs = fp.sorted_postings()
+                freqs, values = None, None
+            elif not fp.ids:
                 continue
-            if not fp.ids:
+            elif isinstance(fp, _WordPostings):
+                btexts, ends, docs, freqs, values = fp.sorted_postings()
+            else:
+                btexts, ends, docs, freqs = fp.sorted_postings()
+                values = None
+                if isinstance(self.schema[fieldname].format, Presence):
+                    freqs = None
+            if not btexts:
                 continue
-            keyed = sorted(
-                (term.encode("utf-8") if isinstance(term, str) else term, tid) for term, tid in fp.ids.items()
-            )
-            rank = np.empty(max(tid for _, tid in keyed) + 1, dtype=np.int64)
-            rank[[tid for _, tid in keyed]] = np.arange(len(keyed))
-            ranks = rank[np.frombuffer(fp.tids, dtype=np.int64)]
-            order = np.argsort(ranks, kind="stable")  # stable: documents stay in order within a term
-            docs = np.frombuffer(fp.docs, dtype=np.uint32)[order]
-            ends = np.cumsum(np.bincount(ranks, minlength=len(keyed)))
-            btexts = [btext for btext, _ in keyed]
-            writer.start_field(fieldname, field)
-            if fieldname in PRESENCE_FIELDS:
-                writer.add_presence(btexts, ends, docs, _length_bytes(fp.lengths))
-                writer.finish_field()
-                continue
-            # The length a posting carries is the one its document's length byte decodes to.
-            lengths = [byte_to_length(length_to_byte(n)) for n in fp.lengths] if field.scorable else [0] * self.docs
-            freqs = np.frombuffer(fp.freqs, dtype=np.uint32)[order]
-            values = [fp.values[i] for i in order.tolist()] if fp.values else None
-            ends_list = ends.tolist()
-            del ranks, order
-            # Python lists of a whole field's postings would be the largest allocation of
-            # the build (~80 bytes a posting): convert a slice of terms at a time.
-            first = start = 0
-            while first < len(btexts):
-                last = bisect_right(ends_list, start + WRITE_CHUNK_POSTINGS, first + 1)
-                stop = ends_list[last - 1]
-                writer.add_terms(
-                    btexts[first:last],
-                    [e - start for e in ends_list[first:last]],
-                    docs[start:stop].tolist(),
-                    freqs[start:stop].tolist(),
-                    values[start:stop] if values is not None else None,
-                    lengths,
-                )
-                first, start = last, stop
+            writer.start_field(fieldname, self.schema[fieldname])
+            writer.add_postings(btexts, ends, docs, _length_bytes(fp.lengths), freqs, values)
             writer.finish_field()
         writer.close()

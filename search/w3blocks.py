@@ -26,8 +26,9 @@ checks it against Whoosh's own writer (terms, postings, statistics, scores).
 
 from __future__ import annotations
 
-import struct
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -35,15 +36,9 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 #: Pickled block data below this many bytes is stored without zlib (see ``search.segments``).
 COMPRESS_MIN_BYTES = 96
 
-_PROTO = (0x80, 0x02)
 _MARK, _TUPLE, _BINPUT, _NONE, _TUPLE3, _STOP, _BINFLOAT = 0x28, 0x74, 0x71, 0x4E, 0x87, 0x2E, 0x47
+_EMPTY_LIST, _APPENDS, _SHORT_BINBYTES, _BINBYTES = 0x5D, 0x65, 0x43, 0x42
 _TUPLE_N = np.array([0, 0x85, 0x86, 0x87], dtype=np.uint8)  # TUPLE1..TUPLE3
-_ONE = struct.pack(">d", 1.0)  # every weight and every max weight of a presence field
-#: After a block's id tuple: BINPUT 0, the weights and values (None, None), TUPLE3, BINPUT 1, STOP.
-_DATA_TAIL = np.frombuffer(bytes([_BINPUT, 0, _NONE, _NONE, _TUPLE3, _BINPUT, 1, _STOP]), dtype=np.uint8)
-#: Block info after (count, last id): the max weight 1.0 as BINFLOAT.
-_INFO_WEIGHT = np.frombuffer(bytes([_BINFLOAT]) + _ONE, dtype=np.uint8)
-_INFO_TAIL = np.frombuffer(bytes([_TUPLE, _BINPUT, 0, _STOP]), dtype=np.uint8)
 _MAGIC = np.frombuffer(WHOOSH3_HEADER_MAGIC, dtype=np.uint8)
 
 #: ``W3TermInfo``'s record (``!BfIBBfII``) followed by the posting list's offset and length (``!qi``).
@@ -63,14 +58,25 @@ TERMINFO = np.dtype(
 )
 
 
+@dataclass(frozen=True)
+class Values:
+    """Each posting's encoded value: ``sizes[i]`` bytes for posting i, which
+    ``write(out, at)`` writes at ``out[at[i] : at[i] + sizes[i]]`` for every posting."""
+
+    sizes: np.ndarray
+    write: Callable[[np.ndarray, np.ndarray], None]
+
+
 def _int_sizes(values: np.ndarray) -> np.ndarray:
-    """Bytes each non-negative int (< 2**31) takes in a protocol-2 pickle."""
-    return np.where(values < 256, 2, np.where(values < 65536, 3, 5)).astype(np.int64)
+    """Bytes each int (-2**31 ≤ v < 2**31) takes in a pickle: BININT1, BININT2 or BININT."""
+    return np.where((values >= 0) & (values < 256), 2, np.where((values >= 0) & (values < 65536), 3, 5)).astype(
+        np.int64
+    )
 
 
 def _put_ints(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> None:
-    """Write each int's opcode (BININT1, BININT2 or BININT) and little-endian bytes at ``at``."""
-    values = values.astype(np.int64)
+    """Write each int's opcode and little-endian bytes at ``at`` (sizes from ``_int_sizes``)."""
+    values = values.astype(np.int64) & 0xFFFFFFFF  # BININT is two's complement
     out[at] = np.where(sizes == 2, 0x4B, np.where(sizes == 3, 0x4D, 0x4A))
     out[at + 1] = values & 0xFF
     wide = sizes >= 3
@@ -80,10 +86,25 @@ def _put_ints(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.nda
         out[at[wide] + k] = (values[wide] >> (8 * (k - 1))) & 0xFF
 
 
-def _put(out: np.ndarray, at: np.ndarray, pattern: np.ndarray) -> None:
+def _put(out: np.ndarray, at: np.ndarray, *pattern: int) -> None:
     """Write the same bytes at every position of ``at``."""
-    for k, byte in enumerate(pattern.tolist()):
+    for k, byte in enumerate(pattern):
         out[at + k] = byte
+
+
+def _put_bytes(out: np.ndarray, at: np.ndarray, rows: np.ndarray) -> None:
+    """Write row i of the byte matrix ``rows`` at ``at[i]``."""
+    out[at[:, None] + np.arange(rows.shape[1])] = rows
+
+
+def _put_binbytes_headers(out: np.ndarray, at: np.ndarray, sizes: np.ndarray) -> None:
+    """The opcode and length of a ``bytes`` of each size: SHORT_BINBYTES or BINBYTES."""
+    short = sizes < 256
+    out[at[short]] = _SHORT_BINBYTES
+    out[at[short] + 1] = sizes[short]
+    long = ~short
+    out[at[long]] = _BINBYTES
+    _put_bytes(out, at[long] + 1, sizes[long].astype("<u4").view(np.uint8).reshape(-1, 4))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -95,21 +116,59 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + local
 
 
-def encode_presence(
+def _within(sizes: np.ndarray, group_start: np.ndarray, group_of: np.ndarray) -> np.ndarray:
+    """Each item's offset inside its group, given item sizes and the groups' first items."""
+    before = np.cumsum(sizes) - sizes
+    return before - before[group_start][group_of]
+
+
+def _tuple_of(
+    out: np.ndarray, at: np.ndarray, count: np.ndarray, item_at_block: Callable[[np.ndarray], None], items: np.ndarray
+) -> np.ndarray:
+    """Frame tuples of ``count`` items starting at ``at``: MARK … TUPLE for more than
+    three, TUPLE1..TUPLE3 otherwise; ``items`` is the items' total size per tuple.
+    ``item_at_block(first)`` writes the items from ``first``. Returns where each tuple ends."""
+    marked = count > 3
+    out[at[marked]] = _MARK
+    first = at + marked
+    item_at_block(first)
+    close = first + items
+    out[close] = np.where(marked, _TUPLE, _TUPLE_N[np.minimum(count, 3)])
+    return close + 1
+
+
+def _f8(values: np.ndarray) -> np.ndarray:
+    """BINFLOAT's eight big-endian bytes of each value, one row each."""
+    return np.ascontiguousarray(values, dtype=">f8").view(np.uint8).reshape(-1, 8)
+
+
+def encode_postings(
     docs: np.ndarray,
     ends: np.ndarray,
     length_bytes: np.ndarray,
     offset: int,
     block_limit: int,
     level: int,
+    weights: np.ndarray | None = None,
+    values: Values | None = None,
+    fixed: np.ndarray | None = None,
 ) -> tuple[bytes, np.ndarray]:
-    """The posting file bytes and the term infos of one presence field.
+    """The posting file bytes and the term infos of one field.
 
     ``docs``: every posting's document number, term by term, ascending within a term;
     ``ends``: where each term's postings end in ``docs``; ``length_bytes``: each
     document's length byte in this field (every posted document has length ≥ 1);
     ``offset``: where the bytes will start in the posting file; ``level``: the codec's
-    zlib level (0: none). Returns (bytes, TERMINFO array).
+    zlib level (0: none); ``weights``: each posting's weight (None: all 1, a presence
+    field); ``values``: each posting's encoded value (None: the format has none), or
+    ``fixed``: a matrix with each posting's value of a fixed size as a row (Whoosh
+    then stores a block's values as one ``bytes``). Returns (bytes, TERMINFO array).
+
+    A block's data pickle is ``(ids, weights, values)`` with Whoosh's minified forms
+    (weights None when all are 1, one float when all are equal, else a tuple; values
+    None or a tuple of bytes). For a presence field it is byte for byte what
+    ``pickle.dumps(…, 2)`` gives; values are written as protocol-3 ``bytes`` (no memo,
+    no latin-1 detour), which any unpickler reads as the same tuple.
     """
     if not len(ends):
         return b"", np.zeros(0, dtype=TERMINFO)
@@ -127,26 +186,85 @@ def encode_presence(
     b_end = np.minimum(b_start + block_limit, ends[term_of_block])
     b_count = b_end - b_start
     blocks = len(b_start)
+    block_of = np.repeat(np.arange(blocks), b_count)
+    marked = b_count > 3
 
-    # The data pickle: ((first id, deltas…), None, None).
+    # Sizes of the data pickle's parts.
     deltas = docs.copy()
     deltas[1:] -= docs[:-1]
     deltas[b_start] = docs[b_start]
-    sizes = _int_sizes(deltas)
-    items = np.add.reduceat(sizes, b_start) if blocks else np.zeros(0, np.int64)
-    marked = b_count > 3
-    d_len = 2 + marked + items + 1 + len(_DATA_TAIL)
+    id_sizes = _int_sizes(deltas)
+    id_items = np.add.reduceat(id_sizes, b_start)
+    ids_len = marked + id_items + 1
+    if weights is None:
+        w_kind = np.zeros(blocks, dtype=np.int64)  # 0: None, 1: one float, 2: a tuple
+        b_maxweight = np.ones(blocks)
+    else:
+        weights = weights.astype(np.float64)
+        b_minweight = np.minimum.reduceat(weights, b_start)
+        b_maxweight = np.maximum.reduceat(weights, b_start)
+        w_kind = np.where(b_minweight != b_maxweight, 2, np.where(b_maxweight == 1.0, 0, 1))
+    w_len = np.choose(w_kind, [np.ones(blocks, np.int64), np.full(blocks, 9), marked + 9 * b_count + 1])
+    if fixed is not None:
+        v_bytes = b_count * fixed.shape[1]
+        v_len = np.where(v_bytes < 256, 2, 5) + v_bytes
+    elif values is None:
+        v_len = np.ones(blocks, np.int64)
+    else:
+        item_sizes = values.sizes + np.where(values.sizes < 256, 2, 5)
+        v_items = np.add.reduceat(item_sizes, b_start)
+        v_len = marked + v_items + 1
+    d_len = 2 + ids_len + 2 + w_len + v_len + 4
     d_at = np.cumsum(d_len) - d_len
     data = np.zeros(int(d_len.sum()), dtype=np.uint8)
-    _put(data, d_at, np.array(_PROTO, dtype=np.uint8))
-    data[d_at[marked] + 2] = _MARK
-    item_start = d_at + 2 + marked
-    within = np.cumsum(sizes) - sizes
-    block_of_posting = np.repeat(np.arange(blocks), b_count)
-    _put_ints(data, item_start[block_of_posting] + within - within[b_start][block_of_posting], deltas, sizes)
-    close = item_start + items
-    data[close] = np.where(marked, _TUPLE, _TUPLE_N[np.minimum(b_count, 3)])
-    _put(data, close + 1, _DATA_TAIL)
+
+    # The data pickle: PROTO, ids, BINPUT 0, weights, values, TUPLE3, BINPUT 1, STOP.
+    _put(data, d_at, 0x80, 2 if values is None and fixed is None else 3)
+
+    def put_ids(first: np.ndarray) -> None:
+        _put_ints(data, first[block_of] + _within(id_sizes, b_start, block_of), deltas, id_sizes)
+
+    at = _tuple_of(data, d_at + 2, b_count, put_ids, id_items)
+    _put(data, at, _BINPUT, 0)
+    w_at = at + 2
+    data[w_at[w_kind == 0]] = _NONE
+    if weights is not None:
+        one = np.flatnonzero(w_kind == 1)
+        data[w_at[one]] = _BINFLOAT
+        _put_bytes(data, w_at[one] + 1, _f8(b_maxweight[one]))
+        many = np.flatnonzero(w_kind == 2)
+        if len(many):
+            in_many = np.isin(block_of, many)
+            rank = np.cumsum(np.r_[0, (w_kind == 2)[:-1]])  # tuple index of each block among ``many``
+            positions = np.flatnonzero(in_many)
+
+            def put_weights(first: np.ndarray) -> None:
+                where = first[rank[block_of[positions]]] + 9 * (positions - b_start[block_of[positions]])
+                data[where] = _BINFLOAT
+                _put_bytes(data, where + 1, _f8(weights[positions]))
+
+            _tuple_of(data, w_at[many], b_count[many], put_weights, 9 * b_count[many])
+    v_at = w_at + w_len
+    if fixed is not None:
+        _put_binbytes_headers(data, v_at, v_bytes)
+        _put_bytes(
+            data,
+            v_at[block_of]
+            + np.where(v_bytes < 256, 2, 5)[block_of]
+            + fixed.shape[1] * (np.arange(len(docs)) - b_start[block_of]),
+            fixed,
+        )
+    elif values is None:
+        data[v_at] = _NONE
+    else:
+
+        def put_values(first: np.ndarray) -> None:
+            item_at = first[block_of] + _within(item_sizes, b_start, block_of)
+            _put_binbytes_headers(data, item_at, values.sizes)
+            values.write(data, item_at + np.where(values.sizes < 256, 2, 5))
+
+        _tuple_of(data, v_at, b_count, put_values, v_items)
+    _put(data, v_at + v_len, _TUPLE3, _BINPUT, 1, _STOP)
 
     # zlib, block by block, where it is worth it.
     comp = np.zeros(blocks, dtype=np.int64)
@@ -154,43 +272,44 @@ def encode_presence(
     if level:
         raw = data.tobytes()
         for b in np.flatnonzero(d_len >= COMPRESS_MIN_BYTES).tolist():
-            at = int(d_at[b])
-            packed[b] = compress(raw[at : at + int(d_len[b])], level)
+            at_b = int(d_at[b])
+            packed[b] = compress(raw[at_b : at_b + int(d_len[b])], level)
         comp[list(packed)] = level
     f_len = d_len.copy()
     for b, blob in packed.items():
         f_len[b] = len(blob)
 
-    # The block info pickle: (count, last id, 1.0, compression, min length byte, max length byte).
+    # The block info pickle: (count, last id, max weight, compression, min length byte, max length byte).
     last = docs[b_end - 1]
-    last_sizes = _int_sizes(last)
+    count_sizes, last_sizes, comp_sizes = _int_sizes(b_count), _int_sizes(last), _int_sizes(comp)
     lb = length_bytes[docs]
-    minlb = np.minimum.reduceat(lb, b_start) if blocks else lb[:0]
-    maxlb = np.maximum.reduceat(lb, b_start) if blocks else lb[:0]
-    i_len = 3 + 2 + last_sizes + len(_INFO_WEIGHT) + 2 + 2 + 2 + len(_INFO_TAIL)
+    minlb = np.minimum.reduceat(lb, b_start).astype(np.int64)
+    maxlb = np.maximum.reduceat(lb, b_start).astype(np.int64)
+    i_len = 3 + count_sizes + last_sizes + 9 + comp_sizes + 2 + 2 + 4
 
     # Layout: per term the magic, then per block a signed length, the info and the data.
     r_len = 4 + i_len + f_len
-    t_len = 4 + np.add.reduceat(r_len, first_block) if blocks else np.zeros(0, np.int64)
+    t_len = 4 + np.add.reduceat(r_len, first_block)
     t_at = np.cumsum(t_len) - t_len
-    r_before = np.cumsum(r_len) - r_len  # blocks before this one, in bytes
-    r_at = t_at[term_of_block] + 4 + r_before - r_before[first_block][term_of_block]
+    r_at = t_at[term_of_block] + 4 + _within(r_len, first_block, term_of_block)
     out = np.zeros(int(t_len.sum()), dtype=np.uint8)
-    _put(out, t_at, _MAGIC)
+    _put(out, t_at, *_MAGIC.tolist())
     is_last = b_end == ends[term_of_block]
     signed = np.where(is_last, -(i_len + f_len), i_len + f_len).astype(">i4")
-    out[_ranges(r_at, np.full(blocks, 4))] = signed.view(np.uint8)
+    _put_bytes(out, r_at, signed.view(np.uint8).reshape(-1, 4))
     i_at = r_at + 4
-    _put(out, i_at, np.array([*_PROTO, _MARK], dtype=np.uint8))
-    _put_ints(out, i_at + 3, b_count, np.full(blocks, 2))
-    _put_ints(out, i_at + 5, last, last_sizes)
-    at = i_at + 5 + last_sizes
-    _put(out, at, _INFO_WEIGHT)
-    at = at + len(_INFO_WEIGHT)
-    _put_ints(out, at, comp, np.full(blocks, 2))
-    _put_ints(out, at + 2, minlb.astype(np.int64), np.full(blocks, 2))
-    _put_ints(out, at + 4, maxlb.astype(np.int64), np.full(blocks, 2))
-    _put(out, at + 6, _INFO_TAIL)
+    _put(out, i_at, 0x80, 2, _MARK)
+    at = i_at + 3
+    for ints, sizes in ((b_count, count_sizes), (last, last_sizes)):
+        _put_ints(out, at, ints, sizes)
+        at = at + sizes
+    out[at] = _BINFLOAT
+    _put_bytes(out, at + 1, _f8(b_maxweight))
+    at = at + 9
+    for ints, sizes in ((comp, comp_sizes), (minlb, 2), (maxlb, 2)):
+        _put_ints(out, at, ints, np.broadcast_to(sizes, (blocks,)))
+        at = at + sizes
+    _put(out, at, _TUPLE, _BINPUT, 0, _STOP)
     data_at = i_at + i_len
     plain = comp == 0
     out[_ranges(data_at[plain], d_len[plain])] = data[_ranges(d_at[plain], d_len[plain])]
@@ -199,16 +318,60 @@ def encode_presence(
         out[at_b : at_b + len(blob)] = np.frombuffer(blob, dtype=np.uint8)
 
     info = np.zeros(terms, dtype=TERMINFO)
-    info["weight"] = df
+    term_weights = np.ones(len(docs)) if weights is None else weights
+    info["weight"] = np.add.reduceat(term_weights, starts)
     info["df"] = df
-    info["minlength"] = np.minimum.reduceat(lb, starts) if terms else 0
-    info["maxlength"] = np.maximum.reduceat(lb, starts) if terms else 0
-    info["maxweight"] = 1.0
+    info["minlength"] = np.minimum.reduceat(lb, starts)
+    info["maxlength"] = np.maximum.reduceat(lb, starts)
+    info["maxweight"] = np.maximum.reduceat(term_weights, starts)
     info["minid"] = docs[starts]
     info["maxid"] = docs[ends - 1]
     info["offset"] = offset + t_at
     info["length"] = t_len
     return out.tobytes(), info
+
+
+def characters_values(p_start: np.ndarray, pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> Values:
+    """Whoosh ``Characters`` values (``formats.Characters.encode``): per posting, its
+    frequency as a big-endian uint, then a pickle of the list of (position delta, start
+    delta from the previous end, length) of its occurrences, here written without memo.
+
+    ``pos``/``start``/``end``: every occurrence, posting by posting, in text order;
+    ``p_start``: each posting's first occurrence.
+    """
+    n = len(pos)
+    p_of = np.repeat(np.arange(len(p_start)), np.diff(np.r_[p_start, n]))
+    first = np.zeros(n, dtype=bool)
+    first[p_start] = True
+    dpos = pos.astype(np.int64)
+    dpos[1:] -= pos[:-1]
+    dstart = start.astype(np.int64)
+    dstart[1:] -= end[:-1]
+    dpos[first], dstart[first] = pos[first], start[first]
+    length = (end - start).astype(np.int64)
+    parts = [(dpos, _int_sizes(dpos)), (dstart, _int_sizes(dstart)), (length, _int_sizes(length))]
+    occ_size = parts[0][1] + parts[1][1] + parts[2][1] + 1
+    freq = np.diff(np.r_[p_start, n])
+    sizes = 4 + 4 + np.add.reduceat(occ_size, p_start) + 2
+
+    def write(out: np.ndarray, at: np.ndarray) -> None:
+        _put_bytes(out, at, freq.astype(">u4").view(np.uint8).reshape(-1, 4))
+        _put(out, at + 4, 0x80, 2, _EMPTY_LIST, _MARK)
+        occ_at = at[p_of] + 8 + _within(occ_size, p_start, p_of)
+        for ints, isizes in parts:
+            _put_ints(out, occ_at, ints, isizes)
+            occ_at = occ_at + isizes
+        out[occ_at] = _TUPLE3
+        _put(out, at + sizes - 2, _APPENDS, _STOP)
+
+    return Values(sizes, write)
+
+
+def encode_presence(
+    docs: np.ndarray, ends: np.ndarray, length_bytes: np.ndarray, offset: int, block_limit: int, level: int
+) -> tuple[bytes, np.ndarray]:
+    """``encode_postings`` of a presence field (weights 1, no values)."""
+    return encode_postings(docs, ends, length_bytes, offset, block_limit, level)
 
 
 def compress(data: bytes, level: int) -> bytes:
@@ -220,4 +383,12 @@ def compress(data: bytes, level: int) -> bytes:
     return c.compress(data) + c.flush()
 
 
-__all__ = ["COMPRESS_MIN_BYTES", "TERMINFO", "compress", "encode_presence"]
+__all__ = [
+    "COMPRESS_MIN_BYTES",
+    "TERMINFO",
+    "Values",
+    "characters_values",
+    "compress",
+    "encode_postings",
+    "encode_presence",
+]

@@ -27,7 +27,7 @@ from typing import Any
 from search.metadata import PATH, SEP, Declaration
 from search.normalize import fold, gram_texts
 from search.pipeline import section_fields
-from search.postings import Occurrences, SectionTerms, analyse_words, section_terms
+from search.postings import SectionTerms, Words, analyse_text, section_terms
 from search.scoring import K1, B
 
 TEXT_FIELDS = ("content", "title", "heading")
@@ -35,12 +35,11 @@ TEXT_FIELDS = ("content", "title", "heading")
 BATCH = 500
 
 
-def streams(occurrences: dict[str, Occurrences]) -> tuple[str, str]:
+def streams(words: Words) -> tuple[str, str]:
     """(all terms, finest sequence) of one field, in position order."""
     by_pos: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for term, occs in occurrences.items():
-        for pos, start, end in occs:
-            by_pos[pos].append((end - start, term))
+    for term, pos, start, end in words.occurrences():
+        by_pos[pos].append((end - start, term))
     every: list[str] = []
     fine: list[str] = []
     for pos in sorted(by_pos):
@@ -50,9 +49,9 @@ def streams(occurrences: dict[str, Occurrences]) -> tuple[str, str]:
     return " ".join(every), " ".join(fine)
 
 
-def offsets(occurrences: dict[str, Occurrences]) -> dict[str, list[int]]:
+def offsets(words: Words) -> dict[str, list[int]]:
     """term → [start, end, start, end, …]: what the highlighter needs, kept in ``_source`` (not indexed)."""
-    return {term: [x for _, start, end in occs for x in (start, end)] for term, occs in occurrences.items()}
+    return {term: [x for _, start, end in occs for x in (start, end)] for term, occs in words.by_term().items()}
 
 
 def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def section_documents(
     embedded index's fields of each section (``section_fields``), with the analysed ones
     as token streams and the metadata terms as keyword fields."""
     title, meta = task[3], task[4]
-    title_terms = analyse_words(title)[0]
+    title_terms = analyse_text(title)[0]
     out = []
     metadata: dict[str, Any] | None = None
     for fields in section_fields(task, declaration):
