@@ -58,6 +58,9 @@ class Timer:
         self.seconds = 0.0
 
 
+#: A word that contributes no term, reading or part (particles, punctuation, spaces):
+#: a property of the dictionary word, whatever its surface, so the loop skips it at once.
+_NOTHING = _Word("", None, None, ())
 _words: dict[int, _Word] = {}
 #: Unknown words by (part-of-speech id, surface): whitespace, names, katakana words.
 _unknown: dict[tuple[int, str], _Word] = {}
@@ -80,12 +83,15 @@ def _word(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
             for p in split
             for norm in (p.normalized_form(),)
         )
-    return _Word(
+    word = _Word(
         surface,
         normalize_term(normalized) if is_term else None,
         to_katakana(reading) if reading and reading != "キゴウ" else None,
         parts,
     )
+    if word.term is None and word.reading is None and all(term is None for term, _, _ in parts):
+        return _NOTHING
+    return word
 
 
 def analyse_words(
@@ -148,13 +154,15 @@ def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) 
         morphs = tokenizer.tokenize(piece)
         if timer is not None:
             timer.seconds += clock() - t0
-        # Morphemes tile the input, so each begins where the previous one ended.
-        b = base
         for m in morphs:
-            e = base + m.end()
             w = cache.get(m.word_id())
+            if w is _NOTHING:  # a particle, punctuation, a space: not even its offsets are needed
+                continue
+            b, e = base + m.begin(), base + m.end()
             if w is None or e - b != len(w[0]) or not text.startswith(w[0], b):
                 w = _uncached(m, text[b:e], tags, mode_a)
+                if w is _NOTHING:
+                    continue
             _, term, reading, parts = w
             if parts:
                 if term is not None:
@@ -171,7 +179,6 @@ def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) 
                 add_span((pos, b, e))
             if reading is not None:
                 add_reading(reading)
-            b = e
     if counts is not None:
         counts.update(reading_list)
     return words, counts

@@ -106,7 +106,7 @@ class _FieldPostings:
         """(terms in byte order, where each one's postings end, their documents, their frequencies)."""
         btexts, rank = _ranked(self.ids)
         ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
-        order = np.argsort(ranks, kind="stable")  # stable: documents stay in order within a term
+        order = _stable_order(ranks)  # stable: documents stay in order within a term
         ends = np.cumsum(np.bincount(ranks, minlength=len(btexts)))
         return (
             btexts,
@@ -143,7 +143,7 @@ class _WordPostings:
         text order (the stable sort keeps the order added)."""
         btexts, rank = _ranked(self.ids)
         ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
-        order = np.argsort(ranks, kind="stable")
+        order = _stable_order(ranks)
         ranks = ranks[order]
         docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
         n = len(ranks)
@@ -179,12 +179,23 @@ class _GramPostings:
     def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """(terms in byte order, where each one's postings end, their documents)."""
         codes = np.concatenate(self.codes)
-        order = np.argsort(codes, kind="stable")  # stable: documents stay in order within a term
+        order = _stable_order(codes)  # stable: documents stay in order within a term
         codes = codes[order]
         ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
         # Code order is the terms' UTF-8 byte order (``search.normalize``).
         btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
         return btexts, ends, np.concatenate(self.docs)[order]
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of non-negative integers, several times faster:
+    the keys made distinct (key × n + index) sort with numpy's unstable sort."""
+    n = len(keys)
+    if not n or int(keys.max()) >= (1 << 63) // n:
+        return np.argsort(keys, kind="stable")
+    combined = keys.astype(np.int64) * n + np.arange(n, dtype=np.int64)
+    combined.sort()
+    return combined % n
 
 
 def _ranked(ids: dict[Any, int]) -> tuple[list[bytes], np.ndarray]:

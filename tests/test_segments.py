@@ -357,3 +357,11 @@ def test_term_table_finds_every_key(tmp_path: Path) -> None:
     assert list(reader.keys()) == keys
     assert reader.closest_key(keys[100][:-1] + b"\x00") is not None
     assert b"no such key" not in reader
+
+
+@pytest.mark.parametrize("top", [1, 50, 2**37, 2**62])
+def test_stable_order_is_a_stable_argsort(top: int) -> None:
+    from search.segments import _stable_order
+
+    keys = np.random.default_rng(top % 1000).integers(0, top, 10_000, dtype=np.uint64)
+    assert (_stable_order(keys) == np.argsort(keys, kind="stable")).all()
