@@ -21,6 +21,11 @@ this run added too):
   a tier holding ``TIER_FACTOR`` segments is merged into one. A section is thus
   rewritten about once per tier it climbs (log₈ of the index size), and the
   segment count stays under ``TIER_FACTOR`` per tier.
+* Except full segments: a segment at least half the size of the largest one is
+  as large as a worker's memory budget lets a segment grow
+  (``search.pipeline.SEGMENT_BUDGET_BYTES``), so merging full segments would only
+  re-analyse them into as many full segments again. A large first build is all
+  full segments and is never rewritten; their number grows with the corpus.
 * A size bound over the whole index: when its segments take more than
   ``SIZE_LIMIT`` × what a fresh build of the live sections would (estimated
   from their token count at the density, bytes per token, of the largest
@@ -77,9 +82,11 @@ def plan(
         return [s for s in segments if s.doc_count_all()]
     chosen = {id(s) for s in segments if s.deleted_count() > DELETED_SHARE * s.doc_count_all()}
     tiers: defaultdict[int, list[Any]] = defaultdict(list)
+    full = max(map(size_of, segments), default=0) / 2
     for s in segments:
-        if id(s) not in chosen:
-            tiers[tier(size_of(s))].append(s)
+        size = size_of(s)
+        if id(s) not in chosen and (size < FLOOR_BYTES or size < full):
+            tiers[tier(size)].append(s)
     for level, members in tiers.items():
         if len(members) >= (2 if level < 0 else TIER_FACTOR):
             chosen.update(id(s) for s in members)

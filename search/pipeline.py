@@ -42,8 +42,12 @@ from search.postings import Timer, analyse_text, section_terms
 from search.schema import body_hash, content_text, section_key
 from search.segments import SegmentBuilder
 
-#: Estimated bytes a worker's segment may reach before it is written out.
-SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "320")) * 1024 * 1024
+#: A worker writes its segment out when the builder's estimate (``SegmentBuilder.nbytes``:
+#: what the buffered postings take, and what writing them will take on top) passes this,
+#: so it is about how far a worker's memory grows above its base (~0.2 GB: Python, numpy,
+#: the Sudachi dictionary and the word caches). 400 MB keeps two workers and the main
+#: process under 1.5 GB at any corpus size (``bench/scale.py``: 1M sections).
+SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "400")) * 1024 * 1024
 #: Text (characters) per batch sent to a worker: enough to amortise the pipe.
 BATCH_CHARS = 200_000
 #: Batches queued per worker: keeps the workers busy while bounding what waits.

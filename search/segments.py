@@ -55,20 +55,32 @@ from whoosh.util.numeric import _length_byte_cache
 from search.normalize import gram_texts
 from search.postings import SectionTerms, Words
 from search.schema import Presence
-from search.w3blocks import Values, characters_values, encode_postings
+from search.w3blocks import characters_values, encode_postings
 
-#: Rough bytes per buffered posting, for the memory estimate (array slots).
-_POSTING_BYTES = 16
+#: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
+#: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
+#: for its sorted copies and the encoding's arrays (``search.w3blocks``, in slices of
+#: ``ENCODE_CHUNK``), and the allocator keeps about a half more. Measured on the scale
+#: corpus (``bench/scale.py``): a worker's peak RSS grows by 2.3-2.5× the buffered bytes,
+#: so ``SAKUIN_SEGMENT_MB`` is close to what a worker's peak grows by above its base.
+_PEAK = 2.5
+#: Bytes per buffered posting (term id, document, frequency).
+_POSTING_BYTES = int(_PEAK * 16)
 #: A bigram posting is a code and a document number; each section adds two small arrays.
-_GRAM_POSTING_BYTES = 12
-_GRAM_SECTION_BYTES = 240
-#: A word occurrence: five array slots.
-_OCCURRENCE_BYTES = 24
-#: Rough bytes per distinct term in a segment (dict entry, key, id).
-_TERM_BYTES = 150
+_GRAM_POSTING_BYTES = int(_PEAK * 12)
+_GRAM_SECTION_BYTES = int(_PEAK * 240)
+#: A word occurrence: term id, document, position, start, end.
+_OCCURRENCE_BYTES = int(_PEAK * 24)
+#: Bytes per distinct term in a segment (dict entry, key, id).
+_TERM_BYTES = int(_PEAK * 150)
+#: A stored character (Japanese text is two bytes a character in a Python str) and a section's fields.
+_CHAR_BYTES = int(_PEAK * 2)
+_SECTION_BYTES = int(_PEAK * 400)
 #: ``length_to_byte``'s table and the length from which it gives 255.
 _LENGTH_CACHE = np.array(_length_byte_cache, dtype=np.int64)
 _BYTE_LIMIT = 106374
+#: Postings and occurrences encoded at a time (``_BulkFieldWriter.add_postings``).
+ENCODE_CHUNK = 1 << 18
 #: Fields of words with positions and character offsets (Whoosh ``Characters``).
 WORD_FIELDS = ("content", "heading", "title")
 #: zlib level of posting blocks: 1 writes livedoor's segments ~15 % faster than Whoosh's
@@ -137,10 +149,11 @@ class _WordPostings:
         self.spans.extend(spans)
         return len(terms)
 
-    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, Values]:
-        """(terms in byte order, where each one's postings end, their documents, frequencies
-        and ``Characters`` values). A posting is a (term, section) run of occurrences, in
-        text order (the stable sort keeps the order added)."""
+    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """(terms in byte order, where each one's postings end, their documents, frequencies,
+        and (each posting's first occurrence, the occurrences' (position, start, end) rows)).
+        A posting is a (term, section) run of occurrences, in text order (the stable sort
+        keeps the order added)."""
         btexts, rank = _ranked(self.ids)
         ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
         order = _stable_order(ranks)
@@ -150,11 +163,11 @@ class _WordPostings:
         first = np.ones(n, dtype=bool)
         first[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
         p_start = np.flatnonzero(first)
+        del first
         spans = np.frombuffer(self.spans, dtype=np.int32).reshape(-1, 3)[order]
-        values = characters_values(p_start, spans[:, 0], spans[:, 1], spans[:, 2])
         p_rank = ranks[p_start]
         ends = np.r_[np.flatnonzero(p_rank[1:] != p_rank[:-1]) + 1, len(p_start)]
-        return btexts, ends, docs[p_start], np.diff(np.r_[p_start, n]), values
+        return btexts, ends, docs[p_start], np.diff(np.r_[p_start, n]), (p_start, spans)
 
 
 class _GramPostings:
@@ -177,14 +190,28 @@ class _GramPostings:
         return len(distinct)
 
     def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-        """(terms in byte order, where each one's postings end, their documents)."""
+        """(terms in byte order, where each one's postings end, their documents); empties the builder."""
+        docs = np.concatenate(self.docs)
+        ndocs = int(docs[-1]) + 1 if len(docs) else 1
         codes = np.concatenate(self.codes)
-        order = _stable_order(codes)  # stable: documents stay in order within a term
-        codes = codes[order]
+        self.codes, self.docs = [], []  # consumed: the segment is being written
+        if len(codes) and int(codes.max()) >= (1 << 63) // ndocs:  # beyond any real text's code points
+            order = np.argsort(codes, kind="stable")
+            codes, docs = codes[order], docs[order]
+        else:
+            # (code, document) pairs are distinct: one in-place sort of code × documents +
+            # document orders them by term, then document, with no permutation array.
+            key = codes.astype(np.int64)
+            del codes
+            key *= ndocs
+            key += docs
+            key.sort()
+            codes, docs = key // ndocs, (key % ndocs).astype(np.uint32)
+            del key
         ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
         # Code order is the terms' UTF-8 byte order (``search.normalize``).
         btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
-        return btexts, ends, np.concatenate(self.docs)[order]
+        return btexts, ends, docs
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
@@ -313,32 +340,59 @@ class _BulkFieldWriter(W3FieldWriter):
         docs: np.ndarray,
         length_bytes: np.ndarray,
         freqs: np.ndarray | None = None,
-        values: Values | None = None,
+        occurrences: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """All terms of the current field, encoded at once (``search.w3blocks.encode_postings``):
-        term i has the postings ``ends[i-1]:ends[i]`` of ``docs`` (and of ``freqs`` and
-        ``values``); ``length_bytes`` maps a document to its length byte. ``freqs`` None:
-        every weight is 1 and the format stores no value."""
+        """All terms of the current field (``search.w3blocks.encode_postings``): term i has
+        the postings ``ends[i-1]:ends[i]`` of ``docs`` (and of ``freqs``); ``length_bytes``
+        maps a document to its length byte; ``freqs`` None: every weight is 1 and the
+        format stores no value; ``occurrences``: for a ``Characters`` field, where each
+        posting's occurrences start and every occurrence's (position, start, end) row.
+
+        Terms are encoded in slices of about ``ENCODE_CHUNK`` postings and occurrences:
+        the arrays of an encoding take several times the bytes of what they encode, so
+        a whole field at once would be the build's peak memory."""
         fmt, codec = self._format, self._codec
-        weights = fixed = None
-        if freqs is not None:
-            weights = freqs.astype(np.float64)
-            if fmt.fixed_value_size() == 4:
-                if not isinstance(fmt, Frequency):
-                    raise ValueError(f"no bulk encoding for {fmt!r}")
-                fixed = freqs.astype(">u4").view(np.uint8).reshape(-1, 4)  # Frequency.encode: pack_uint(freq)
-            elif values is None and not isinstance(fmt, Characters) and fmt.fixed_value_size() != 0:
-                raise ValueError(f"no bulk encoding for {fmt!r}")
-        data, infos = encode_postings(
-            docs, ends, length_bytes, self._offset, codec._blocklimit, codec._compression, weights, values, fixed
-        )
-        self._postfile.write(data)
-        self._offset += len(data)
+        if freqs is not None and fmt.fixed_value_size() == 4 and not isinstance(fmt, Frequency):
+            raise ValueError(f"no bulk encoding for {fmt!r}")
+        if occurrences is None and isinstance(fmt, Characters):
+            raise ValueError(f"{self._fieldname}: a Characters field needs its occurrences")
         prefix = pack_ushort(self._fieldid)
-        raw = infos.tobytes()
-        size = infos.dtype.itemsize
-        self._keys.extend(prefix + btext for btext in btexts)
-        self._values.extend(raw[at : at + size] for at in range(0, len(raw), size))
+        cost = ends.astype(np.int64)
+        if occurrences is not None:
+            p_start, spans = occurrences
+            cost = cost + np.r_[p_start, len(spans)][ends]  # postings and occurrences so far
+        first = 0
+        while first < len(ends):
+            last = max(first + 1, int(np.searchsorted(cost, cost[first] + ENCODE_CHUNK, side="right")))
+            p0 = int(ends[first - 1]) if first else 0
+            p1 = int(ends[last - 1])
+            weights = fixed = values = None
+            if freqs is not None:
+                weights = freqs[p0:p1].astype(np.float64)
+                if fmt.fixed_value_size() == 4:  # Frequency.encode: pack_uint(freq)
+                    fixed = freqs[p0:p1].astype(">u4").view(np.uint8).reshape(-1, 4)
+            if occurrences is not None:
+                o0, o1 = int(p_start[p0]), int(p_start[p1]) if p1 < len(p_start) else len(spans)
+                rows = spans[o0:o1]
+                values = characters_values(p_start[p0:p1] - o0, rows[:, 0], rows[:, 1], rows[:, 2])
+            data, infos = encode_postings(
+                docs[p0:p1],
+                ends[first:last] - p0,
+                length_bytes,
+                self._offset,
+                codec._blocklimit,
+                codec._compression,
+                weights,
+                values,
+                fixed,
+            )
+            self._postfile.write(data)
+            self._offset += len(data)
+            raw = infos.tobytes()
+            size = infos.dtype.itemsize
+            self._keys.extend(prefix + btext for btext in btexts[first:last])
+            self._values.extend(raw[at : at + size] for at in range(0, len(raw), size))
+            first = last
 
     def finish_field(self) -> None:
         self._tindex.add_sorted(self._keys, self._values)
@@ -431,7 +485,7 @@ class SegmentBuilder:
                 fp.lengths.append(0)
         self._stored.append(stored)
         self._columns.append(columns)
-        self.nbytes += sum(len(v) if isinstance(v, str) else 16 for v in stored.values()) + 64
+        self.nbytes += sum(len(v) * _CHAR_BYTES if isinstance(v, str) else 16 for v in stored.values()) + _SECTION_BYTES
         self.docs += 1
 
     def write(self, storage: Storage, indexname: str, codec: W3Codec | None = None) -> Any:
@@ -470,21 +524,21 @@ class SegmentBuilder:
         writer = _BulkFieldWriter(codec, storage, segment)
         for fieldname in sorted(self._fields):
             fp = self._fields[fieldname]
+            freqs: np.ndarray | None = None
+            occurrences = None
             if isinstance(fp, _GramPostings):
                 btexts, ends, docs = fp.sorted_postings()
-                freqs, values = None, None
             elif not fp.ids:
                 continue
             elif isinstance(fp, _WordPostings):
-                btexts, ends, docs, freqs, values = fp.sorted_postings()
+                btexts, ends, docs, freqs, occurrences = fp.sorted_postings()
             else:
                 btexts, ends, docs, freqs = fp.sorted_postings()
-                values = None
                 if isinstance(self.schema[fieldname].format, Presence):
                     freqs = None
             if not btexts:
                 continue
             writer.start_field(fieldname, self.schema[fieldname])
-            writer.add_postings(btexts, ends, docs, _length_bytes(fp.lengths), freqs, values)
+            writer.add_postings(btexts, ends, docs, _length_bytes(fp.lengths), freqs, occurrences)
             writer.finish_field()
         writer.close()

@@ -35,6 +35,8 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
 #: Pickled block data below this many bytes is stored without zlib (see ``search.segments``).
 COMPRESS_MIN_BYTES = 96
+#: Bytes copied per vectorised step (bounds the index arrays of a copy).
+COPY_CHUNK_BYTES = 1 << 22
 
 _MARK, _TUPLE, _BINPUT, _NONE, _TUPLE3, _STOP, _BINFLOAT = 0x28, 0x74, 0x71, 0x4E, 0x87, 0x2E, 0x47
 _EMPTY_LIST, _APPENDS, _SHORT_BINBYTES, _BINBYTES = 0x5D, 0x65, 0x43, 0x42
@@ -93,8 +95,10 @@ def _put(out: np.ndarray, at: np.ndarray, *pattern: int) -> None:
 
 
 def _put_bytes(out: np.ndarray, at: np.ndarray, rows: np.ndarray) -> None:
-    """Write row i of the byte matrix ``rows`` at ``at[i]``."""
-    out[at[:, None] + np.arange(rows.shape[1])] = rows
+    """Write row i of the byte matrix ``rows`` at ``at[i]`` (a column at a time: the
+    temporary index is one int per row, not one per byte)."""
+    for k in range(rows.shape[1]):
+        out[at + k] = rows[:, k]
 
 
 def _put_binbytes_headers(out: np.ndarray, at: np.ndarray, sizes: np.ndarray) -> None:
@@ -114,6 +118,19 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     local = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.repeat(starts, lengths) + local
+
+
+def _copy_ranges(out: np.ndarray, out_at: np.ndarray, src: np.ndarray, src_at: np.ndarray, sizes: np.ndarray) -> None:
+    """``out[out_at[i] :][: sizes[i]] = src[src_at[i] :][: sizes[i]]`` for every i, in groups
+    of about ``COPY_CHUNK_BYTES`` so the index arrays (8 bytes per byte copied) stay small."""
+    ends = np.cumsum(sizes)
+    first = 0
+    while first < len(sizes):
+        last = int(np.searchsorted(ends, ends[first] - sizes[first] + COPY_CHUNK_BYTES, side="right"))
+        last = max(last, first + 1)
+        chunk = slice(first, last)
+        out[_ranges(out_at[chunk], sizes[chunk])] = src[_ranges(src_at[chunk], sizes[chunk])]
+        first = last
 
 
 def _within(sizes: np.ndarray, group_start: np.ndarray, group_of: np.ndarray) -> np.ndarray:
@@ -152,7 +169,7 @@ def encode_postings(
     weights: np.ndarray | None = None,
     values: Values | None = None,
     fixed: np.ndarray | None = None,
-) -> tuple[bytes, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """The posting file bytes and the term infos of one field.
 
     ``docs``: every posting's document number, term by term, ascending within a term;
@@ -162,7 +179,8 @@ def encode_postings(
     zlib level (0: none); ``weights``: each posting's weight (None: all 1, a presence
     field); ``values``: each posting's encoded value (None: the format has none), or
     ``fixed``: a matrix with each posting's value of a fixed size as a row (Whoosh
-    then stores a block's values as one ``bytes``). Returns (bytes, TERMINFO array).
+    then stores a block's values as one ``bytes``). Returns (the bytes as a uint8 array,
+    TERMINFO array).
 
     A block's data pickle is ``(ids, weights, values)`` with Whoosh's minified forms
     (weights None when all are 1, one float when all are equal, else a tuple; values
@@ -171,7 +189,7 @@ def encode_postings(
     no latin-1 detour), which any unpickler reads as the same tuple.
     """
     if not len(ends):
-        return b"", np.zeros(0, dtype=TERMINFO)
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=TERMINFO)
     docs = docs.astype(np.int64)
     ends = ends.astype(np.int64)
     starts = np.r_[0, ends[:-1]].astype(np.int64)
@@ -270,7 +288,7 @@ def encode_postings(
     comp = np.zeros(blocks, dtype=np.int64)
     packed: dict[int, bytes] = {}
     if level:
-        raw = data.tobytes()
+        raw = memoryview(data)
         for b in np.flatnonzero(d_len >= COMPRESS_MIN_BYTES).tolist():
             at_b = int(d_at[b])
             packed[b] = compress(raw[at_b : at_b + int(d_len[b])], level)
@@ -312,7 +330,7 @@ def encode_postings(
     _put(out, at, _TUPLE, _BINPUT, 0, _STOP)
     data_at = i_at + i_len
     plain = comp == 0
-    out[_ranges(data_at[plain], d_len[plain])] = data[_ranges(d_at[plain], d_len[plain])]
+    _copy_ranges(out, data_at[plain], data, d_at[plain], d_len[plain])
     for b, blob in packed.items():
         at_b = int(data_at[b])
         out[at_b : at_b + len(blob)] = np.frombuffer(blob, dtype=np.uint8)
@@ -328,7 +346,7 @@ def encode_postings(
     info["maxid"] = docs[ends - 1]
     info["offset"] = offset + t_at
     info["length"] = t_len
-    return out.tobytes(), info
+    return out, info
 
 
 def characters_values(p_start: np.ndarray, pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> Values:
@@ -367,14 +385,7 @@ def characters_values(p_start: np.ndarray, pos: np.ndarray, start: np.ndarray, e
     return Values(sizes, write)
 
 
-def encode_presence(
-    docs: np.ndarray, ends: np.ndarray, length_bytes: np.ndarray, offset: int, block_limit: int, level: int
-) -> tuple[bytes, np.ndarray]:
-    """``encode_postings`` of a presence field (weights 1, no values)."""
-    return encode_postings(docs, ends, length_bytes, offset, block_limit, level)
-
-
-def compress(data: bytes, level: int) -> bytes:
+def compress(data: bytes | memoryview, level: int) -> bytes:
     """zlib at ``level`` with a window no larger than the data: the same stream format
     (``zlib.decompress`` reads it), several times faster for small blocks, whose cost
     was setting up zlib's default 32 KB window and 256 KB hash."""
@@ -390,5 +401,4 @@ __all__ = [
     "characters_values",
     "compress",
     "encode_postings",
-    "encode_presence",
 ]

@@ -310,3 +310,18 @@ def test_an_update_never_writes_into_the_live_statistics(tmp_path: Path, monkeyp
     _write_records(path, records)
     build_index([docs], ix, procs=1)
     assert live.read_bytes() == content  # the previous version's file was not written through a link
+
+
+def test_plan_never_merges_full_segments() -> None:
+    """A large first build is all segments of the budget's size: merging eight of them
+    would only re-analyse them into eight again. Smaller ones still merge by tier."""
+    mb = 1024 * 1024
+    full = [_Segment(50_000, 0, 5_000_000, (110 + i) * mb) for i in range(40)]
+
+    def size(s: _Segment) -> int:
+        return s.nbytes
+
+    assert compaction.plan(full, size, update=False) == []
+    assert compaction.plan(full, size) == []
+    medium = [_Segment(5_000, 0, 500_000, 20 * mb) for _ in range(compaction.TIER_FACTOR)]
+    assert compaction.plan([*full, *medium], size) == medium
