@@ -163,6 +163,8 @@ def fold_codes(text: str) -> np.ndarray:
     >>> fold_codes("ｶﾞ・ＳＶ").tobytes().decode("utf-32-le")
     'が・sv'
     """
+    if len(text) <= _SHORT:  # titles, headings: the array set-up would cost more than the text
+        return _exact_codes(text)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table, kind = _fold_arrays()
     bmp = codes < _TABLE_SIZE

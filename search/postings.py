@@ -83,12 +83,7 @@ def _word(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
             for p in split
             for norm in (p.normalized_form(),)
         )
-    word = _Word(
-        surface,
-        normalize_term(normalized) if is_term else None,
-        to_katakana(reading) if reading and reading != "キゴウ" else None,
-        parts,
-    )
+    word = _Word(surface, normalize_term(normalized) if is_term else None, _reading(reading), parts)
     if word.term is None and word.reading is None and all(term is None for term, _, _ in parts):
         return _NOTHING
     return word
@@ -193,8 +188,11 @@ def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
         w = _unknown.get(key)
         if w is None:
             w = _word(m, surface, tags, mode_a)
-            if key[0] not in _numeral_pos() and len(_unknown) < MAX_CACHED_WORDS:
+            if len(_unknown) < MAX_CACHED_WORDS:
                 _unknown[key] = w
+        elif key[0] in _numeral_pos() and w.reading is not None:
+            # A numeral's reading depends on the digits around it: only that is read again.
+            w = w._replace(reading=_reading(m.reading_form()))
         return w
     w = _word(m, surface, tags, mode_a)
     if len(_words) < MAX_CACHED_WORDS:
@@ -202,10 +200,15 @@ def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
     return w
 
 
+def _reading(reading: str) -> str | None:
+    """The reading field's term of a word's reading form (none for symbols)."""
+    return to_katakana(reading) if reading and reading != "キゴウ" else None
+
+
 @cache
 def _numeral_pos() -> frozenset[int]:
     """Part-of-speech ids of numerals: Sudachi joins digits into one unknown word whose
-    reading depends on how it read the digits, so its surface does not determine it."""
+    reading depends on how it read the digits, so its surface determines all but that."""
     dictionary = _dictionary()[0]
     ids = []
     while (pos := dictionary.pos_of(len(ids))) is not None:

@@ -66,9 +66,10 @@ from search.w3blocks import characters_values, encode_postings
 _PEAK = 2.5
 #: Bytes per buffered posting (term id, document, frequency).
 _POSTING_BYTES = int(_PEAK * 16)
-#: A bigram posting is a code and a document number; each section adds two small arrays.
+#: A bigram (repeats included until the segment is written) is a code, and a document
+#: number when written; each section adds a small array.
 _GRAM_POSTING_BYTES = int(_PEAK * 12)
-_GRAM_SECTION_BYTES = int(_PEAK * 240)
+_GRAM_SECTION_BYTES = int(_PEAK * 120)
 #: A word occurrence: term id, document, position, start, end.
 _OCCURRENCE_BYTES = int(_PEAK * 24)
 #: Bytes per distinct term in a segment (dict entry, key, id).
@@ -171,41 +172,46 @@ class _WordPostings:
 
 
 class _GramPostings:
-    """The bigram field's postings: each section's distinct bigram codes
-    (``search.normalize.gram_codes``), one array per section, in the order added."""
+    """The bigram field's postings: each section's bigram codes (``search.normalize.gram_codes``,
+    repeats included) as added; the repeats go when the segment is written, in one sort
+    for all sections rather than one per section."""
 
-    __slots__ = ("codes", "docs", "lengths")
+    __slots__ = ("codes", "counts", "docs", "lengths")
 
     def __init__(self, docs_before: int) -> None:
         self.codes: list[np.ndarray] = []
-        self.docs: list[np.ndarray] = []
+        self.docs = array("I")
+        self.counts = array("q")
         self.lengths = array("I", bytes(4 * docs_before))
 
     def add(self, docnum: int, codes: np.ndarray) -> int:
-        """Append one section's postings; returns how many."""
-        codes = np.sort(codes)  # sorting and dropping repeats beats np.unique's hashing here
-        distinct = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
-        self.codes.append(distinct)
-        self.docs.append(np.full(len(distinct), docnum, dtype=np.uint32))
-        return len(distinct)
+        """Append one section's bigrams; returns how many."""
+        self.codes.append(codes)
+        self.docs.append(docnum)
+        self.counts.append(len(codes))
+        return len(codes)
 
     def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """(terms in byte order, where each one's postings end, their documents); empties the builder."""
-        docs = np.concatenate(self.docs)
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.frombuffer(self.counts, dtype=np.int64))
         ndocs = int(docs[-1]) + 1 if len(docs) else 1
-        codes = np.concatenate(self.codes)
-        self.codes, self.docs = [], []  # consumed: the segment is being written
+        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint64)
+        self.codes = []  # consumed: the segment is being written
         if len(codes) and int(codes.max()) >= (1 << 63) // ndocs:  # beyond any real text's code points
-            order = np.argsort(codes, kind="stable")
+            order = np.lexsort((docs, codes))
             codes, docs = codes[order], docs[order]
+            distinct = np.r_[True, (codes[1:] != codes[:-1]) | (docs[1:] != docs[:-1])]
+            codes, docs = codes[distinct], docs[distinct]
         else:
-            # (code, document) pairs are distinct: one in-place sort of code × documents +
-            # document orders them by term, then document, with no permutation array.
+            # One in-place sort of code × documents + document orders the bigrams by term,
+            # then document; a key equal to the one before is a repeat within a section.
             key = codes.astype(np.int64)
             del codes
             key *= ndocs
             key += docs
+            del docs
             key.sort()
+            key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
             codes, docs = key // ndocs, (key % ndocs).astype(np.uint32)
             del key
         ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
@@ -414,6 +420,8 @@ class SegmentBuilder:
         self._fields: dict[str, Any] = {}
         self._stored: list[dict[str, Any]] = []
         self._columns: list[dict[str, Any]] = []  # column-only fields (metadata numbers, dup)
+        self._last_indexed: dict[str, tuple[Any, list[Any]]] = {}
+        self._numbers: dict[tuple[str, int], list[Any]] = {}
 
     def _field(self, fieldname: str) -> Any:
         fp = self._fields.get(fieldname)
@@ -443,12 +451,24 @@ class SegmentBuilder:
     def _add_grams(self, docnum: int, codes: np.ndarray) -> int:
         n = self._field("grams").add(docnum, codes)
         self.nbytes += n * _GRAM_POSTING_BYTES + _GRAM_SECTION_BYTES
-        return len(codes)
+        return n
 
     def _add_whoosh(self, fieldname: str, docnum: int, value: Any) -> int:
-        """Small fields (ids, the ordinal, metadata terms) go through the field's own ``index``."""
+        """Small fields (ids, the ordinal, metadata terms) go through the field's own ``index``,
+        remembered for numbers (ordinals repeat) and for the last value of each field (the
+        sections of a document share their source and metadata)."""
         field = self.schema[fieldname]
-        items = list(field.index(value))
+        if isinstance(value, int):  # the ordinal: a few small numbers, each with several terms
+            items = self._numbers.get((fieldname, value))
+            if items is None:
+                items = self._numbers[(fieldname, value)] = list(field.index(value))
+        else:
+            last = self._last_indexed.get(fieldname)
+            if last is not None and last[0] == value:
+                items = last[1]
+            else:
+                items = list(field.index(value))
+                self._last_indexed[fieldname] = (value, items)
         fp = self._field(fieldname)
         fp.add(docnum, [i[0] for i in items], [i[1] for i in items])
         self.nbytes += len(items) * (_POSTING_BYTES + _TERM_BYTES)
