@@ -27,7 +27,8 @@ Design decisions:
 * **Positions only where they can matter.** A phrase reads positions only for the
   sections that have all its terms and that the rest of the query still allows
   (``within``): inside ``AndMaybe(words, phrase)`` that is the sections the words
-  matched, a handful for the typical query.
+  matched, a handful for the typical query. They come from the snapshot's decoded
+  occurrences (``search.occurrences``), a binary search per section.
 * Any other query type raises ``Unsupported``; the caller falls back to Whoosh.
 """
 
@@ -40,6 +41,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search.bagofwords import TermScoreCache
+from search.occurrences import TermOccurrences
 
 Scored = tuple[np.ndarray, np.ndarray]  # (section numbers ascending, int64; scores, float64)
 _EMPTY: Scored = (np.empty(0, np.int64), np.empty(0, np.float64))
@@ -49,16 +51,26 @@ class Unsupported(Exception):
     """A query node this module does not evaluate (Whoosh's matcher does)."""
 
 
-def evaluate(searcher: Searcher, cache: TermScoreCache, query: wq.Query, live: Callable[[], np.ndarray]) -> Scored:
-    """Every section ``query`` matches and its score; ``live()``: the live-section mask (for ``Not``)."""
-    return _Evaluator(searcher, cache, live).node(query, None)
+def evaluate(
+    searcher: Searcher,
+    cache: TermScoreCache,
+    query: wq.Query,
+    live: Callable[[], np.ndarray],
+    occurrences: TermOccurrences | None = None,
+) -> Scored:
+    """Every section ``query`` matches and its score; ``live()``: the live-section mask (for ``Not``);
+    ``occurrences``: the snapshot's decoded positions (a private cache when None)."""
+    return _Evaluator(searcher, cache, live, occurrences or TermOccurrences()).node(query, None)
 
 
 class _Evaluator:
-    def __init__(self, searcher: Searcher, cache: TermScoreCache, live: Callable[[], np.ndarray]) -> None:
+    def __init__(
+        self, searcher: Searcher, cache: TermScoreCache, live: Callable[[], np.ndarray], occurrences: TermOccurrences
+    ) -> None:
         self.searcher = searcher
         self.cache = cache
         self.live = live
+        self.occurrences = occurrences
 
     def node(self, q: wq.Query, within: np.ndarray | None) -> Scored:
         """``q``'s matches; with ``within``, only those among ``within`` need be right."""
@@ -162,41 +174,23 @@ class _Evaluator:
 
     def _consecutive(self, fieldname: str, words: list[str], docs: np.ndarray) -> np.ndarray:
         """Per section of ``docs``: whether ``words`` stand at consecutive positions."""
-        positions = [_positions(self.searcher, fieldname, w, docs) for w in dict.fromkeys(words)]
-        by_word = dict(zip(dict.fromkeys(words), positions, strict=True))
+        wanted = docs.tolist()
+        by_word = {}
+        for w in dict.fromkeys(words):
+            found = self.occurrences.get(self.searcher, fieldname, w)
+            by_word[w] = (found.positions.tolist(), found.rows(wanted))
         ok = np.zeros(len(docs), np.bool_)
         for i in range(len(docs)):
-            starts = set(by_word[words[0]][i])
-            for k, w in enumerate(words[1:], 1):
-                starts &= {p - k for p in by_word[w][i]}
+            starts: set[int] | None = None
+            for k, w in enumerate(words):
+                positions, rows = by_word[w]
+                row = rows[i]
+                mine = {p - k for p in positions[row[0] : row[1]]} if row is not None else set()
+                starts = mine if starts is None else starts & mine
                 if not starts:
                     break
             ok[i] = bool(starts)
         return ok
-
-
-def _positions(searcher: Searcher, fieldname: str, word: str, docs: np.ndarray) -> list[list[int]]:
-    """The positions of ``word`` in each section of ``docs`` (ascending, all having it)."""
-    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
-    bounds = [offset for _, offset in leaves] + [searcher.reader().doc_count_all()]
-    out: list[list[int]] = []
-    wanted = docs.tolist()
-    at = 0
-    for n, (sub, offset) in enumerate(leaves):
-        end = bounds[n + 1]
-        mine = []
-        while at < len(wanted) and wanted[at] < end:
-            mine.append(wanted[at] - offset)
-            at += 1
-        if not mine:
-            continue
-        reader = sub.reader()
-        matcher = reader.postings(fieldname, word)
-        for local in mine:
-            if matcher.id() < local:
-                matcher.skip_to(local)
-            out.append(matcher.value_as("positions") if matcher.is_active() and matcher.id() == local else [])
-    return out
 
 
 def _plus(docs: np.ndarray, scores: np.ndarray, more_docs: np.ndarray, more: np.ndarray) -> np.ndarray:

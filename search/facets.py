@@ -91,6 +91,12 @@ class MetaTables:
     def live(self, searcher: Any) -> np.ndarray:
         return self.get("live", lambda: _live(searcher))
 
+    def key_ranks(self, searcher: Any) -> np.ndarray:
+        """Each section's place in section-key order: equal scores rank by it
+        (``search.scoring.best``). Read once per snapshot: opening the key column
+        for a request read its whole offset table each time."""
+        return self.get("keys", lambda: _key_ranks(searcher))
+
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
@@ -185,6 +191,13 @@ def _column(searcher: Any, column: str, dtype: Any, default: Any) -> np.ndarray:
             raw = col._dbfile.get(col._basepos, count * col._fixedlen)
             out[offset : offset + count] = np.frombuffer(raw, np.dtype(dtype).newbyteorder(">"))
     return out
+
+
+def _key_ranks(searcher: Any) -> np.ndarray:
+    keys = list(searcher.reader().column_reader("key"))
+    ranks = np.empty(len(keys), np.int64)
+    ranks[np.argsort(np.array(keys), kind="stable")] = np.arange(len(keys))
+    return ranks
 
 
 def _live(searcher: Any) -> np.ndarray:

@@ -15,12 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes
 from search.bagofwords import TermScoreCache
 from search.normalize import fold, to_katakana
+from search.occurrences import TermOccurrences
 from search.query import Compiled
 from search.schema import content_offsets
 from search.snippets import merge_spans
@@ -73,36 +73,29 @@ def postings_spans(
     terms: Iterable[str],
     docnums: list[int],
     cache: TermScoreCache | None = None,
+    occurrences: TermOccurrences | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
-    """Character spans of ``terms`` in each document, read from the postings.
+    """Character spans of ``terms`` in each document, from the snapshot's decoded
+    occurrences (``search.occurrences``; a private cache when None).
 
     A term whose scores ``cache`` holds (every term a question was ranked by) says
-    which of the documents have it, so only those postings are read: most of a
+    which of the documents have it, so only those terms are decoded: most of a
     question's few dozen terms are in none of the ten hits.
     """
+    occurrences = occurrences or TermOccurrences()
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     wanted = sorted(docnums)
-    reader = searcher.reader()
     for term in terms:
         known = cache.peek(fieldname, term) if cache is not None else None
-        mine = wanted
-        if known is not None:
-            mine = [d for d, has in zip(wanted, np.isin(wanted, known[0]).tolist(), strict=True) if has]
-            if not mine:
-                continue
-        try:
-            m = reader.postings(fieldname, term)
-        except TermNotFound:
+        if known is not None and not np.isin(wanted, known[0]).any():
             continue
-        for docnum in mine:
-            if not m.is_active():
-                break
-            if m.id() < docnum:
-                m.skip_to(docnum)
-                if not m.is_active():
-                    break
-            if m.id() == docnum:
-                spans[docnum].extend((s, e) for _, s, e in m.value_as("characters"))
+        found = occurrences.get(searcher, fieldname, term)
+        if not len(found.docs):
+            continue
+        starts, ends = found.starts, found.ends
+        for docnum, row in zip(wanted, found.rows(wanted), strict=True):
+            if row is not None:
+                spans[docnum].extend(zip(starts[row[0] : row[1]].tolist(), ends[row[0] : row[1]].tolist(), strict=True))
     return spans
 
 
@@ -134,6 +127,7 @@ def match_spans(
     substring: set[int] | None = None,
     spans_of: Callable[[str, Iterable[str], list[int]], dict[int, list[tuple[int, int]]]] | None = None,
     cache: TermScoreCache | None = None,
+    occurrences: TermOccurrences | None = None,
 ) -> Spans:
     """Per document number, the merged spans of the query's matches in heading and body.
 
@@ -143,7 +137,8 @@ def match_spans(
     match) the typed words are found in the folded text. Word spans come from
     ``searcher``'s postings, or from ``spans_of`` for hits of
     another backend (``stored_spans``); ``cache``: the snapshot's term scores,
-    which tell which hits have a term without reading its postings.
+    which tell which hits have a term without reading its postings;
+    ``occurrences``: the snapshot's decoded word positions and offsets.
     """
     docnums = list(stored)
     out: Spans = {n: {"heading": [], "body": []} for n in docnums}
@@ -151,7 +146,7 @@ def match_spans(
         assert searcher is not None
 
         def spans_of(fieldname: str, terms: Iterable[str], docs: list[int]) -> dict[int, list[tuple[int, int]]]:
-            return postings_spans(searcher, fieldname, terms, docs, cache)
+            return postings_spans(searcher, fieldname, terms, docs, cache, occurrences)
 
     for fieldname, terms in compiled.highlight.items():
         if fieldname not in ("content", "heading"):

@@ -93,14 +93,11 @@ def rank(
     collapse: bool = True,
 ) -> Ranked:
     searcher = pinned.searcher
-    keys: list[Any] = []
+    tables = pinned.snapshot.meta
 
     def key_of(docnum: int) -> Any:  # equal scores rank in key order
-        if not keys:
-            keys.append(searcher.reader().column_reader("key"))
-        return keys[0][docnum]
+        return int(tables.key_ranks(searcher)[docnum])
 
-    tables = pinned.snapshot.meta
     # Each top-level filter once; a facet's counts leave out the filters on its own
     # field, so its other values stay choosable (checking one more widens by OR).
     nodes = top_level(compiled.filter)
@@ -151,7 +148,10 @@ def _word_matches(pinned: Pinned, query: Any) -> tuple[np.ndarray, np.ndarray]:
     or, for a query type it does not evaluate, by Whoosh."""
     searcher = pinned.searcher
     try:
-        return arrayquery.evaluate(searcher, pinned.snapshot.scores, query, lambda: pinned.snapshot.meta.live(searcher))
+        snapshot = pinned.snapshot
+        return arrayquery.evaluate(
+            searcher, snapshot.scores, query, lambda: snapshot.meta.live(searcher), snapshot.occurrences
+        )
     except arrayquery.Unsupported:
         pass
     # Score every match in one pass: no block skipping (Whoosh would then run the query

@@ -37,8 +37,9 @@ class SakuinBM25(BM25F):
         return log(1 + (total - n + 0.5) / (n + 0.5))
 
 
-def best(scored: Iterable[tuple[int, float]], limit: int, key_of: Callable[[int], Any]) -> list[tuple[int, float]]:
-    """The best ``limit`` (docnum, score) pairs; equal scores in ``key_of(docnum)`` order.
+def best(scored: Iterable[tuple[int, float]], limit: int, key_of: Callable[[int], int]) -> list[tuple[int, float]]:
+    """The best ``limit`` (docnum, score) pairs; equal scores in ``key_of(docnum)`` order
+    (a section's rank in section-key order, ``search.facets.MetaTables.key_ranks``).
 
     Keys are looked up only for scores that occur more than once among the
     candidates (the top ``limit`` and whatever ties with its last score), so the
@@ -53,7 +54,7 @@ def best(scored: Iterable[tuple[int, float]], limit: int, key_of: Callable[[int]
     counts = Counter(score for _, score in candidates)
     if len(candidates) == len(top) and len(counts) == len(top):
         return top
-    candidates.sort(key=lambda item: (-item[1], key_of(item[0]) if counts[item[1]] > 1 else b""))
+    candidates.sort(key=lambda item: (-item[1], key_of(item[0]) if counts[item[1]] > 1 else 0))
     return candidates[:limit]
 
 

@@ -225,7 +225,12 @@ class Engine:
         top = ranked.top[(page - 1) * per_page : limit]
         stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}
         substring = {docnum for docnum, _, match in top if match == "substring"}
-        spans = match_spans(searcher, compiled, stored, substring, cache=pinned.snapshot.scores) if snippets else {}
+        snapshot = pinned.snapshot
+        spans = (
+            match_spans(searcher, compiled, stored, substring, cache=snapshot.scores, occurrences=snapshot.occurrences)
+            if snippets
+            else {}
+        )
         for docnum, score, match in top:
             result.hits.append(
                 hit_from(stored[docnum], score, spans.get(docnum, {}), match, ranked.duplicates.get(docnum, 0))
@@ -253,7 +258,7 @@ class Engine:
                 q, searcher.doc_frequency, searcher.doc_count(), metadata=pinned.snapshot.declaration
             )
             stored = {n: searcher.stored_fields(n) for n in searcher.document_numbers(doc_id=doc_id)}
-            spans = match_spans(searcher, compiled, stored)
+            spans = match_spans(searcher, compiled, stored, occurrences=pinned.snapshot.occurrences)
         return {stored[n]["ordinal"]: found for n, found in spans.items()}
 
     def stats(self) -> dict[str, Any]:

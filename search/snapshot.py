@@ -17,10 +17,11 @@ Design decisions:
   ``pool_size`` idle searchers (the server's threads), so the memory of searchers
   is bounded by concurrency, not by threads × versions. Segment files are read in
   place (``search.mapped``): a searcher's own memory is small.
-* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB) and
-  folded section text for the substring check (48 MB); both go with the version.
-  A worker's memory is therefore about the page cache it shares plus a fixed
-  ~120 MB per live version, whatever the traffic.
+* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB), words'
+  decoded positions and offsets for phrases and highlights (32 MB) and folded
+  section text for the substring check (48 MB); all go with the version. A
+  worker's memory is therefore about the page cache it shares plus a fixed
+  ~150 MB per live version, whatever the traffic.
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
@@ -46,6 +47,7 @@ from search.facets import MetaTables
 from search.livestats import DeletedStats, LiveSearcher
 from search.mapped import install as read_segments_in_place
 from search.metadata import Declaration
+from search.occurrences import TermOccurrences
 from search.scoring import SakuinBM25
 from search.store import MANIFEST, IndexStore
 
@@ -77,6 +79,8 @@ class Snapshot:
         self.deleted.totals()  # summed once here, not per searcher
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self.scores = TermScoreCache()
+        #: (field, word) → positions and offsets, for phrases and highlights (``search.occurrences``).
+        self.occurrences = TermOccurrences()
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
         self.meta = MetaTables()
@@ -130,7 +134,7 @@ class Snapshot:
         """Open one searcher and the readers every query touches, so no request pays for it."""
         with self.searcher() as searcher:
             reader = searcher.reader()
-            reader.column_reader("key")
+            self.meta.key_ranks(searcher)
             for fieldname in ("content", "grams"):
                 next(iter(reader.lexicon(fieldname)), None)
             searcher.doc_count()
@@ -155,6 +159,7 @@ class Snapshot:
         for searcher in idle:
             searcher.close()
         self.scores.clear()
+        self.occurrences.clear()
         self.folded.clear()
         self.meta.clear()
 

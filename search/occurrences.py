@@ -1,0 +1,150 @@
+"""Where a word occurs, decoded once per index version: positions and character offsets.
+
+Phrase queries need a word's positions in the sections that have all the words,
+and highlights need its character offsets in the ten hits of a page. Reading
+them through Whoosh's matcher (``skip_to`` a section, then ``value_as``) walks
+the posting list block by block, unpickling each block header and the values of
+each block it lands in, for every request: on livedoor that was a third of a
+server's CPU. ``TermOccurrences`` decodes a word's whole posting list once into
+flat arrays and keeps it for the snapshot's life (bounded in bytes, as the term
+scores are, ``search.bagofwords``); a request then finds a section's
+occurrences with a binary search.
+
+Design decisions:
+
+* **Whole lists, cached.** The words of a query recur across queries (their
+  common words most of all, whose lists are the long ones to walk), so decoding
+  a list once costs less than skipping through it on every request.
+* **Any Whoosh ``Characters`` value.** Each posting's value is decoded with
+  ``pickle.loads`` (what ``Characters.decode_characters`` does), so a segment
+  written by Whoosh's own writer reads the same as one of ``search.segments``.
+* **Global section numbers, deleted ones included.** Callers ask about sections
+  they already know are live hits, so nothing is filtered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pickle import loads
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.searching import Searcher
+
+from search.caches import ByteLRU
+
+#: Bytes of decoded occurrences per index version and process.
+CACHE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrences:
+    """A word's occurrences in one field: ``docs`` (ascending) has it at ``positions``,
+    ``starts`` and ``ends`` rows ``bounds[i] : bounds[i + 1]``."""
+
+    docs: np.ndarray
+    bounds: np.ndarray
+    positions: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for a in (self.docs, self.bounds, self.positions, self.starts, self.ends)) + 300
+
+    def rows(self, docnums: list[int]) -> list[tuple[int, int] | None]:
+        """For each of ``docnums``: its rows (start, end) in the flat arrays, or None if it lacks the word."""
+        if not len(self.docs):
+            return [None] * len(docnums)
+        at = np.searchsorted(self.docs, docnums)
+        inside = np.minimum(at, len(self.docs) - 1)
+        found = self.docs[inside] == docnums
+        bounds = self.bounds
+        return [
+            (int(bounds[i]), int(bounds[i + 1])) if ok else None
+            for i, ok in zip(inside.tolist(), found.tolist(), strict=True)
+        ]
+
+
+_EMPTY = Occurrences(*(np.zeros(n, np.int32) for n in (0, 1, 0, 0, 0)))
+
+
+class TermOccurrences:
+    """(field, word) → its ``Occurrences`` for one index version (its snapshot owns it), shared by threads."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self._items: ByteLRU[Occurrences] = ByteLRU(max_bytes, lambda o: o.nbytes)
+
+    def get(self, searcher: Searcher, fieldname: str, word: str) -> Occurrences:
+        return self._items.get_or_make((fieldname, word), lambda: decode(searcher, fieldname, word))
+
+    @property
+    def bytes(self) -> int:
+        return self._items.bytes
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
+    """Every occurrence of ``word`` in ``fieldname`` (a ``Characters`` field), in section order."""
+    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    docs: list[int] = []
+    counts: list[int] = []
+    flat: list[int] = []  # (position delta, start delta, length) per occurrence
+    for sub, offset in leaves:
+        reader = sub.reader()
+        if (fieldname, word) not in reader:
+            continue
+        tbytes = reader._text_to_bytes(fieldname, word)
+        matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+        for doc, value in _postings(matcher):
+            codes = loads(value[4:])  # Characters: a uint count, then the pickled deltas
+            docs.append(doc + offset)
+            counts.append(len(codes))
+            for code in codes:
+                flat.extend(code)
+    if not docs:
+        return _EMPTY
+    bounds = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    deltas = np.array(flat, np.int64).reshape(-1, 3)
+    # Deltas restart at each posting: position and end are running sums within a posting.
+    positions = _running(deltas[:, 0], bounds)
+    ends = _running(deltas[:, 1] + deltas[:, 2], bounds)
+    return Occurrences(
+        np.array(docs, np.int64),
+        bounds,
+        positions.astype(np.int32),
+        (ends - deltas[:, 2]).astype(np.int32),
+        ends.astype(np.int32),
+    )
+
+
+def _running(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``values`` restarting at each posting (rows ``bounds[i]:bounds[i + 1]``)."""
+    total = np.cumsum(values)
+    starts = bounds[:-1]
+    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
+    return total - np.repeat(before, np.diff(bounds))
+
+
+def _postings(matcher: Any) -> list[tuple[int, bytes]]:
+    """(segment-local section, value) of every posting, a block at a time where Whoosh allows."""
+    out: list[tuple[int, bytes]] = []
+    if isinstance(matcher, W3LeafMatcher):
+        while not matcher._atend:
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, _weights, values = matcher._data
+            out.extend(zip(np.cumsum(deltas).tolist(), values, strict=True))
+            matcher._next_block()
+        return out
+    while matcher.is_active():
+        out.append((matcher.id(), matcher.value()))
+        matcher.next()
+    return out
+
+
+__all__ = ["CACHE_BYTES", "Occurrences", "TermOccurrences", "decode"]
