@@ -87,7 +87,7 @@ def postings_spans(
     wanted = sorted(docnums)
     for term in terms:
         known = cache.peek(fieldname, term) if cache is not None else None
-        if known is not None and not np.isin(wanted, known[0]).any():
+        if known is not None and not _any_of(wanted, known[0]):
             continue
         found = occurrences.get(searcher, fieldname, term)
         if not len(found.docs):
@@ -97,6 +97,14 @@ def postings_spans(
             if row is not None:
                 spans[docnum].extend(zip(starts[row[0] : row[1]].tolist(), ends[row[0] : row[1]].tolist(), strict=True))
     return spans
+
+
+def _any_of(wanted: list[int], docs: np.ndarray) -> bool:
+    """Whether any of ``wanted`` is in ``docs`` (ascending)."""
+    if not len(docs):
+        return False
+    at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
+    return bool((docs[at] == wanted).any())
 
 
 def stored_spans(

@@ -34,6 +34,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
+from search.caches import ByteLRU
 from search.postings import analyse_text, field_statistics, section_terms
 from search.schema import content_text
 from search.store import DELETED_STATS
@@ -124,22 +125,39 @@ class LiveSearcher(Searcher):
     statistics from the top (``get_parent()``), as they always do.
     """
 
-    def __init__(self, reader: Any, deleted: DeletedStats | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        reader: Any,
+        deleted: DeletedStats | None = None,
+        frequencies: ByteLRU[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(reader, **kwargs)
         self._deleted = deleted if deleted else None
+        self._deleted_df: dict[str, Counter[str]] = {}
         if self._deleted is not None:
             sections, self._deleted_lengths, self._deleted_df = self._deleted.totals()
             self._doccount = self.ixreader.doc_count_all() - sections
+        # ``frequencies``: the snapshot's cache of live document frequencies, shared by its
+        # searchers (a query plan asks for dozens; each is a hash lookup per segment).
+        self._frequencies = frequencies
+        if self._deleted is not None or frequencies is not None:
             self.doc_frequency = self._live_doc_frequency  # Searcher copies the reader's method onto itself
 
     def _subsearcher(self, reader: Any) -> Searcher:
         return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
 
     def _live_doc_frequency(self, fieldname: str, text: str | bytes) -> int:
-        n = self.ixreader.doc_frequency(fieldname, text)
+        word = text.decode("utf-8") if isinstance(text, bytes) else text
+        if self._frequencies is None:
+            return self._count_live(fieldname, word)
+        return self._frequencies.get_or_make((fieldname, word), lambda: self._count_live(fieldname, word))
+
+    def _count_live(self, fieldname: str, word: str) -> int:
+        n = self.ixreader.doc_frequency(fieldname, word)
         counts = self._deleted_df.get(fieldname)
         if counts and n:
-            n -= counts.get(text.decode("utf-8") if isinstance(text, bytes) else text, 0)
+            n -= counts.get(word, 0)
         return n
 
     def field_length(self, fieldname: str) -> int:

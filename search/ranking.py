@@ -113,9 +113,8 @@ def rank(
             others = all_of([m for n, m in zip(nodes, masks, strict=True) if fields_of(n) != {name}])
             docs = found.docs[others[found.docs]] if others is not None else found.docs
         counts[name] = _facet(pinned, docs, name, compiled.filter)
-    groups = tables.dups(searcher)[matches.docs] if collapse else None
     order = _Order(pinned, matches, sort, key_of)
-    top, duplicates, total = _collapse(order, groups, limit)
+    top, duplicates, total = _collapse(order, tables.dups(searcher) if collapse else None, limit)
     return Ranked(total, top, len(matches.docs), duplicates, counts)
 
 
@@ -185,7 +184,7 @@ def _substrings(
     folded = pinned.snapshot.folded
     ok = np.zeros(len(docs), np.bool_)
     for i, docnum in enumerate(docs.tolist()):
-        texts = folded.get_or_make(docnum, lambda d=docnum: fold_section(searcher.stored_fields(d)))
+        texts = folded.get_or_make(docnum, lambda d=docnum: fold_section(pinned.snapshot.stored_fields(searcher, d)))
         ok[i] = contains_all(texts, check)
     return docs[ok], scores[ok]
 
@@ -285,28 +284,28 @@ class _Order:
 
 
 def _collapse(
-    order: _Order, groups: np.ndarray | None, limit: int
+    order: _Order, dups: np.ndarray | None, limit: int
 ) -> tuple[list[tuple[int, float, MatchKind]], dict[int, int], int]:
-    """The first ``limit`` hits with equal-text sections folded into the first of each group."""
+    """The first ``limit`` hits with equal-text sections folded into the first of each
+    group; ``dups``: every section's group (its body hash, 0 for none)."""
     n = len(order)
+    groups = dups[order.matches.docs] if dups is not None else None
     if groups is None or not groups.any():
         return order.first(limit), {}, n
-    docs = order.matches.docs
     hashed = groups != 0
     values, counts = np.unique(groups[hashed], return_counts=True)
     total = int(np.count_nonzero(~hashed)) + len(values)
-    size = {int(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if c > 1}
-    if not size:
+    repeated = counts > 1
+    if not repeated.any():
         return order.first(limit), {}, n
-    group_of = dict(zip(docs.tolist(), groups.tolist(), strict=True))
+    size = dict(zip(values[repeated].tolist(), counts[repeated].tolist(), strict=True))
     want = limit + 16
     while True:
         prefix = order.first(want)
         kept: list[tuple[int, float, MatchKind]] = []
         seen: set[int] = set()
         duplicates: dict[int, int] = {}
-        for hit in prefix:
-            g = group_of[hit[0]]
+        for hit, g in zip(prefix, dups[[h[0] for h in prefix]].tolist(), strict=True):
             if g in size:
                 if g in seen:
                     continue

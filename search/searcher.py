@@ -223,7 +223,7 @@ class Engine:
         )
         result.notices.extend(notices(compiled.plan, result))
         top = ranked.top[(page - 1) * per_page : limit]
-        stored = {docnum: searcher.stored_fields(docnum) for docnum, _, _ in top}
+        stored = {docnum: pinned.snapshot.stored_fields(searcher, docnum) for docnum, _, _ in top}
         substring = {docnum for docnum, _, match in top if match == "substring"}
         snapshot = pinned.snapshot
         spans = (

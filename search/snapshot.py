@@ -18,10 +18,11 @@ Design decisions:
   is bounded by concurrency, not by threads × versions. Segment files are read in
   place (``search.mapped``): a searcher's own memory is small.
 * **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB), words'
-  decoded positions and offsets for phrases and highlights (32 MB) and folded
+  decoded positions and offsets for phrases and highlights (32 MB), the stored
+  fields of sections shown (32 MB), document frequencies (8 MB) and folded
   section text for the substring check (48 MB); all go with the version. A
   worker's memory is therefore about the page cache it shares plus a fixed
-  ~150 MB per live version, whatever the traffic.
+  ~190 MB per live version, whatever the traffic.
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
@@ -59,6 +60,17 @@ DEFAULT_POOL = 8
 FOLDED_BYTES = 48 * 1024 * 1024
 
 
+#: Cached document frequencies (about 120 bytes each: key tuple, strings, entry).
+FREQUENCY_BYTES = 8 * 1024 * 1024
+_FREQUENCY_COST = 120
+#: Bytes of stored fields a snapshot keeps for the sections it shows.
+STORED_BYTES = 32 * 1024 * 1024
+
+
+def _stored_cost(fields: dict[str, Any]) -> int:
+    return sum(len(v) * 4 + 80 if isinstance(v, str) else 200 for v in fields.values()) + 300
+
+
 def _folded_cost(texts: tuple[str, str, str]) -> int:
     return sum(len(t) * 4 + 50 for t in texts) + 100  # worst case: 4 bytes a character in a str
 
@@ -84,6 +96,10 @@ class Snapshot:
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
         self.meta = MetaTables()
+        #: (field, word) → live document frequency, for query plans and scorers.
+        self.frequencies: ByteLRU[int] = ByteLRU(FREQUENCY_BYTES, lambda _: _FREQUENCY_COST)
+        #: docnum → stored fields of the sections hits show (unpickled and unzipped once).
+        self.stored: ByteLRU[dict[str, Any]] = ByteLRU(STORED_BYTES, _stored_cost)
         #: docnum → folded (title, heading, body), for checking substring candidates.
         self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
@@ -93,7 +109,13 @@ class Snapshot:
         self.closed = False
 
     def _open_searcher(self) -> LiveSearcher:
-        return LiveSearcher(self.index.reader(), self.deleted, fromindex=self.index, weighting=SakuinBM25())
+        return LiveSearcher(
+            self.index.reader(), self.deleted, self.frequencies, fromindex=self.index, weighting=SakuinBM25()
+        )
+
+    def stored_fields(self, searcher: Searcher, docnum: int) -> dict[str, Any]:
+        """A section's stored fields (shared: read, never change them)."""
+        return self.stored.get_or_make(docnum, lambda: searcher.stored_fields(docnum))
 
     def borrow(self) -> LiveSearcher:
         """A searcher for this thread alone until ``give_back``."""
@@ -160,6 +182,8 @@ class Snapshot:
             searcher.close()
         self.scores.clear()
         self.occurrences.clear()
+        self.frequencies.clear()
+        self.stored.clear()
         self.folded.clear()
         self.meta.clear()
 

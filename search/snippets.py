@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from html import escape
-from itertools import takewhile
 
 from search.results import Snippet
 
@@ -46,12 +45,17 @@ def mark_html(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> int:
-    """Start offset of the ``width``-char window that covers the most matches."""
+    """Start offset of the ``width``-char window that covers the most matches (the
+    earliest of equals): a window starting at a span counts the spans that end inside
+    it, and as the start moves right so does that last span (spans are merged, sorted)."""
     best_start, best_count = spans[0][0], 0
+    end = 0
     for i, (s, _) in enumerate(spans):
-        count = sum(1 for _ in takewhile(lambda sp, lim=s + width: sp[1] <= lim, spans[i:]))
-        if count > best_count:
-            best_start, best_count = s, count
+        end = max(end, i)
+        while end < len(spans) and spans[end][1] <= s + width:
+            end += 1
+        if end - i > best_count:
+            best_start, best_count = s, end - i
     return best_start
 
 
