@@ -141,13 +141,16 @@ class LiveSearcher(Searcher):
         # ``frequencies``: the snapshot's cache of live document frequencies, shared by its
         # searchers (a query plan asks for dozens; each is a hash lookup per segment).
         self._frequencies = frequencies
-        if self._deleted is not None or frequencies is not None:
-            self.doc_frequency = self._live_doc_frequency  # Searcher copies the reader's method onto itself
+        # Whoosh's Searcher copies its reader's method onto the instance; drop the copy so the
+        # method below answers (a bound method kept on the instance would be a reference
+        # cycle, keeping a closed version's files open until the cyclic garbage collector ran).
+        del self.doc_frequency
 
     def _subsearcher(self, reader: Any) -> Searcher:
         return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
 
-    def _live_doc_frequency(self, fieldname: str, text: str | bytes) -> int:
+    def doc_frequency(self, fieldname: str, text: str | bytes) -> int:  # type: ignore[override]
+        """Live sections that have the term (deleted ones subtracted), cached per snapshot."""
         word = text.decode("utf-8") if isinstance(text, bytes) else text
         if self._frequencies is None:
             return self._count_live(fieldname, word)
