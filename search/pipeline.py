@@ -38,8 +38,9 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.documents import Document
 from search.metadata import Declaration, derive
+from search.normalize import fold
 from search.postings import Timer, analyse_text, section_terms
-from search.schema import body_hash, content_text, section_key
+from search.schema import body_hash, content_text, folded_parts, folded_text, section_key
 from search.segments import SegmentBuilder
 
 #: A worker writes its segment out when the builder's estimate (``SegmentBuilder.nbytes``:
@@ -86,12 +87,15 @@ def section_fields(task: DocTask, declaration: Declaration | None = None) -> Ite
     doc_id, source, path, title, meta, sections = task
     derived = derive(declaration or Declaration(), meta, path)
     facets = "\n".join(derived.terms)
+    folded_title = fold(title)
     for ordinal, heading, body in sections:
         content = content_text(title, heading, body)
+        folded_body = fold(body)
         yield {
             **derived.numbers,
             "facets": facets,
-            "dup": body_hash(body),
+            "dup": body_hash(body, folded_body),
+            "folded": folded_text(folded_title, fold(heading), folded_body),
             "key": section_key(doc_id, ordinal),
             "doc_id": doc_id,
             "source": source,
@@ -124,7 +128,9 @@ class _Analyser:
         title_terms = analyse_text(title, timer=self.timer)[0]
         n = 0
         for fields in section_fields(task, self.declaration):
-            terms = section_terms(title, fields["heading"], fields["content"], title_terms, self.timer)
+            terms = section_terms(
+                title, fields["heading"], fields["content"], title_terms, self.timer, folded_parts(fields["folded"])
+            )
             self.builder.add(fields, terms)
             n += 1
             if self.builder.nbytes >= self.budget:

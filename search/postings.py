@@ -216,9 +216,12 @@ def _numeral_pos() -> frozenset[int]:
     return frozenset(i for i, pos in enumerate(ids) if pos[:2] == ("名詞", "数詞"))
 
 
-def analyse_grams(text: str) -> np.ndarray:
+def analyse_grams(text: str, folded: tuple[str, str, str] | None = None) -> np.ndarray:
     """The ``grams`` field's terms (``gram_analyzer()``), every occurrence, as bigram codes
-    (``search.normalize.gram_texts`` turns them into the terms)."""
+    (``search.normalize.gram_texts`` turns them into the terms); ``folded``: the folded
+    title, heading and body of ``text`` if the caller has them."""
+    if folded is not None:
+        return gram_codes(*(np.frombuffer(f.encode("utf-32-le", "surrogatepass"), np.uint32) for f in folded))
     return gram_codes(*map(fold_codes, text.split("\n", 2)))
 
 
@@ -239,9 +242,11 @@ def section_terms(
     content: str,
     title_terms: Words | None = None,
     timer: Timer | None = None,
+    folded: tuple[str, str, str] | None = None,
 ) -> SectionTerms:
     """All analysed fields of a section; ``title_terms`` reuses the title's analysis
-    (every section of a document repeats its title)."""
+    (every section of a document repeats its title), ``folded`` the folded title,
+    heading and body (``search.schema.folded_parts``)."""
     if title_terms is None:
         title_terms = analyse_text(title, timer=timer)[0]
     words, readings = analyse_text(content, readings=True, timer=timer)
@@ -251,7 +256,7 @@ def section_terms(
         analyse_text(heading, timer=timer)[0] if heading else Words(),
         words,
         readings,
-        analyse_grams(content),
+        analyse_grams(content, folded),
     )
 
 

@@ -44,6 +44,7 @@ from search.metadata import PATH
 from search.normalize import fold
 from search.query import Compiled
 from search.query.filters import FAny, FilterNode, Match, fields_of, top_level
+from search.schema import FOLDED_COLUMN
 from search.scoring import AllScores
 from search.snapshot import Pinned
 
@@ -181,11 +182,31 @@ def _substrings(
     check = needles_to_check(compiled)
     if not check or not len(docs):
         return docs, scores
-    folded = pinned.snapshot.folded
+    return _checked(pinned, docs, scores, check)
+
+
+def _checked(pinned: Pinned, docs: np.ndarray, scores: np.ndarray, needles: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates whose folded text contains every needle, read from the ``folded``
+    column (UTF-8 bytes: a needle's bytes match only where its characters do); an index
+    without that column (built before it) is checked against its stored fields, folded."""
+    searcher = pinned.searcher
+    leaves = searcher.reader().leaf_readers()
+    starts = np.array([offset for _, offset in leaves])
+    columns = [
+        leaf._perdoc._cached_reader("folded", FOLDED_COLUMN) if leaf.has_column("folded") else None
+        for leaf, _ in leaves
+    ]
+    encoded = [n.encode("utf-8", "surrogatepass") for n in needles]
     ok = np.zeros(len(docs), np.bool_)
-    for i, docnum in enumerate(docs.tolist()):
-        texts = folded.get_or_make(docnum, lambda d=docnum: fold_section(pinned.snapshot.stored_fields(searcher, d)))
-        ok[i] = contains_all(texts, check)
+    for i, (docnum, leaf) in enumerate(
+        zip(docs.tolist(), (np.searchsorted(starts, docs, side="right") - 1).tolist(), strict=True)
+    ):
+        column = columns[leaf]
+        if column is None:
+            ok[i] = contains_all(fold_section(pinned.snapshot.stored_fields(searcher, docnum)), needles)
+        else:
+            text = column[docnum - int(starts[leaf])]
+            ok[i] = all(n in text for n in encoded)
     return docs[ok], scores[ok]
 
 

@@ -23,7 +23,10 @@ Metadata (``search.metadata``): ``facets`` holds one term per keyword value
 each declared date or number field is a float column ``num_<name>`` (NaN where
 a section has none), for range filters and sorting; ``dup`` is a column with a
 hash of the section's folded body (0 for short bodies), to collapse the same
-text found in several documents. The declared columns are part of the schema,
+text found in several documents; ``folded`` holds the section's folded title,
+heading and body (``search.normalize.fold``), so checking a substring candidate
+reads a few bytes instead of unpickling and folding its stored fields (at 1M
+sections a common word has a thousand candidates). The declared columns are part of the schema,
 which the index keeps, so a declaration made once holds for later runs.
 """
 
@@ -35,7 +38,7 @@ from hashlib import blake2b
 from typing import Any
 
 from whoosh.analysis import RegexTokenizer
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Format, Frequency, tokens
 
@@ -44,7 +47,10 @@ from search.metadata import Declaration, column_name
 from search.normalize import content_bigrams, fold
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+#: The ``folded`` column's type (``folded_text``).
+FOLDED_COLUMN = VarBytesColumn()
 
 #: Bodies shorter than this (folded, without spaces) are never collapsed as duplicates.
 DUP_MIN_CHARS = 40
@@ -63,12 +69,25 @@ def content_text(title: str, heading: str, body: str) -> str:
     return f"{title}\n{heading}\n{body}"
 
 
-def body_hash(body: str) -> int:
-    """The ``dup`` column: a 63-bit hash of the folded body, 0 when it is too short to call a duplicate."""
-    folded = "".join(fold(body).split())
+def body_hash(body: str, folded: str | None = None) -> int:
+    """The ``dup`` column: a 63-bit hash of the folded body, 0 when it is too short to call a
+    duplicate; ``folded``: ``fold(body)`` if the caller has it."""
+    folded = "".join((fold(body) if folded is None else folded).split())
     if len(folded) < DUP_MIN_CHARS:
         return 0
     return int.from_bytes(blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1 or 1
+
+
+def folded_text(title: str, heading: str, body: str) -> bytes:
+    """The ``folded`` column: the folded title, heading and body, UTF-8, one per line
+    (folding removes line breaks, so the parts stay apart and a word cannot match across them)."""
+    return f"{title}\n{heading}\n{body}".encode("utf-8", "surrogatepass")
+
+
+def folded_parts(value: bytes) -> tuple[str, str, str]:
+    """``folded_text`` read back: (title, heading, body), each folded."""
+    title, heading, body = value.decode("utf-8", "surrogatepass").split("\n")
+    return title, heading, body
 
 
 def content_offsets(title: str, heading: str) -> tuple[int, int]:
@@ -153,6 +172,7 @@ def build_schema(declaration: Declaration | None = None) -> Schema:
         meta=STORED(),
         facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
         dup=COLUMN(NumericColumn("Q", default=0)),
+        folded=COLUMN(FOLDED_COLUMN),
     )
     for name in (declaration or Declaration()).sortable:
         schema.add(column_name(name), number_column())

@@ -500,6 +500,7 @@ class SegmentBuilder:
                 stored[fieldname] = value
             elif field.column_type:
                 columns[fieldname] = value
+                self.nbytes += len(value) * _PEAK if isinstance(value, bytes) else 0
         for fp in self._fields.values():  # fields this section lacks have length 0
             if len(fp.lengths) == docnum:
                 fp.lengths.append(0)

@@ -19,10 +19,10 @@ Design decisions:
   place (``search.mapped``): a searcher's own memory is small.
 * **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB), words'
   decoded positions and offsets for phrases and highlights (32 MB), the stored
-  fields of sections shown (32 MB), document frequencies (8 MB) and folded
-  section text for the substring check (48 MB); all go with the version. A
-  worker's memory is therefore about the page cache it shares plus a fixed
-  ~190 MB per live version, whatever the traffic.
+  fields of sections shown (32 MB) and document frequencies (8 MB); all go with
+  the version. A worker's memory is therefore about the page cache it shares plus
+  a fixed ~140 MB per live version, whatever the traffic. (The substring check
+  reads the index's ``folded`` column, which needs no cache.)
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
@@ -56,10 +56,6 @@ read_segments_in_place()  # a pool of searchers must not mean a copy of the inde
 
 #: Idle searchers a snapshot keeps (a server sets it to its thread count).
 DEFAULT_POOL = 8
-#: Bytes of folded section text a snapshot keeps for the substring check.
-FOLDED_BYTES = 48 * 1024 * 1024
-
-
 #: Cached document frequencies (about 120 bytes each: key tuple, strings, entry).
 FREQUENCY_BYTES = 8 * 1024 * 1024
 _FREQUENCY_COST = 120
@@ -69,10 +65,6 @@ STORED_BYTES = 32 * 1024 * 1024
 
 def _stored_cost(fields: dict[str, Any]) -> int:
     return sum(len(v) * 4 + 80 if isinstance(v, str) else 200 for v in fields.values()) + 300
-
-
-def _folded_cost(texts: tuple[str, str, str]) -> int:
-    return sum(len(t) * 4 + 50 for t in texts) + 100  # worst case: 4 bytes a character in a str
 
 
 class SnapshotClosed(RuntimeError):
@@ -100,8 +92,6 @@ class Snapshot:
         self.frequencies: ByteLRU[int] = ByteLRU(FREQUENCY_BYTES, lambda _: _FREQUENCY_COST)
         #: docnum → stored fields of the sections hits show (unpickled and unzipped once).
         self.stored: ByteLRU[dict[str, Any]] = ByteLRU(STORED_BYTES, _stored_cost)
-        #: docnum → folded (title, heading, body), for checking substring candidates.
-        self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
         self._idle: list[LiveSearcher] = []
         self._borrowed = 0
@@ -184,7 +174,6 @@ class Snapshot:
         self.occurrences.clear()
         self.frequencies.clear()
         self.stored.clear()
-        self.folded.clear()
         self.meta.clear()
 
     def open_searchers(self) -> int:
