@@ -46,6 +46,7 @@ from search.facets import MetaTables
 from search.livestats import DeletedStats, LiveSearcher
 from search.mapped import install as read_segments_in_place
 from search.metadata import Declaration
+from search.proximity import TermPositions
 from search.scoring import SakuinBM25
 from search.store import MANIFEST, IndexStore
 
@@ -80,6 +81,8 @@ class Snapshot:
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
         self.meta = MetaTables()
+        #: (field, term) → its positions, for a question's pairs (``search.proximity``).
+        self.positions = TermPositions()
         #: docnum → folded (title, heading, body), for checking substring candidates.
         self.folded: ByteLRU[tuple[str, str, str]] = ByteLRU(FOLDED_BYTES, _folded_cost)
         self._lock = threading.Lock()
@@ -156,6 +159,7 @@ class Snapshot:
             searcher.close()
         self.scores.clear()
         self.folded.clear()
+        self.positions.clear()
         self.meta.clear()
 
     def open_searchers(self) -> int:

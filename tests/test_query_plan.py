@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
+from search.cluster.emit import query as cluster_query
 from search.query import QuerySyntaxError, compile_query, parse, plan_query
 from search.query.emit import emit
-from search.query.plan import WORD_WEIGHT, PAll, Planner, PNot, Run, Term
+from search.query.plan import PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
@@ -37,6 +38,31 @@ def test_a_question_is_a_sentence_of_weighted_words_and_grams() -> None:
     assert {t.weight for t in words} == {WORD_WEIGHT}
     grams = [t.text for t in run.grams]
     assert grams[:3] == ["べろ", "ろう", "うそ"] and all(t.field == "grams" for t in run.grams)
+
+
+def test_a_question_pairs_the_words_that_stand_side_by_side() -> None:
+    run = plan_query("ベロウソフ国防大臣は誰と電話会談したのか").question
+    assert run is not None
+    # A compound's parts are a pair; 誰 is dropped but keeps its position: no 大臣 電話.
+    assert [(p.first, p.second) for p in run.pairs] == [("ベロウソフ", "国防"), ("国防", "大臣"), ("電話", "会談")]
+    assert {(p.field, p.weight) for p in run.pairs} == {("content", PAIR_WEIGHT)}
+    question = plan_query("明治22年は西暦何年か").question
+    assert question is not None and [(p.first, p.second) for p in question.pairs][:2] == [("明治", "22"), ("22", "年")]
+    assert ("西暦", "年") not in {(p.first, p.second) for p in question.pairs}  # 何 stands between them
+
+
+def test_only_a_question_has_pairs() -> None:
+    assert plan_query("国防大臣").root.pairs == ()  # type: ignore[union-attr]  a keyword has its phrase
+    assert compile_query("国防大臣").pairs == ()
+    # Inside an OR a sentence ranks as a Whoosh query, without the pairs' bonus.
+    assert compile_query("大臣の演説 OR 国防").pairs == ()
+    assert compile_query("大臣の演説").pairs == (Pair("content", "大臣", "演説"),)
+
+
+def test_pairs_skip_words_the_index_lacks() -> None:
+    known = {"国防", "大臣"}
+    plan = Planner(lambda f, t: int(f == "content" and t in known)).plan(parse("国防大臣は誰と電話会談したのか"))
+    assert plan.question is not None and plan.question.pairs == (Pair("content", "国防", "大臣"),)
 
 
 def test_old_kanji_are_read_as_new_before_sudachi() -> None:
@@ -111,6 +137,17 @@ def test_a_question_emits_its_bag_and_no_substring_query() -> None:
     assert compiled.bag is not None and compiled.substring is None
     assert compiled.bag[0] == ("content", "ベロウソフ", WORD_WEIGHT)
     assert isinstance(compiled.query, wq.Or) and len(compiled.query.subqueries) == len(compiled.bag)
+
+
+def test_a_question_emits_its_pairs_for_both_backends() -> None:
+    compiled = compile_query("大臣の演説")
+    assert compiled.pairs == (Pair("content", "大臣", "演説"),)
+    should = cluster_query(compiled.plan)["bool"]["should"]
+    assert should[-1] == {
+        "constant_score": {"filter": {"match_phrase": {"content_fine": "大臣 演説"}}, "boost": PAIR_WEIGHT}
+    }
+    nested = cluster_query(compile_query("大臣の演説 OR 国防").plan)
+    assert "constant_score" not in str(nested)  # the embedded backend adds no bonus there either
 
 
 def test_operators_fields_and_phrases_emit_no_substring_query() -> None:

@@ -8,7 +8,12 @@ them with the same BM25 terms:
   ``match_phrase`` on ``<field>_fine``; all words of a keyword run required, the
   run's phrase optional (it ranks higher);
 * a sentence: a ``bool`` of weighted ``term`` clauses (words and useful bigrams),
-  any of which may match;
+  any of which may match; for a query that is one sentence (``Plan.question``),
+  also each of its pairs (``search.query.plan.Pair``) as a ``match_phrase`` on
+  ``<field>_fine`` in a ``constant_score`` of the pair's weight: the bonus the
+  embedded backend adds (``search.proximity``). The embedded backend looks for
+  pairs in its best ``PAIR_WINDOW`` sections only, the cluster in every match; a
+  bonus only raises a score, so the two orders differ at most below that window;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
 * NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
 * filters: ``term``/``terms``/``range`` clauses in the query's ``filter``, and each facet
@@ -28,7 +33,7 @@ from search.metadata import PATH
 from search.normalize import fold
 from search.query.emit import NO_TERM
 from search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of, top_level
-from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Term, Word
+from search.query.plan import Pair, PAll, Plan, PlanNode, PNot, Run, Term, Word
 
 DSL = dict[str, Any]
 MATCH_NOTHING: DSL = {"bool": {"must_not": [{"match_all": {}}]}}
@@ -64,6 +69,20 @@ def _word(word: Word) -> DSL:
     return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts])])
 
 
+def _pair(pair: Pair) -> DSL:
+    """A constant ``weight`` for the sections that have the two words side by side, in order."""
+    phrase = {"match_phrase": {_field(pair.field, fine=True): f"{pair.first} {pair.second}"}}
+    return {"constant_score": {"filter": phrase, "boost": pair.weight}}
+
+
+def _sentence(run: Run, pairs: bool) -> DSL | None:
+    terms = run.sentence_terms()
+    if not terms:
+        return None
+    should = [_term(t) for t in terms] + ([_pair(p) for p in run.pairs] if pairs else [])
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
 def _sequence(run: Run) -> list[str]:
     return [t.text for w in run.words for t in w.sequence()]
 
@@ -95,8 +114,7 @@ def _node(node: PlanNode) -> DSL | None:
             seq = _sequence(node)
             return _phrase(node.field, seq) if seq else None
         if node.kind == "sentence":
-            terms = node.sentence_terms()
-            return {"bool": {"should": [_term(t) for t in terms], "minimum_should_match": 1}} if terms else None
+            return _sentence(node, pairs=False)
         return _keyword(node)
     if isinstance(node, PNot):
         inner = _node(node.child)
@@ -115,7 +133,8 @@ def query(plan: Plan) -> DSL:
     """The scoring part: every live section for a plan that is only filters."""
     if plan.root is None:
         return {"match_all": {}}
-    q = _node(plan.root)
+    question = plan.question
+    q = _sentence(question, pairs=True) if question is not None else _node(plan.root)
     return q if q is not None else MATCH_NOTHING
 
 

@@ -5,6 +5,8 @@
 * ``query``: the Whoosh word query (units, parts, readings, phrases, sentences);
 * ``bag``: for a plan that is one sentence, its (field, term, weight) list, ranked
   term at a time (``search.bagofwords``) with the same scores Whoosh would give;
+  ``pairs``: its words that stand side by side, a bonus for the sections that have
+  them side by side too (``search.proximity``);
 * ``substring``: for a keyword plan, the folded bigrams each typed word needs
   (one group per word, all required), the candidates of sections that contain the
   words inside longer words; ``needles`` are the folded words, checked against the
@@ -27,7 +29,7 @@ from whoosh import query as wq
 
 from search.normalize import pairs
 from search.query.filters import FilterNode
-from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Word
+from search.query.plan import Pair, PAll, Plan, PlanNode, PNot, Run, Word
 
 Bag = tuple[tuple[str, str, float], ...]
 #: A term no index has (the analyzer never yields control characters).
@@ -39,6 +41,7 @@ class Compiled:
     plan: Plan
     query: wq.Query | None
     bag: Bag | None = None
+    pairs: tuple[Pair, ...] = ()
     substring: tuple[tuple[str, ...], ...] | None = None
     needles: tuple[str, ...] = ()
     highlight: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -168,6 +171,7 @@ def emit(plan: Plan) -> Compiled:
         plan=plan,
         query=query,
         bag=bag,
+        pairs=question.pairs if question is not None else (),
         substring=substring,
         needles=plan.needles if substring else (),
         highlight=MappingProxyType(_highlight(plan)),
