@@ -12,7 +12,7 @@ from whoosh import query as wq
 from search.cluster.emit import query as cluster_query
 from search.query import QuerySyntaxError, compile_query, parse, plan_query
 from search.query.emit import emit
-from search.query.plan import PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
+from search.query.plan import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
@@ -81,6 +81,28 @@ def test_kana_is_segmented_into_known_readings() -> None:
         ("コッカ", "reading"),
         ("キミツ", "reading"),
     ]
+
+
+def lexicon_of(*known: str) -> Planner:
+    return Planner(lambda f, t: int(f == "content" and t in known))
+
+
+def test_hiragana_is_also_its_katakana_word() -> None:
+    run = lexicon_of("歩く", "アルク").plan(parse("あるく")).root
+    assert isinstance(run, Run) and run.kind == "keyword"
+    assert [w.unit.text for w in run.words] == ["歩く"] and run.kana is not None
+    assert run.kana.unit == Term("content", "アルク", "unit", KANA_WEIGHT)
+    # Hiragana Sudachi reads as a word plus an auxiliary is not that word: only the name.
+    run = lexicon_of("可成", "カナリス").plan(parse("かなりす")).root
+    assert isinstance(run, Run) and run.words == () and run.kana is not None and run.kana.unit.text == "カナリス"
+
+
+def test_hiragana_has_no_katakana_word_unless_it_is_kana_the_index_has() -> None:
+    assert lexicon_of("歩く").plan(parse("あるく")).root.kana is None  # type: ignore[union-attr]
+    assert lexicon_of("梅", "うめ").plan(parse("うめ")).root.kana is None  # type: ignore[union-attr]  ウメ → 梅
+    assert lexicon_of("アルク").plan(parse("アルク")).root.kana is None  # type: ignore[union-attr]  typed as katakana
+    long = "あるくあるくあるく"  # longer than a name
+    assert lexicon_of("アルクアルクアルク").plan(parse(long)).root.kana is None  # type: ignore[union-attr]
 
 
 def test_negation_and_groups_keep_their_shape() -> None:
@@ -175,6 +197,24 @@ def test_kana_no_reading_explains_matches_only_as_typed() -> None:
     assert isinstance(compiled.query, wq.And)  # 東京 alone must not be a word match
     assert wq.Term("content", "\x00") in compiled.query.subqueries
     assert compiled.substring == (("東京",), ("だび", "びん", "んち"))
+
+
+def test_hiragana_emits_its_katakana_word_as_an_alternative_for_both_backends() -> None:
+    compiled = emit(lexicon_of("歩く", "アルク").plan(parse("あるく"), "あるく"))
+    assert compiled.query == wq.Or([wq.Term("content", "歩く"), wq.Term("content", "アルク", boost=KANA_WEIGHT)])
+    assert compiled.highlight == {"content": frozenset({"歩く", "アルク"})}
+    assert compiled.substring == (("ある", "るく"),)  # and inside longer words, after the words
+    assert cluster_query(compiled.plan) == {
+        "bool": {
+            "should": [
+                {"term": {"content_all": {"value": "歩く"}}},
+                {"term": {"content_all": {"value": "アルク", "boost": KANA_WEIGHT}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    only = emit(lexicon_of("可成", "カナリス").plan(parse("かなりす"), "かなりす"))
+    assert only.query == wq.Term("content", "カナリス", boost=KANA_WEIGHT)
 
 
 def test_a_compound_matches_by_adjacent_parts_not_scattered_ones() -> None:

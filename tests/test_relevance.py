@@ -169,3 +169,28 @@ def test_cached_positions_are_whooshs(near: Engine, engine: Engine) -> None:
                 assert docs.tolist() == sorted(expected)
                 got = {d: flat[starts[i] : starts[i + 1]].tolist() for i, d in enumerate(docs.tolist())}
                 assert got == expected, term
+
+
+# -- hiragana for katakana ------------------------------------------------------------------
+
+#: Names in katakana that, typed in hiragana, Sudachi reads as other words: あるく as the
+#: verb 歩く, つよし as the reading of 剛.
+KANA = {
+    "walk.md": "# 散歩\n\n## 朝\n\n毎朝公園を歩く。\n",
+    "arc.md": "# 会社\n\n## 語学\n\n英語教材のアルクが新しい辞書を出した。\n",
+    "go.md": "# 選手\n\n## 剛\n\n西岡剛が打った。\n",
+    "tsuyoshi.md": "# 美容師\n\n## 話\n\n美容師のツヨシさんは長い話をしてくれた。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def kana(make_index: Callable[..., Path]) -> Engine:
+    return Engine(make_index(KANA))
+
+
+def test_hiragana_finds_the_katakana_name_as_a_word_first(kana: Engine) -> None:
+    result = kana.search("あるく")
+    assert [(h.doc_id, h.match) for h in result.hits] == [("arc.md", "word"), ("walk.md", "word")]
+    assert "<mark>アルク</mark>" in result.hits[0].snippet.html
+    reading = kana.search("つよし")  # ツヨシ as written, before 剛 read that way
+    assert [h.doc_id for h in reading.hits] == ["tsuyoshi.md", "go.md"]

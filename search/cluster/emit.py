@@ -15,6 +15,7 @@ them with the same BM25 terms:
   pairs in its best ``PAIR_WINDOW`` sections only, the cluster in every match; a
   bonus only raises a score, so the two orders differ at most below that window;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
+  hiragana's katakana word (``Run.kana``) and readings: alternatives to the words;
 * NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
 * filters: ``term``/``terms``/``range`` clauses in the query's ``filter``, and each facet
   a ``filter`` aggregation over the other fields' filters (a field's own filters
@@ -52,10 +53,12 @@ def _term(t: Term) -> DSL:
     return {"term": {_field(t.field): body}}
 
 
-def _phrase(field: str, terms: list[str]) -> DSL:
+def _phrase(field: str, terms: list[str], boost: float = 1.0) -> DSL:
+    """``boost``: 1.0 but for hiragana's katakana word (``Run.kana``)."""
     if len(terms) == 1:
-        return {"term": {_field(field): {"value": terms[0]}}}
-    return {"match_phrase": {_field(field, fine=True): " ".join(terms)}}
+        return _term(Term(field, terms[0], "part", boost))
+    text = " ".join(terms)
+    return {"match_phrase": {_field(field, fine=True): text if boost == 1.0 else {"query": text, "boost": boost}}}
 
 
 def _any(clauses: list[DSL]) -> DSL:
@@ -63,10 +66,10 @@ def _any(clauses: list[DSL]) -> DSL:
 
 
 def _word(word: Word) -> DSL:
-    unit = {"term": {_field(word.unit.field): {"value": word.unit.text}}}
+    unit = _term(word.unit)
     if not word.parts:
         return unit
-    return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts])])
+    return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts], word.unit.weight)])
 
 
 def _pair(pair: Pair) -> DSL:
@@ -88,13 +91,13 @@ def _sequence(run: Run) -> list[str]:
 
 
 def _keyword(run: Run) -> DSL | None:
-    reading: DSL | None = None
+    alternatives = [_word(run.kana)] if run.kana is not None else []
     if run.readings:
         terms = [_term(t) for t in run.readings]
-        reading = terms[0] if len(terms) == 1 else {"bool": {"must": terms}}
-        if run.chopped:
-            return reading
-    if not run.words and run.typed_words:
+        alternatives.append(terms[0] if len(terms) == 1 else {"bool": {"must": terms}})
+    if run.chopped and alternatives:
+        return _any(alternatives)
+    if not run.words and run.typed_words and not alternatives:
         return {"term": {_field(run.field): {"value": NO_TERM}}}
     words = [_word(w) for w in run.words]
     query: DSL | None = None
@@ -103,9 +106,8 @@ def _keyword(run: Run) -> DSL | None:
     elif words:
         near = _sequence(run)
         query = {"bool": {"must": words, **({"should": [_phrase(run.field, near)]} if len(near) >= 2 else {})}}
-    if query is None or reading is None:
-        return query or reading
-    return _any([query, reading])
+    options = ([query] if query is not None else []) + alternatives
+    return _any(options) if options else None
 
 
 def _node(node: PlanNode) -> DSL | None:

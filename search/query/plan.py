@@ -32,6 +32,7 @@ known readings, and very common bigrams are left out of sentences.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -58,6 +59,12 @@ GRAM_MAX_DF = 0.10
 #: section words it as the question does, whatever the words' rarity (tuned on the
 #: dev set, README "Relevance": about one more matched word).
 PAIR_WEIGHT = 10.0
+#: How much hiragana's katakana word counts against the words Sudachi read in the
+#: hiragana (あるく: アルク against 歩く): kana typed finds the kana first
+#: (``bench/keywords.py``, hiragana class; README "Relevance").
+KANA_WEIGHT = 2.0
+#: Hiragana (and the long-vowel mark), NFKC'd: what ``Planner._katakana`` reads as katakana too.
+_HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
 #: The longest word the kana-reading segmentation tries.
 _MAX_READING = 12
 
@@ -135,6 +142,8 @@ class Run:
     reads as indexed words (all of them required). ``grams`` are a sentence's
     useful bigrams. ``folded`` is the run as the substring check compares it.
     ``pairs``: a sentence's words that stand side by side in it (``Pair``).
+    ``kana``: for hiragana, the one word its katakana form is (あるく → アルク), an
+    alternative word match (``Planner._katakana``).
     """
 
     text: str
@@ -147,11 +156,12 @@ class Run:
     typed_words: int = 0  # content words as typed, before terms the index lacks were dropped
     chopped: bool = False  # kana Sudachi could only cut into short pieces: its words are not what was typed
     pairs: tuple[Pair, ...] = ()
+    kana: Word | None = None
 
     @property
     def empty(self) -> bool:
         """Nothing in it can match (only particles or punctuation, or unknown terms)."""
-        return not (self.words or self.readings or self.grams)
+        return not (self.words or self.readings or self.grams or self.kana)
 
     def sentence_terms(self) -> tuple[Term, ...]:
         """A sentence's terms in order: unique word terms (weighted), then its bigrams."""
@@ -350,6 +360,14 @@ class Planner:
         # chopped kana that no reading explains is a name typed in kana, not a sentence:
         # it matches as typed (a substring), never as the pieces.
         chopped = len(morphs) > 1 and is_kana(node.text) and all(len(m.surface) <= 2 for m in content)
+        kana = self._katakana(node.text, fieldname, content)
+        if kana is not None:
+            # A name typed in hiragana: a keyword, whatever Sudachi made of the hiragana. Its
+            # reading as hiragana words stays an alternative only if those words are all that
+            # was typed (あるく → 歩く, not かなりす → 可成 + an auxiliary す).
+            whole = not chopped and all(is_content(m) for m in morphs)
+            words = tuple(self._word(m, fieldname) for m in content) if whole else ()
+            return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped, kana=kana)
         if chopped and not readings and node.field is None and len(node.text) <= SHORT_KANA:
             return Run(node.text, fieldname, "keyword", (), (), (), folded, len(content))
         if sentence and not negated and not readings:
@@ -365,6 +383,28 @@ class Planner:
             return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content), pairs=pairs)
         words = tuple(self._word(m, fieldname) for m in content)
         return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped)
+
+    def _katakana(self, text: str, fieldname: str, content: list[Morph]) -> Word | None:
+        """For hiragana, the word its katakana form is, when that is one word the index has
+        and not a word Sudachi already read in the hiragana.
+
+        A katakana name typed in hiragana is often also a word (アルク → あるく → 歩く)
+        or a reading of kanji (ツヨシ → つよし → 剛), and Sudachi reads the hiragana
+        that way. Someone who types kana expects the kana first: the katakana word is
+        an alternative match, and a section that has it also has its reading, so it
+        outscores a section that only reads that way (``bench/keywords.py``, hiragana).
+        The word must still be kana once normalized (Sudachi normalizes ウメ to 梅).
+        Long hiragana is a sentence, not a name.
+        """
+        if not _HIRAGANA.match(text) or len(text) > SHORT_KANA:
+            return None
+        morphs = [m for m in cached_morphemes(to_katakana(text)) if is_content(m)]
+        if len(morphs) != 1:
+            return None
+        word = self._word(morphs[0], fieldname, KANA_WEIGHT)
+        if not is_kana(word.unit.text) or any(word.unit.text == normalize_term(m.normalized) for m in content):
+            return None  # ウメ is normalized to 梅: not the kana that was typed
+        return word if self._known(fieldname, word.unit.text) else None
 
     def _known_sequences(self, words: tuple[Word, ...], fieldname: str) -> tuple[Word, ...]:
         """A sentence keeps only the terms the index has (each is optional there)."""
@@ -430,6 +470,7 @@ def _pairs(content: list[Morph], fieldname: str, terms: set[str]) -> tuple[Pair,
 
 __all__ = [
     "GRAM_MAX_DF",
+    "KANA_WEIGHT",
     "PAIR_WEIGHT",
     "QUERY_FIELDS",
     "WORD_WEIGHT",
