@@ -17,10 +17,11 @@ Design decisions:
   ``pool_size`` idle searchers (the server's threads), so the memory of searchers
   is bounded by concurrency, not by threads × versions. Segment files are read in
   place (``search.mapped``): a searcher's own memory is small.
-* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB) and
-  folded section text for the substring check (48 MB); both go with the version.
+* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB),
+  folded section text for the substring check (48 MB) and word positions for a
+  question's pairs (16 MB, ``search.proximity``); all go with the version.
   A worker's memory is therefore about the page cache it shares plus a fixed
-  ~120 MB per live version, whatever the traffic.
+  ~140 MB per live version, whatever the traffic.
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
