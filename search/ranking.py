@@ -17,7 +17,9 @@ collapsing work with every query form:
    matches rank after every word match, by their bigram score, and are marked
    ``match="substring"``.
 2. **Filter.** The plan's metadata filters (``search.facets.evaluate``) as one
-   boolean array; they select, they never score.
+   boolean array; they select, they never score. Then a question's best sections
+   that have its words side by side earn the pairs' bonus (``search.proximity``),
+   after filtering, so the sections that pass decide the window.
 3. **Count.** Facet counts over all matching sections (exact, not the page);
    a field's own filters are left out of its counts (``category:a`` still lists
    ``b`` with the count that checking it would add), as Algolia and Meilisearch
@@ -38,7 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from search import arrayquery, bagofwords
+from search import arrayquery, bagofwords, proximity
 from search.facets import all_of, evaluate
 from search.metadata import PATH
 from search.normalize import fold
@@ -107,6 +109,12 @@ def rank(
     own = {name for name in facets if any(fields_of(n) == {name} for n in nodes)}
     found = _match(pinned, compiled, None if own else allowed)
     matches = found.keep(allowed[found.docs]) if allowed is not None else found
+    if compiled.pairs:
+        snapshot = pinned.snapshot
+        scores = proximity.with_pairs(
+            searcher, snapshot.scores, snapshot.occurrences, compiled.pairs, matches.docs, matches.scores
+        )
+        matches = _Matches(matches.docs, scores, matches.substring)
     counts: dict[str, list[tuple[str, int]]] = {}
     for name in facets:
         docs = matches.docs

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
+from search.cluster.emit import query as cluster_query
 from search.query import QuerySyntaxError, compile_query, parse, plan_query
 from search.query.emit import emit
-from search.query.plan import WORD_WEIGHT, PAll, Planner, PNot, Run, Term
+from search.query.plan import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
@@ -39,6 +40,31 @@ def test_a_question_is_a_sentence_of_weighted_words_and_grams() -> None:
     assert grams[:3] == ["べろ", "ろう", "うそ"] and all(t.field == "grams" for t in run.grams)
 
 
+def test_a_question_pairs_the_words_that_stand_side_by_side() -> None:
+    run = plan_query("ベロウソフ国防大臣は誰と電話会談したのか").question
+    assert run is not None
+    # A compound's parts are a pair; 誰 is dropped but keeps its position: no 大臣 電話.
+    assert [(p.first, p.second) for p in run.pairs] == [("ベロウソフ", "国防"), ("国防", "大臣"), ("電話", "会談")]
+    assert {(p.field, p.weight) for p in run.pairs} == {("content", PAIR_WEIGHT)}
+    question = plan_query("明治22年は西暦何年か").question
+    assert question is not None and [(p.first, p.second) for p in question.pairs][:2] == [("明治", "22"), ("22", "年")]
+    assert ("西暦", "年") not in {(p.first, p.second) for p in question.pairs}  # 何 stands between them
+
+
+def test_only_a_question_has_pairs() -> None:
+    assert plan_query("国防大臣").root.pairs == ()  # type: ignore[union-attr]  a keyword has its phrase
+    assert compile_query("国防大臣").pairs == ()
+    # Inside an OR a sentence ranks as a Whoosh query, without the pairs' bonus.
+    assert compile_query("大臣の演説 OR 国防").pairs == ()
+    assert compile_query("大臣の演説").pairs == (Pair("content", "大臣", "演説"),)
+
+
+def test_pairs_skip_words_the_index_lacks() -> None:
+    known = {"国防", "大臣"}
+    plan = Planner(lambda f, t: int(f == "content" and t in known)).plan(parse("国防大臣は誰と電話会談したのか"))
+    assert plan.question is not None and plan.question.pairs == (Pair("content", "国防", "大臣"),)
+
+
 def test_old_kanji_are_read_as_new_before_sudachi() -> None:
     run = plan_query("國防").root
     assert [w.unit.text for w in run.words] == ["国防"]  # type: ignore[union-attr]  one known word, not 國|防
@@ -55,6 +81,28 @@ def test_kana_is_segmented_into_known_readings() -> None:
         ("コッカ", "reading"),
         ("キミツ", "reading"),
     ]
+
+
+def lexicon_of(*known: str) -> Planner:
+    return Planner(lambda f, t: int(f == "content" and t in known))
+
+
+def test_hiragana_is_also_its_katakana_word() -> None:
+    run = lexicon_of("歩く", "アルク").plan(parse("あるく")).root
+    assert isinstance(run, Run) and run.kind == "keyword"
+    assert [w.unit.text for w in run.words] == ["歩く"] and run.kana is not None
+    assert run.kana.unit == Term("content", "アルク", "unit", KANA_WEIGHT)
+    # Hiragana Sudachi reads as a word plus an auxiliary is not that word: only the name.
+    run = lexicon_of("可成", "カナリス").plan(parse("かなりす")).root
+    assert isinstance(run, Run) and run.words == () and run.kana is not None and run.kana.unit.text == "カナリス"
+
+
+def test_hiragana_has_no_katakana_word_unless_it_is_kana_the_index_has() -> None:
+    assert lexicon_of("歩く").plan(parse("あるく")).root.kana is None  # type: ignore[union-attr]
+    assert lexicon_of("梅", "うめ").plan(parse("うめ")).root.kana is None  # type: ignore[union-attr]  ウメ → 梅
+    assert lexicon_of("アルク").plan(parse("アルク")).root.kana is None  # type: ignore[union-attr]  typed as katakana
+    long = "あるくあるくあるく"  # longer than a name
+    assert lexicon_of("アルクアルクアルク").plan(parse(long)).root.kana is None  # type: ignore[union-attr]
 
 
 def test_negation_and_groups_keep_their_shape() -> None:
@@ -113,6 +161,17 @@ def test_a_question_emits_its_bag_and_no_substring_query() -> None:
     assert isinstance(compiled.query, wq.Or) and len(compiled.query.subqueries) == len(compiled.bag)
 
 
+def test_a_question_emits_its_pairs_for_both_backends() -> None:
+    compiled = compile_query("大臣の演説")
+    assert compiled.pairs == (Pair("content", "大臣", "演説"),)
+    should = cluster_query(compiled.plan)["bool"]["should"]
+    assert should[-1] == {
+        "constant_score": {"filter": {"match_phrase": {"content_fine": "大臣 演説"}}, "boost": PAIR_WEIGHT}
+    }
+    nested = cluster_query(compile_query("大臣の演説 OR 国防").plan)
+    assert "constant_score" not in str(nested)  # the embedded backend adds no bonus there either
+
+
 def test_operators_fields_and_phrases_emit_no_substring_query() -> None:
     for q in ('"国防 大臣"', "title:ロシア", "会談 OR 協議", "会談 -電話"):
         assert compile_query(q).substring is None, q
@@ -138,6 +197,24 @@ def test_kana_no_reading_explains_matches_only_as_typed() -> None:
     assert isinstance(compiled.query, wq.And)  # 東京 alone must not be a word match
     assert wq.Term("content", "\x00") in compiled.query.subqueries
     assert compiled.substring == (("東京",), ("だび", "びん", "んち"))
+
+
+def test_hiragana_emits_its_katakana_word_as_an_alternative_for_both_backends() -> None:
+    compiled = emit(lexicon_of("歩く", "アルク").plan(parse("あるく"), "あるく"))
+    assert compiled.query == wq.Or([wq.Term("content", "歩く"), wq.Term("content", "アルク", boost=KANA_WEIGHT)])
+    assert compiled.highlight == {"content": frozenset({"歩く", "アルク"})}
+    assert compiled.substring == (("ある", "るく"),)  # and inside longer words, after the words
+    assert cluster_query(compiled.plan) == {
+        "bool": {
+            "should": [
+                {"term": {"content_all": {"value": "歩く"}}},
+                {"term": {"content_all": {"value": "アルク", "boost": KANA_WEIGHT}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    only = emit(lexicon_of("可成", "カナリス").plan(parse("かなりす"), "かなりす"))
+    assert only.query == wq.Term("content", "カナリス", boost=KANA_WEIGHT)
 
 
 def test_a_compound_matches_by_adjacent_parts_not_scattered_ones() -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from search import proximity
 from search.normalize import bigrams, fold
 from search.query import compile_query
+from search.query.plan import PAIR_WEIGHT
 from search.searcher import Engine
 
 DOCS = {
@@ -112,3 +115,92 @@ def test_content_offsets_locate_heading_and_body_in_content_text() -> None:
     head_start, body_start = content_offsets(title, heading)
     assert text[head_start : head_start + len(heading)] == heading
     assert text[body_start:] == body
+
+
+# -- proximity ----------------------------------------------------------------------------
+
+#: Both sections have 電話 and 会談; only the longer one has them side by side, in the
+#: question's order (a particle between them does not count), so without the pairs'
+#: bonus the shorter one ranks first.
+NEAR = {
+    "near.md": "# 記録\n\n## 記録\n\n電話の会談の記録は長かった。\n",
+    "apart.md": "# 記録\n\n## 記録\n\n会談と電話。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def near(make_index: Callable[..., Path]) -> Engine:
+    return Engine(make_index(NEAR))
+
+
+def test_a_question_ranks_its_words_side_by_side_first(near: Engine) -> None:
+    result = near.search("電話と会談")
+    assert [h.doc_id for h in result.hits] == ["near.md", "apart.md"]
+    scores = [h.score for h in result.hits]
+    assert scores[0] - scores[1] < PAIR_WEIGHT  # a bonus of one pair, not a different match
+
+
+def test_the_pair_bonus_is_what_reorders(near: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(proximity, "PAIR_WINDOW", 0)  # no section is looked at
+    assert [h.doc_id for h in near.search("電話と会談").hits] == ["apart.md", "near.md"]
+
+
+def test_pairs_are_looked_for_only_in_the_best_sections() -> None:
+    scores = np.array([1.0, 5.0, 3.0, 5.0, 2.0])
+    assert proximity.window(scores, 2).tolist() == [1, 3]
+    assert proximity.window(scores, 3).tolist() == [1, 2, 3]
+    assert proximity.window(scores, 10).tolist() == [0, 1, 2, 3, 4]
+    assert proximity.window(scores, 0).tolist() == []
+
+
+def test_cached_occurrences_are_whooshs(near: Engine, engine: Engine) -> None:
+    """Positions and character offsets decoded once per version (``search.occurrences``)
+    equal what Whoosh's matcher reads, posting by posting."""
+    for index in (near, engine):
+        with index.pin() as pinned:
+            searcher = pinned.searcher
+            reader = searcher.reader()
+            for term in ("記録", "電話", "会談", "大臣", "国防", "なし"):
+                found = pinned.snapshot.occurrences.get(searcher, "content", term)
+                expected: dict[int, list[tuple[int, int, int]]] = {}
+                if ("content", term) in reader:
+                    m = reader.postings("content", term)
+                    while m.is_active():
+                        expected[m.id()] = m.value_as("characters")
+                        m.next()
+                assert found.docs.tolist() == sorted(expected)
+                rows = found.rows(found.docs.tolist())
+                got = {
+                    d: list(
+                        zip(
+                            *(a[r[0] : r[1]].tolist() for a in (found.positions, found.starts, found.ends)), strict=True
+                        )
+                    )
+                    for d, r in zip(found.docs.tolist(), rows, strict=True)
+                }
+                assert got == expected, term
+
+
+# -- hiragana for katakana ------------------------------------------------------------------
+
+#: Names in katakana that, typed in hiragana, Sudachi reads as other words: あるく as the
+#: verb 歩く, つよし as the reading of 剛.
+KANA = {
+    "walk.md": "# 散歩\n\n## 朝\n\n毎朝公園を歩く。\n",
+    "arc.md": "# 会社\n\n## 語学\n\n英語教材のアルクが新しい辞書を出した。\n",
+    "go.md": "# 選手\n\n## 剛\n\n西岡剛が打った。\n",
+    "tsuyoshi.md": "# 美容師\n\n## 話\n\n美容師のツヨシさんは長い話をしてくれた。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def kana(make_index: Callable[..., Path]) -> Engine:
+    return Engine(make_index(KANA))
+
+
+def test_hiragana_finds_the_katakana_name_as_a_word_first(kana: Engine) -> None:
+    result = kana.search("あるく")
+    assert [(h.doc_id, h.match) for h in result.hits] == [("arc.md", "word"), ("walk.md", "word")]
+    assert "<mark>アルク</mark>" in result.hits[0].snippet.html
+    reading = kana.search("つよし")  # ツヨシ as written, before 剛 read that way
+    assert [h.doc_id for h in reading.hits] == ["tsuyoshi.md", "go.md"]

@@ -8,8 +8,14 @@ them with the same BM25 terms:
   ``match_phrase`` on ``<field>_fine``; all words of a keyword run required, the
   run's phrase optional (it ranks higher);
 * a sentence: a ``bool`` of weighted ``term`` clauses (words and useful bigrams),
-  any of which may match;
+  any of which may match; for a query that is one sentence (``Plan.question``),
+  also each of its pairs (``search.query.plan.Pair``) as a ``match_phrase`` on
+  ``<field>_fine`` in a ``constant_score`` of the pair's weight: the bonus the
+  embedded backend adds (``search.proximity``). The embedded backend looks for
+  pairs in its best ``PAIR_WINDOW`` sections only, the cluster in every match; a
+  bonus only raises a score, so the two orders differ at most below that window;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
+  hiragana's katakana word (``Run.kana``) and readings: alternatives to the words;
 * NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
 * filters: ``term``/``terms``/``range`` clauses in the query's ``filter``, and each facet
   a ``filter`` aggregation over the other fields' filters (a field's own filters
@@ -28,7 +34,7 @@ from search.metadata import PATH
 from search.normalize import fold
 from search.query.emit import NO_TERM
 from search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of, top_level
-from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Term, Word
+from search.query.plan import Pair, PAll, Plan, PlanNode, PNot, Run, Term, Word
 
 DSL = dict[str, Any]
 MATCH_NOTHING: DSL = {"bool": {"must_not": [{"match_all": {}}]}}
@@ -47,10 +53,12 @@ def _term(t: Term) -> DSL:
     return {"term": {_field(t.field): body}}
 
 
-def _phrase(field: str, terms: list[str]) -> DSL:
+def _phrase(field: str, terms: list[str], boost: float = 1.0) -> DSL:
+    """``boost``: 1.0 but for hiragana's katakana word (``Run.kana``)."""
     if len(terms) == 1:
-        return {"term": {_field(field): {"value": terms[0]}}}
-    return {"match_phrase": {_field(field, fine=True): " ".join(terms)}}
+        return _term(Term(field, terms[0], "part", boost))
+    text = " ".join(terms)
+    return {"match_phrase": {_field(field, fine=True): text if boost == 1.0 else {"query": text, "boost": boost}}}
 
 
 def _any(clauses: list[DSL]) -> DSL:
@@ -58,10 +66,24 @@ def _any(clauses: list[DSL]) -> DSL:
 
 
 def _word(word: Word) -> DSL:
-    unit = {"term": {_field(word.unit.field): {"value": word.unit.text}}}
+    unit = _term(word.unit)
     if not word.parts:
         return unit
-    return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts])])
+    return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts], word.unit.weight)])
+
+
+def _pair(pair: Pair) -> DSL:
+    """A constant ``weight`` for the sections that have the two words side by side, in order."""
+    phrase = {"match_phrase": {_field(pair.field, fine=True): f"{pair.first} {pair.second}"}}
+    return {"constant_score": {"filter": phrase, "boost": pair.weight}}
+
+
+def _sentence(run: Run, pairs: bool) -> DSL | None:
+    terms = run.sentence_terms()
+    if not terms:
+        return None
+    should = [_term(t) for t in terms] + ([_pair(p) for p in run.pairs] if pairs else [])
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def _sequence(run: Run) -> list[str]:
@@ -69,13 +91,13 @@ def _sequence(run: Run) -> list[str]:
 
 
 def _keyword(run: Run) -> DSL | None:
-    reading: DSL | None = None
+    alternatives = [_word(run.kana)] if run.kana is not None else []
     if run.readings:
         terms = [_term(t) for t in run.readings]
-        reading = terms[0] if len(terms) == 1 else {"bool": {"must": terms}}
-        if run.chopped:
-            return reading
-    if not run.words and run.typed_words:
+        alternatives.append(terms[0] if len(terms) == 1 else {"bool": {"must": terms}})
+    if run.chopped and alternatives:
+        return _any(alternatives)
+    if not run.words and run.typed_words and not alternatives:
         return {"term": {_field(run.field): {"value": NO_TERM}}}
     words = [_word(w) for w in run.words]
     query: DSL | None = None
@@ -84,9 +106,8 @@ def _keyword(run: Run) -> DSL | None:
     elif words:
         near = _sequence(run)
         query = {"bool": {"must": words, **({"should": [_phrase(run.field, near)]} if len(near) >= 2 else {})}}
-    if query is None or reading is None:
-        return query or reading
-    return _any([query, reading])
+    options = ([query] if query is not None else []) + alternatives
+    return _any(options) if options else None
 
 
 def _node(node: PlanNode) -> DSL | None:
@@ -95,8 +116,7 @@ def _node(node: PlanNode) -> DSL | None:
             seq = _sequence(node)
             return _phrase(node.field, seq) if seq else None
         if node.kind == "sentence":
-            terms = node.sentence_terms()
-            return {"bool": {"should": [_term(t) for t in terms], "minimum_should_match": 1}} if terms else None
+            return _sentence(node, pairs=False)
         return _keyword(node)
     if isinstance(node, PNot):
         inner = _node(node.child)
@@ -115,7 +135,8 @@ def query(plan: Plan) -> DSL:
     """The scoring part: every live section for a plan that is only filters."""
     if plan.root is None:
         return {"match_all": {}}
-    q = _node(plan.root)
+    question = plan.question
+    q = _sentence(question, pairs=True) if question is not None else _node(plan.root)
     return q if q is not None else MATCH_NOTHING
 
 

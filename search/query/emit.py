@@ -5,6 +5,8 @@
 * ``query``: the Whoosh word query (units, parts, readings, phrases, sentences);
 * ``bag``: for a plan that is one sentence, its (field, term, weight) list, ranked
   term at a time (``search.bagofwords``) with the same scores Whoosh would give;
+  ``pairs``: its words that stand side by side, a bonus for the sections that have
+  them side by side too (``search.proximity``);
 * ``substring``: for a keyword plan, the folded bigrams each typed word needs
   (one group per word, all required), the candidates of sections that contain the
   words inside longer words; ``needles`` are the folded words, checked against the
@@ -27,7 +29,7 @@ from whoosh import query as wq
 
 from search.normalize import pairs
 from search.query.filters import FilterNode
-from search.query.plan import PAll, Plan, PlanNode, PNot, Run, Word
+from search.query.plan import Pair, PAll, Plan, PlanNode, PNot, Run, Word
 
 Bag = tuple[tuple[str, str, float], ...]
 #: A term no index has (the analyzer never yields control characters).
@@ -39,6 +41,7 @@ class Compiled:
     plan: Plan
     query: wq.Query | None
     bag: Bag | None = None
+    pairs: tuple[Pair, ...] = ()
     substring: tuple[tuple[str, ...], ...] | None = None
     needles: tuple[str, ...] = ()
     highlight: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
@@ -67,9 +70,10 @@ def _word_query(word: Word) -> wq.Query:
     the user typed; ``bench/keywords.py`` measured them crowding out the sections
     that contain it.
     """
-    q: wq.Query = wq.Term(word.unit.field, word.unit.text)
+    boost = word.unit.weight  # 1.0 but for hiragana's katakana word (``Run.kana``)
+    q: wq.Query = wq.Term(word.unit.field, word.unit.text, boost=boost)
     if word.parts:
-        q = _union([q, wq.Phrase(word.unit.field, [p.text for p in word.parts])])
+        q = _union([q, wq.Phrase(word.unit.field, [p.text for p in word.parts], boost=boost)])
     return q
 
 
@@ -96,15 +100,16 @@ def _sentence_query(run: Run) -> wq.Query | None:
 
 
 def _keyword_query(run: Run) -> wq.Query | None:
-    reading: wq.Query | None = None
+    # Hiragana's katakana word (あるく → アルク) and readings are alternatives to its words.
+    alternatives = [_word_query(run.kana)] if run.kana is not None else []
     if run.readings:
         terms = [wq.Term(t.field, t.text) for t in run.readings]
-        reading = terms[0] if len(terms) == 1 else wq.And(terms)
-        if run.chopped:
-            # Kana Sudachi could only chop into short pieces (こっ|か|きみ|つ) is a word
-            # typed by its reading; the pieces as words are noise (bench/keywords.py).
-            return reading
-    if not run.words and run.typed_words:
+        alternatives.append(terms[0] if len(terms) == 1 else wq.And(terms))
+    if run.chopped and alternatives:
+        # Kana Sudachi could only chop into short pieces (こっ|か|きみ|つ) is a word
+        # typed by its reading; the pieces as words are noise (bench/keywords.py).
+        return _one_of(alternatives)
+    if not run.words and run.typed_words and not alternatives:
         # Its words were set aside (kana no reading explains): it can match only as a
         # substring, and must not let the other words of the query match without it.
         return wq.Term(run.field, NO_TERM)
@@ -115,9 +120,11 @@ def _keyword_query(run: Run) -> wq.Query | None:
     elif queries:
         near = _phrase_query(run) if len(_sequence(run)) >= 2 else None
         query = wq.AndMaybe(wq.And(queries), near) if near is not None else wq.And(queries)
-    if query is None or reading is None:
-        return query or reading
-    return _union([query, reading])
+    return _one_of(([query] if query is not None else []) + alternatives)
+
+
+def _one_of(queries: list[wq.Query]) -> wq.Query | None:
+    return None if not queries else queries[0] if len(queries) == 1 else _union(queries)
 
 
 def _emit(node: PlanNode) -> wq.Query | None:
@@ -144,6 +151,8 @@ def _highlight(plan: Plan) -> dict[str, frozenset[str]]:
         units = run.kind == "keyword"
         terms = [t.text for w in run.words for t in (w.unit, *w.parts)] if units else _sequence(run)
         marks.setdefault(run.field, set()).update(terms if not run.chopped else [])
+        if run.kana is not None:
+            marks[run.field].update(t.text for t in (run.kana.unit, *run.kana.parts))
     return {f: frozenset(t) for f, t in marks.items()}
 
 
@@ -168,6 +177,7 @@ def emit(plan: Plan) -> Compiled:
         plan=plan,
         query=query,
         bag=bag,
+        pairs=question.pairs if question is not None else (),
         substring=substring,
         needles=plan.needles if substring else (),
         highlight=MappingProxyType(_highlight(plan)),

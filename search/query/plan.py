@@ -10,8 +10,10 @@ own field and tests can assert what a query means without running it::
     国防大臣            keyword run: 国防 (unit), 大臣 (unit); all required,
                         the phrase 国防 大臣 ranks higher
     ベロウソフ国防大臣は誰と電話会談したのか
-                        sentence run: ベロウソフ 国防 大臣 電話 会談 (units, weight 1.5)
+                        sentence run: ベロウソフ 国防 大臣 電話 会談 (units, weight 2.5)
                         + useful bigrams べろ ろう … (grams); any may match
+                        + pairs ベロウソフ 国防, 国防 大臣, 電話 会談 (side by
+                        side in a section: a bonus)
     こっかきみつ        keyword run whose kana reads as indexed words:
                         コッカ キミツ (readings)
 
@@ -30,8 +32,10 @@ known readings, and very common bigrams are left out of sentences.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from search.analysis import Morph, cached_morphemes, is_content
@@ -44,11 +48,23 @@ SHORT_RUN = 2
 #: Kana runs up to this long that Sudachi cannot read as one word are names typed in kana.
 SHORT_KANA = 8
 #: How much a word match counts against a bigram match in a sentence (tuned on
-#: the dev set; README "Relevance").
-WORD_WEIGHT = 1.5
+#: the dev set with the pairs' bonus; was 1.5; README "Relevance").
+WORD_WEIGHT = 2.5
 #: In a sentence, bigrams in more than this share of sections are skipped: they
 #: barely move the ranking (dev set: no loss at 10%) but cost the most time.
 GRAM_MAX_DF = 0.10
+#: In a sentence, what a section earns for each pair of the sentence's words it has
+#: side by side in the same order (particles between them do not count: positions
+#: number content words only). A constant, not a BM25 score: the pair says the
+#: section words it as the question does, whatever the words' rarity (tuned on the
+#: dev set, README "Relevance": about one more matched word).
+PAIR_WEIGHT = 10.0
+#: How much hiragana's katakana word counts against the words Sudachi read in the
+#: hiragana (あるく: アルク against 歩く): kana typed finds the kana first
+#: (``bench/keywords.py``, hiragana class; README "Relevance").
+KANA_WEIGHT = 2.0
+#: Hiragana (and the long-vowel mark), NFKC'd: what ``Planner._katakana`` reads as katakana too.
+_HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
 #: The longest word the kana-reading segmentation tries.
 _MAX_READING = 12
 
@@ -83,6 +99,22 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
+class Pair:
+    """Two terms of a sentence at consecutive positions, as the index numbers them.
+
+    Positions count content words only (``search.analysis.PositionFilter``), so
+    日本のネット is the pair 日本 ネット, and a compound's parts (国防 大臣) are pairs
+    too. A section that has ``first`` immediately followed by ``second`` scores
+    ``weight`` more: proximity, measured where it is cheapest to be exact.
+    """
+
+    field: str
+    first: str
+    second: str
+    weight: float = PAIR_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
 class Word:
     """A content word of a run: its mode-C unit and, for a compound, its mode-A parts.
 
@@ -109,6 +141,9 @@ class Run:
     (quoted: the words in order). ``readings`` is set when the run is kana that
     reads as indexed words (all of them required). ``grams`` are a sentence's
     useful bigrams. ``folded`` is the run as the substring check compares it.
+    ``pairs``: a sentence's words that stand side by side in it (``Pair``).
+    ``kana``: for hiragana, the one word its katakana form is (あるく → アルク), an
+    alternative word match (``Planner._katakana``).
     """
 
     text: str
@@ -120,11 +155,13 @@ class Run:
     folded: str = ""
     typed_words: int = 0  # content words as typed, before terms the index lacks were dropped
     chopped: bool = False  # kana Sudachi could only cut into short pieces: its words are not what was typed
+    pairs: tuple[Pair, ...] = ()
+    kana: Word | None = None
 
     @property
     def empty(self) -> bool:
         """Nothing in it can match (only particles or punctuation, or unknown terms)."""
-        return not (self.words or self.readings or self.grams)
+        return not (self.words or self.readings or self.grams or self.kana)
 
     def sentence_terms(self) -> tuple[Term, ...]:
         """A sentence's terms in order: unique word terms (weighted), then its bigrams."""
@@ -323,6 +360,14 @@ class Planner:
         # chopped kana that no reading explains is a name typed in kana, not a sentence:
         # it matches as typed (a substring), never as the pieces.
         chopped = len(morphs) > 1 and is_kana(node.text) and all(len(m.surface) <= 2 for m in content)
+        kana = self._katakana(node.text, fieldname, content)
+        if kana is not None:
+            # A name typed in hiragana: a keyword, whatever Sudachi made of the hiragana. Its
+            # reading as hiragana words stays an alternative only if those words are all that
+            # was typed (あるく → 歩く, not かなりす → 可成 + an auxiliary す).
+            whole = not chopped and all(is_content(m) for m in morphs)
+            words = tuple(self._word(m, fieldname) for m in content) if whole else ()
+            return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped, kana=kana)
         if chopped and not readings and node.field is None and len(node.text) <= SHORT_KANA:
             return Run(node.text, fieldname, "keyword", (), (), (), folded, len(content))
         if sentence and not negated and not readings:
@@ -334,9 +379,32 @@ class Planner:
                     Term("grams", g, "gram") for g in dict.fromkeys(bigrams(node.text)) if self._useful_gram(g)
                 )
             known = self._known_sequences(words, fieldname)
-            return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content))
+            pairs = _pairs(content, fieldname, {t.text for w in known for t in w.sequence()})
+            return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content), pairs=pairs)
         words = tuple(self._word(m, fieldname) for m in content)
         return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped)
+
+    def _katakana(self, text: str, fieldname: str, content: list[Morph]) -> Word | None:
+        """For hiragana, the word its katakana form is, when that is one word the index has
+        and not a word Sudachi already read in the hiragana.
+
+        A katakana name typed in hiragana is often also a word (アルク → あるく → 歩く)
+        or a reading of kanji (ツヨシ → つよし → 剛), and Sudachi reads the hiragana
+        that way. Someone who types kana expects the kana first: the katakana word is
+        an alternative match, and a section that has it also has its reading, so it
+        outscores a section that only reads that way (``bench/keywords.py``, hiragana).
+        The word must still be kana once normalized (Sudachi normalizes ウメ to 梅).
+        Long hiragana is a sentence, not a name.
+        """
+        if not _HIRAGANA.match(text) or len(text) > SHORT_KANA:
+            return None
+        morphs = [m for m in cached_morphemes(to_katakana(text)) if is_content(m)]
+        if len(morphs) != 1:
+            return None
+        word = self._word(morphs[0], fieldname, KANA_WEIGHT)
+        if not is_kana(word.unit.text) or any(word.unit.text == normalize_term(m.normalized) for m in content):
+            return None  # ウメ is normalized to 梅: not the kana that was typed
+        return word if self._known(fieldname, word.unit.text) else None
 
     def _known_sequences(self, words: tuple[Word, ...], fieldname: str) -> tuple[Word, ...]:
         """A sentence keeps only the terms the index has (each is optional there)."""
@@ -387,14 +455,30 @@ class Planner:
         return best[n]
 
 
+def _pairs(content: list[Morph], fieldname: str, terms: set[str]) -> tuple[Pair, ...]:
+    """The adjacent terms of a sentence, both among ``terms`` (its words the index has).
+
+    The sequence is what the index gives positions to: every content word, a
+    compound as its parts. A dropped word (a question word such as 何, a word the
+    index lacks) still takes its position, so 西暦何年 has no pair 西暦 年: the
+    section would need something between them.
+    """
+    seq = [normalize_term(p[0]) for m in content for p in (m.parts or ((m.normalized, m.start, m.end),))]
+    adjacent = (Pair(fieldname, a, b) for a, b in pairwise(seq) if a != b and a in terms and b in terms)
+    return tuple(dict.fromkeys(adjacent))
+
+
 __all__ = [
     "GRAM_MAX_DF",
+    "KANA_WEIGHT",
+    "PAIR_WEIGHT",
     "QUERY_FIELDS",
     "WORD_WEIGHT",
     "Lexicon",
     "PAll",
     "PAny",
     "PNot",
+    "Pair",
     "Plan",
     "PlanNode",
     "Planner",
