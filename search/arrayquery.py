@@ -177,7 +177,7 @@ class _Evaluator:
         wanted = docs.tolist()
         by_word = {}
         for w in dict.fromkeys(words):
-            found = self.occurrences.get(self.searcher, fieldname, w)
+            found = self.occurrences.get(self.searcher, fieldname, w, wanted)
             by_word[w] = (found.positions.tolist(), found.rows(wanted))
         ok = np.zeros(len(docs), np.bool_)
         for i in range(len(docs)):

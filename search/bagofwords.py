@@ -154,11 +154,15 @@ def _score_postings(
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
     docs: list[np.ndarray] = []
     scores: list[np.ndarray] = []
+    scorer = None
     for sub, offset in leaves:
         reader = sub.reader()
         if (fieldname, term) not in reader:
             continue
-        scorer = searcher.weighting.scorer(sub, fieldname, term)
+        if scorer is None:
+            # Every segment's scorer reads the same statistics, the whole index's (its
+            # parent searcher's): make one, not one per segment (50 at 1M sections).
+            scorer = searcher.weighting.scorer(sub, fieldname, term)
         if not isinstance(scorer, BM25FScorer):
             return _score_postings_slowly(searcher, fieldname, term)
         local, tf = _leaf_postings(reader, fieldname, term)

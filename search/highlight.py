@@ -89,7 +89,7 @@ def postings_spans(
         known = cache.peek(fieldname, term) if cache is not None else None
         if known is not None and not _any_of(wanted, known[0]):
             continue
-        found = occurrences.get(searcher, fieldname, term)
+        found = occurrences.get(searcher, fieldname, term, wanted)
         if not len(found.docs):
             continue
         starts, ends = found.starts, found.ends

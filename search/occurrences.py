@@ -14,7 +14,10 @@ Design decisions:
 
 * **Whole lists, cached.** The words of a query recur across queries (their
   common words most of all, whose lists are the long ones to walk), so decoding
-  a list once costs less than skipping through it on every request.
+  a list once costs less than skipping through it on every request. Except for
+  the commonest words of a large index (``WHOLE_LIST_MAX``): a list of 300,000
+  sections takes a third of a second to decode and megabytes to keep, so a
+  request reads only the sections it needs from it.
 * **Any Whoosh ``Characters`` value.** Each posting's value is decoded with
   ``pickle.loads`` (what ``Characters.decode_characters`` does), so a segment
   written by Whoosh's own writer reads the same as one of ``search.segments``.
@@ -36,6 +39,10 @@ from search.caches import ByteLRU
 
 #: Bytes of decoded occurrences per index version and process.
 CACHE_BYTES = 32 * 1024 * 1024
+#: A word in more sections than this is read only where a request needs it: decoding a
+#: list costs ~1.5 µs a section (a common word at 1M sections: a third of a second),
+#: skipping to a section ~50 µs.
+WHOLE_LIST_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +83,18 @@ class TermOccurrences:
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self._items: ByteLRU[Occurrences] = ByteLRU(max_bytes, lambda o: o.nbytes)
 
-    def get(self, searcher: Searcher, fieldname: str, word: str) -> Occurrences:
-        return self._items.get_or_make((fieldname, word), lambda: decode(searcher, fieldname, word))
+    def get(self, searcher: Searcher, fieldname: str, word: str, docnums: list[int] | None = None) -> Occurrences:
+        """The word's occurrences, every section's (decoded once, kept), or, for a word in
+        more than ``WHOLE_LIST_MAX`` sections when the caller names the ``docnums`` it
+        needs, only those sections' (read by skipping to them, not kept)."""
+        key = (fieldname, word)
+        if (
+            docnums is not None
+            and self._items.peek(key) is None
+            and searcher.doc_frequency(fieldname, word) > WHOLE_LIST_MAX
+        ):
+            return read_some(searcher, fieldname, word, docnums)
+        return self._items.get_or_make(key, lambda: decode(searcher, fieldname, word))
 
     @property
     def bytes(self) -> int:
@@ -122,6 +139,49 @@ def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
     )
 
 
+def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int]) -> Occurrences:
+    """``decode`` of only the sections ``docnums`` (those that have the word), skipping to each."""
+    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    bounds = [offset for _, offset in leaves] + [searcher.reader().doc_count_all()]
+    wanted = sorted(set(docnums))
+    docs: list[int] = []
+    counts: list[int] = []
+    rows: list[int] = []
+    at = 0
+    for n, (sub, offset) in enumerate(leaves):
+        mine = []
+        while at < len(wanted) and wanted[at] < bounds[n + 1]:
+            mine.append(wanted[at] - offset)
+            at += 1
+        reader = sub.reader()
+        if not mine or (fieldname, word) not in reader:
+            continue
+        matcher = reader.postings(fieldname, word)
+        for local in mine:
+            if not matcher.is_active():
+                break
+            if matcher.id() < local:
+                matcher.skip_to(local)
+            if matcher.is_active() and matcher.id() == local:
+                found = matcher.value_as("characters")
+                docs.append(local + offset)
+                counts.append(len(found))
+                for row in found:
+                    rows.extend(row)
+    if not docs:
+        return _EMPTY
+    flat = np.array(rows, np.int64).reshape(-1, 3)
+    bounds_out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=bounds_out[1:])
+    return Occurrences(
+        np.array(docs, np.int64),
+        bounds_out,
+        flat[:, 0].astype(np.int32),
+        flat[:, 1].astype(np.int32),
+        flat[:, 2].astype(np.int32),
+    )
+
+
 def _running(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Cumulative sums of ``values`` restarting at each posting (rows ``bounds[i]:bounds[i + 1]``)."""
     total = np.cumsum(values)
@@ -147,4 +207,4 @@ def _postings(matcher: Any) -> list[tuple[int, bytes]]:
     return out
 
 
-__all__ = ["CACHE_BYTES", "Occurrences", "TermOccurrences", "decode"]
+__all__ = ["CACHE_BYTES", "WHOLE_LIST_MAX", "Occurrences", "TermOccurrences", "decode", "read_some"]

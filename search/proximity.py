@@ -75,8 +75,9 @@ def with_pairs(
         both = np.flatnonzero(masks[0] & masks[1])
         if not len(both):
             continue
-        first = _at(occurrences.get(searcher, pair.field, pair.first), candidates[both])
-        second = _at(occurrences.get(searcher, pair.field, pair.second), candidates[both])
+        needed = candidates[both].tolist()
+        first = _at(occurrences.get(searcher, pair.field, pair.first, needed), candidates[both])
+        second = _at(occurrences.get(searcher, pair.field, pair.second, needed), candidates[both])
         for i, a, b in zip(both.tolist(), first, second, strict=True):
             if not set((a + 1).tolist()).isdisjoint(b.tolist()):
                 bonus[i] += pair.weight

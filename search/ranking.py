@@ -201,7 +201,9 @@ def _checked(pinned: Pinned, docs: np.ndarray, scores: np.ndarray, needles: list
     leaves = searcher.reader().leaf_readers()
     starts = np.array([offset for _, offset in leaves])
     columns = [
-        leaf._perdoc._cached_reader("folded", FOLDED_COLUMN) if leaf.has_column("folded") else None
+        leaf._perdoc._cached_reader("folded", FOLDED_COLUMN)
+        if "folded" in leaf.schema and leaf.has_column("folded")
+        else None
         for leaf, _ in leaves
     ]
     encoded = [n.encode("utf-8", "surrogatepass") for n in needles]
