@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from search.mapped import install as read_segments_in_place
 from search.metadata import Declaration
 from search.occurrences import TermOccurrences
 from search.scoring import SakuinBM25
-from search.store import MANIFEST, IndexStore
+from search.store import CURRENT, MANIFEST, IndexStore
 
 read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
 
@@ -199,12 +200,24 @@ class LiveIndex:
         self._lock = threading.Lock()
         self._opening = threading.Lock()
         self._live: Snapshot | None = None
+        self._stamp: tuple[int, int, int] | None = None  # CURRENT's (inode, mtime, size) when _live was read
 
     def snapshot(self) -> Snapshot:
         """The live version's snapshot, opened (and warmed) if CURRENT has moved."""
-        folder = self.store.current()  # raises IndexMissing
+        # CURRENT is only ever replaced (os.replace of a new file), so an unchanged
+        # (inode, mtime, size) means an unchanged pointer: one stat per request
+        # instead of opening and reading the file and checking the folder.
+        try:
+            seen = os.stat(self.store.root / CURRENT)
+            stamp: tuple[int, int, int] | None = (seen.st_ino, seen.st_mtime_ns, seen.st_size)
+        except OSError:
+            stamp = None
         live = self._live
+        if live is not None and stamp is not None and stamp == self._stamp and not live.closed:
+            return live
+        folder = self.store.current()  # raises IndexMissing
         if live is not None and live.name == folder.name:
+            self._stamp = stamp
             return live
         with self._opening:  # one thread opens a version; the others wait for it
             live = self._live
@@ -214,6 +227,7 @@ class LiveIndex:
             fresh.warm()
             with self._lock:
                 old, self._live = self._live, fresh
+                self._stamp = stamp
         if old is not None:
             old.retire()
         return fresh

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from search.normalize import normalize_term, pairs
 from search.query import plan_query
 from search.query.plan import Plan
@@ -119,8 +121,10 @@ def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """The index's words, and for each bigram and character the words (indices, ascending) that have it."""
+
     words: tuple[str, ...]
-    by_gram: dict[str, list[int]]
+    by_gram: dict[str, np.ndarray]
 
 
 def vocabulary(pinned: Pinned) -> Vocabulary:
@@ -143,7 +147,7 @@ def _vocabulary(searcher: Any) -> Vocabulary:
     for i, text in enumerate(words):
         for key in _keys(text):
             by_gram.setdefault(key, []).append(i)
-    return Vocabulary(tuple(words), by_gram)
+    return Vocabulary(tuple(words), {key: np.array(ids, np.int32) for key, ids in by_gram.items()})
 
 
 def edit_distance(a: str, b: str, bound: int) -> int:
@@ -163,11 +167,12 @@ def edit_distance(a: str, b: str, bound: int) -> int:
 
 def nearest(vocab: Vocabulary, word: str, frequency: Frequency) -> str | None:
     """``closest`` among the indexed words that share the most bigrams and characters with ``word``."""
-    shared: dict[int, int] = {}
-    for key in _keys(word):
-        for i in vocab.by_gram.get(key, ()):
-            shared[i] = shared.get(i, 0) + 1
-    candidates = sorted(shared, key=lambda i: (-shared[i], i))[:MAX_CANDIDATES]
+    lists = [vocab.by_gram[key] for key in _keys(word) if key in vocab.by_gram]
+    if not lists:
+        return None
+    # Counted with numpy: a common character's list holds a good part of the vocabulary.
+    ids, shared = np.unique(np.concatenate(lists), return_counts=True)
+    candidates = ids[np.lexsort((ids, -shared))[:MAX_CANDIDATES]].tolist()
     return closest(word, (vocab.words[i] for i in candidates), frequency)
 
 
