@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
@@ -39,6 +39,7 @@ from whoosh.util.numeric import _length_byte_cache
 
 from search.caches import ByteLRU
 from search.scoring import best
+from search.w3blocks import read_blocks
 
 Postings = tuple[np.ndarray, np.ndarray]
 
@@ -87,27 +88,23 @@ _BYTE_TO_LENGTH = np.array(_length_byte_cache, np.float64)
 def _leaf_postings(reader: Any, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
     """(segment-local docnums, term frequencies) of ``term`` in one segment, deleted sections dropped.
 
-    Reads Whoosh's W3 posting blocks whole instead of posting by posting;
-    single-posting terms are inlined in the terms file and come through the
-    generic matcher.
+    Reads Whoosh's W3 posting blocks whole (``search.w3blocks.read_blocks``) instead of
+    posting by posting; postings inlined in the terms file come through Whoosh's matcher.
     """
-    tbytes = reader._text_to_bytes(fieldname, term)
-    matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
     ids: list[Any] = []
     weights: list[Any] = []
-    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        while not matcher._atend:
-            if matcher._data is None:
-                matcher._read_data()
+    blocks = read_blocks(reader, fieldname, term)
+    if blocks is not None:
+        for deltas, w, _values in blocks:
             # The block's (delta-encoded ids, weights, values) tuple, decoded with numpy
             # rather than by Whoosh's per-posting generator (``_read_ids``/``_read_weights``).
-            deltas, w = matcher._data[0], matcher._data[1]
             ids.append(np.cumsum(np.asarray(deltas, np.int64)))
             if w is None or isinstance(w, float):  # all 1.0, or all the same (float32 in Whoosh)
-                w = np.full(matcher._blocklength, 1.0 if w is None else w, np.float32)
+                w = np.full(len(deltas), 1.0 if w is None else w, np.float32)
             weights.append(np.asarray(w, np.float64))
-            matcher._next_block()
     else:
+        tbytes = reader._text_to_bytes(fieldname, term)
+        matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
         pairs = []
         while matcher.is_active():
             pairs.append((matcher.id(), matcher.weight()))

@@ -32,10 +32,10 @@ from pickle import loads
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
 
 from search.caches import ByteLRU
+from search.w3blocks import read_blocks
 
 #: Bytes of decoded occurrences per index version and process.
 CACHE_BYTES = 32 * 1024 * 1024
@@ -114,9 +114,7 @@ def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
         reader = sub.reader()
         if (fieldname, word) not in reader:
             continue
-        tbytes = reader._text_to_bytes(fieldname, word)
-        matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-        for doc, value in _postings(matcher):
+        for doc, value in _postings(reader, fieldname, word):
             codes = loads(value[4:])  # Characters: a uint count, then the pickled deltas
             docs.append(doc + offset)
             counts.append(len(codes))
@@ -190,17 +188,15 @@ def _running(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return total - np.repeat(before, np.diff(bounds))
 
 
-def _postings(matcher: Any) -> list[tuple[int, bytes]]:
+def _postings(reader: Any, fieldname: str, word: str) -> list[tuple[int, bytes]]:
     """(segment-local section, value) of every posting, a block at a time where Whoosh allows."""
     out: list[tuple[int, bytes]] = []
-    if isinstance(matcher, W3LeafMatcher):
-        while not matcher._atend:
-            if matcher._data is None:
-                matcher._read_data()
-            deltas, _weights, values = matcher._data
+    blocks = read_blocks(reader, fieldname, word)
+    if blocks is not None:
+        for deltas, _weights, values in blocks:
             out.extend(zip(np.cumsum(deltas).tolist(), values, strict=True))
-            matcher._next_block()
         return out
+    matcher = reader._terms.matcher(fieldname, reader._text_to_bytes(fieldname, word), reader.schema[fieldname].format)
     while matcher.is_active():
         out.append((matcher.id(), matcher.value()))
         matcher.next()
