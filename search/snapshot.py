@@ -17,12 +17,14 @@ Design decisions:
   ``pool_size`` idle searchers (the server's threads), so the memory of searchers
   is bounded by concurrency, not by threads × versions. Segment files are read in
   place (``search.mapped``): a searcher's own memory is small.
-* **Caches bounded in bytes, owned by the snapshot**: term scores (64 MB), words'
-  decoded positions and offsets for phrases and highlights (32 MB), the stored
-  fields of sections shown (32 MB) and document frequencies (8 MB); all go with
-  the version. A worker's memory is therefore about the page cache it shares plus
-  a fixed ~140 MB per live version, whatever the traffic. (The substring check
-  reads the index's ``folded`` column, which needs no cache.)
+* **Caches bounded in bytes, owned by the snapshot**: one budget (``CACHE_BYTES``,
+  ``SAKUIN_CACHE_MB``, 136 MB) shared by term scores (64 MB), words' decoded
+  positions and offsets for phrases and highlights (32 MB), the stored fields of
+  sections shown (32 MB) and document frequencies (8 MB); all go with the version.
+  A worker's memory is therefore about the page cache it shares plus a fixed
+  ~200 MB per live version (the budget, the did-you-mean vocabulary and what the
+  allocator keeps around them), whatever the traffic. (The substring check reads
+  the index's ``folded`` column, which needs no cache.)
 * **Retire, then close when the last borrower returns.** When CURRENT moves, the
   next request opens the new snapshot, warms it (the first query on it must not
   pay for cold readers) and swaps it in; requests already running finish on the
@@ -57,11 +59,14 @@ read_segments_in_place()  # a pool of searchers must not mean a copy of the inde
 
 #: Idle searchers a snapshot keeps (a server sets it to its thread count).
 DEFAULT_POOL = 8
-#: Cached document frequencies (about 120 bytes each: key tuple, strings, entry).
-FREQUENCY_BYTES = 8 * 1024 * 1024
+#: What a snapshot's caches may hold in all, per process (``SAKUIN_CACHE_MB``), and each
+#: cache's share: term scores 64 MB, words' decoded occurrences 32 MB, shown sections'
+#: stored fields 32 MB, document frequencies 8 MB at the default. On livedoor (2 workers)
+#: 96 MB instead cost ~10 % of the throughput and saved only ~25 MB of PSS.
+CACHE_BYTES = int(os.environ.get("SAKUIN_CACHE_MB", "136")) * 1024 * 1024
+CACHE_SHARES = {"scores": 64 / 136, "occurrences": 32 / 136, "stored": 32 / 136, "frequencies": 8 / 136}
+#: Cached document frequencies cost about 120 bytes each (key tuple, strings, entry).
 _FREQUENCY_COST = 120
-#: Bytes of stored fields a snapshot keeps for the sections it shows.
-STORED_BYTES = 32 * 1024 * 1024
 
 
 def _stored_cost(fields: dict[str, Any]) -> int:
@@ -75,7 +80,7 @@ class SnapshotClosed(RuntimeError):
 class Snapshot:
     """One index version opened for reading; ``close()`` releases its files."""
 
-    def __init__(self, folder: Path, pool_size: int = DEFAULT_POOL) -> None:
+    def __init__(self, folder: Path, pool_size: int = DEFAULT_POOL, cache_bytes: int | None = None) -> None:
         self.folder = folder
         self.name = folder.name
         self.pool_size = pool_size
@@ -83,16 +88,18 @@ class Snapshot:
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        self.scores = TermScoreCache()
+        budget = CACHE_BYTES if cache_bytes is None else cache_bytes
+        share = {name: int(budget * part) for name, part in CACHE_SHARES.items()}
+        self.scores = TermScoreCache(share["scores"])
         #: (field, word) → positions and offsets, for phrases and highlights (``search.occurrences``).
-        self.occurrences = TermOccurrences()
+        self.occurrences = TermOccurrences(share["occurrences"])
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
         self.meta = MetaTables()
         #: (field, word) → live document frequency, for query plans and scorers.
-        self.frequencies: ByteLRU[int] = ByteLRU(FREQUENCY_BYTES, lambda _: _FREQUENCY_COST)
+        self.frequencies: ByteLRU[int] = ByteLRU(share["frequencies"], lambda _: _FREQUENCY_COST)
         #: docnum → stored fields of the sections hits show (unpickled and unzipped once).
-        self.stored: ByteLRU[dict[str, Any]] = ByteLRU(STORED_BYTES, _stored_cost)
+        self.stored: ByteLRU[dict[str, Any]] = ByteLRU(share["stored"], _stored_cost)
         self._lock = threading.Lock()
         self._idle: list[LiveSearcher] = []
         self._borrowed = 0
