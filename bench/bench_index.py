@@ -8,7 +8,7 @@ Steps, all in the same process run so the ratios are comparable on a noisy machi
     the indexer analyses (title, heading and body of every section, as the readers
     produce them), spread over N pool workers that each built their tokenizer first;
     measured before and again after (b), and (b) is compared with the mean of the two;
-(a') the same strings through ``search.postings.analyse_words`` (our Sudachi pass with
+(a') the same strings through ``search.postings.analyse_text`` (our Sudachi pass with
     the word and reading terms), to show what analysis costs before any segment is written;
 (b) ``build_index([corpus.jsonl], tmp, rebuild=True, procs=N)``, wall clock;
 (c) an incremental no-op run over the corpus split into ``--shards`` files;
@@ -75,10 +75,10 @@ def _init_worker(texts: list[str], barrier: Any, kind: str) -> None:
             return n
 
     else:
-        from search.postings import analyse_words
+        from search.postings import analyse_text
 
         def analyse(text: str) -> int:
-            return len(analyse_words(text, readings=True)[0])
+            return len(analyse_text(text, readings=True)[0].terms)
 
     analyse("辞書を読み込んで準備します。")
     _analyse = analyse
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["ceiling_before"] = {**ceiling, **rate(n_bytes, sections, ceiling["seconds"])}
 
         if not args.skip_analysis:
-            log("(a') search.postings.analyse_words in a pool …")
+            log("(a') search.postings.analyse_text in a pool …")
             analysis = tokenize_in_pool(texts, procs, "engine")
             results["analysis"] = {**analysis, **rate(n_bytes, sections, analysis["seconds"])}
             results["analysis"]["ratio_to_ceiling"] = (
@@ -301,7 +301,7 @@ def print_human(r: dict[str, Any]) -> None:
     line("(a)  ceiling: raw SudachiPy, pool, before", r["ceiling_before"])
     if "analysis" in r:
         a = r["analysis"]
-        line("(a') search.postings.analyse_words, pool", a, f"  ({a['ratio_to_ceiling']:.2f} of ceiling before)")
+        line("(a') search.postings.analyse_text, pool", a, f"  ({a['ratio_to_ceiling']:.2f} of ceiling before)")
     ix = r["index"]
     line("(b)  build_index(rebuild=True)", ix, f"  size {mb(ix['size_bytes']):.1f} MB")
     line("(a)  ceiling: raw SudachiPy, pool, after", r["ceiling_after"])

@@ -53,7 +53,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
     from whoosh.filedb.filestore import FileStorage
 
     from search.pipeline import doc_task, section_fields
-    from search.postings import analyse_words, section_terms
+    from search.postings import analyse_text, section_terms
     from search.readers import read_file
     from search.schema import build_schema
     from search.segments import SegmentBuilder
@@ -76,7 +76,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
         for task, fields in sections:
             title = task[3]
             if title not in titles:
-                titles[title] = analyse_words(title)[0]
+                titles[title] = analyse_text(title)[0]
             out.append((fields, section_terms(title, fields["heading"], fields["content"], titles[title])))
         return out
 
