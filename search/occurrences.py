@@ -122,19 +122,20 @@ def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
                 flat.extend(code)
     if not docs:
         return _EMPTY
-    bounds = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=bounds[1:])
-    deltas = np.array(flat, np.int64).reshape(-1, 3)
+    found, bounds, deltas = _arrays(docs, counts, flat)
     # Deltas restart at each posting: position and end are running sums within a posting.
     positions = _running(deltas[:, 0], bounds)
     ends = _running(deltas[:, 1] + deltas[:, 2], bounds)
     return Occurrences(
-        np.array(docs, np.int64),
-        bounds,
-        positions.astype(np.int32),
-        (ends - deltas[:, 2]).astype(np.int32),
-        ends.astype(np.int32),
+        found, bounds, positions.astype(np.int32), (ends - deltas[:, 2]).astype(np.int32), ends.astype(np.int32)
     )
+
+
+def _arrays(docs: list[int], counts: list[int], flat: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sections, where each one's rows start and end, the rows as an n × 3 array)."""
+    bounds = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    return np.array(docs, np.int64), bounds, np.array(flat, np.int64).reshape(-1, 3)
 
 
 def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int]) -> Occurrences:
@@ -168,16 +169,8 @@ def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int])
                     rows.extend(row)
     if not docs:
         return _EMPTY
-    flat = np.array(rows, np.int64).reshape(-1, 3)
-    bounds_out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=bounds_out[1:])
-    return Occurrences(
-        np.array(docs, np.int64),
-        bounds_out,
-        flat[:, 0].astype(np.int32),
-        flat[:, 1].astype(np.int32),
-        flat[:, 2].astype(np.int32),
-    )
+    found, bounds_out, flat = _arrays(docs, counts, rows)
+    return Occurrences(found, bounds_out, *(flat[:, k].astype(np.int32) for k in range(3)))
 
 
 def _running(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:

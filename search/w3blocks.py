@@ -1,24 +1,33 @@
-"""Whoosh W3 posting lists of a whole presence field, encoded with numpy.
+"""Whoosh W3 posting lists, encoded a field at a time with numpy, and read back a list at a time.
 
-The ``grams`` and ``reading`` fields hold about four in five of an index's
-postings, and their posting lists carry nothing but document numbers
-(``search.schema.Presence``: every weight is 1, no per-posting value). Whoosh
-writes each block of a list as two pickles, ``(ids, weights, values)`` and the
-block info ``(count, last id, max weight, compression, min length byte, max length
-byte)``; one Python call per block and per term made writing them the largest
-cost of an index build after Sudachi itself. Here the same bytes are laid out for
-every block of a field at once:
+Whoosh writes each block of a posting list as two pickles, ``(ids, weights,
+values)`` and the block info ``(count, last id, max weight, compression, min
+length byte, max length byte)``, and a ``W3TermInfo`` per term; one Python call
+per block and per term made writing them the largest cost of an index build
+after Sudachi itself. ``encode_postings`` lays out the same structures for every
+block of a field at once:
 
-* a pickle of small tuples of non-negative ints is a fixed pattern (protocol 2:
-  ``K``/``M``/``J`` and one, two or four little-endian bytes per int, ``TUPLE1``..
-  ``TUPLE3`` or ``MARK``..``TUPLE``, then ``BINPUT``), so each block's pickle is
-  computed from the lengths of its ints with array arithmetic; a test compares
-  the bytes with ``pickle.dumps`` for every size class;
+* a pickle of small tuples of ints is a fixed pattern (protocol 2: ``K``/``M``/``J``
+  and one, two or four little-endian bytes per int, ``TUPLE1``..``TUPLE3`` or
+  ``MARK``..``TUPLE``, then ``BINPUT``), so each block's pickle is computed from the
+  lengths of its ints with array arithmetic. For a presence field (``grams``,
+  ``reading``: weights all 1, no values) the bytes are exactly what
+  ``pickle.dumps`` gives (a test compares them for every size class);
+* weights are Whoosh's minified forms (None, one float, or a tuple of floats), and
+  values either one ``bytes`` of fixed-size values (``Frequency``) or a tuple of
+  ``bytes`` (``Characters``: ``characters_values`` builds each posting's count and
+  pickled (position, start, length) deltas from flat occurrence arrays), written
+  with protocol-3 ``bytes`` opcodes and no memo: any unpickler reads them as the
+  same tuples, which is all Whoosh's reader does with them;
 * only zlib runs once per block, for blocks whose pickle reaches
-  ``COMPRESS_MIN_BYTES`` (as ``search.segments`` decides for the other fields);
-* the term infos (``W3TermInfo``: flags, total weight, document frequency, length
-  bytes, max weight, first and last id, then offset and length of the posting
-  list) are one structured array.
+  ``COMPRESS_MIN_BYTES``;
+* the term infos (flags, total weight, document frequency, length bytes, max
+  weight, first and last id, then offset and length of the posting list) are one
+  structured array.
+
+``read_blocks`` is the reverse for one term of one segment at query time: the list
+read at once from the postings file, one ``pickle.load`` per block header,
+instead of Whoosh's matcher.
 
 ``whoosh.index.open_dir`` reads the result as any W3 segment; ``tests/test_segments.py``
 checks it against Whoosh's own writer (terms, postings, statistics, scores).

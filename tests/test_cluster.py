@@ -101,7 +101,14 @@ def test_same_hits_order_and_highlights_as_the_embedded_index(backend: str, embe
     ours = open_engine(backend).search(q, per_page=20)
     theirs = embedded.search(q, per_page=20)  # type: ignore[attr-defined]
     assert ours.total == theirs.total
-    assert [h.ordinal for h in ours.hits][:1] == [h.ordinal for h in theirs.hits][:1]  # the same top hit
+    # The same top hit, or one the embedded index scores exactly as high: the bigram and
+    # reading fields count a match once, so sections of similar length can tie, and
+    # Lucene's one-byte field lengths are finer than Whoosh's (100 and 109 bigrams are one
+    # length to Whoosh, two to Lucene); the embedded index orders exact ties by key.
+    if ours.hits or theirs.hits:
+        best = theirs.hits[0].score
+        tied = {h.ordinal for h in theirs.hits if abs(h.score - best) <= 1e-9 * max(1.0, abs(best))}
+        assert ours.hits[0].ordinal in tied, (q, ours.hits[0].ordinal, tied)
     assert {h.ordinal for h in ours.hits} == {h.ordinal for h in theirs.hits}
     by_ordinal = {h.ordinal: h for h in theirs.hits}
     for hit in ours.hits:
