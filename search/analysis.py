@@ -94,21 +94,31 @@ class _Sudachi(threading.local):
 
 
 _dict_lock = threading.Lock()
-_dict_state: tuple[int, Any, list[str]] | None = None
+_dict_state: tuple[int, Any, list[tuple[str, ...]]] | None = None
 
 
 def _dictionary() -> tuple[Any, list[str]]:
     """The process's Sudachi dictionary and its POS-id → major tag table."""
+    dictionary, poses = _dictionary_and_poses()
+    return dictionary, [pos[0] for pos in poses]
+
+
+def parts_of_speech() -> list[tuple[str, ...]]:
+    """The dictionary's parts of speech, by POS id (each a tuple of six tags)."""
+    return _dictionary_and_poses()[1]
+
+
+def _dictionary_and_poses() -> tuple[Any, list[tuple[str, ...]]]:
     global _dict_state
     with _dict_lock:
         if _dict_state is None or _dict_state[0] != os.getpid():
             from sudachipy import Dictionary
 
             dictionary = Dictionary(dict="core")
-            tags: list[str] = []
-            while (pos := dictionary.pos_of(len(tags))) is not None:
-                tags.append(pos[0])
-            _dict_state = (os.getpid(), dictionary, tags)
+            poses: list[tuple[str, ...]] = []
+            while (pos := dictionary.pos_of(len(poses))) is not None:
+                poses.append(tuple(pos))
+            _dict_state = (os.getpid(), dictionary, poses)
         return _dict_state[1], _dict_state[2]
 
 

@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 from whoosh.searching import Searcher
 
 from search.analysis import cached_morphemes
 from search.bagofwords import TermScoreCache
 from search.normalize import fold, to_katakana
-from search.occurrences import TermOccurrences
+from search.occurrences import TermOccurrences, among
 from search.query import Compiled
 from search.schema import content_offsets
 from search.snippets import merge_spans
@@ -87,7 +86,7 @@ def postings_spans(
     wanted = sorted(docnums)
     for term in terms:
         known = cache.peek(fieldname, term) if cache is not None else None
-        if known is not None and not _any_of(wanted, known[0]):
+        if known is not None and not among(wanted, known[0]).any():
             continue
         found = occurrences.get(searcher, fieldname, term, wanted)
         if not len(found.docs):
@@ -97,14 +96,6 @@ def postings_spans(
             if row is not None:
                 spans[docnum].extend(zip(starts[row[0] : row[1]].tolist(), ends[row[0] : row[1]].tolist(), strict=True))
     return spans
-
-
-def _any_of(wanted: list[int], docs: np.ndarray) -> bool:
-    """Whether any of ``wanted`` is in ``docs`` (ascending)."""
-    if not len(docs):
-        return False
-    at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
-    return bool((docs[at] == wanted).any())
 
 
 def stored_spans(

@@ -64,14 +64,25 @@ class Occurrences:
         """For each of ``docnums``: its rows (start, end) in the flat arrays, or None if it lacks the word."""
         if not len(self.docs):
             return [None] * len(docnums)
-        at = np.searchsorted(self.docs, docnums)
-        inside = np.minimum(at, len(self.docs) - 1)
-        found = self.docs[inside] == docnums
+        inside, found = lookup(self.docs, docnums)
         bounds = self.bounds
         return [
             (int(bounds[i]), int(bounds[i + 1])) if ok else None
             for i, ok in zip(inside.tolist(), found.tolist(), strict=True)
         ]
+
+
+def lookup(docs: np.ndarray, wanted: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``wanted`` is, or would be, in the ascending non-empty ``docs``, and
+    whether it is there: a binary search each (``np.isin`` would sort a common word's
+    whole list for the handful of sections a request asks about)."""
+    inside = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
+    return inside, docs[inside] == wanted
+
+
+def among(wanted: Any, docs: np.ndarray) -> np.ndarray:
+    """Which of ``wanted`` are in the ascending ``docs``."""
+    return lookup(docs, wanted)[1] if len(docs) else np.zeros(len(wanted), np.bool_)
 
 
 _EMPTY = Occurrences(*(np.zeros(n, np.int32) for n in (0, 1, 0, 0, 0)))
@@ -196,4 +207,4 @@ def _postings(reader: Any, fieldname: str, word: str) -> list[tuple[int, bytes]]
     return out
 
 
-__all__ = ["CACHE_BYTES", "WHOLE_LIST_MAX", "Occurrences", "TermOccurrences", "decode", "read_some"]
+__all__ = ["CACHE_BYTES", "WHOLE_LIST_MAX", "Occurrences", "TermOccurrences", "among", "decode", "lookup", "read_some"]

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from search.analysis import _chunks, _dictionary, _is_term, _sudachi
+from search.analysis import _chunks, _is_term, _sudachi, parts_of_speech
 from search.normalize import fold_codes, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
@@ -209,11 +209,7 @@ def _reading(reading: str) -> str | None:
 def _numeral_pos() -> frozenset[int]:
     """Part-of-speech ids of numerals: Sudachi joins digits into one unknown word whose
     reading depends on how it read the digits, so its surface determines all but that."""
-    dictionary = _dictionary()[0]
-    ids = []
-    while (pos := dictionary.pos_of(len(ids))) is not None:
-        ids.append(pos)
-    return frozenset(i for i, pos in enumerate(ids) if pos[:2] == ("名詞", "数詞"))
+    return frozenset(i for i, pos in enumerate(parts_of_speech()) if pos[:2] == ("名詞", "数詞"))
 
 
 def analyse_grams(text: str, folded: tuple[str, str, str] | None = None) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from search.bagofwords import TermScoreCache
-from search.occurrences import Occurrences, TermOccurrences
+from search.occurrences import Occurrences, TermOccurrences, among
 from search.query.plan import Pair
 
 #: Sections, by score, in which a question's pairs are looked for.
@@ -70,7 +70,7 @@ def with_pairs(
         for term in (pair.first, pair.second):
             key = (pair.field, term)
             if key not in has:
-                has[key] = _among(candidates, cache.get(searcher, pair.field, term)[0])
+                has[key] = among(candidates, cache.get(searcher, pair.field, term)[0])
             masks.append(has[key])
         both = np.flatnonzero(masks[0] & masks[1])
         if not len(both):
@@ -84,15 +84,6 @@ def with_pairs(
     out = scores.copy()
     out[chosen] += bonus
     return out
-
-
-def _among(wanted: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """Which of ``wanted`` are in the ascending ``docs`` (a binary search each: ``np.isin``
-    would sort a common word's whole list for a score or two of candidates)."""
-    if not len(docs):
-        return np.zeros(len(wanted), np.bool_)
-    idx = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
-    return docs[idx] == wanted
 
 
 def _at(found: Occurrences, wanted: np.ndarray) -> list[np.ndarray]:

@@ -55,7 +55,7 @@ from whoosh.util.numeric import _length_byte_cache
 from search.normalize import gram_texts
 from search.postings import SectionTerms, Words
 from search.schema import Presence
-from search.w3blocks import characters_values, encode_postings
+from search.w3blocks import characters_values, encode_postings, ranges
 
 #: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
 #: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
@@ -245,14 +245,6 @@ def _length_bytes(lengths: array) -> np.ndarray:
     return np.where(n >= _BYTE_LIMIT, 255, np.searchsorted(_LENGTH_CACHE, n, side="left")).astype(np.uint8)
 
 
-def _glue(at: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Index array of the byte ranges ``at[i] : at[i] + sizes[i]``, concatenated."""
-    if not len(sizes):
-        return np.empty(0, dtype=np.int64)
-    local = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return np.repeat(at, sizes) + local
-
-
 class _BulkHashWriter(OrderedHashWriter):
     """Whoosh's term table writer, given a field's terms at once (``add_sorted``).
 
@@ -279,9 +271,9 @@ class _BulkHashWriter(OrderedHashWriter):
         out = np.empty(int(size.sum()), dtype=np.uint8)
         lengths = np.empty(len(keys), dtype=_KV_LENGTHS)
         lengths["key"], lengths["value"] = klen, vlen
-        out[_glue(at, np.full(len(keys), 8))] = lengths.view(np.uint8)
-        out[_glue(at + 8, klen)] = np.frombuffer(b"".join(keys), dtype=np.uint8)
-        out[_glue(at + 8 + klen, vlen)] = np.frombuffer(b"".join(values), dtype=np.uint8)
+        out[ranges(at, np.full(len(keys), 8))] = lengths.view(np.uint8)
+        out[ranges(at + 8, klen)] = np.frombuffer(b"".join(keys), dtype=np.uint8)
+        out[ranges(at + 8 + klen, vlen)] = np.frombuffer(b"".join(values), dtype=np.uint8)
         positions = self.dbfile.tell() + at
         self.dbfile.write(out.tobytes())
         self.index.extend(positions.tolist())

@@ -123,7 +123,7 @@ def _put_binbytes_headers(out: np.ndarray, at: np.ndarray, sizes: np.ndarray) ->
     _put_bytes(out, at[long] + 1, sizes[long].astype("<u4").view(np.uint8).reshape(-1, 4))
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The concatenated ranges ``starts[i] : starts[i] + lengths[i]`` as one index array."""
     total = int(lengths.sum())
     if not total:
@@ -141,7 +141,7 @@ def _copy_ranges(out: np.ndarray, out_at: np.ndarray, src: np.ndarray, src_at: n
         last = int(np.searchsorted(ends, ends[first] - sizes[first] + COPY_CHUNK_BYTES, side="right"))
         last = max(last, first + 1)
         chunk = slice(first, last)
-        out[_ranges(out_at[chunk], sizes[chunk])] = src[_ranges(src_at[chunk], sizes[chunk])]
+        out[ranges(out_at[chunk], sizes[chunk])] = src[ranges(src_at[chunk], sizes[chunk])]
         first = last
 
 
@@ -451,5 +451,6 @@ __all__ = [
     "characters_values",
     "compress",
     "encode_postings",
+    "ranges",
     "read_blocks",
 ]
