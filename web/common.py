@@ -187,7 +187,8 @@ def search_params(default_facets: bool = False) -> SearchParams:
 
 def search_params_from(body: dict[str, Any]) -> SearchParams:
     """The same parameters from a JSON body (``facets`` and ``filter`` are lists there)."""
-    filters = tuple(_checked_list("filter", body.get("filter") or [], MAX_FILTERS))
+    # A list absent from the body is empty; one given must be a list (``{}`` or ``""`` is a 400).
+    filters = tuple(_checked_list("filter", body.get("filter", []), MAX_FILTERS))
     q = checked_text("q", body.get("q"), MAX_QUERY_CHARS, required=not filters, too_long_code="query_too_long")
     sort = body.get("sort")
     if sort is not None and not isinstance(sort, str):
@@ -197,7 +198,7 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
         checked_int("page", body.get("page"), 1, 1, MAX_PAGE),
         checked_int("per_page", body.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
         sort or None,
-        tuple(_checked_list("facets", body.get("facets") or [], MAX_FACETS)),
+        tuple(_checked_list("facets", body.get("facets", []), MAX_FACETS)),
         filters,
         _checked_bool("collapse", body.get("collapse"), True),
     )
