@@ -269,8 +269,15 @@ def _common(*extra: str) -> dict[str, Any]:
     return {c: {"$ref": f"#/components/responses/{codes[c]}"} for c in sorted(wanted)}
 
 
-def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+def _param(
+    name: str, where: str, schema: dict[str, Any], description: str, required: bool = False, empty: bool = False
+) -> dict[str, Any]:
+    """One parameter. ``empty``: the server takes an empty value (``page=``, as an HTML form
+    sends it) as absent, i.e. the default (``web.common``); OpenAPI says so with ``allowEmptyValue``."""
+    param = {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+    if empty:
+        param["allowEmptyValue"] = True
+    return param
 
 
 Q = _param(
@@ -305,7 +312,8 @@ SEARCH_OPTIONS = [
         "collapse",
         "query",
         {"type": "boolean", "default": True},
-        "Collapse sections with the same body text into one hit.",
+        "Collapse sections with the same body text into one hit. Empty means the default.",
+        empty=True,
     ),
 ]
 SEARCH_OPTIONS[0]["style"], SEARCH_OPTIONS[0]["explode"] = "form", True
@@ -314,15 +322,15 @@ PAGE = _param(
     "query",
     {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     "1-based page. Empty (`page=`, as an HTML form sends it) means the default.",
+    empty=True,
 )
 PER_PAGE = _param(
     "per_page",
     "query",
     {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
     "Hits per page. Empty means the default.",
+    empty=True,
 )
-# The server treats an empty value as absent (web.common.int_arg); say so in OpenAPI's own terms.
-PAGE["allowEmptyValue"] = PER_PAGE["allowEmptyValue"] = True
 DOC_ID = _param(
     "doc_id",
     "path",
@@ -364,12 +372,13 @@ PATHS: dict[str, Any] = {
             "match it. Empty `q`: no suggestions.",
             "parameters": [
                 _param("q", "query", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "What has been typed."),
-                {
-                    **_param(
-                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}, "At most."
-                    ),
-                    "allowEmptyValue": True,  # empty means the default, as for page
-                },
+                _param(
+                    "limit",
+                    "query",
+                    {"type": "integer", "minimum": 1, "maximum": 20, "default": 8},
+                    "At most. Empty means the default.",
+                    empty=True,
+                ),
             ],
             "responses": {"200": _ok("Suggestions", "Suggestions, best first."), **_common("400", "503")},
         }
