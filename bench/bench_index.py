@@ -78,7 +78,7 @@ def _init_worker(texts: list[str], barrier: Any, kind: str) -> None:
         from search.postings import analyse_text
 
         def analyse(text: str) -> int:
-            return len(analyse_text(text, readings=True)[0].terms)
+            return len(analyse_text(text).terms)
 
     analyse("辞書を読み込んで準備します。")
     _analyse = analyse

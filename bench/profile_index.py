@@ -76,7 +76,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
         for task, fields in sections:
             title = task[3]
             if title not in titles:
-                titles[title] = analyse_text(title)[0]
+                titles[title] = analyse_text(title)
             out.append((fields, section_terms(title, fields["heading"], fields["content"], titles[title])))
         return out
 

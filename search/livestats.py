@@ -78,7 +78,7 @@ class DeletedStats:
         for fields in stored:
             title, heading = fields.get("title") or "", fields.get("heading") or ""
             if title not in title_cache:
-                title_cache[title] = analyse_text(title)[0]
+                title_cache[title] = analyse_text(title)
             terms = section_terms(
                 title, heading, content_text(title, heading, fields.get("body") or ""), title_cache[title]
             )

@@ -125,7 +125,7 @@ class _Analyser:
 
     def add(self, task: DocTask) -> int:
         title = task[3]
-        title_terms = analyse_text(title, timer=self.timer)[0]
+        title_terms = analyse_text(title, timer=self.timer)
         n = 0
         for fields in section_fields(task, self.declaration):
             terms = section_terms(

@@ -22,6 +22,7 @@ Design decisions:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -40,13 +41,46 @@ Occurrences = list[tuple[int, int, int]]
 Occurrence = tuple[str, int, int, int]
 
 
+class Vocabulary:
+    """Terms as ints for one process: the analysis hands the segment builder ids, not
+    strings, so a term is looked up once when a word is first seen rather than once per
+    occurrence; ``terms[i]`` is the term of id ``i``. The word tables that hold its ids
+    (``_uncached``) belong to it, so they go with it."""
+
+    __slots__ = ("ids", "lock", "readings", "terms", "unknown", "words")
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.terms: list[str] = []
+        self.lock = threading.Lock()
+        #: Dictionary words by word id: ``_NOTHING``, ``(term, reading)`` or a compound's ``_Word``.
+        self.words: dict[int, Any] = {}
+        #: Unknown words by (part-of-speech id, surface): whitespace, names, katakana words.
+        self.unknown: dict[tuple[int, str], _Word] = {}
+        #: Reading forms already turned into the reading field's term (numerals read theirs anew).
+        self.readings: dict[str, int | None] = {}
+
+    def id(self, term: str) -> int:
+        i = self.ids.get(term)
+        if i is None:
+            with self.lock:  # one id per term even if two threads meet a new one at once
+                i = self.ids.get(term)
+                if i is None:
+                    i = self.ids[term] = len(self.terms)
+                    self.terms.append(term)
+        return i
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
 class _Word(NamedTuple):
-    """What one morpheme contributes, relative to its own start."""
+    """What one morpheme contributes, relative to its own start (terms as vocabulary ids)."""
 
     surface: str
-    term: str | None  # None: not a term (function word, punctuation)
-    reading: str | None  # the reading field's term, or None
-    parts: tuple[tuple[str | None, int, int], ...]  # mode-A parts: (term or None, start, end)
+    term: int | None  # None: not a term (function word, punctuation)
+    reading: int | None  # the reading field's term, or None
+    parts: tuple[tuple[int | None, int, int], ...]  # mode-A parts: (term or None, start, end)
 
 
 class Timer:
@@ -61,29 +95,40 @@ class Timer:
 #: A word that contributes no term, reading or part (particles, punctuation, spaces):
 #: a property of the dictionary word, whatever its surface, so the loop skips it at once.
 _NOTHING = _Word("", None, None, ())
-_words: dict[int, _Word] = {}
-#: Unknown words by (part-of-speech id, surface): whitespace, names, katakana words.
-_unknown: dict[tuple[int, str], _Word] = {}
-#: Cached words beyond this are not added (a bound on each per-process table).
+#: Cached words beyond this are not added (a bound on each word table).
 MAX_CACHED_WORDS = 500_000
+#: A vocabulary that reaches this many terms is replaced by a new one, with its word
+#: tables: memory stays bounded whatever the corpus. ``Words`` keep the vocabulary they
+#: were made with, so ids handed out before stay readable.
+MAX_VOCABULARY = 1_000_000
+_vocabulary: Vocabulary | None = None
 
 
-def _word(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
+def _current_vocabulary() -> Vocabulary:
+    """The process's vocabulary (a new one once the last is full)."""
+    global _vocabulary
+    if _vocabulary is None or len(_vocabulary) >= MAX_VOCABULARY:
+        _vocabulary = Vocabulary()
+    return _vocabulary
+
+
+def _word(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vocabulary) -> _Word:
     """The slow path: read everything from the morpheme (the rules of the analyzer chain)."""
     tag = tags[m.part_of_speech_id()]
     normalized = m.normalized_form()
     is_term = _is_term(tag, normalized)
     reading = m.reading_form() if is_term else ""
-    parts: tuple[tuple[str | None, int, int], ...] = ()
+    parts: tuple[tuple[int | None, int, int], ...] = ()
     split = m.split(mode_a)
     if len(split) > 1:
         begin = m.begin()
         parts = tuple(
-            (normalize_term(norm) if _is_term(tag, norm) else None, p.begin() - begin, p.end() - begin)
+            (vocabulary.id(normalize_term(norm)) if _is_term(tag, norm) else None, p.begin() - begin, p.end() - begin)
             for p in split
             for norm in (p.normalized_form(),)
         )
-    word = _Word(surface, normalize_term(normalized) if is_term else None, _reading(reading), parts)
+    term = vocabulary.id(normalize_term(normalized)) if is_term else None
+    word = _Word(surface, term, _reading(reading, vocabulary), parts)
     if word.term is None and word.reading is None and all(term is None for term, _, _ in parts):
         return _NOTHING
     return word
@@ -105,43 +150,58 @@ def analyse_words(
         >>> sorted(readings)
         ['カンサイコクサイクウコウ', 'ツイ']
     """
-    words, counts = analyse_text(text, readings, timer)
-    return words.by_term(), counts
+    words = analyse_text(text, timer)
+    return words.by_term(), words.reading_counts() if readings else None
 
 
 @dataclass(slots=True)
 class Words:
-    """A word field's occurrences in text order, flat: ``terms[i]`` stands at position
-    ``spans[3 * i]`` and covers characters ``spans[3 * i + 1] : spans[3 * i + 2]``
-    (what the segment builder stores; no tuple or list per term)."""
+    """A word field's occurrences in text order, flat: ``terms[i]`` (an id of
+    ``vocabulary``) stands at position ``spans[3 * i]`` and covers characters
+    ``spans[3 * i + 1] : spans[3 * i + 2]``; ``readings``: the reading field's terms
+    (ids), one per word, in text order (what the segment builder stores; no tuple or
+    list per term)."""
 
-    terms: list[str] = field(default_factory=list)
+    vocabulary: Vocabulary = field(default_factory=_current_vocabulary)
+    terms: list[int] = field(default_factory=list)
     spans: list[int] = field(default_factory=list)
+    readings: list[int] = field(default_factory=list)
 
     def occurrences(self) -> Iterator[Occurrence]:
         """(term, position, start, end) of each occurrence, in text order."""
-        spans = self.spans
-        return ((term, *spans[3 * i : 3 * i + 3]) for i, term in enumerate(self.terms))  # type: ignore[misc]
+        spans, text_of = self.spans, self.vocabulary.terms
+        return ((text_of[term], *spans[3 * i : 3 * i + 3]) for i, term in enumerate(self.terms))  # type: ignore[misc]
 
     def by_term(self) -> dict[str, Occurrences]:
         """Occurrences grouped by term, each term's in text order."""
         words: defaultdict[str, Occurrences] = defaultdict(list)
-        spans = self.spans
+        spans, text_of = self.spans, self.vocabulary.terms
         for i, term in enumerate(self.terms):
-            words[term].append((spans[3 * i], spans[3 * i + 1], spans[3 * i + 2]))
+            words[text_of[term]].append((spans[3 * i], spans[3 * i + 1], spans[3 * i + 2]))
         return words
 
+    def reading_counts(self) -> Counter[str]:
+        """The reading field's terms and how often each occurs."""
+        text_of = self.vocabulary.terms
+        return Counter(text_of[r] for r in self.readings)
 
-def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) -> tuple[Words, Counter[str] | None]:
-    """``analyse_words`` as ``Words`` in text order (and the readings counted)."""
+
+def analyse_text(text: str, timer: Timer | None = None) -> Words:
+    """The word and reading terms of ``text`` as ``Words``, in text order.
+
+    The loop runs once per morpheme, so it is written for the common cases: a particle
+    or punctuation (``_NOTHING``) costs one lookup, and a dictionary word that is not a
+    compound (cached as a plain ``(term, reading)`` tuple, which no surface can change)
+    costs its two offsets and the appends. Compounds, unknown words and words not seen
+    before take the general path."""
     tokenizer, tags, mode_a = _sudachi.get()
+    vocabulary = _current_vocabulary()
     text = to_shinjitai(text)  # what Sudachi reads; one character for one, so offsets hold
-    words = Words()
-    add_term, add_span = words.terms.append, words.spans.extend
-    counts: Counter[str] | None = Counter() if readings else None
-    reading_list: list[str] = []
-    add_reading = reading_list.append
-    cache = _words
+    words = Words(vocabulary)
+    add_term, add_span, add_reading = words.terms.append, words.spans.extend, words.readings.append
+    get = vocabulary.words.get
+    nothing = _NOTHING
+    plain = tuple
     pos = -1
     clock = time.perf_counter
     for base, piece in _chunks(text):
@@ -150,13 +210,20 @@ def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) 
         if timer is not None:
             timer.seconds += clock() - t0
         for m in morphs:
-            w = cache.get(m.word_id())
-            if w is _NOTHING:  # a particle, punctuation, a space: not even its offsets are needed
+            w = get(m.word_id())
+            if w is nothing:  # a particle, punctuation, a space: not even its offsets are needed
+                continue
+            if w.__class__ is plain:  # a known word, not a compound: (term, reading)
+                pos += 1
+                add_term(w[0])
+                add_span((pos, base + m.begin(), base + m.end()))
+                if w[1] is not None:
+                    add_reading(w[1])
                 continue
             b, e = base + m.begin(), base + m.end()
             if w is None or e - b != len(w[0]) or not text.startswith(w[0], b):
-                w = _uncached(m, text[b:e], tags, mode_a)
-                if w is _NOTHING:
+                w = _uncached(m, text[b:e], tags, mode_a, vocabulary)
+                if w is nothing:
                     continue
             _, term, reading, parts = w
             if parts:
@@ -174,35 +241,44 @@ def analyse_text(text: str, readings: bool = False, timer: Timer | None = None) 
                 add_span((pos, b, e))
             if reading is not None:
                 add_reading(reading)
-    if counts is not None:
-        counts.update(reading_list)
-    return words, counts
+    return words
 
 
-def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any) -> _Word:
+def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vocabulary) -> _Word:
     """A morpheme the word-id table could not answer: a dictionary word seen for the
-    first time (or with another surface), or an unknown (OOV) word, which Sudachi gives
-    no stable id and is looked up by its part of speech and surface instead."""
+    first time (or a compound with another surface), or an unknown (OOV) word, which
+    Sudachi gives no stable id and is looked up by its part of speech and surface instead.
+
+    A dictionary word is cached by id: ``_NOTHING``, a plain ``(term, reading)`` tuple
+    when it has no mode-A parts (then nothing it contributes depends on its surface), or
+    the ``_Word`` of a compound, whose parts' offsets do (hence the surface check)."""
     if m.is_oov():
         key = (m.part_of_speech_id(), surface)
-        w = _unknown.get(key)
+        unknown = vocabulary.unknown
+        w = unknown.get(key)
         if w is None:
-            w = _word(m, surface, tags, mode_a)
-            if len(_unknown) < MAX_CACHED_WORDS:
-                _unknown[key] = w
-        elif key[0] in _numeral_pos() and w.reading is not None:
+            w = _word(m, surface, tags, mode_a, vocabulary)
+            if len(unknown) < MAX_CACHED_WORDS:
+                unknown[key] = w
+        elif w.reading is not None and key[0] in _numeral_pos():
             # A numeral's reading depends on the digits around it: only that is read again.
-            w = w._replace(reading=_reading(m.reading_form()))
+            w = _Word(surface, w.term, _reading(m.reading_form(), vocabulary), w.parts)
         return w
-    w = _word(m, surface, tags, mode_a)
-    if len(_words) < MAX_CACHED_WORDS:
-        _words[m.word_id()] = w
+    w = _word(m, surface, tags, mode_a, vocabulary)
+    if len(vocabulary.words) < MAX_CACHED_WORDS:
+        vocabulary.words[m.word_id()] = w if w is _NOTHING or w.parts else (w.term, w.reading)
     return w
 
 
-def _reading(reading: str) -> str | None:
+def _reading(reading: str, vocabulary: Vocabulary) -> int | None:
     """The reading field's term of a word's reading form (none for symbols)."""
-    return to_katakana(reading) if reading and reading != "キゴウ" else None
+    readings = vocabulary.readings
+    if reading in readings:
+        return readings[reading]
+    term = vocabulary.id(to_katakana(reading)) if reading and reading != "キゴウ" else None
+    if len(readings) < MAX_CACHED_WORDS:
+        readings[reading] = term
+    return term
 
 
 @cache
@@ -223,13 +299,17 @@ def analyse_grams(text: str, folded: tuple[str, str, str] | None = None) -> np.n
 
 class SectionTerms(NamedTuple):
     """Every analysed field of one section: the word fields' occurrences in text
-    order, the readings counted, the bigrams as codes."""
+    order (the reading field's terms are ``content.readings``), the bigrams as codes."""
 
     title: Words
     heading: Words
     content: Words
-    reading: Counter[str]
     grams: np.ndarray  # bigram codes, every occurrence
+
+    @property
+    def reading(self) -> Counter[str]:
+        """The reading field's terms and how often each occurs."""
+        return self.content.reading_counts()
 
 
 def section_terms(
@@ -244,14 +324,11 @@ def section_terms(
     (every section of a document repeats its title), ``folded`` the folded title,
     heading and body (``search.schema.folded_parts``)."""
     if title_terms is None:
-        title_terms = analyse_text(title, timer=timer)[0]
-    words, readings = analyse_text(content, readings=True, timer=timer)
-    assert readings is not None
+        title_terms = analyse_text(title, timer=timer)
     return SectionTerms(
         title_terms,
-        analyse_text(heading, timer=timer)[0] if heading else Words(),
-        words,
-        readings,
+        analyse_text(heading, timer=timer) if heading else Words(),
+        analyse_text(content, timer=timer),
         analyse_grams(content, folded),
     )
 
@@ -261,6 +338,7 @@ def field_statistics(terms: SectionTerms, fieldname: str) -> tuple[int, list[str
     if fieldname == "grams":
         return len(terms.grams), gram_texts(np.unique(terms.grams))
     if fieldname == "reading":
-        return sum(terms.reading.values()), list(terms.reading)
+        content = terms.content
+        return len(content.readings), [content.vocabulary.terms[r] for r in dict.fromkeys(content.readings)]
     words: Words = getattr(terms, fieldname)
-    return len(words.terms), list(dict.fromkeys(words.terms))
+    return len(words.terms), [words.vocabulary.terms[t] for t in dict.fromkeys(words.terms)]

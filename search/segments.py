@@ -53,7 +53,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 
 from search.normalize import gram_texts
-from search.postings import SectionTerms, Words
+from search.postings import SectionTerms, Vocabulary, Words
 from search.schema import Presence
 from search.w3blocks import characters_values, encode_postings, ranges
 
@@ -70,8 +70,12 @@ _POSTING_BYTES = int(_PEAK * 16)
 #: number when written; each section adds a small array.
 _GRAM_POSTING_BYTES = int(_PEAK * 12)
 _GRAM_SECTION_BYTES = int(_PEAK * 120)
-#: A word occurrence: term id, document, position, start, end.
+#: A word occurrence: term id, position, start, end (and its section's document when written).
 _OCCURRENCE_BYTES = int(_PEAK * 24)
+#: A reading occurrence: term id (and its section's document when written).
+_READING_BYTES = int(_PEAK * 12)
+#: Ints a word or reading field converts to numpy at a time (``_Ints``).
+_CHUNK = 1 << 16
 #: Bytes per distinct term in a segment (dict entry, key, id).
 _TERM_BYTES = int(_PEAK * 150)
 #: A stored character (Japanese text is two bytes a character in a Python str) and a section's fields.
@@ -129,46 +133,137 @@ class _FieldPostings:
         )
 
 
-class _WordPostings:
-    """A word field's occurrences (``search.postings.Words``), flat and in the order added."""
+class _Ints:
+    """A growing column of ints: each section's list is appended to a Python list (a
+    pointer copy), which becomes a numpy chunk every ``_CHUNK`` ints (``array.extend``
+    from a list converted int by int and was a tenth of an index build)."""
 
-    __slots__ = ("docs", "ids", "lengths", "next_id", "spans", "tids")
+    __slots__ = ("chunks", "dtype", "pending")
+
+    def __init__(self, dtype: Any) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.dtype = dtype
+        self.pending: list[int] = []
+
+    def extend(self, values: list[int]) -> np.ndarray | None:
+        """Append ``values``; returns the chunk made, if one was."""
+        pending = self.pending
+        pending += values
+        if len(pending) < _CHUNK:
+            return None
+        chunk = np.fromiter(pending, dtype=self.dtype, count=len(pending))
+        self.chunks.append(chunk)
+        pending.clear()
+        return chunk
+
+    def array(self) -> np.ndarray:
+        """Everything appended, as one array; empties the column."""
+        last = np.fromiter(self.pending, dtype=self.dtype, count=len(self.pending))
+        out = np.concatenate([*self.chunks, last]) if self.chunks else last
+        self.chunks, self.pending = [], []
+        return out
+
+
+class _TermIds:
+    """A word or reading field's term ids (``search.postings.Vocabulary``), each section's in
+    text order with its document number; counts the distinct terms as chunks are made."""
+
+    __slots__ = ("counts", "distinct", "docs", "ids", "lengths", "seen", "vocabulary")
 
     def __init__(self, docs_before: int) -> None:
-        self.ids: dict[str, int] = {}
-        self.next_id = count()
-        self.tids = array("q")
+        self.vocabulary: Vocabulary | None = None
+        self.ids = _Ints(np.int64)
         self.docs = array("I")
-        self.spans = array("i")  # position, start, end of each occurrence
-        self.lengths = array("I", bytes(4 * docs_before))
+        self.counts = array("q")
+        self.lengths = array("I", bytes(4 * docs_before))  # 0 for sections before the field appeared
+        self.seen = np.zeros(0, dtype=bool)
+        self.distinct = 0
+
+    def add_ids(self, docnum: int, ids: list[int], vocabulary: Vocabulary) -> int:
+        """Append one section's term ids; returns how many distinct terms the field gained
+        (counted a chunk at a time, so mostly 0)."""
+        if self.vocabulary is None:
+            self.vocabulary = vocabulary
+        elif vocabulary is not self.vocabulary:  # the analysis started a new vocabulary since
+            text_of, own = vocabulary.terms, self.vocabulary
+            ids = [own.id(text_of[i]) for i in ids]
+        self.docs.append(docnum)
+        self.counts.append(len(ids))
+        chunk = self.ids.extend(ids)
+        return 0 if chunk is None else self._count(chunk)
+
+    def _count(self, chunk: np.ndarray) -> int:
+        if not len(chunk):
+            return 0
+        top = int(chunk.max())
+        if top >= len(self.seen):
+            self.seen = np.r_[self.seen, np.zeros(top + 1 - len(self.seen) + len(self.seen) // 2, dtype=bool)]
+        fresh = np.unique(chunk[~self.seen[chunk]])
+        self.seen[fresh] = True
+        self.distinct += len(fresh)
+        return len(fresh)
+
+    def ranked(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        """(the terms' UTF-8 bytes in order, each occurrence's term rank in that order, each
+        occurrence's document); empties the field."""
+        ids = self.ids.array()
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.frombuffer(self.counts, dtype=np.int64))
+        self._count(ids)
+        present = np.flatnonzero(self.seen)
+        if not len(present):
+            return [], np.zeros(0, dtype=np.int64), docs
+        assert self.vocabulary is not None
+        text_of = self.vocabulary.terms
+        keyed = sorted(zip([text_of[i].encode("utf-8") for i in present.tolist()], range(len(present)), strict=True))
+        lookup = np.empty(int(present[-1]) + 1, dtype=np.int64)
+        lookup[present[[i for _, i in keyed]]] = np.arange(len(keyed))
+        return [btext for btext, _ in keyed], lookup[ids], docs
+
+
+class _WordPostings(_TermIds):
+    """A word field's occurrences (``search.postings.Words``), flat and in the order added."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self, docs_before: int) -> None:
+        super().__init__(docs_before)
+        self.spans = _Ints(np.int32)  # position, start, end of each occurrence
 
     def add(self, docnum: int, words: Words) -> int:
-        """Append one section's occurrences; returns how many."""
-        terms, spans = words.terms, words.spans
-        self.tids.extend(map(self.ids.setdefault, terms, self.next_id))
-        self.docs.extend(repeat(docnum, len(terms)))
-        self.spans.extend(spans)
-        return len(terms)
+        """Append one section's occurrences; returns how many distinct terms the field gained."""
+        self.spans.extend(words.spans)
+        return self.add_ids(docnum, words.terms, words.vocabulary)
 
     def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """(terms in byte order, where each one's postings end, their documents, frequencies,
         and (each posting's first occurrence, the occurrences' (position, start, end) rows)).
         A posting is a (term, section) run of occurrences, in text order (the stable sort
         keeps the order added)."""
-        btexts, rank = _ranked(self.ids)
-        ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
+        btexts, ranks, docs = self.ranked()
         order = _stable_order(ranks)
         ranks = ranks[order]
-        docs = np.frombuffer(self.docs, dtype=np.uint32)[order]
+        docs = docs[order]
         n = len(ranks)
         first = np.ones(n, dtype=bool)
         first[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
         p_start = np.flatnonzero(first)
         del first
-        spans = np.frombuffer(self.spans, dtype=np.int32).reshape(-1, 3)[order]
+        spans = self.spans.array().reshape(-1, 3)[order]
         p_rank = ranks[p_start]
         ends = np.r_[np.flatnonzero(p_rank[1:] != p_rank[:-1]) + 1, len(p_start)]
         return btexts, ends, docs[p_start], np.diff(np.r_[p_start, n]), (p_start, spans)
+
+
+class _ReadingPostings(_TermIds):
+    """The reading field's terms (``Words.readings``), every occurrence as added; the repeats
+    within a section go when the segment is written (a presence field)."""
+
+    def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        """(terms in byte order, where each one's postings end, their documents)."""
+        btexts, ranks, docs = self.ranked()
+        codes, docs = _distinct_pairs(ranks, docs)
+        ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
+        return btexts, ends, docs
 
 
 class _GramPostings:
@@ -194,30 +289,33 @@ class _GramPostings:
     def sorted_postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """(terms in byte order, where each one's postings end, their documents); empties the builder."""
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.frombuffer(self.counts, dtype=np.int64))
-        ndocs = int(docs[-1]) + 1 if len(docs) else 1
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint64)
         self.codes = []  # consumed: the segment is being written
-        if len(codes) and int(codes.max()) >= (1 << 63) // ndocs:  # beyond any real text's code points
-            order = np.lexsort((docs, codes))
-            codes, docs = codes[order], docs[order]
-            distinct = np.r_[True, (codes[1:] != codes[:-1]) | (docs[1:] != docs[:-1])]
-            codes, docs = codes[distinct], docs[distinct]
-        else:
-            # One in-place sort of code × documents + document orders the bigrams by term,
-            # then document; a key equal to the one before is a repeat within a section.
-            key = codes.astype(np.int64)
-            del codes
-            key *= ndocs
-            key += docs
-            del docs
-            key.sort()
-            key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-            codes, docs = key // ndocs, (key % ndocs).astype(np.uint32)
-            del key
+        codes, docs = _distinct_pairs(codes, docs)
         ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
         # Code order is the terms' UTF-8 byte order (``search.normalize``).
         btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
         return btexts, ends, docs
+
+
+def _distinct_pairs(codes: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (code, document) pairs, ordered by code, then document."""
+    ndocs = int(docs.max()) + 1 if len(docs) else 1
+    if len(codes) and int(codes.max()) >= (1 << 63) // ndocs:  # beyond any real text's code points
+        order = np.lexsort((docs, codes))
+        codes, docs = codes[order], docs[order]
+        distinct = np.r_[True, (codes[1:] != codes[:-1]) | (docs[1:] != docs[:-1])]
+        return codes[distinct], docs[distinct]
+    # One in-place sort of code × documents + document orders the pairs by code, then
+    # document; a key equal to the one before is a repeat within a section.
+    key = codes.astype(np.int64)
+    del codes
+    key *= ndocs
+    key += docs
+    del docs
+    key.sort()
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return key // ndocs, (key % ndocs).astype(np.uint32)
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
@@ -421,24 +519,23 @@ class SegmentBuilder:
             kind: Any = _FieldPostings
             if fieldname in WORD_FIELDS:
                 kind = _WordPostings
+            elif fieldname == "reading":
+                kind = _ReadingPostings
             elif fieldname == "grams":
                 kind = _GramPostings
             fp = self._fields[fieldname] = kind(self.docs)
         return fp
 
     def _add_words(self, fieldname: str, docnum: int, words: Words) -> int:
-        fp = self._field(fieldname)
-        terms = len(fp.ids)
-        n = fp.add(docnum, words)
-        self.nbytes += n * _OCCURRENCE_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
-        return n
+        gained = self._field(fieldname).add(docnum, words)
+        self.nbytes += len(words.terms) * _OCCURRENCE_BYTES + gained * _TERM_BYTES
+        return len(words.terms)
 
-    def _add_reading(self, docnum: int, counts: dict[str, int]) -> int:
-        fp = self._field("reading")
-        terms = len(fp.ids)
-        n = fp.add(docnum, counts.keys(), repeat(1, len(counts)))
-        self.nbytes += n * _POSTING_BYTES + (len(fp.ids) - terms) * _TERM_BYTES
-        return sum(counts.values())
+    def _add_reading(self, docnum: int, words: Words) -> int:
+        readings = words.readings
+        gained = self._field("reading").add_ids(docnum, readings, words.vocabulary)
+        self.nbytes += len(readings) * _READING_BYTES + gained * _TERM_BYTES
+        return len(readings)
 
     def _add_grams(self, docnum: int, codes: np.ndarray) -> int:
         n = self._field("grams").add(docnum, codes)
@@ -483,7 +580,7 @@ class SegmentBuilder:
                 elif fieldname == "grams":
                     length = self._add_grams(docnum, terms.grams)
                 elif fieldname == "reading":
-                    length = self._add_reading(docnum, terms.reading)
+                    length = self._add_reading(docnum, terms.content)
                 else:
                     length = self._add_whoosh(fieldname, docnum, value)
                 if field.scorable:
@@ -539,12 +636,12 @@ class SegmentBuilder:
             fp = self._fields[fieldname]
             freqs: np.ndarray | None = None
             occurrences = None
-            if isinstance(fp, _GramPostings):
+            if isinstance(fp, (_GramPostings, _ReadingPostings)):
                 btexts, ends, docs = fp.sorted_postings()
-            elif not fp.ids:
-                continue
             elif isinstance(fp, _WordPostings):
                 btexts, ends, docs, freqs, occurrences = fp.sorted_postings()
+            elif not fp.ids:
+                continue
             else:
                 btexts, ends, docs, freqs = fp.sorted_postings()
                 if isinstance(self.schema[fieldname].format, Presence):

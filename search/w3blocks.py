@@ -46,7 +46,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
 #: Pickled block data below this many bytes is stored without zlib (see ``search.segments``).
-COMPRESS_MIN_BYTES = 96
+COMPRESS_MIN_BYTES = 512
 #: Bytes copied per vectorised step (bounds the index arrays of a copy).
 COPY_CHUNK_BYTES = 1 << 22
 

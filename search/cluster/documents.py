@@ -105,7 +105,7 @@ def section_documents(
     embedded index's fields of each section (``section_fields``), with the analysed ones
     as token streams and the metadata terms as keyword fields."""
     title, meta = task[3], task[4]
-    title_terms = analyse_text(title)[0]
+    title_terms = analyse_text(title)
     out = []
     metadata: dict[str, Any] | None = None
     for fields in section_fields(task, declaration):
