@@ -77,7 +77,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
             title = task[3]
             if title not in titles:
                 titles[title] = analyse_text(title)
-            out.append((fields, section_terms(title, fields["heading"], fields["content"], titles[title])))
+            out.append((fields, section_terms(title, fields["heading"], fields["body"], titles[title])))
         return out
 
     def segment() -> None:

@@ -223,20 +223,32 @@ class SudachiTokenizer(Tokenizer):
     Tokens carry ``tag`` (POS major) and ``reading`` so later filters can drop
     function words or switch the term to the reading without re-tokenizing.
     ``posinc`` is 0 for a compound unit (it shares the position of its first part).
-    The last analysed text is cached because one section feeds several fields.
+    The last analysed texts are cached because one section feeds several fields.
+
+    ``lines``: the value's first ``lines - 1`` line breaks divide texts that are
+    analysed apart (offsets stay those of the whole value). The ``content`` field
+    (title, heading and body, one per line) uses 3: a word never spans two of them,
+    and its title and heading words are exactly those of the ``title`` and
+    ``heading`` fields, which is what lets the indexer analyse a title once.
     """
 
-    def __init__(self, parts: bool = True) -> None:
+    def __init__(self, parts: bool = True, lines: int = 1) -> None:
         self.parts = parts
+        self.lines = lines
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"parts": self.parts}
+        return {"parts": self.parts, "lines": self.lines}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.parts = state["parts"]
+        self.lines = state.get("lines", 1)  # indexes before schema 8
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.parts == self.parts  # type: ignore[attr-defined]
+        return (
+            type(other) is type(self)
+            and other.parts == self.parts  # type: ignore[attr-defined]
+            and other.lines == self.lines  # type: ignore[attr-defined]
+        )
 
     @staticmethod
     def analyse(text: str) -> list[Morph]:
@@ -262,27 +274,30 @@ class SudachiTokenizer(Tokenizer):
             t.pos, t.startchar, t.endchar = start_pos, start_char, start_char + len(value)
             yield t
             return
-        for m in self.analyse(value):
-            t.boost = 1.0
-            t.stopped = False
-            t.tag = m.tag
-            t.reading = m.reading
-            t.original = m.surface
-            t.text = m.normalized
-            t.startchar = start_char + m.start
-            t.endchar = start_char + m.end
-            if self.parts and m.parts:
-                t.posinc = 0
-                yield t
-                for norm, ps, pe in m.parts:
-                    t.text = norm
-                    t.original = value[ps:pe]
-                    t.startchar, t.endchar = start_char + ps, start_char + pe
+        base = start_char
+        for text in value.split("\n", self.lines - 1) if self.lines > 1 else (value,):
+            for m in self.analyse(text):
+                t.boost = 1.0
+                t.stopped = False
+                t.tag = m.tag
+                t.reading = m.reading
+                t.original = m.surface
+                t.text = m.normalized
+                t.startchar = base + m.start
+                t.endchar = base + m.end
+                if self.parts and m.parts:
+                    t.posinc = 0
+                    yield t
+                    for norm, ps, pe in m.parts:
+                        t.text = norm
+                        t.original = text[ps:pe]
+                        t.startchar, t.endchar = base + ps, base + pe
+                        t.posinc = 1
+                        yield t
+                else:
                     t.posinc = 1
                     yield t
-            else:
-                t.posinc = 1
-                yield t
+            base += len(text) + 1
 
 
 class FunctionWordFilter(Filter):
@@ -373,14 +388,15 @@ class BigramTokenizer(Tokenizer):
             yield t
 
 
-def japanese_analyzer() -> Composable:
-    """The word analyzer: terms are normalized content words and compound parts."""
-    return SudachiTokenizer() | FunctionWordFilter() | NormalizeFilter() | PositionFilter()
+def japanese_analyzer(lines: int = 1) -> Composable:
+    """The word analyzer: terms are normalized content words and compound parts
+    (``lines``: see ``SudachiTokenizer``)."""
+    return SudachiTokenizer(lines=lines) | FunctionWordFilter() | NormalizeFilter() | PositionFilter()
 
 
-def reading_analyzer() -> Composable:
+def reading_analyzer(lines: int = 1) -> Composable:
     """The reading field: one katakana reading per content word."""
-    return SudachiTokenizer(parts=False) | FunctionWordFilter() | ReadingFilter()
+    return SudachiTokenizer(parts=False, lines=lines) | FunctionWordFilter() | ReadingFilter()
 
 
 def gram_analyzer() -> Composable:

@@ -36,7 +36,6 @@ from whoosh.searching import Searcher
 
 from search.caches import ByteLRU
 from search.postings import analyse_text, field_statistics, section_terms
-from search.schema import content_text
 from search.store import DELETED_STATS
 
 #: The fields BM25 scores (the others are ids, the ordinal and stored values).
@@ -79,9 +78,7 @@ class DeletedStats:
             title, heading = fields.get("title") or "", fields.get("heading") or ""
             if title not in title_cache:
                 title_cache[title] = analyse_text(title)
-            terms = section_terms(
-                title, heading, content_text(title, heading, fields.get("body") or ""), title_cache[title]
-            )
+            terms = section_terms(title, heading, fields.get("body") or "", title_cache[title])
             entry["sections"] += 1
             for fieldname in SCORED_FIELDS:
                 length, field_terms = field_statistics(terms, fieldname)

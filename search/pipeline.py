@@ -23,6 +23,7 @@ Design decisions:
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -50,7 +51,7 @@ from search.segments import SegmentBuilder
 #: process under 1.5 GB at any corpus size (``bench/scale.py``: 1M sections).
 SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "400")) * 1024 * 1024
 #: Text (characters) per batch sent to a worker: enough to amortise the pipe.
-BATCH_CHARS = 200_000
+BATCH_CHARS = 50_000
 #: Batches queued per worker: keeps the workers busy while bounding what waits.
 QUEUE_DEPTH = 3
 INDEX_NAME = "MAIN"
@@ -129,7 +130,7 @@ class _Analyser:
         n = 0
         for fields in section_fields(task, self.declaration):
             terms = section_terms(
-                title, fields["heading"], fields["content"], title_terms, self.timer, folded_parts(fields["folded"])
+                title, fields["heading"], fields["body"], title_terms, self.timer, folded_parts(fields["folded"])
             )
             self.builder.add(fields, terms)
             n += 1
@@ -172,6 +173,9 @@ def _worker(
     index: int, schema: Schema, folder: str, budget: int, declaration: Declaration, tasks: Any, results: Any
 ) -> None:
     started = time.process_time()
+    # What the worker inherited from the main process stays out of its garbage collections:
+    # collecting would walk (and so copy, page by page) memory it never frees.
+    gc.freeze()
     try:
         analyser = _Analyser(schema, Path(folder), budget, declaration)
         while (batch := tasks.get()) is not None:

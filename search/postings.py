@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from search.analysis import _chunks, _is_term, _sudachi, parts_of_speech
-from search.normalize import fold_codes, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
+from search.normalize import fold, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
 Occurrences = list[tuple[int, int, int]]
@@ -166,6 +166,23 @@ class Words:
     terms: list[int] = field(default_factory=list)
     spans: list[int] = field(default_factory=list)
     readings: list[int] = field(default_factory=list)
+    next_position: int = 0  # the position the next word would take
+
+    def copy(self) -> Words:
+        return Words(self.vocabulary, self.terms.copy(), self.spans.copy(), self.readings.copy(), self.next_position)
+
+    def extend(self, other: Words, offset: int) -> None:
+        """Append ``other``'s words as if its text followed this one's at character ``offset``."""
+        terms, readings = other.terms, other.readings
+        if other.vocabulary is not self.vocabulary:
+            text_of, own = other.vocabulary.terms, self.vocabulary
+            terms, readings = [own.id(text_of[i]) for i in terms], [own.id(text_of[i]) for i in readings]
+        shift = self.next_position
+        spans = other.spans
+        self.terms += terms
+        self.spans += [x + (shift if i % 3 == 0 else offset) for i, x in enumerate(spans)]
+        self.readings += readings
+        self.next_position += other.next_position
 
     def occurrences(self) -> Iterator[Occurrence]:
         """(term, position, start, end) of each occurrence, in text order."""
@@ -186,8 +203,9 @@ class Words:
         return Counter(text_of[r] for r in self.readings)
 
 
-def analyse_text(text: str, timer: Timer | None = None) -> Words:
-    """The word and reading terms of ``text`` as ``Words``, in text order.
+def analyse_text(text: str, timer: Timer | None = None, into: Words | None = None, offset: int = 0) -> Words:
+    """The word and reading terms of ``text`` as ``Words``, in text order; ``into``: append
+    to these words instead, as if ``text`` followed theirs at character ``offset``.
 
     The loop runs once per morpheme, so it is written for the common cases: a particle
     or punctuation (``_NOTHING``) costs one lookup, and a dictionary word that is not a
@@ -195,16 +213,17 @@ def analyse_text(text: str, timer: Timer | None = None) -> Words:
     costs its two offsets and the appends. Compounds, unknown words and words not seen
     before take the general path."""
     tokenizer, tags, mode_a = _sudachi.get()
-    vocabulary = _current_vocabulary()
+    words = Words(_current_vocabulary()) if into is None else into
+    vocabulary = words.vocabulary
     text = to_shinjitai(text)  # what Sudachi reads; one character for one, so offsets hold
-    words = Words(vocabulary)
     add_term, add_span, add_reading = words.terms.append, words.spans.extend, words.readings.append
     get = vocabulary.words.get
     nothing = _NOTHING
     plain = tuple
-    pos = -1
+    pos = words.next_position - 1
     clock = time.perf_counter
-    for base, piece in _chunks(text):
+    for start, piece in _chunks(text):
+        base = start + offset  # b, e below are offsets into ``text``; spans add ``offset``
         t0 = clock()
         morphs = tokenizer.tokenize(piece)
         if timer is not None:
@@ -220,12 +239,13 @@ def analyse_text(text: str, timer: Timer | None = None) -> Words:
                 if w[1] is not None:
                     add_reading(w[1])
                 continue
-            b, e = base + m.begin(), base + m.end()
+            b, e = start + m.begin(), start + m.end()
             if w is None or e - b != len(w[0]) or not text.startswith(w[0], b):
                 w = _uncached(m, text[b:e], tags, mode_a, vocabulary)
                 if w is nothing:
                     continue
             _, term, reading, parts = w
+            b, e = b + offset, e + offset
             if parts:
                 if term is not None:
                     add_term(term)
@@ -241,6 +261,7 @@ def analyse_text(text: str, timer: Timer | None = None) -> Words:
                 add_span((pos, b, e))
             if reading is not None:
                 add_reading(reading)
+    words.next_position = pos + 1
     return words
 
 
@@ -288,13 +309,11 @@ def _numeral_pos() -> frozenset[int]:
     return frozenset(i for i, pos in enumerate(parts_of_speech()) if pos[:2] == ("名詞", "数詞"))
 
 
-def analyse_grams(text: str, folded: tuple[str, str, str] | None = None) -> np.ndarray:
+def analyse_grams(folded: tuple[str, str, str]) -> np.ndarray:
     """The ``grams`` field's terms (``gram_analyzer()``), every occurrence, as bigram codes
-    (``search.normalize.gram_texts`` turns them into the terms); ``folded``: the folded
-    title, heading and body of ``text`` if the caller has them."""
-    if folded is not None:
-        return gram_codes(*(np.frombuffer(f.encode("utf-32-le", "surrogatepass"), np.uint32) for f in folded))
-    return gram_codes(*map(fold_codes, text.split("\n", 2)))
+    (``search.normalize.gram_texts`` turns them into the terms), of the folded title, heading
+    and body (``search.normalize.fold``)."""
+    return gram_codes(*(np.frombuffer(f.encode("utf-32-le", "surrogatepass"), np.uint32) for f in folded))
 
 
 class SectionTerms(NamedTuple):
@@ -315,22 +334,29 @@ class SectionTerms(NamedTuple):
 def section_terms(
     title: str,
     heading: str,
-    content: str,
+    body: str,
     title_terms: Words | None = None,
     timer: Timer | None = None,
     folded: tuple[str, str, str] | None = None,
 ) -> SectionTerms:
     """All analysed fields of a section; ``title_terms`` reuses the title's analysis
     (every section of a document repeats its title), ``folded`` the folded title,
-    heading and body (``search.schema.folded_parts``)."""
+    heading and body (``search.schema.folded_parts``).
+
+    ``content`` (``search.schema.content_text``: title, heading and body, one per line)
+    is the title's and the heading's words followed by the body's, which is what its
+    analyzer gives (``SudachiTokenizer(lines=3)``): the title is analysed once for both
+    fields, and once per document."""
     if title_terms is None:
         title_terms = analyse_text(title, timer=timer)
-    return SectionTerms(
-        title_terms,
-        analyse_text(heading, timer=timer) if heading else Words(),
-        analyse_text(content, timer=timer),
-        analyse_grams(content, folded),
-    )
+    heading_terms = analyse_text(heading, timer=timer) if heading else Words(title_terms.vocabulary)
+    content = title_terms.copy()
+    if heading_terms.terms:
+        content.extend(heading_terms, len(title) + 1)
+    analyse_text(body, timer, into=content, offset=len(title) + len(heading) + 2)
+    if folded is None:
+        folded = (fold(title), fold(heading), fold(body))
+    return SectionTerms(title_terms, heading_terms, content, analyse_grams(folded))
 
 
 def field_statistics(terms: SectionTerms, fieldname: str) -> tuple[int, list[str]]:

@@ -47,7 +47,7 @@ from search.metadata import Declaration, column_name
 from search.normalize import content_bigrams, fold
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: The ``folded`` column's type (``folded_text``).
 FOLDED_COLUMN = VarBytesColumn()
@@ -166,9 +166,9 @@ def build_schema(declaration: Declaration | None = None) -> Schema:
         title=TEXT(analyzer=words, stored=True, chars=True),
         heading=TEXT(analyzer=words, stored=True, chars=True),
         body=STORED(),
-        content=TEXT(analyzer=words, chars=True),
+        content=TEXT(analyzer=japanese_analyzer(lines=3), chars=True),
         grams=_presence_field(gram_analyzer(), GramPresence()),
-        reading=_presence_field(reading_analyzer(), Presence()),
+        reading=_presence_field(reading_analyzer(lines=3), Presence()),
         meta=STORED(),
         facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
         dup=COLUMN(NumericColumn("Q", default=0)),

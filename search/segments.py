@@ -39,12 +39,13 @@ indexer's memory at any corpus size.
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from hashlib import md5
 from itertools import count, repeat
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3Codec, W3FieldWriter, _lenfield
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import Storage
 from whoosh.filedb.filetables import OrderedHashWriter
@@ -88,6 +89,12 @@ _BYTE_LIMIT = 106374
 ENCODE_CHUNK = 1 << 18
 #: Fields of words with positions and character offsets (Whoosh ``Characters``).
 WORD_FIELDS = ("content", "heading", "title")
+#: zlib level of stored fields (Whoosh's 3; ``zlib.decompress`` reads any level).
+STORED_LEVEL = int(__import__("os").environ.get("SAKUIN_STORED_LEVEL", "0"))
+#: How ``SegmentBuilder.add`` indexes a field: not at all, from the section's analysed
+#: terms (words, bigrams, readings), or through the field's own Whoosh ``index``.
+_NOT_INDEXED, _WORDS, _GRAMS, _READING, _WHOOSH = range(5)
+_KINDS = {**dict.fromkeys(WORD_FIELDS, _WORDS), "grams": _GRAMS, "reading": _READING}
 #: zlib level of posting blocks: 1 writes livedoor's segments ~15 % faster than Whoosh's
 #: default 3, for 1 % more bytes (both are read the same way).
 COMPRESSION = 1
@@ -343,6 +350,13 @@ def _length_bytes(lengths: array) -> np.ndarray:
     return np.where(n >= _BYTE_LIMIT, 255, np.searchsorted(_LENGTH_CACHE, n, side="left")).astype(np.uint8)
 
 
+def _column_writer(writer: Any, name: str, column: Any) -> Any:
+    """The per-document writer's column writer for ``name``, made as its ``add_column_value`` would."""
+    if not writer._has_column(name):
+        writer._create_column(name, column)
+    return writer._get_column(name)
+
+
 class _BulkHashWriter(OrderedHashWriter):
     """Whoosh's term table writer, given a field's terms at once (``add_sorted``).
 
@@ -512,6 +526,7 @@ class SegmentBuilder:
         self._columns: list[dict[str, Any]] = []  # column-only fields (metadata numbers, dup)
         self._last_indexed: dict[str, tuple[Any, list[Any]]] = {}
         self._numbers: dict[tuple[str, int], list[Any]] = {}
+        self._plans: dict[tuple[str, ...], list[tuple[str, int, bool, bool, bool]]] = {}
 
     def _field(self, fieldname: str) -> Any:
         fp = self._fields.get(fieldname)
@@ -563,39 +578,56 @@ class SegmentBuilder:
         self.nbytes += len(items) * (_POSTING_BYTES + _TERM_BYTES)
         return sum(i[1] for i in items) if field.scorable else 0
 
+    def _plan(self, names: tuple[str, ...]) -> list[tuple[str, int, bool, bool, bool]]:
+        """For sections with these fields, each field in the order Whoosh's ``add_document``
+        uses (sorted): (name, how it is indexed, scorable, stored, column-only); worked
+        out once per set of names instead of once per section."""
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = []
+            for name in sorted(names):
+                field = self.schema[name]
+                kind = _NOT_INDEXED
+                if field.indexed:
+                    kind = _KINDS.get(name, _WHOOSH)
+                plan.append((name, kind, bool(field.scorable), bool(field.stored), bool(field.column_type)))
+            self._plans[names] = plan
+        return plan
+
     def add(self, fields: dict[str, Any], terms: SectionTerms) -> None:
         """Add one section: ``fields`` as for ``IndexWriter.add_document``, with the
         analysed fields' terms already computed in ``terms``."""
         docnum = self.docs
         stored: dict[str, Any] = {}
         columns: dict[str, Any] = {}
-        for fieldname in sorted(fields):  # the order Whoosh's add_document uses
+        nbytes = _SECTION_BYTES
+        for fieldname, kind, scorable, is_stored, is_column in self._plan(tuple(fields)):
             value = fields[fieldname]
             if value is None:
                 continue
-            field = self.schema[fieldname]
-            if field.indexed:
-                if fieldname in WORD_FIELDS:
+            if kind:
+                if kind == _WORDS:
                     length = self._add_words(fieldname, docnum, getattr(terms, fieldname))
-                elif fieldname == "grams":
+                elif kind == _GRAMS:
                     length = self._add_grams(docnum, terms.grams)
-                elif fieldname == "reading":
+                elif kind == _READING:
                     length = self._add_reading(docnum, terms.content)
                 else:
                     length = self._add_whoosh(fieldname, docnum, value)
-                if field.scorable:
+                if scorable:
                     self._fields[fieldname].lengths.append(length)
-            if field.stored:
+            if is_stored:
                 stored[fieldname] = value
-            elif field.column_type:
+                nbytes += len(value) * _CHAR_BYTES if isinstance(value, str) else 16
+            elif is_column:
                 columns[fieldname] = value
-                self.nbytes += len(value) * _PEAK if isinstance(value, bytes) else 0
+                nbytes += len(value) * _PEAK if isinstance(value, bytes) else 0
         for fp in self._fields.values():  # fields this section lacks have length 0
             if len(fp.lengths) == docnum:
                 fp.lengths.append(0)
         self._stored.append(stored)
         self._columns.append(columns)
-        self.nbytes += sum(len(v) * _CHAR_BYTES if isinstance(v, str) else 16 for v in stored.values()) + _SECTION_BYTES
+        self.nbytes += int(nbytes)
         self.docs += 1
 
     def write(self, storage: Storage, indexname: str, codec: W3Codec | None = None) -> Any:
@@ -609,24 +641,44 @@ class SegmentBuilder:
         return segment
 
     def _write_per_doc(self, codec: W3Codec, storage: Storage, segment: Any) -> None:
-        """Stored fields, length bytes and columns, document by document, as Whoosh does."""
+        """Stored fields, length bytes and columns: the files Whoosh's per-document writer
+        makes, written a column at a time (its ``add_field``/``add_column_value`` per
+        document and field cost more than the values they write)."""
         writer = codec.per_document_writer(storage, segment)
         schema = self.schema
-        scorable = {name: fp.lengths for name, fp in self._fields.items() if schema[name].scorable}
-        for docnum, stored in enumerate(self._stored):
-            writer.start_doc(docnum)
-            for fieldname in sorted(stored.keys() | scorable.keys()):
-                field = schema[fieldname]
-                length = scorable[fieldname][docnum] if fieldname in scorable else 0
-                value = stored.get(fieldname)
-                writer.add_field(fieldname, field, value, length)
-                column = field.column_type
-                if column and value is not None:
-                    writer.add_column_value(fieldname, column, field.to_column_value(value))
-            for fieldname, value in sorted(self._columns[docnum].items()):
-                field = schema[fieldname]
-                writer.add_column_value(fieldname, field.column_type, field.to_column_value(value))
-            writer.finish_doc()
+        n = self.docs
+        totals: defaultdict[str, int] = defaultdict(int)
+        for fieldname in sorted(self._fields):
+            if not schema[fieldname].scorable:
+                continue
+            fp = self._fields[fieldname]
+            lengths = np.frombuffer(fp.lengths, dtype=np.uint32) if len(fp.lengths) else np.zeros(0, np.uint32)
+            posted = np.flatnonzero(lengths)
+            if not len(posted):  # Whoosh makes a length column at a field's first non-zero length
+                continue
+            totals[fieldname] = int(lengths.sum(dtype=np.int64))
+            column = _column_writer(writer, _lenfield(fieldname), LENGTHS_COLUMN)
+            column._dbfile.write(_length_bytes(fp.lengths)[: posted[-1] + 1].tobytes())  # trailing 0s are implied
+            column._count = int(posted[-1]) + 1
+        stored_column = _column_writer(writer, "_stored", STORED_COLUMN)
+        stored_column._child._level = STORED_LEVEL
+        values: defaultdict[str, list[tuple[int, Any]]] = defaultdict(list)
+        for docnum, (stored, columns) in enumerate(zip(self._stored, self._columns, strict=True)):
+            if stored:
+                stored_column.add(docnum, stored)
+            for fieldname, value in stored.items():
+                if schema[fieldname].column_type:
+                    values[fieldname].append((docnum, value))
+            for fieldname, value in columns.items():
+                values[fieldname].append((docnum, value))
+        for fieldname in sorted(values):
+            field = schema[fieldname]
+            column = _column_writer(writer, fieldname, field.column_type)
+            to_column = field.to_column_value
+            for docnum, value in values[fieldname]:
+                column.add(docnum, to_column(value))
+        writer._doccount = n
+        writer._fieldlengths = totals
         writer.close()
 
     def _write_terms(self, codec: W3Codec, storage: Storage, segment: Any) -> None:

@@ -25,11 +25,12 @@ from whoosh import scoring
 from whoosh.formats import Characters
 from whoosh.query import Or, Term
 
+from search.analysis import reading_analyzer
 from search.normalize import gram_texts
 from search.pipeline import build_segments, doc_task, section_fields
-from search.postings import analyse_grams, analyse_words
+from search.postings import analyse_words, section_terms
 from search.readers import iter_input_files, read_file
-from search.schema import build_schema
+from search.schema import build_schema, content_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LIVEDOOR = Path(__file__).resolve().parents[2] / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
@@ -64,6 +65,13 @@ def _by_key(searcher) -> dict[int, str]:
     return {docnum: fields["key"] for docnum, fields in enumerate(searcher.reader().all_stored_fields())}
 
 
+def _column(searcher, field: str) -> dict[str, Any]:
+    """A column's value for every section, by key (NaN, which is never equal to itself, as a string)."""
+    keys = _by_key(searcher)
+    column = searcher.reader().column_reader(field)
+    return {keys[docnum]: repr(column[docnum]) for docnum in range(searcher.doc_count_all())}
+
+
 def _postings(ix: whoosh_index.Index) -> dict[tuple[str, bytes], list[tuple[str, float, bytes, int]]]:
     """Every term's statistics and postings, keyed by section key so document numbering does not matter."""
     out = {}
@@ -96,6 +104,9 @@ def _assert_same(a: whoosh_index.Index, b: whoosh_index.Index, queries: list[tup
         stored_a = sorted(sa.reader().all_stored_fields(), key=lambda f: f["key"])
         stored_b = sorted(sb.reader().all_stored_fields(), key=lambda f: f["key"])
         assert stored_a == stored_b
+        for field in ra.schema.names():  # every column (key, ordinal, dup, folded, metadata numbers), by key
+            if ra.schema[field].column_type:
+                assert _column(sa, field) == _column(sb, field), field
     pa, pb = _postings(a), _postings(b)
     assert pa.keys() == pb.keys()
     assert pa == pb
@@ -155,23 +166,48 @@ def test_livedoor_sample_equals_whoosh_writer(tmp_path: Path) -> None:
     _assert_same(reference, bulk, queries)
 
 
-def test_bulk_terms_equal_the_analyzer_chain() -> None:
-    """``search.postings`` is a fast path of the analyzers; it must not be another analysis."""
-    schema = build_schema()
-    texts = [p.read_text(encoding="utf-8") for p in SEEDS.iterdir()]
-    texts += ["㍻の…「國防」ｶﾀｶﾅ ABC Ｄｅｆ 東京都 関西国際空港、2012年3月15日", "", "の", "…...", "ＩＢＭとibm"]
+def _sections_for_chain() -> list[tuple[str, str, str]]:
+    """(title, heading, body) cases: the seed's lines and odd spellings, compounds at the
+    edges of the three parts, words seen again and numerals."""
+    seed = next(p for p in sorted(SEEDS.iterdir()) if p.is_file()).read_text(encoding="utf-8")
+    lines = [line for line in seed.splitlines() if line.strip()]
+    odd = "㍻の…「國防」ｶﾀｶﾅ ABC Ｄｅｆ 東京都 関西国際空港、2012年3月15日"
     # Unknown words seen again (read from the cache of unknown words) and numerals,
-    # whose reading depends on the digits around them (never cached).
-    texts += ["ベロウソフ氏　ベロウソフ氏と一人。一つ、15日と15分、25歳と２５歳"] * 2
-    for text in texts:
-        words, readings = analyse_words(text, readings=True)
-        chain = {w: (f, v) for w, f, _, v in schema["content"].format.word_values(text, schema["content"].analyzer)}
+    # whose reading depends on the digits around them (read again each time).
+    again = "ベロウソフ氏　ベロウソフ氏と一人。一つ、15日と15分、25歳と２５歳"
+    return [
+        (lines[0], lines[1], "\n".join(lines[2:])),
+        (lines[0], "", seed),
+        ("関西国際空港", "関西国際空港", "関西国際空港に着いた"),
+        (odd, "ＩＢＭとibm", odd),
+        ("", "", ""),
+        ("の", "…...", "の"),
+        (again, again, again),
+        ("", "見出しだけ", ""),
+    ]
+
+
+def test_bulk_terms_equal_the_analyzer_chain() -> None:
+    """``search.postings`` is a fast path of the analyzers; it must not be another analysis:
+    every field of a section, content and reading over ``content_text``."""
+    schema = build_schema()
+
+    def chain(field: str, text: str) -> dict[str, Any]:
+        return {w: (f, v) for w, f, _, v in schema[field].format.word_values(text, schema[field].analyzer)}
+
+    for title, heading, body in _sections_for_chain():
+        terms = section_terms(title, heading, body)
+        content = content_text(title, heading, body)
         fmt = schema["content"].format
-        assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain
-        reading_chain = {w: f for w, f, _, _ in schema["reading"].format.word_values(text, schema["reading"].analyzer)}
-        assert dict(readings) == reading_chain
-        gram_chain = {w: f for w, f, _, _ in schema["grams"].format.word_values(text, schema["grams"].analyzer)}
-        assert dict(Counter(gram_texts(analyse_grams(text)))) == gram_chain
+        for field, text in (("title", title), ("heading", heading), ("content", content)):
+            words = getattr(terms, field).by_term()
+            assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain(field, text), (field, text)
+        assert dict(terms.reading) == {w: f for w, (f, _) in chain("reading", content).items()}, content
+        assert dict(Counter(gram_texts(terms.grams))) == {w: f for w, (f, _) in chain("grams", content).items()}
+        # analyse_words is the word analyzer of one text, as the title and heading fields use it.
+        words, readings = analyse_words(body, readings=True)
+        assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain("title", body)
+        assert readings == Counter(t.text for t in reading_analyzer()(body))
 
 
 def test_postings_docstring_examples() -> None:

@@ -111,7 +111,7 @@ def section_documents(
     for fields in section_fields(task, declaration):
         if metadata is None:  # the same for every section of the document
             metadata = _metadata(fields)
-        terms: SectionTerms = section_terms(title, fields["heading"], fields["content"], title_terms)
+        terms: SectionTerms = section_terms(title, fields["heading"], fields["body"], title_terms)
         doc: dict[str, Any] = {name: fields[name] for name in _KEPT}
         doc.update(
             meta=meta or {},
