@@ -47,6 +47,8 @@ SUDACHI_FIELDS = frozenset({"surface", "pos", "normalized_form", "reading_form",
 #: Part-of-speech majors that are never terms.
 FUNCTION_TAGS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
 
+#: A letter or digit: ``str.isalnum`` of one character (checked over every code point).
+_ALNUM = re.compile(r"[^\W_]")
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+")
 
 
@@ -209,7 +211,7 @@ def cached_morphemes(text: str) -> list[Morph]:
 
 def _is_term(tag: str, text: str) -> bool:
     """Not a function word, not bare punctuation: the one rule for index and query."""
-    return tag not in FUNCTION_TAGS and any(ch.isalnum() for ch in text)
+    return tag not in FUNCTION_TAGS and _ALNUM.search(text) is not None
 
 
 def is_content(morph: Morph) -> bool:

@@ -157,6 +157,11 @@ def _fold_arrays() -> tuple[np.ndarray, np.ndarray]:
     return table, kind
 
 
+def prepare_folding() -> None:
+    """Build the folding table now rather than on the first long text."""
+    _fold_arrays()
+
+
 def fold_codes(text: str) -> np.ndarray:
     """``fold(text)`` as an array of code points (uint32)::
 
@@ -257,6 +262,7 @@ __all__ = [
     "is_kana",
     "normalize_term",
     "pairs",
+    "prepare_folding",
     "to_katakana",
     "to_shinjitai",
 ]

@@ -40,7 +40,7 @@ from whoosh.filedb.filestore import FileStorage
 from search.documents import Document
 from search.metadata import Declaration, derive
 from search.normalize import fold
-from search.postings import Timer, analyse_text, section_terms
+from search.postings import Timer, analyse_text, prepare, section_terms
 from search.schema import body_hash, content_text, folded_parts, folded_text, section_key
 from search.segments import SegmentBuilder
 
@@ -178,6 +178,7 @@ def _worker(
     gc.freeze()
     try:
         analyser = _Analyser(schema, Path(folder), budget, declaration)
+        prepare()  # while the main process reads the first batch, not after it arrives
         while (batch := tasks.get()) is not None:
             docs, nbytes = batch
             results.put(("done", sum(analyser.add(task) for task in docs), nbytes, len(docs)))

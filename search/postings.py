@@ -33,7 +33,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from search.analysis import _chunks, _is_term, _sudachi, parts_of_speech
-from search.normalize import fold, gram_codes, gram_texts, normalize_term, to_katakana, to_shinjitai
+from search.normalize import (
+    fold,
+    gram_codes,
+    gram_texts,
+    normalize_term,
+    prepare_folding,
+    to_katakana,
+    to_shinjitai,
+)
 
 #: A term's occurrences in one field of one section: (position, start char, end char).
 Occurrences = list[tuple[int, int, int]]
@@ -132,6 +140,13 @@ def _word(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vocabu
     if word.term is None and word.reading is None and all(term is None for term, _, _ in parts):
         return _NOTHING
     return word
+
+
+def prepare() -> None:
+    """Load what analysis needs (the Sudachi dictionary, the folding table) now: ~0.15 s
+    that an indexing worker spends before its first batch arrives rather than after."""
+    _sudachi.get()
+    prepare_folding()
 
 
 def analyse_words(

@@ -45,11 +45,12 @@ from itertools import count, repeat
 from typing import Any
 
 import numpy as np
+from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3Codec, W3FieldWriter, _lenfield
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import Storage
 from whoosh.filedb.filetables import OrderedHashWriter
-from whoosh.formats import Characters, Frequency
+from whoosh.formats import Characters, Existence, Frequency
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 
@@ -92,8 +93,9 @@ WORD_FIELDS = ("content", "heading", "title")
 #: zlib level of stored fields (Whoosh's 3; ``zlib.decompress`` reads any level).
 STORED_LEVEL = int(__import__("os").environ.get("SAKUIN_STORED_LEVEL", "0"))
 #: How ``SegmentBuilder.add`` indexes a field: not at all, from the section's analysed
-#: terms (words, bigrams, readings), or through the field's own Whoosh ``index``.
-_NOT_INDEXED, _WORDS, _GRAMS, _READING, _WHOOSH = range(5)
+#: terms (words, bigrams, readings), through the field's own Whoosh ``index``, or as an
+#: ``ID`` (the value is the one term: what ``index`` gives, without a token for it).
+_NOT_INDEXED, _WORDS, _GRAMS, _READING, _WHOOSH, _ID = range(6)
 _KINDS = {**dict.fromkeys(WORD_FIELDS, _WORDS), "grams": _GRAMS, "reading": _READING}
 #: zlib level of posting blocks: 1 writes livedoor's segments ~15 % faster than Whoosh's
 #: default 3, for 1 % more bytes (both are read the same way).
@@ -590,6 +592,9 @@ class SegmentBuilder:
                 kind = _NOT_INDEXED
                 if field.indexed:
                     kind = _KINDS.get(name, _WHOOSH)
+                    fmt = field.format
+                    if kind == _WHOOSH and type(field.analyzer) is IDTokenizer and type(fmt) is Existence:
+                        kind = _ID if fmt.field_boost == 1.0 else kind
                 plan.append((name, kind, bool(field.scorable), bool(field.stored), bool(field.column_type)))
             self._plans[names] = plan
         return plan
@@ -612,6 +617,10 @@ class SegmentBuilder:
                     length = self._add_grams(docnum, terms.grams)
                 elif kind == _READING:
                     length = self._add_reading(docnum, terms.content)
+                elif kind == _ID and value.__class__ is str:
+                    self._field(fieldname).add(docnum, (value.encode("utf-8"),), (1,))
+                    nbytes += _POSTING_BYTES + _TERM_BYTES
+                    length = 1
                 else:
                     length = self._add_whoosh(fieldname, docnum, value)
                 if scorable:

@@ -126,3 +126,11 @@ def test_explain_reports_terms_parts_and_offsets() -> None:
     assert [p["term"] for p in rows[0]["parts"]] == ["関西", "国際", "空港"]
     assert rows[0]["indexed"] and not rows[1]["indexed"]
     assert (rows[1]["start"], rows[1]["end"]) == (6, 7)
+
+
+def test_alnum_pattern_is_isalnum_for_every_code_point() -> None:
+    """``_is_term`` looks for a letter or digit with a regular expression; it must mean ``str.isalnum``."""
+    from search.analysis import _ALNUM
+
+    differ = [c for c in range(0x110000) if (_ALNUM.search(chr(c)) is not None) != chr(c).isalnum()]
+    assert differ == []
