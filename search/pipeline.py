@@ -4,19 +4,22 @@ The main process reads the input files and deals documents out in batches;
 each worker analyses its batches (``search.postings``), accumulates them in a
 ``SegmentBuilder`` and writes a segment whenever the builder passes its memory
 budget, and once more at the end. The main process never holds postings, only
-the batches in flight, so memory is bounded by (workers × budget) + the queues,
-whatever the corpus size.
+the batches in flight, so memory is bounded by workers × (budget + the analysis's
+vocabulary and word tables, ``search.postings.MAX_VOCABULARY`` terms at most) + the
+queues, whatever the corpus size.
 
 Design decisions:
 
 * Batches go to the workers in turn (round robin), not to whichever is free, so
   the same input and worker count always give the same segments and document
-  numbers: a build is reproducible, ties rank the same way every time.
+  numbers: a build is reproducible.
 * Only what a worker needs crosses the pipe: ids, title, path, meta and each
   section's heading and body; the combined ``content`` text, the metadata
   terms and columns (``search.metadata.derive``) are built there.
 * Workers are forked after the writer lock is taken; ``search.store`` makes them
-  drop their copy of the lock and die with the writer.
+  drop their copy of the lock and die with the writer. A worker keeps what it
+  inherited out of its garbage collections (``gc.freeze``) and loads the
+  dictionary while its first batch is being read.
 * A worker's failure is reported with its traceback and ends the build; the
   caller discards the private build directory, so the live index is untouched.
 """
@@ -50,7 +53,9 @@ from search.segments import SegmentBuilder
 #: the Sudachi dictionary and the word caches). 400 MB keeps two workers and the main
 #: process under 1.5 GB at any corpus size (``bench/scale.py``: 1M sections).
 SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "400")) * 1024 * 1024
-#: Text (characters) per batch sent to a worker: enough to amortise the pipe.
+#: Text (characters) per batch sent to a worker: enough to amortise the pipe, small
+#: enough that the workers' shares (dealt round robin) end within a batch of each other
+#: (200,000 left one worker idle for up to half a second at the end of livedoor).
 BATCH_CHARS = 50_000
 #: Batches queued per worker: keeps the workers busy while bounding what waits.
 QUEUE_DEPTH = 3

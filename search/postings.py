@@ -5,17 +5,30 @@ same terms, positions, offsets and frequencies for the indexer without a Whoosh
 ``Token`` per term, because at index time that chain was most of the cost (a
 token object through four filters per term, a Sudachi morpheme wrapper per word,
 and a second pass over the text for the reading field). A test checks that every
-field's terms equal the analyzer chain's on the seed and a livedoor sample.
+field's terms equal the analyzer chain's on the seed and odd cases
+(``tests/test_segments.py``).
 
 Design decisions:
 
-* One Sudachi pass feeds ``content`` and ``reading`` (they analyse the same text).
+* One Sudachi pass per text feeds its word and reading terms. A section's
+  ``content`` is its title's, heading's and body's words one after the other (the
+  content analyzer reads the three apart, ``SudachiTokenizer(lines=3)``), so a
+  title is analysed once per document for both the ``title`` and ``content``
+  fields.
+* Terms are ints of a per-process ``Vocabulary``: the segment builder gets lists
+  of ids, so a term string is looked up once, when a word is first seen, not once
+  per occurrence. A vocabulary is replaced (with its word tables) when it is full,
+  which bounds its memory; ``Words`` keep the one they were made with.
 * What a dictionary word contributes (its term, reading, mode-A parts and their
-  offsets relative to the word) depends only on the word and its surface, so it is
-  worked out once per process and looked up by ``word_id``; the surface is
-  compared on every hit, because Sudachi's input normalization lets one word match
-  several surfaces (㍻ and 平成, or … as three dots) whose offsets differ. Unknown
-  (OOV) words take the slow path every time.
+  offsets relative to the word) is worked out once per vocabulary and looked up by
+  ``word_id``. A word without parts is cached as a plain ``(term, reading)``, which
+  no surface can change; a compound's parts' offsets can (Sudachi's input
+  normalization lets one word match ㍻ and 平成, or … and three dots), so its
+  surface is compared on every hit. Unknown (OOV) words are cached by part of
+  speech and surface; a numeral's reading is read each time (it depends on the
+  digits around it).
+* Particles and punctuation are skipped after one lookup, before their offsets are
+  read: they are half the morphemes.
 * The Sudachi tokenize call is timed, so a build can say how much of its time
   went to Sudachi itself.
 """

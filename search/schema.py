@@ -7,7 +7,10 @@ has a column: equal scores rank in key order (``search.scoring.best``).
 
 Ranking reads one combined field, ``content`` = title, heading and body, so a
 word scores once per section whichever part it is in (BM25 over separate short
-fields over-rewards titles shared by every section of a document). ``title`` and
+fields over-rewards titles shared by every section of a document); its analyzer
+reads the three apart (``japanese_analyzer(lines=3)``, schema 8), so no word spans
+two of them and its title words are the ``title`` field's, which the indexer
+analyses once per document (``search.postings.section_terms``). ``title`` and
 ``heading`` are indexed on their own for ``title:``/``heading:`` queries and
 highlighting. ``grams`` and ``reading`` back up the word field: character
 bigrams of the folded text, and the katakana reading of each word. Both record

@@ -11,20 +11,29 @@ Whoosh's searcher gives the same documents and scores (a test compares both
 writers on the seed and a livedoor sample: terms, postings, term statistics,
 field lengths, stored fields and scores).
 
-What stays Whoosh's: the per-document writer (stored fields, length columns,
-the sortable ``ordinal`` column), the terminfo and block layout, the term
-table's file format, the compound segment file and the TOC. What is ours:
+What stays Whoosh's: the column formats (stored fields, length bytes, the
+sortable ``key`` and ``ordinal``, metadata columns), the terminfo and block
+layout, the term table's file format, the compound segment file and the TOC.
+What is ours:
 
-* accumulating postings in arrays instead of a pool of tuples; bigrams as
-  integer codes (``search.normalize.gram_codes``);
+* accumulating postings in arrays instead of a pool of tuples: word and reading
+  terms as the analysis's vocabulary ids (``search.postings.Vocabulary``), taken
+  as lists and made numpy arrays a chunk at a time, bigrams as integer codes
+  (``search.normalize.gram_codes``), an ``ID`` field's value as its one term;
+* the per-document files written a column at a time (Whoosh's per-document
+  writer pays a call per document and field); stored fields at zlib level 0
+  (``STORED_LEVEL``: a valid zlib stream, which any reader decompresses; level 1
+  cost a worker 0.2-0.3 s of livedoor's build to halve the stored text, 9 % of
+  the index);
 * posting lists encoded a field at a time with array arithmetic
   (``search.w3blocks``), only zlib running once per block;
 * blocks are zlib-compressed with a window sized to the block (same format);
   a block whose pickled data is under ``COMPRESS_MIN_BYTES`` is stored without
   zlib. The block header carries the compression level and Whoosh's reader
   honours it; Whoosh's writer meant to do the same (``if len(databytes) < 20:
-  comp = 0``) but overwrites the flag on the next line. zlib cannot shrink such
-  tiny blocks, and compressing one cost as much as the rest of its term;
+  comp = 0``) but overwrites the flag on the next line. The limit is 512 bytes:
+  smaller blocks (the rare terms', four in five blocks of livedoor) shrank by a
+  third at most and cost a zlib call each; they add 5 % to the index;
 * the term table (``OrderedHashWriter``'s records, position index and 256 hash
   tables) filled a field at a time: records laid out with numpy, MD5 hashes in
   one pass, each hash table's linear probing done by a cumulative maximum over
@@ -90,8 +99,8 @@ _BYTE_LIMIT = 106374
 ENCODE_CHUNK = 1 << 18
 #: Fields of words with positions and character offsets (Whoosh ``Characters``).
 WORD_FIELDS = ("content", "heading", "title")
-#: zlib level of stored fields (Whoosh's 3; ``zlib.decompress`` reads any level).
-STORED_LEVEL = int(__import__("os").environ.get("SAKUIN_STORED_LEVEL", "0"))
+#: zlib level of stored fields (Whoosh's is 3; ``zlib.decompress`` reads any level).
+STORED_LEVEL = 0
 #: How ``SegmentBuilder.add`` indexes a field: not at all, from the section's analysed
 #: terms (words, bigrams, readings), through the field's own Whoosh ``index``, or as an
 #: ``ID`` (the value is the one term: what ``index`` gives, without a token for it).
