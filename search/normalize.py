@@ -178,7 +178,7 @@ def fold_codes(text: str) -> np.ndarray:
     mapped = np.where(bmp, table[low], codes)
     if not kinds.any():
         return mapped[mapped != _DROP]
-    if (kinds == 2).any():
+    if (kinds == 2).any() or _any_sigma(codes[~bmp]):
         return _exact_codes(text)
     # Each run of kind-1 characters is folded exactly with the character before it:
     # text splits into pieces that fold independently before any kind-0 character.
@@ -196,6 +196,12 @@ def fold_codes(text: str) -> np.ndarray:
     out.append(mapped[done:])
     folded = np.concatenate(out)
     return folded[folded != _DROP]
+
+
+def _any_sigma(codes: np.ndarray) -> bool:
+    """Whether a character beyond the table folds to Σ (mathematical capital sigmas): like
+    the table's kind 2, its lower case depends on the letters on both sides."""
+    return any("\u03a3" in unicodedata.normalize("NFKC", chr(c)) for c in set(codes.tolist()))
 
 
 def _exact_codes(text: str) -> np.ndarray:
