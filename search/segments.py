@@ -66,7 +66,7 @@ from whoosh.util.numeric import _length_byte_cache
 from search.normalize import gram_texts
 from search.postings import SectionTerms, Vocabulary, Words
 from search.schema import Presence
-from search.w3blocks import characters_values, encode_postings, ranges
+from search.w3blocks import TERMINFO, characters_values, encode_postings, ranges
 
 #: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
 #: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
@@ -113,6 +113,8 @@ COMPRESSION = 1
 #: hash slot (``!Iq``).
 _KV_LENGTHS = np.dtype([("key", ">i4"), ("value", ">i4")])
 _SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])
+#: The largest value each ``array`` typecode of Whoosh's ``GrowableArray`` holds, plus one.
+_ARRAY_LIMITS = {"B": 1 << 8, "H": 1 << 16, "i": 1 << 31, "I": 1 << 32, "q": 1 << 63}
 
 
 class _FieldPostings:
@@ -382,14 +384,19 @@ class _BulkHashWriter(OrderedHashWriter):
         self._positions: list[np.ndarray] = []
         return self
 
-    def add_sorted(self, keys: list[bytes], values: list[bytes]) -> None:
-        """``add`` for keys already in increasing order, all greater than the last one."""
+    def add_sorted(self, keys: list[bytes], values: list[bytes] | bytes, value_size: int | None = None) -> None:
+        """``add`` for keys already in increasing order, all greater than the last one;
+        ``value_size``: every value has this size and ``values`` is them all in one ``bytes``."""
         if not keys:
             return
         if keys[0] <= self.lastkey:
             raise ValueError(f"keys must increase: {self.lastkey!r}..{keys[0]!r}")
         klen = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
-        vlen = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        if value_size is None:
+            vlen = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+            values = b"".join(values)
+        else:
+            vlen = np.full(len(keys), value_size, dtype=np.int64)
         size = 8 + klen + vlen
         at = np.cumsum(size) - size
         out = np.empty(int(size.sum()), dtype=np.uint8)
@@ -397,10 +404,14 @@ class _BulkHashWriter(OrderedHashWriter):
         lengths["key"], lengths["value"] = klen, vlen
         out[ranges(at, np.full(len(keys), 8))] = lengths.view(np.uint8)
         out[ranges(at + 8, klen)] = np.frombuffer(b"".join(keys), dtype=np.uint8)
-        out[ranges(at + 8 + klen, vlen)] = np.frombuffer(b"".join(values), dtype=np.uint8)
+        out[ranges(at + 8 + klen, vlen)] = np.frombuffer(values, dtype=np.uint8)
         positions = self.dbfile.tell() + at
         self.dbfile.write(out.tobytes())
-        self.index.extend(positions.tolist())
+        # The position index (a GrowableArray): widened as its append would, then filled at once.
+        index = self.index
+        if int(positions[-1]) >= _ARRAY_LIMITS[index.typecode]:
+            index._retype(int(positions[-1]))
+        index.array.frombytes(positions.astype(np.dtype(index.array.typecode)).tobytes())
         # filetables.md5_hash: the digest's last four bytes, big-endian.
         digests = np.frombuffer(b"".join([md5(key).digest() for key in keys]), dtype=np.uint8).reshape(-1, 16)
         self._hashes.append(np.ascontiguousarray(digests[:, 12:]).view(">u4").ravel().astype(np.int64))
@@ -453,7 +464,7 @@ class _BulkFieldWriter(W3FieldWriter):
             raise ValueError(f"no bulk encoding for {fmt!r}")  # none in sakuin's schema
         self._offset = self._postfile.tell()  # only add_postings writes here: track it instead of asking
         self._keys: list[bytes] = []
-        self._values: list[bytes] = []
+        self._values: list[bytes] = []  # the term infos, each ``TERMINFO.itemsize`` bytes
 
     def add_postings(
         self,
@@ -510,14 +521,12 @@ class _BulkFieldWriter(W3FieldWriter):
             )
             self._postfile.write(data)
             self._offset += len(data)
-            raw = infos.tobytes()
-            size = infos.dtype.itemsize
             self._keys.extend(prefix + btext for btext in btexts[first:last])
-            self._values.extend(raw[at : at + size] for at in range(0, len(raw), size))
+            self._values.append(infos.tobytes())
             first = last
 
     def finish_field(self) -> None:
-        self._tindex.add_sorted(self._keys, self._values)
+        self._tindex.add_sorted(self._keys, b"".join(self._values), TERMINFO.itemsize)
         self._keys, self._values = [], []
         super().finish_field()
 

@@ -107,6 +107,9 @@ def _assert_same(a: whoosh_index.Index, b: whoosh_index.Index, queries: list[tup
         for field in ra.schema.names():  # every column (key, ordinal, dup, folded, metadata numbers), by key
             if ra.schema[field].column_type:
                 assert _column(sa, field) == _column(sb, field), field
+        for field in ("content", "title", "grams", "reading", "key"):  # the term tables' position index
+            for prefix in ("", "国", "ロ", "1", "ベ"):
+                assert list(ra.expand_prefix(field, prefix)) == list(rb.expand_prefix(field, prefix)), field
     pa, pb = _postings(a), _postings(b)
     assert pa.keys() == pb.keys()
     assert pa == pb
