@@ -235,10 +235,8 @@ class _TermIds:
             return [], np.zeros(0, dtype=np.int64), docs
         assert self.vocabulary is not None
         text_of = self.vocabulary.terms
-        keyed = sorted(zip([text_of[i].encode("utf-8") for i in present.tolist()], range(len(present)), strict=True))
-        lookup = np.empty(int(present[-1]) + 1, dtype=np.int64)
-        lookup[present[[i for _, i in keyed]]] = np.arange(len(keyed))
-        return [btext for btext, _ in keyed], lookup[ids], docs
+        btexts, rank = _ranked({text_of[i]: i for i in present.tolist()})
+        return btexts, rank[ids], docs
 
 
 class _WordPostings(_TermIds):
@@ -283,7 +281,7 @@ class _ReadingPostings(_TermIds):
         """(terms in byte order, where each one's postings end, their documents)."""
         btexts, ranks, docs = self.ranked()
         codes, docs = _distinct_pairs(ranks, docs)
-        ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
+        ends = _run_ends(codes)
         return btexts, ends, docs
 
 
@@ -313,10 +311,15 @@ class _GramPostings:
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint64)
         self.codes = []  # consumed: the segment is being written
         codes, docs = _distinct_pairs(codes, docs)
-        ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
+        ends = _run_ends(codes)
         # Code order is the terms' UTF-8 byte order (``search.normalize``).
         btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
         return btexts, ends, docs
+
+
+def _run_ends(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal codes ends (codes sorted): each term's postings' end."""
+    return np.r_[np.flatnonzero(codes[1:] != codes[:-1]) + 1, len(codes)] if len(codes) else codes[:0]
 
 
 def _distinct_pairs(codes: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
