@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from search.documents import Document, UnreadableFile
 from search.readers import ReadResult, doc_id_for, iter_input_files, read_file
@@ -377,6 +379,20 @@ def test_jsonl_record_without_text_is_skipped(tmp_path: Path) -> None:
     result = jsonl(tmp_path, {"id": "empty", "title": "t", "text": "  "}, {"id": "ok", "text": "x"})
     assert [document.doc_id for document in result.documents] == ["ok"]
     assert result.problems == ["sub/data.jsonl:1: no text content, record skipped"]
+
+
+_SPACES = " \t\n\r\u3000\u00a0\u2028\x1c\x0b"
+
+
+@given(st.lists(st.tuples(st.text(_SPACES + "a"), st.text(_SPACES + "あ")), max_size=4))
+@example([("\u3000", "\r\n \n")])
+@example([("", "\x1c")])
+def test_first_pass_content_check_agrees_with_the_documents(sections: list[tuple[str, str]]) -> None:
+    """The first pass over a JSONL file decides "no text content" without cleaning the
+    text; it must agree with the documents the second pass makes."""
+    from search.readers import _document, _has_content
+
+    assert _has_content(sections) == bool(_document("id", "title", "f.jsonl", sections).sections)
 
 
 def test_jsonl_duplicate_id_keeps_the_later_record(tmp_path: Path) -> None:

@@ -387,6 +387,23 @@ def test_word_postings_read_back_as_whoosh_encodes_them() -> None:
             )
 
 
+def test_ints_are_written_as_pickle_writes_them() -> None:
+    """Each int's opcode and bytes, for every size class and sign (Characters values have
+    negative start deltas where a compound's parts overlap it)."""
+    import pickle
+
+    from search.w3blocks import _int_sizes, _put_ints
+
+    edges = [0, 1, 255, 256, 65535, 65536, 2**31 - 1, -1, -255, -256, -65536, -(2**31)]
+    ints = np.array(edges + np.random.default_rng(3).integers(-(2**31), 2**31, 2000).tolist(), dtype=np.int64)
+    sizes = _int_sizes(ints)
+    at = np.cumsum(sizes) - sizes
+    out = np.zeros(int(sizes.sum()), dtype=np.uint8)
+    _put_ints(out, at, ints, sizes)
+    # protocol 2: PROTO 2, the int, STOP
+    assert out.tobytes() == b"".join(pickle.dumps(int(i), 2)[2:-1] for i in ints)
+
+
 def _term_table(tmp_path: Path, keys: list[bytes]) -> Any:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
@@ -397,11 +414,16 @@ def _term_table(tmp_path: Path, keys: list[bytes]) -> Any:
     writer = OrderedHashWriter(storage.create_file("terms"))
     writer.__class__ = _BulkHashWriter
     writer.adopt()
-    half = len(keys) // 2
-    writer.add_sorted(keys[:half], [k[::-1] for k in keys[:half]])
-    writer.add_sorted(keys[half:], [k[::-1] for k in keys[half:]])
+    # The keys that start with b"a" as that prefix and their rests (as a field's terms
+    # are added), the others whole.
+    split = sum(k.startswith(b"a") for k in keys)
+    assert all(k.startswith(b"a") for k in keys[:split])
+    writer.add_sorted([k[1:] for k in keys[:split]], [k[::-1] for k in keys[:split]], prefix=b"a")
+    writer.add_sorted(keys[split:], [k[::-1] for k in keys[split:]])
     length = writer.close()
-    return OrderedHashReader(storage.open_file("terms"), length)
+    reader = OrderedHashReader(storage.open_file("terms"), length)
+    assert reader.hashtype == 1  # CRC-32, as the header says
+    return reader
 
 
 def test_term_table_finds_every_key(tmp_path: Path) -> None:
@@ -409,11 +431,11 @@ def test_term_table_finds_every_key(tmp_path: Path) -> None:
     hash tables whose probing runs past their end and wraps around."""
     import random
 
-    from whoosh.filedb.filetables import md5_hash
+    from whoosh.filedb.filetables import crc_hash
 
     rng = random.Random(5)
-    keys = sorted({rng.randbytes(rng.randint(1, 12)) for _ in range(20_000)})
-    keys = [key for key in keys if md5_hash(key) & 255]  # bucket 0 is for the crowd
+    keys = sorted({b"a" + rng.randbytes(rng.randint(1, 12)) for _ in range(20_000)})
+    keys = [key for key in keys if crc_hash(key) & 255]  # bucket 0 is for the crowd
     # Fifty keys of one hash table (bucket 0, so 100 slots) whose home slots are all in
     # its last fifth: the linear probing must wrap to the start of the table.
     crowded: list[bytes] = []
@@ -421,7 +443,7 @@ def test_term_table_finds_every_key(tmp_path: Path) -> None:
     while len(crowded) < 50:
         key = b"crowd%d" % n
         n += 1
-        h = md5_hash(key)
+        h = crc_hash(key)
         if h & 255 == 0 and (h >> 8) % 100 >= 80:
             crowded.append(key)
     keys = sorted(set(keys) | set(crowded))

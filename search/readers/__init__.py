@@ -277,7 +277,7 @@ def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, i
         if isinstance(item, Problem):
             problems.append(item.message)
             continue
-        if not _document(item.doc_id, item.title, rel, item.sections, item.meta).sections:
+        if not _has_content(item.sections):
             problems.append(f"{rel}:{item.line}: no text content, record skipped")
             continue
         if item.doc_id in survivors:
@@ -288,6 +288,13 @@ def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, i
         first_line.setdefault(item.doc_id, item.line)
         survivors[item.doc_id] = item.line
     return survivors, problems
+
+
+def _has_content(raw_sections: Iterable[tuple[str, str]]) -> bool:
+    """Whether ``_document`` keeps a section of these: whether a heading or text has a
+    character other than whitespace, which is all its clean-up removes (the first pass
+    asks this of every record; cleaning them all was a third of its time)."""
+    return any((heading and not heading.isspace()) or (text and not text.isspace()) for heading, text in raw_sections)
 
 
 def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Iterator[tuple[Document, int]]:
