@@ -109,6 +109,9 @@ def _fold_exact(text: str) -> str:
 _SHORT = 64
 #: Code points folded by the table; the rest (rare) take the exact path.
 _TABLE_SIZE = 0x10000
+#: No character from here on has a decomposition (a test checks it), so building the
+#: table looks no further: the scan of all of Unicode was half of a worker's start-up.
+_DECOMPOSED_BELOW = 0x30000
 #: ``_fold_arrays``'s table value for a character ``fold`` removes.
 _DROP = np.uint32(0xFFFFFFFF)
 #: A bigram code: ``first << _GRAM_SHIFT | second`` (code points need 21 bits).
@@ -126,7 +129,7 @@ def _fold_arrays() -> tuple[np.ndarray, np.ndarray]:
     """
     seconds = {
         int(d.split()[1], 16)
-        for d in map(unicodedata.decomposition, map(chr, range(0x110000)))
+        for d in map(unicodedata.decomposition, map(chr, range(_DECOMPOSED_BELOW)))
         if d and not d.startswith("<") and len(d.split()) == 2
     }
     seconds.update(range(0x1161, 0x1176), range(0x11A8, 0x11C3))  # Hangul vowels and trailing consonants

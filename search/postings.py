@@ -28,7 +28,8 @@ Design decisions:
   speech and surface; a numeral's reading is read each time (it depends on the
   digits around it).
 * Particles and punctuation are skipped after one lookup, before their offsets are
-  read: they are half the morphemes.
+  read: they are half the morphemes. So are unknown words that are spaces: Sudachi
+  gives an unknown word the id of its part of speech, so that id is cached as nothing.
 * The Sudachi tokenize call is timed, so a build can say how much of its time
   went to Sudachi itself.
 """
@@ -45,7 +46,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from search.analysis import _chunks, _is_term, _sudachi, parts_of_speech
+from search.analysis import FUNCTION_TAGS, _chunks, _is_term, _sudachi, parts_of_speech
 from search.normalize import (
     fold,
     gram_codes,
@@ -136,6 +137,8 @@ def _current_vocabulary() -> Vocabulary:
 def _word(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vocabulary) -> _Word:
     """The slow path: read everything from the morpheme (the rules of the analyzer chain)."""
     tag = tags[m.part_of_speech_id()]
+    if tag in FUNCTION_TAGS:  # neither it nor its parts (of its part of speech) are terms
+        return _NOTHING
     normalized = m.normalized_form()
     is_term = _is_term(tag, normalized)
     reading = m.reading_form() if is_term else ""
@@ -302,6 +305,12 @@ def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vo
     when it has no mode-A parts (then nothing it contributes depends on its surface), or
     the ``_Word`` of a compound, whose parts' offsets do (hence the surface check)."""
     if m.is_oov():
+        if tags[m.part_of_speech_id()] in FUNCTION_TAGS:
+            # Nothing, whatever its surface (runs of spaces are half the unknown words):
+            # an unknown word's id stands for its part of speech, so every later one of
+            # them is skipped at the first lookup.
+            vocabulary.words[m.word_id()] = _NOTHING
+            return _NOTHING
         key = (m.part_of_speech_id(), surface)
         unknown = vocabulary.unknown
         w = unknown.get(key)

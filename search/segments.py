@@ -67,7 +67,7 @@ from whoosh.util.numeric import _length_byte_cache
 from search.normalize import gram_texts
 from search.postings import SectionTerms, Vocabulary, Words
 from search.schema import Presence
-from search.w3blocks import TERMINFO, characters_values, encode_postings, ranges
+from search.w3blocks import TERMINFO, characters_values, encode_postings, weave
 
 #: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
 #: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
@@ -351,13 +351,17 @@ def _distinct_pairs(codes: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` of non-negative integers, several times faster:
-    the keys made distinct (key × n + index) sort with numpy's unstable sort."""
+    the keys made distinct (key << bits of n | index) sort with numpy's unstable sort."""
     n = len(keys)
-    if not n or int(keys.max()) >= (1 << 63) // n:
+    shift = (n - 1).bit_length() if n else 0
+    if not n or int(keys.max()) >> (63 - shift):
         return np.argsort(keys, kind="stable")
-    combined = keys.astype(np.int64) * n + np.arange(n, dtype=np.int64)
+    combined = keys.astype(np.int64)
+    combined <<= shift
+    combined |= np.arange(n, dtype=np.int64)
     combined.sort()
-    return combined % n
+    combined &= (1 << shift) - 1
+    return combined
 
 
 def _ranked(ids: dict[Any, int]) -> tuple[list[bytes], np.ndarray]:
@@ -422,17 +426,21 @@ class _BulkHashWriter(OrderedHashWriter):
             values = b"".join(values)
         else:
             vlen = np.full(n, value_size, dtype=np.int64)
-        size = 8 + klen + vlen
-        at = np.cumsum(size) - size
-        out = np.empty(int(size.sum()), dtype=np.uint8)
         lengths = np.empty(n, dtype=_KV_LENGTHS)
         lengths["key"], lengths["value"] = klen, vlen
-        out[ranges(at, np.full(n, 8))] = lengths.view(np.uint8)
-        if plen:
-            out[ranges(at + 8, np.full(n, plen))] = np.tile(np.frombuffer(prefix, dtype=np.uint8), n)
-        out[ranges(at + 8 + plen, klen - plen)] = np.frombuffer(b"".join(keys), dtype=np.uint8)
-        out[ranges(at + 8 + klen, vlen)] = np.frombuffer(values, dtype=np.uint8)
-        positions = self.dbfile.tell() + at
+        # Each record: its key and value lengths, the prefix, the rest of the key, the value.
+        sizes = np.c_[np.full(n, 8), np.full(n, plen), klen - plen, vlen]
+        out = weave(
+            sizes,
+            [
+                lengths.view(np.uint8),
+                np.tile(np.frombuffer(prefix, dtype=np.uint8), n),
+                np.frombuffer(b"".join(keys), dtype=np.uint8),
+                np.frombuffer(values, dtype=np.uint8),
+            ],
+        )
+        size = sizes.sum(axis=1)
+        positions = self.dbfile.tell() + np.cumsum(size) - size
         self.dbfile.write(out.tobytes())
         # The position index (a GrowableArray): widened as its append would, then filled at once.
         index = self.index

@@ -27,6 +27,11 @@ def test_no_whitespace_above_the_table_range() -> None:
     assert not [c for c in range(normalize._LAST_SPACE + 1, sys.maxunicode + 1) if chr(c).isspace()]
 
 
+def test_no_decomposition_above_the_scanned_range() -> None:
+    above = range(normalize._DECOMPOSED_BELOW, sys.maxunicode + 1)
+    assert not [c for c in above if unicodedata.decomposition(chr(c))]
+
+
 def test_examples() -> None:
     for text in [
         "ﾉｳﾞｺﾞﾛﾄﾞ・サーバー",

@@ -222,6 +222,9 @@ def _sections_for_chain() -> list[tuple[str, str, str]]:
         ("の", "…...", "の"),
         (again, again, again),
         ("", "見出しだけ", ""),
+        # Unknown words: runs of spaces (skipped by the id of their part of speech) between
+        # unknown nouns and numerals, which must not be skipped with them.
+        ("Xperia  \t S-MAX", "ﾎﾟﾎﾟﾎﾟﾝﾁｮ\u3000\u3000Xperia", "1234  \t5678\u3000\u3000ﾎﾟﾎﾟﾎﾟﾝﾁｮ  Xperia"),
     ]
 
 
