@@ -409,10 +409,11 @@ def record_hash(doc: Document) -> str:
     texts = [doc.title, doc.path, meta, str(len(doc.sections))]
     for s in doc.sections:
         texts += (str(s.ordinal), s.heading, s.text)
+    stream: list[bytes] = []
     for text in texts:
         data = text.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
+        stream += (len(data).to_bytes(8, "little"), data)
+    h.update(b"".join(stream))  # one call: the same digest as an update per piece
     return h.hexdigest()
 
 

@@ -46,6 +46,7 @@ from search.normalize import fold
 from search.postings import Timer, analyse_text, prepare, section_terms
 from search.schema import body_hash, content_text, folded_parts, folded_text, section_key
 from search.segments import SegmentBuilder
+from search.store import fsync_file
 
 #: A worker writes its segment out when the builder's estimate (``SegmentBuilder.nbytes``:
 #: what the buffered postings take, and what writing them will take on top) passes this,
@@ -145,7 +146,11 @@ class _Analyser:
 
     def flush(self) -> None:
         if self.builder.docs:
-            self.segments.append(self.builder.write(self.storage, INDEX_NAME))
+            segment = self.builder.write(self.storage, INDEX_NAME)
+            # Synced now, while other workers still write theirs: the publish, which syncs
+            # the whole build, then finds it done (a serial 0.07 s at the end of livedoor's).
+            fsync_file(Path(self.storage.folder) / segment.make_filename(segment.COMPOUND_EXT))
+            self.segments.append(segment)
         self.builder = SegmentBuilder(self.schema)
 
 

@@ -117,6 +117,8 @@ class Timer:
 #: A word that contributes no term, reading or part (particles, punctuation, spaces):
 #: a property of the dictionary word, whatever its surface, so the loop skips it at once.
 _NOTHING = _Word("", None, None, ())
+#: A reading not in the readings table yet (``None`` there means: no reading term).
+_UNSEEN: Any = object()
 #: Cached words beyond this are not added (a bound on each word table).
 MAX_CACHED_WORDS = 500_000
 #: A vocabulary that reaches this many terms is replaced by a new one, with its word
@@ -331,8 +333,9 @@ def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vo
 def _reading(reading: str, vocabulary: Vocabulary) -> int | None:
     """The reading field's term of a word's reading form (none for symbols)."""
     readings = vocabulary.readings
-    if reading in readings:
-        return readings[reading]
+    term = readings.get(reading, _UNSEEN)
+    if term is not _UNSEEN:
+        return term
     term = vocabulary.id(to_katakana(reading)) if reading and reading != "キゴウ" else None
     if len(readings) < MAX_CACHED_WORDS:
         readings[reading] = term

@@ -26,14 +26,15 @@ What is ours:
   cost a worker 0.2-0.3 s of livedoor's build to halve the stored text, 9 % of
   the index);
 * posting lists encoded a field at a time with array arithmetic
-  (``search.w3blocks``), only zlib running once per block;
+  (``search.w3blocks``), only the compression running once per block;
 * blocks are compressed by ISA-L (``search.w3blocks.compress``: the same zlib
-  format, several times faster than zlib); a block whose pickled data is under ``COMPRESS_MIN_BYTES`` is stored without
-  zlib. The block header carries the compression level and Whoosh's reader
-  honours it; Whoosh's writer meant to do the same (``if len(databytes) < 20:
-  comp = 0``) but overwrites the flag on the next line. The limit is 512 bytes:
-  smaller blocks (the rare terms', four in five blocks of livedoor) shrank by a
-  third at most and cost a zlib call each; they add 5 % to the index;
+  format, several times faster than zlib); a block whose pickled data is under
+  ``COMPRESS_MIN_BYTES`` is stored without compression. The block header carries
+  the compression level and Whoosh's reader honours it; Whoosh's writer meant to
+  do the same (``if len(databytes) < 20: comp = 0``) but overwrites the flag on
+  the next line. The limit is 512 bytes: smaller blocks (the rare terms', four in
+  five blocks of livedoor) shrank by a third at most and cost a call each; they
+  add 5 % to the index;
 * the term table (``OrderedHashWriter``'s records, position index and 256 hash
   tables) filled a field at a time: records laid out with numpy, CRC-32 hashes
   (hash type 1, which the file's header names) in one pass, each hash table's
@@ -394,7 +395,7 @@ class _BulkHashWriter(OrderedHashWriter):
     the header names the hash function (``filetables``' hash type 1, ``crc_hash``) and
     Whoosh's reader uses the one named. CRC-32 goes on from a prefix without the key
     being put together (``zlib.crc32(rest, crc32(prefix))``); MD5 and the keys it
-    needed cost a worker 0.2 s of livedoor's build.
+    needed cost a worker about 0.2 s of livedoor's build.
     """
 
     def adopt(self) -> _BulkHashWriter:

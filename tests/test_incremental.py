@@ -325,3 +325,19 @@ def test_plan_never_merges_full_segments() -> None:
     assert compaction.plan(full, size) == []
     medium = [_Segment(5_000, 0, 500_000, 20 * mb) for _ in range(compaction.TIER_FACTOR)]
     assert compaction.plan([*full, *medium], size) == medium
+
+
+def test_record_hash_is_stable() -> None:
+    """Each JSONL record's stored hash decides whether an update re-analyses it: a change
+    to what is hashed, or how, would re-index every record of every user's files once."""
+    from search.documents import Document, Section
+    from search.indexer import record_hash
+
+    doc = Document(
+        doc_id="a",
+        title="題",
+        path="x.jsonl",
+        sections=(Section(0, "見出し", "本文\ud800"), Section(1, "", "二")),
+        meta={"date": "2012-01-01", "tags": ["x", "y"]},
+    )
+    assert record_hash(doc) == "467506e4cf0cdcc3c5a9242d8642b37b"
