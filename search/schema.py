@@ -75,7 +75,7 @@ def content_text(title: str, heading: str, body: str) -> str:
 def body_hash(body: str, folded: str | None = None) -> int:
     """The ``dup`` column: a 63-bit hash of the folded body, 0 when it is too short to call a
     duplicate; ``folded``: ``fold(body)`` if the caller has it."""
-    folded = "".join((fold(body) if folded is None else folded).split())
+    folded = fold(body) if folded is None else folded  # folding removes all whitespace
     if len(folded) < DUP_MIN_CHARS:
         return 0
     return int.from_bytes(blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1 or 1

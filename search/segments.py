@@ -223,10 +223,10 @@ class _TermIds:
         top = int(chunk.max())
         if top >= len(self.seen):
             self.seen = np.r_[self.seen, np.zeros(top + 1 - len(self.seen) + len(self.seen) // 2, dtype=bool)]
-        fresh = np.unique(chunk[~self.seen[chunk]])
-        self.seen[fresh] = True
-        self.distinct += len(fresh)
-        return len(fresh)
+        before = self.distinct
+        self.seen[chunk] = True
+        self.distinct = int(np.count_nonzero(self.seen))  # cheaper than finding the new ones
+        return self.distinct - before
 
     def ranked(self) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """(the terms' UTF-8 bytes in order, each occurrence's term rank in that order, each

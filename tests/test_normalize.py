@@ -47,6 +47,7 @@ def test_examples() -> None:
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
 def test_any_text(text: str) -> None:
     assert fold(text) == _fold_by_steps(text)
+    assert not any(c.isspace() for c in fold(text))  # what the dup column's hash relies on
 
 
 @settings(max_examples=300, deadline=None)
