@@ -158,34 +158,33 @@ class _FieldPostings:
 
 
 class _Ints:
-    """A growing column of ints: each section's list is appended to a Python list (a
-    pointer copy), which becomes a numpy chunk every ``_CHUNK`` ints. (``array.extend``
-    converts a list int by int; with a dictionary lookup per term it took a worker a
-    tenth of its analysis time.)"""
+    """A growing column of ints: each section's list goes into an ``array`` with
+    ``array.fromlist`` (12-16 ns an int here, against 17-22 for appending to a Python
+    list and converting it with ``np.fromiter``, and 26-30 for ``array.extend``); the
+    ints since the last chunk are handed out as a numpy copy every ``_CHUNK`` ints."""
 
-    __slots__ = ("chunks", "dtype", "pending")
+    __slots__ = ("counted", "dtype", "values")
 
     def __init__(self, dtype: Any) -> None:
-        self.chunks: list[np.ndarray] = []
-        self.dtype = dtype
-        self.pending: list[int] = []
+        self.dtype = np.dtype(dtype)
+        self.values = array(self.dtype.char)
+        self.counted = 0  # ints already handed out in chunks
 
     def extend(self, values: list[int]) -> np.ndarray | None:
         """Append ``values``; returns the chunk made, if one was."""
-        pending = self.pending
-        pending += values
-        if len(pending) < _CHUNK:
+        ints = self.values
+        ints.fromlist(values)
+        if len(ints) - self.counted < _CHUNK:
             return None
-        chunk = np.fromiter(pending, dtype=self.dtype, count=len(pending))
-        self.chunks.append(chunk)
-        pending.clear()
+        # A copy: a view would hold the array's buffer, and the array could not grow.
+        chunk = np.frombuffer(ints, dtype=self.dtype)[self.counted :].copy()
+        self.counted = len(ints)
         return chunk
 
     def array(self) -> np.ndarray:
         """Everything appended, as one array; empties the column."""
-        last = np.fromiter(self.pending, dtype=self.dtype, count=len(self.pending))
-        out = np.concatenate([*self.chunks, last]) if self.chunks else last
-        self.chunks, self.pending = [], []
+        out = np.frombuffer(self.values, dtype=self.dtype) if self.values else np.zeros(0, self.dtype)
+        self.values, self.counted = array(self.dtype.char), 0
         return out
 
 
