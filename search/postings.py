@@ -77,7 +77,8 @@ class Vocabulary:
         self.lock = threading.Lock()
         #: Dictionary words by word id: ``_NOTHING``, ``(term, reading)`` or a compound's ``_Word``.
         self.words: dict[int, Any] = {}
-        #: Unknown words by (part-of-speech id, surface): whitespace, names, katakana words.
+        #: Unknown words by (part-of-speech id, surface): names, katakana words, numerals
+        #: (unknown spaces are skipped by their word id in ``words``).
         self.unknown: dict[tuple[int, str], _Word] = {}
         #: Reading forms already turned into the reading field's term (numerals read theirs anew).
         self.readings: dict[str, int | None] = {}
@@ -307,13 +308,14 @@ def _uncached(m: Any, surface: str, tags: list[str], mode_a: Any, vocabulary: Vo
     when it has no mode-A parts (then nothing it contributes depends on its surface), or
     the ``_Word`` of a compound, whose parts' offsets do (hence the surface check)."""
     if m.is_oov():
-        if tags[m.part_of_speech_id()] in FUNCTION_TAGS:
+        pos = m.part_of_speech_id()
+        if tags[pos] in FUNCTION_TAGS:
             # Nothing, whatever its surface (runs of spaces are half the unknown words):
             # an unknown word's id stands for its part of speech, so every later one of
             # them is skipped at the first lookup.
             vocabulary.words[m.word_id()] = _NOTHING
             return _NOTHING
-        key = (m.part_of_speech_id(), surface)
+        key = (pos, surface)
         unknown = vocabulary.unknown
         w = unknown.get(key)
         if w is None:
