@@ -20,7 +20,7 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R, ScoredDoc, nDCG
 
-from search.evaluate import read_qrels
+from sakuin.search.evaluation import read_qrels
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
 

@@ -41,8 +41,8 @@ from common import (
     write_jsonl,
 )
 
-from search.indexer import build_index
-from search.readers import read_file
+from sakuin.search.documents.files import read_file
+from sakuin.search.embedded.writing.indexer import build_index
 
 #: Texts per pool task: enough to amortise dispatch, small enough to balance the workers.
 TEXTS_PER_TASK = 48
@@ -75,7 +75,7 @@ def _init_worker(texts: list[str], barrier: Any, kind: str) -> None:
             return n
 
     else:
-        from search.postings import analyse_text
+        from sakuin.search.analysis.terms import analyse_text
 
         def analyse(text: str) -> int:
             return len(analyse_text(text).terms)

@@ -49,12 +49,13 @@ from common import (
     write_jsonl,
 )
 
-from search.analysis import is_content, morphemes
-from search.indexer import build_index
-from search.normalize import normalize_term
-from search.query import QuerySyntaxError, compile_query
-from search.searcher import Engine
-from search.store import IndexStore
+from sakuin.search.analysis.normalize import normalize_term
+from sakuin.search.analysis.sudachi import is_content, morphemes
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import IndexStore
+from sakuin.search.embedded.writing.indexer import build_index
+from sakuin.search.query import QuerySyntaxError
 
 #: Target: 95th percentile of two-word queries, milliseconds.
 TARGET_P95_MS = 30.0

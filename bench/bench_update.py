@@ -39,8 +39,8 @@ from typing import Any
 
 from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
 
-from search.searcher import Engine
-from search.store import IndexStore
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import IndexStore
 
 QUERIES = [
     "結婚式",

@@ -57,7 +57,7 @@ def cluster(*args: str) -> list[str]:
 
 
 def timed_index(paths: list[Path], target: str | Path, **options: Any) -> tuple[float, Any]:
-    from search.backend import build
+    from sakuin.search.backend import build
 
     started = time.perf_counter()
     report = build(target, paths, rebuild=True, **options)
@@ -88,8 +88,8 @@ def latency(engines: dict[str, Any], queries: list[dict[str, Any]], rounds: int)
 
 
 def relevance(embedded_dir: Path, urls: str) -> dict[str, Any]:
-    from search.backend import build, open_engine
-    from search.evaluate import evaluate, read_queries
+    from sakuin.search.backend import build, open_engine
+    from sakuin.search.evaluation import evaluate, read_queries
 
     corpus, queries, qrels = DEV / "corpus.jsonl", DEV / "queries.jsonl", DEV / "qrels.tsv"
     build(embedded_dir, [corpus], rebuild=True)
@@ -144,7 +144,7 @@ def main() -> None:
                 "opensearch_mb_s": size / 2**20 / cluster_s,
                 "ratio": embedded_s / cluster_s,
             }
-            from search.backend import open_engine
+            from sakuin.search.backend import open_engine
 
             queries = mixed_queries(corpus, args.queries)
             results["queries"] = len(queries)

@@ -22,7 +22,7 @@ from typing import Any
 from common import DEFAULT_DATA, locate_corpus, log, machine_info, print_results
 from load import decompress, mixed_queries
 
-from search.searcher import Engine
+from sakuin.search.embedded.reading.engine import Engine
 
 
 def one_repeat(index_dir: Path, queries: list[str], offset: int) -> dict[str, float]:

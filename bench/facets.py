@@ -34,7 +34,7 @@ ARMS = {
 
 
 def build(data: Path, workdir: Path, index_dir: Path | None) -> Path:
-    from search.indexer import build_index
+    from sakuin.search.embedded.writing.indexer import build_index
 
     index_dir = index_dir or workdir / "index"
     if not (index_dir / "CURRENT").exists():
@@ -45,7 +45,7 @@ def build(data: Path, workdir: Path, index_dir: Path | None) -> Path:
 
 
 def run(index_dir: Path, queries: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
-    from search.searcher import Engine
+    from sakuin.search.embedded.reading.engine import Engine
 
     engine = Engine(index_dir)
     for params in queries[:50]:  # warm the caches and tables every arm uses

@@ -18,8 +18,9 @@ import json
 import time
 from pathlib import Path
 
-from search.analysis import _sudachi
-from search.schema import build_schema, content_text
+from sakuin.search.analysis.sudachi import clear_cache
+from sakuin.search.embedded.schema import build_schema
+from sakuin.search.indexing.sections import content_text
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
 
@@ -49,7 +50,7 @@ def main() -> None:
     print(f"{len(rows)} sections, {mb:.2f} MB of content")
     base = None
     for name in ("content", "title", "grams", "reading"):
-        _sudachi.cache.clear()
+        clear_cache()
         field = schema[name]
         start = time.perf_counter()
         postings = 0

@@ -43,10 +43,10 @@ from typing import Any
 import jaconv
 from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
 
-from search.analysis import _dictionary
-from search.indexer import build_index
-from search.normalize import KYUJITAI, SHINJITAI, fold
-from search.searcher import Engine
+from sakuin.search.analysis.normalize import KYUJITAI, SHINJITAI, fold
+from sakuin.search.analysis.sudachi import _dictionary
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.writing.indexer import build_index
 
 CLASSES = ("exact", "fragment", "halfwidth", "hiragana", "old_kanji")
 _KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))  # the Katakana block, ・ and ー included

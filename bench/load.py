@@ -129,7 +129,7 @@ _SYNTAX = str.maketrans({c: " " for c in '"“”„＂«»()（）-－:：'})
 
 
 def _content_words(title: str) -> list[Any]:
-    from search.analysis import is_content, morphemes
+    from sakuin.search.analysis.sudachi import is_content, morphemes
 
     return [m for m in morphemes(title) if is_content(m) and len(m.surface) > 1]
 
@@ -200,7 +200,7 @@ def run_index(corpus: Path, index_dir: Path) -> tuple[float, str]:
     """``sakuin index``; returns its wall time and the last line it printed (its summary)."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "search.cli", "index", str(corpus), "--index-dir", str(index_dir)],
+        [sys.executable, "-m", "sakuin", "index", str(corpus), "--index-dir", str(index_dir)],
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -281,7 +281,7 @@ class Server(Gunicorn):
         port = free_port()
         super().__init__(
             [
-                sys.executable, "-m", "search.cli", "serve", "--index-dir", str(index_dir),
+                sys.executable, "-m", "sakuin", "serve", "--index-dir", str(index_dir),
                 "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads),
                 *(["--workers", str(workers)] if workers else []),
             ],

@@ -110,7 +110,7 @@ def measure_indexing(corpus: Path, index_dir: Path) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "index", str(corpus), "--index-dir", str(index_dir)],
+        [sys.executable, "-m", "sakuin", "index", str(corpus), "--index-dir", str(index_dir)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

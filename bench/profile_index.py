@@ -38,7 +38,7 @@ from common import (
     write_jsonl,
 )
 
-from search.indexer import build_index
+from sakuin.search.embedded.writing.indexer import build_index
 
 
 def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
@@ -52,11 +52,12 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
     from sudachipy import Dictionary
     from whoosh.filedb.filestore import FileStorage
 
-    from search.pipeline import doc_task, section_fields
-    from search.postings import analyse_text, section_terms
-    from search.readers import read_file
-    from search.schema import build_schema
-    from search.segments import SegmentBuilder
+    from sakuin.search.analysis.terms import analyse_text, section_terms
+    from sakuin.search.documents.files import read_file
+    from sakuin.search.embedded.schema import build_schema
+    from sakuin.search.embedded.writing.segments import SegmentBuilder
+    from sakuin.search.indexing.sections import section_fields
+    from sakuin.search.indexing.tasks import doc_task
 
     tasks = [doc_task(d, str(jsonl)) for d in read_file(jsonl, jsonl.parent).documents]
     sections = [(task, fields) for task in tasks for fields in section_fields(task)]
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         jsonl = Path(tmp) / "corpus.jsonl"
         write_jsonl(iter_records(data, args.limit), jsonl)
         # Load the dictionary first so the profile shows steady-state indexing.
-        from search.postings import analyse_words
+        from sakuin.search.analysis.terms import analyse_words
 
         analyse_words("辞書を読み込みます。")
         log(f"profiling build_index of {args.limit} records, procs=1 …")

@@ -369,7 +369,7 @@ class IndexFailed(RuntimeError):
 def sakuin_command() -> list[str]:
     """The venv's ``sakuin`` script, or the same CLI through ``python -m``."""
     script = Path(sys.executable).with_name("sakuin")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "search.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "sakuin"]
 
 
 def run_index(corpus_dir: Path, index_dir: Path, procs: int, stderr_path: Path) -> dict[str, Any]:
@@ -499,7 +499,7 @@ def make_queries(
 
 
 def time_queries(index_dir: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
-    from search.searcher import Engine
+    from sakuin.search.embedded.reading.engine import Engine
 
     engine = Engine(index_dir)
     errors: list[str] = []

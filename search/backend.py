@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from search.cluster.client import is_cluster
+from sakuin.search.opensearch.client import is_cluster
 
 
 def open_engine(target: str | Path, pool_size: int | None = None) -> Any:
     """``Engine`` over an index directory, or ``ClusterEngine`` over comma-separated node URLs."""
     if is_cluster(str(target)):
-        from search.cluster.engine import ClusterEngine
+        from sakuin.search.opensearch.engine import ClusterEngine
 
         return ClusterEngine(str(target))
-    from search.searcher import Engine
-    from search.snapshot import DEFAULT_POOL
+    from sakuin.search.embedded.reading.engine import Engine
+    from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL
 
     return Engine(Path(target), pool_size=pool_size or DEFAULT_POOL)
 
@@ -28,11 +28,11 @@ def open_engine(target: str | Path, pool_size: int | None = None) -> Any:
 def build(target: str | Path, paths: list[Path], **options: Any) -> Any:
     """``sakuin index`` into either backend; returns the ``IndexReport``."""
     if is_cluster(str(target)):
-        from search.cluster.indexer import build_cluster_index
+        from sakuin.search.opensearch.indexer import build_cluster_index
 
         options.pop("progress", None)
         return build_cluster_index(paths, str(target), **options)
-    from search.indexer import build_index
+    from sakuin.search.embedded.writing.indexer import build_index
 
     options.pop("shards", None)
     options.pop("replicas", None)

@@ -20,7 +20,7 @@ import pytest
 from flask import Flask, Response, request, request_finished
 from flask.testing import FlaskClient
 
-from search.indexer import build_index
+from sakuin.search.embedded.writing.indexer import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -124,13 +124,13 @@ class Seed:
     env: dict[str, str] = field(default_factory=dict)  # for a ``sakuin`` subprocess
 
     def engine(self) -> Any:
-        from search.backend import open_engine
+        from sakuin.search.backend import open_engine
 
         with cluster_index(self.alias):
             return open_engine(self.target)
 
     def app(self, **config: Any) -> Flask:
-        from web import create_app
+        from sakuin.web import create_app
 
         with cluster_index(self.alias):
             return create_app({"TESTING": True, "BACKEND": self.target, **config})
@@ -154,7 +154,7 @@ def seed(request: pytest.FixtureRequest, index_dir: Path) -> Seed:
     """The seed index on each backend (the OpenSearch one: 3 shards, 1 replica, on 3 nodes)."""
     if request.param == "embedded":
         return Seed("embedded", str(index_dir))
-    from search.backend import build
+    from sakuin.search.backend import build
 
     urls = ",".join(request.getfixturevalue("cluster_urls"))
     with cluster_index(SEED_ALIAS):

@@ -6,14 +6,8 @@ import pickle
 
 import pytest
 
-from search.analysis import (
-    MAX_CHUNK_BYTES,
-    SUDACHI_FIELDS,
-    SudachiTokenizer,
-    explain,
-    japanese_analyzer,
-    morphemes,
-)
+from sakuin.search.analysis.chain import SudachiTokenizer, japanese_analyzer
+from sakuin.search.analysis.sudachi import MAX_CHUNK_BYTES, SUDACHI_FIELDS, explain, morphemes
 
 
 def terms(text: str) -> list[str]:
@@ -129,8 +123,8 @@ def test_explain_reports_terms_parts_and_offsets() -> None:
 
 
 def test_alnum_pattern_is_isalnum_for_every_code_point() -> None:
-    """``_is_term`` looks for a letter or digit with a regular expression; it must mean ``str.isalnum``."""
-    from search.analysis import _ALNUM
+    """``is_term`` looks for a letter or digit with a regular expression; it must mean ``str.isalnum``."""
+    from sakuin.search.analysis.sudachi import _ALNUM
 
     differ = [c for c in range(0x110000) if (_ALNUM.search(chr(c)) is not None) != chr(c).isalnum()]
     assert differ == []

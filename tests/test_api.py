@@ -21,11 +21,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
-from search.analysis import explain
-from search.indexer import build_index
-from web import create_app
-from web.openapi import openapi_spec
-from web.security import CONTENT_SECURITY_POLICY
+from sakuin.search.analysis.sudachi import explain
+from sakuin.search.embedded.writing.indexer import build_index
+from sakuin.web import create_app
+from sakuin.web.openapi import openapi_spec
+from sakuin.web.security import CONTENT_SECURITY_POLICY
 
 SEED_ID = "000_bd59ac11d3d57df8.txt"
 SPEC_URI = "urn:sakuin:openapi"

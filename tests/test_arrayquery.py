@@ -11,12 +11,13 @@ import pytest
 from test_reliability_common import write_corpus
 from whoosh import query as wq
 
-from search import arrayquery, compaction, ranking
-from search.indexer import build_index
-from search.query import compile_query
-from search.scoring import AllScores
-from search.snapshot import LiveIndex
-from search.store import IndexStore
+from sakuin.search.embedded.reading import arrayquery, ranking
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.scoring import AllScores
+from sakuin.search.embedded.reading.snapshot import LiveIndex
+from sakuin.search.embedded.store import IndexStore
+from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded.writing.indexer import build_index
 
 #: Every query form the planner emits a Whoosh query for: keywords (units, parts as a
 #: phrase, the AndMaybe of their phrase), phrases, fields, OR, negation, readings.

@@ -20,9 +20,9 @@ import pytest
 from conftest import BACKENDS
 from test_api import Api
 
-from search.backend import build, open_engine
-from search.query import QuerySyntaxError
-from web import create_app
+from sakuin.search.backend import build, open_engine
+from sakuin.search.query import QuerySyntaxError
+from sakuin.web import create_app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ALIAS = "sakuin-backends"

@@ -53,7 +53,7 @@ def free_port() -> int:
 
 def serve_command(index: Path, port: int) -> list[str]:
     """``sakuin serve``; ``python -m web.serve`` (same function) until the CLI command exists."""
-    from search.cli import main
+    from sakuin.search.cli.main import main
 
     args = ["--index-dir", str(index), "--host", "127.0.0.1", "--port", str(port)]
     if "serve" in main.commands:
@@ -61,7 +61,7 @@ def serve_command(index: Path, port: int) -> list[str]:
         if script.exists():
             return [str(script), "serve", *args]
         return [sys.executable, "-c", "from search.cli import main; main()", "serve", *args]
-    return [sys.executable, "-m", "web.serve", *args]
+    return [sys.executable, "-m", "sakuin.web.serve", *args]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> dict:

@@ -14,7 +14,7 @@ import pytest
 from test_browser import OUTPUT, running_server
 from test_metadata import RECORDS, _words
 
-from search.indexer import build_index
+from sakuin.search.embedded.writing.indexer import build_index
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")

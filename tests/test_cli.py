@@ -37,7 +37,7 @@ class Where:
 
 def sakuin(*args: str, where: Where | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "search.cli", *args, *(where.option if where else [])],
+        [sys.executable, "-m", "sakuin", *args, *(where.option if where else [])],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -131,7 +131,7 @@ def under_way(where: Where) -> bool:
     if not where.env:
         ix = Path(where.target)
         return ix.is_dir() and any(p.name.startswith(".tmp-") for p in ix.iterdir())
-    from search.cluster.client import connect
+    from sakuin.search.opensearch.client import connect
 
     state = f"{where.env['SAKUIN_CLUSTER_INDEX']}-state"
     return bool(connect(where.target).exists(index=state, id="lock"))
@@ -147,7 +147,7 @@ def test_sigkill_during_build_keeps_previous_index(fresh: Callable[[str], Where]
     records = [{"id": f"e{i}", "title": "記事", "text": "犬の話です。" * 40} for i in range(3000)]
     (docs / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "index", str(docs), *where.option],
+        [sys.executable, "-m", "sakuin", "index", str(docs), *where.option],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

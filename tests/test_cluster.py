@@ -28,9 +28,9 @@ if opensearch_missing():
 
 from conftest import CLUSTER_ENV  # noqa: E402
 
-from search.backend import build, open_engine  # noqa: E402
-from search.cluster.indexer import ClusterState, optimize_cluster_index  # noqa: E402
-from search.store import IndexBusy  # noqa: E402
+from sakuin.search.backend import build, open_engine  # noqa: E402
+from sakuin.search.embedded.store import IndexBusy  # noqa: E402
+from sakuin.search.opensearch.indexer import ClusterState, optimize_cluster_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -118,7 +118,7 @@ def test_same_hits_order_and_highlights_as_the_embedded_index(backend: str, embe
 
 
 def test_api_and_cli_through_the_backend(backend: str) -> None:
-    from web import create_app
+    from sakuin.web import create_app
 
     client = create_app({"TESTING": True, "BACKEND": backend}).test_client()
     body = client.get("/api/search", query_string={"q": "国防大臣", "per_page": 3}).get_json()
@@ -142,7 +142,7 @@ def test_api_and_cli_through_the_backend(backend: str) -> None:
 
 def test_every_substring_candidate_is_checked(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Candidates are read page by page (``search_after``): none is dropped past a page, up to the bound."""
-    from search.cluster import engine as cluster_engine
+    from sakuin.search.opensearch import engine as cluster_engine
 
     whole = open_engine(backend).search("ライナ", per_page=100, collapse=False)
     assert whole.total == 12 and {h.match for h in whole.hits} == {"substring"}
@@ -197,8 +197,8 @@ def test_a_lock_left_by_a_dead_writer_is_taken_over(urls: list[str], monkeypatch
     """A killed ``sakuin index`` leaves its lock document; the next writer must not wait forever."""
     import socket
 
-    from search.cluster import indexer
-    from search.cluster.client import connect
+    from sakuin.search.opensearch import indexer
+    from sakuin.search.opensearch.client import connect
 
     monkeypatch.setattr(indexer, "LOCK_RENEW_SECONDS", 0.5)
     monkeypatch.setattr(indexer, "LOCK_STALE_SECONDS", 3)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from search.documents import UnreadableFile
-from search.readers import read_file
-from search.readers.encoding import decode_bytes
+from sakuin.search.documents.files import read_file
+from sakuin.search.documents.formats.encoding import decode_bytes
+from sakuin.search.documents.model import UnreadableFile
 
 SHORT = "今日は良い天気です。"  # ten characters: where statistical detectors fail
 WORD = "全文検索"

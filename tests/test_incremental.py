@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import compaction
-from search.indexer import build_index, optimize_index
-from search.searcher import Engine
-from search.store import DELETED_STATS, IndexStore
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import DELETED_STATS, IndexStore
+from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded.writing.indexer import build_index, optimize_index
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = [
@@ -330,8 +330,8 @@ def test_plan_never_merges_full_segments() -> None:
 def test_record_hash_is_stable() -> None:
     """Each JSONL record's stored hash decides whether an update re-analyses it: a change
     to what is hashed, or how, would re-index every record of every user's files once."""
-    from search.documents import Document, Section
-    from search.indexer import record_hash
+    from sakuin.search.documents.model import Document, Section
+    from sakuin.search.indexing.changes import record_hash
 
     doc = Document(
         doc_id="a",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from search.indexer import build_index
-from search.searcher import Engine
-from search.store import IndexBusy, IndexMissing, IndexStore
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import IndexBusy, IndexMissing, IndexStore
+from sakuin.search.embedded.writing.indexer import build_index
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -200,7 +200,7 @@ def test_an_interrupted_parallel_build_exits_instead_of_hanging(tmp_path: Path) 
     write_jsonl(path, [{"id": f"n{i}", "title": "ニュース", "text": f"記事{i}は猫の話。" * 400} for i in range(600)])
     script = f"""
 from pathlib import Path
-from search.indexer import build_index
+from sakuin.search.embedded.writing.indexer import build_index
 
 class Interrupt:
     def start(self, total_bytes, label="indexing"):

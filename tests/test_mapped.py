@@ -10,9 +10,9 @@ from unittest import mock
 
 from whoosh.filedb import compound, structfile
 
-from search.indexer import build_index
-from search.mapped import ViewFile, _ViewReader
-from search.searcher import Engine
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.mapped import ViewFile, _ViewReader
+from sakuin.search.embedded.writing.indexer import build_index
 
 
 def test_compound_files_open_as_views() -> None:

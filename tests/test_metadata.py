@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from conftest import BACKENDS, Seed, cluster_index
 
-from search.backend import build
-from search.indexer import build_index
-from search.metadata import MetadataError, parse_date
-from search.query import QuerySyntaxError
-from search.searcher import Engine
+from sakuin.search.backend import build
+from sakuin.search.documents.metadata import MetadataError, parse_date
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.writing.indexer import build_index
+from sakuin.search.query import QuerySyntaxError
 
 CATEGORIES = ["政治", "経済", "スポーツ", "IT ニュース"]
 WORDS = ["国防", "会談", "選挙", "野球", "予算"]

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from search import normalize
-from search.normalize import content_bigrams, fold, fold_codes, gram_codes, gram_texts, to_shinjitai
+from sakuin.search.analysis import normalize
+from sakuin.search.analysis.normalize import content_bigrams, fold, fold_codes, gram_codes, gram_texts, to_shinjitai
 
 _SPACES = re.compile(r"\s+")
 

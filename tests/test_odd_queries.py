@@ -27,7 +27,7 @@ def engine(seed: Seed) -> Any:
 def sakuin(seed: Seed, *args: str) -> subprocess.CompletedProcess[str]:
     """``sakuin ARGS`` against the seed's backend (``--backend`` goes after ARGS)."""
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args, *seed.option],
+        [sys.executable, "-m", "sakuin", *args, *seed.option],
         capture_output=True,
         text=True,
         cwd=ROOT,

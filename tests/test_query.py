@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-from search.query import All, Any_, Not, QuerySyntaxError, Text, compile_query, parse
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.query import All, Any_, Not, QuerySyntaxError, Text, parse
 
 
 def test_words_are_all_required() -> None:
@@ -81,7 +82,7 @@ def test_short_run_requires_all_words_and_prefers_the_phrase() -> None:
 def test_question_run_matches_any_content_word_without_function_words() -> None:
     compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか")
     assert isinstance(compiled.query, wq.Or)
-    words = compiled.highlight["content"]
+    words = compiled.targets.highlight["content"]
     assert {"ベロウソフ", "国防", "大臣", "電話", "会談"} <= words
     assert not words & {"は", "誰", "と", "の", "か", "為る", "た"}
 

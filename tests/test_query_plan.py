@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-from search.cluster.emit import query as cluster_query
-from search.query import QuerySyntaxError, compile_query, parse, plan_query
-from search.query.emit import emit
-from search.query.plan import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
+from sakuin.search.embedded.reading.emit import compile_query, emit
+from sakuin.search.opensearch.emit import query as cluster_query
+from sakuin.search.query import QuerySyntaxError, parse, plan_query
+from sakuin.search.query.plan import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:
@@ -132,7 +132,7 @@ def test_the_plan_is_immutable() -> None:
         plan.keyword = False  # type: ignore[misc]
     compiled = emit(plan)
     with pytest.raises(TypeError):
-        compiled.highlight["content"] = frozenset()  # type: ignore[index]
+        compiled.targets.highlight["content"] = frozenset()  # type: ignore[index]
 
 
 # -- emit ------------------------------------------------------------------------------
@@ -144,19 +144,19 @@ def test_a_keyword_emits_required_words_a_phrase_boost_and_substring_grams() -> 
     assert isinstance(q, wq.AndMaybe) and isinstance(q.a, wq.And) and isinstance(q.b, wq.Phrase)
     assert q.b.words == ["国防", "大臣"]
     assert compiled.bag is None
-    assert compiled.substring == (("国防", "防大", "大臣"),)
-    assert compiled.needles == ("国防大臣",) and compiled.literals == ("国防大臣",)
-    assert compiled.highlight == {"content": frozenset({"国防", "大臣"})}
+    assert compiled.targets.substring == (("国防", "防大", "大臣"),)
+    assert compiled.targets.needles == ("国防大臣",) and compiled.targets.literals == ("国防大臣",)
+    assert compiled.targets.highlight == {"content": frozenset({"国防", "大臣"})}
 
 
 def test_two_keywords_need_each_word_as_a_substring() -> None:
     compiled = compile_query("京都 ノヴゴロド")
-    assert compiled.substring == (("京都",), ("のゔ", "ゔご", "ごろ", "ろど"))
+    assert compiled.targets.substring == (("京都",), ("のゔ", "ゔご", "ごろ", "ろど"))
 
 
 def test_a_question_emits_its_bag_and_no_substring_query() -> None:
     compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか")
-    assert compiled.bag is not None and compiled.substring is None
+    assert compiled.bag is not None and compiled.targets.substring is None
     assert compiled.bag[0] == ("content", "ベロウソフ", WORD_WEIGHT)
     assert isinstance(compiled.query, wq.Or) and len(compiled.query.subqueries) == len(compiled.bag)
 
@@ -174,13 +174,13 @@ def test_a_question_emits_its_pairs_for_both_backends() -> None:
 
 def test_operators_fields_and_phrases_emit_no_substring_query() -> None:
     for q in ('"国防 大臣"', "title:ロシア", "会談 OR 協議", "会談 -電話"):
-        assert compile_query(q).substring is None, q
-    assert compile_query("国").substring is None  # one character has no bigram
+        assert compile_query(q).targets.substring is None, q
+    assert compile_query("国").targets.substring is None  # one character has no bigram
 
 
 def test_a_negated_word_is_not_highlighted() -> None:
     compiled = compile_query("会談 -電話")
-    assert compiled.highlight == {"content": frozenset({"会談"})}
+    assert compiled.targets.highlight == {"content": frozenset({"会談"})}
     assert isinstance(compiled.query, wq.And) and isinstance(compiled.query.subqueries[1], wq.Not)
 
 
@@ -196,14 +196,14 @@ def test_kana_no_reading_explains_matches_only_as_typed() -> None:
     compiled = emit(plan)
     assert isinstance(compiled.query, wq.And)  # 東京 alone must not be a word match
     assert wq.Term("content", "\x00") in compiled.query.subqueries
-    assert compiled.substring == (("東京",), ("だび", "びん", "んち"))
+    assert compiled.targets.substring == (("東京",), ("だび", "びん", "んち"))
 
 
 def test_hiragana_emits_its_katakana_word_as_an_alternative_for_both_backends() -> None:
     compiled = emit(lexicon_of("歩く", "アルク").plan(parse("あるく"), "あるく"))
     assert compiled.query == wq.Or([wq.Term("content", "歩く"), wq.Term("content", "アルク", boost=KANA_WEIGHT)])
-    assert compiled.highlight == {"content": frozenset({"歩く", "アルク"})}
-    assert compiled.substring == (("ある", "るく"),)  # and inside longer words, after the words
+    assert compiled.targets.highlight == {"content": frozenset({"歩く", "アルク"})}
+    assert compiled.targets.substring == (("ある", "るく"),)  # and inside longer words, after the words
     assert cluster_query(compiled.plan) == {
         "bool": {
             "should": [

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from search.documents import Document, UnreadableFile
-from search.readers import ReadResult, doc_id_for, iter_input_files, read_file
+from sakuin.search.documents.files import ReadResult, doc_id_for, iter_input_files, read_file
+from sakuin.search.documents.model import Document, UnreadableFile
 
 SEED = next(Path(__file__).parents[1].joinpath("seeds").glob("*.txt"))
 
@@ -390,7 +390,7 @@ _SPACES = " \t\n\r\u3000\u00a0\u2028\x1c\x0b"
 def test_first_pass_content_check_agrees_with_the_documents(sections: list[tuple[str, str]]) -> None:
     """The first pass over a JSONL file decides "no text content" without cleaning the
     text; it must agree with the documents the second pass makes."""
-    from search.readers import _document, _has_content
+    from sakuin.search.documents.files import _document, _has_content
 
     assert _has_content(sections) == bool(_document("id", "title", "f.jsonl", sections).sections)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import proximity
-from search.normalize import bigrams, fold
-from search.query import compile_query
-from search.query.plan import PAIR_WEIGHT
-from search.searcher import Engine
+from sakuin.search.analysis.normalize import bigrams, fold
+from sakuin.search.embedded.reading import proximity
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.query.plan import PAIR_WEIGHT
 
 DOCS = {
     "secret.md": "# 記録\n\n## 機密\n\n政府は国家機密の扱いを見直した。\n\n## 天気\n\n明日の東京都は晴れる。\n",
@@ -99,7 +99,7 @@ def test_fold_unifies_width_kana_old_kanji_and_long_vowels() -> None:
 def test_gram_field_indexes_exactly_the_analyzer_terms() -> None:
     from collections import Counter
 
-    from search.schema import build_schema
+    from sakuin.search.embedded.schema import build_schema
 
     field = build_schema()["grams"]
     text = "ロシア国防大臣が電話会談 ｶﾀｶﾅ ＡＢＣ　國"
@@ -108,7 +108,7 @@ def test_gram_field_indexes_exactly_the_analyzer_terms() -> None:
 
 
 def test_content_offsets_locate_heading_and_body_in_content_text() -> None:
-    from search.schema import content_offsets, content_text
+    from sakuin.search.indexing.sections import content_offsets, content_text
 
     title, heading, body = "ロシア国防大臣", "電話会談", "本文です。"
     text = content_text(title, heading, body)

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reliability_common import ROOT, write_corpus
 
-from search.query import MAX_QUERY_CHARS, QuerySyntaxError
-from search.searcher import Engine
-from search.store import CURRENT, IndexStore
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import CURRENT, IndexStore
+from sakuin.search.query import MAX_QUERY_CHARS, QuerySyntaxError
 
 #: Bounded, and no example database (it would write .hypothesis/ into the checkout).
 EXAMPLES = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -91,7 +91,7 @@ def test_cli_query_that_is_not_utf8_is_a_usage_error(seed: Seed) -> None:
     not_utf8 = b"\xff\xfe\x83L".decode("utf-8", "surrogateescape")  # as Python decodes such argv
     for command in (["search", not_utf8, *seed.option], ["analyze", not_utf8]):
         proc = subprocess.run(
-            [sys.executable, "-m", "search.cli", *command],
+            [sys.executable, "-m", "sakuin", *command],
             capture_output=True,
             cwd=ROOT,
             timeout=120,
@@ -167,8 +167,8 @@ def test_api_conforms_to_its_openapi_description(
 def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from search.indexer import build_index
-    from web import create_app
+    from sakuin.search.embedded.writing.indexer import build_index
+    from sakuin.web import create_app
 
     docs, ix = tmp_path / "docs", tmp_path / "ix"
     write_corpus(docs, 0, range(2), per_file=10)
@@ -207,7 +207,7 @@ def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
 
 @pytest.fixture(scope="module")
 def corpus_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    from search.indexer import build_index
+    from sakuin.search.embedded.writing.indexer import build_index
 
     base = tmp_path_factory.mktemp("paging")
     write_corpus(base / "docs", 0, range(20))

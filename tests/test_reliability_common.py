@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from search.searcher import MAX_PER_PAGE, Engine
-from search.store import IndexMissing
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.query.request import MAX_PER_PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -34,7 +35,7 @@ QUERIES = (*TOPICS, '"電話会談"', "猫 OR 犬", "温泉 -予算", "title:空
 
 
 def sakuin_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "search.cli", *args]
+    return [sys.executable, "-m", "sakuin", *args]
 
 
 def sakuin(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from test_reliability_common import (
     write_markdown,
 )
 
-from search.store import IndexStore
+from sakuin.search.embedded.store import IndexStore
 
 #: Kill points as fractions of an unkilled run's duration; the last ones land in or
 #: after the commit and publish phase.
@@ -144,10 +144,10 @@ def test_sigkill_during_a_first_build_leaves_no_index_then_rerun_builds_it(tmp_p
 #: Runs ``sakuin`` with a SIGKILL hooked onto one step of the commit/publish sequence.
 KILL_RUNNER = r"""
 import os, pathlib, signal, sys
-import search.compaction as compaction
-import search.livestats as livestats
-import search.segments as segments
-import search.store as store
+from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded import livestats
+from sakuin.search.embedded.writing import segments
+from sakuin.search.embedded import store
 import whoosh.writing as writing
 
 MAIN = os.getpid()
@@ -190,7 +190,7 @@ point = sys.argv.pop(1)
     "after-swap": lambda: wrap(store.os, "replace", after=True, when=to_current),
     "before-prune": lambda: wrap(store.IndexStore, "_prune"),
 }[point]()
-from search.cli import main
+from sakuin.search.cli.main import main
 sys.argv[0] = "sakuin"
 main()
 """

@@ -22,9 +22,9 @@ from urllib.parse import quote
 import pytest
 from test_reliability_common import ROOT, sakuin
 
-from search.indexer import build_index
-from search.readers import MAX_FILE_BYTES, MAX_SECTION_CHARS
-from search.searcher import Engine
+from sakuin.search.documents.files import MAX_FILE_BYTES, MAX_SECTION_CHARS
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.writing.indexer import build_index
 
 BAD_NAME = os.fsdecode(b"bad-\xff\xfe-name.txt")  # not UTF-8: Python keeps the bytes as surrogates
 
@@ -152,7 +152,7 @@ def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(tmp_path: Path) 
     assert "records.jsonl:2" in problems and "records.jsonl:5" in problems and "records.jsonl:7" in problems
 
     # Odd ids and texts survive the API (a lone surrogate would make a response unencodable).
-    from web import create_app
+    from sakuin.web import create_app
 
     client = create_app({"TESTING": True, "INDEX_DIR": str(ix)}).test_client()
     for doc_id in ("new\nline.txt", "sub dir/深い/file.txt", "surrogate-text", "with space.txt"):
@@ -175,13 +175,13 @@ def test_a_named_pipe_given_as_the_path_does_not_hang(tmp_path: Path) -> None:
 
 
 def test_files_that_vanish_mid_run_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import search.indexer as indexer
+    from sakuin.search.indexing import changes as indexer
 
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in ("a.txt", "gone-before-hash.txt", "gone-before-read.txt"):
         (docs / name).write_text(f"{name} の猫", encoding="utf-8")
-    real_hash, real_read = indexer._hash, indexer.iter_documents
+    real_hash, real_read = indexer.file_hash, indexer.iter_documents
 
     def vanishing_hash(path: Path) -> str:
         if path.name == "gone-before-hash.txt":
@@ -193,7 +193,7 @@ def test_files_that_vanish_mid_run_are_skipped(tmp_path: Path, monkeypatch: pyte
             path.unlink()
         return real_read(path, root)
 
-    monkeypatch.setattr(indexer, "_hash", vanishing_hash)
+    monkeypatch.setattr(indexer, "file_hash", vanishing_hash)
     monkeypatch.setattr(indexer, "iter_documents", vanishing_read)
     report = build_index([docs], tmp_path / "ix")
     reasons = {Path(p).name: r for p, r in report.skipped}
@@ -238,7 +238,7 @@ def test_unreadable_file_is_skipped_with_permission_denied() -> None:
         env = {**os.environ, "HOME": str(base)}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "search.cli", "index", str(docs), "--index-dir", str(base / "ix")],
+                [sys.executable, "-m", "sakuin", "index", str(docs), "--index-dir", str(base / "ix")],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -290,7 +290,7 @@ def test_50_mb_single_line_file_is_refused_quickly_and_long_lines_are_split(tmp_
 
     # The limit is a setting: raised, the same file is read (here only checked to be tried).
     env_out = subprocess.run(
-        [sys.executable, "-m", "search.cli", "index", str(big), "--index-dir", str(tmp_path / "ix2")],
+        [sys.executable, "-m", "sakuin", "index", str(big), "--index-dir", str(tmp_path / "ix2")],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -25,7 +25,7 @@ from test_reliability_common import (
     write_markdown,
 )
 
-from search.searcher import Engine
+from sakuin.search.embedded.reading.engine import Engine
 
 QUERIES = (*TOPICS, "猫 OR 犬", "ロシア 国防", '"電話会談"')
 CLIENTS = 3

@@ -19,7 +19,7 @@ from test_reliability_common import (
     write_corpus,
 )
 
-from search.store import IndexStore
+from sakuin.search.embedded.store import IndexStore
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

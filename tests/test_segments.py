@@ -25,12 +25,15 @@ from whoosh import scoring
 from whoosh.formats import Characters
 from whoosh.query import Or, Term
 
-from search.analysis import reading_analyzer
-from search.normalize import gram_texts
-from search.pipeline import build_segments, doc_task, section_fields
-from search.postings import analyse_words, section_terms
-from search.readers import iter_input_files, read_file
-from search.schema import build_schema, content_text
+from sakuin.search.analysis import terms as terms_module
+from sakuin.search.analysis.chain import reading_analyzer
+from sakuin.search.analysis.normalize import gram_texts
+from sakuin.search.analysis.terms import analyse_words, section_terms
+from sakuin.search.documents.files import iter_input_files, read_file
+from sakuin.search.embedded.schema import build_schema
+from sakuin.search.embedded.writing.pipeline import build_segments
+from sakuin.search.indexing.sections import content_text, section_fields
+from sakuin.search.indexing.tasks import doc_task
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LIVEDOOR = Path(__file__).resolve().parents[2] / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
@@ -153,18 +156,17 @@ def test_seed_index_equals_whoosh_writer(tmp_path: Path, procs: int) -> None:
 def test_vocabulary_turnover_gives_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A vocabulary replaced in the middle of a build (here every few texts) changes nothing:
     words made with an older one are translated by their terms, never mixed up by id."""
-    import search.postings
 
     made: list[object] = []
 
-    class Counted(search.postings.Vocabulary):
+    class Counted(terms_module.Vocabulary):
         def __init__(self) -> None:
             super().__init__()
             made.append(self)
 
-    monkeypatch.setattr(search.postings, "Vocabulary", Counted)
-    monkeypatch.setattr(search.postings, "_vocabulary", None)
-    monkeypatch.setattr(search.postings, "MAX_VOCABULARY", 40)
+    monkeypatch.setattr(terms_module, "Vocabulary", Counted)
+    monkeypatch.setattr(terms_module, "_vocabulary", None)
+    monkeypatch.setattr(terms_module, "MAX_VOCABULARY", 40)
     extra = [
         (
             "x1",
@@ -229,7 +231,7 @@ def _sections_for_chain() -> list[tuple[str, str, str]]:
 
 
 def test_bulk_terms_equal_the_analyzer_chain() -> None:
-    """``search.postings`` is a fast path of the analyzers; it must not be another analysis:
+    """``sakuin.search.analysis.terms`` is a fast path of the analyzers; it must not be another analysis:
     every field of a section, content and reading over ``content_text``."""
     schema = build_schema()
 
@@ -254,9 +256,7 @@ def test_bulk_terms_equal_the_analyzer_chain() -> None:
 def test_postings_docstring_examples() -> None:
     import doctest
 
-    import search.postings
-
-    assert doctest.testmod(search.postings).failed == 0
+    assert doctest.testmod(terms_module).failed == 0
 
 
 def _presence_reference(docs: list[list[int]], length_bytes: list[int], offset: int, limit: int, level: int):
@@ -266,7 +266,7 @@ def _presence_reference(docs: list[list[int]], length_bytes: list[int], offset: 
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
     from whoosh.system import pack_int, pack_long
 
-    from search.w3blocks import COMPRESS_MIN_BYTES, compress
+    from sakuin.search.embedded.writing.w3blocks import COMPRESS_MIN_BYTES, compress
 
     out, infos = [], []
     for ids in docs:
@@ -297,7 +297,7 @@ def test_presence_blocks_are_the_pickles_whoosh_writes(level: int) -> None:
     one block, of exactly one full block and of several, compressed or not."""
     import random
 
-    from search.w3blocks import encode_postings
+    from sakuin.search.embedded.writing.w3blocks import encode_postings
 
     rng = random.Random(7)
     ndocs = 300_000
@@ -349,7 +349,7 @@ def test_word_postings_read_back_as_whoosh_encodes_them() -> None:
 
     from whoosh.formats import Characters
 
-    from search.w3blocks import characters_values, encode_postings
+    from sakuin.search.embedded.writing.w3blocks import characters_values, encode_postings
 
     rng = random.Random(3)
     fmt = Characters()
@@ -395,7 +395,7 @@ def test_ints_are_written_as_pickle_writes_them() -> None:
     negative start deltas where a compound's parts overlap it)."""
     import pickle
 
-    from search.w3blocks import _int_sizes, _put_ints
+    from sakuin.search.embedded.writing.w3blocks import _int_sizes, _put_ints
 
     edges = [0, 1, 255, 256, 65535, 65536, 2**31 - 1, -1, -255, -256, -65536, -(2**31)]
     ints = np.array(edges + np.random.default_rng(3).integers(-(2**31), 2**31, 2000).tolist(), dtype=np.int64)
@@ -411,7 +411,7 @@ def _term_table(tmp_path: Path, keys: list[bytes]) -> Any:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
 
-    from search.segments import _BulkHashWriter
+    from sakuin.search.embedded.writing.segments import _BulkHashWriter
 
     storage = FileStorage(str(tmp_path))
     writer = OrderedHashWriter(storage.create_file("terms"))
@@ -460,7 +460,7 @@ def test_term_table_finds_every_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("top", [1, 50, 2**37, 2**62])
 def test_stable_order_is_a_stable_argsort(top: int) -> None:
-    from search.segments import _stable_order
+    from sakuin.search.embedded.writing.segments import _stable_order
 
     keys = np.random.default_rng(top % 1000).integers(0, top, 10_000, dtype=np.uint64)
     assert (_stable_order(keys) == np.argsort(keys, kind="stable")).all()

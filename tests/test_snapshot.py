@@ -10,13 +10,14 @@ from unittest import mock
 import pytest
 from test_reliability_common import write_corpus
 
-from search import bagofwords, compaction
-from search.indexer import build_index
-from search.query import compile_query
-from search.scoring import AllScores
-from search.searcher import Engine
-from search.snapshot import LiveIndex, Snapshot, SnapshotClosed
-from search.store import IndexStore
+from sakuin.search.embedded.reading import bagofwords
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.scoring import AllScores
+from sakuin.search.embedded.reading.snapshot import LiveIndex, Snapshot, SnapshotClosed
+from sakuin.search.embedded.store import IndexStore
+from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded.writing.indexer import build_index
 
 
 def _open_files_under(folder: Path) -> int:

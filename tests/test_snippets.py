@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.snippets import _best_window, make_snippet, merge_spans
+from sakuin.search.highlight.snippets import _best_window, make_snippet, merge_spans
 
 
 def _best_window_by_definition(spans: list[tuple[int, int]], width: int) -> int:

@@ -13,11 +13,11 @@ from typing import Any
 
 from flask import Flask
 
-from search.backend import open_engine
-from search.snapshot import DEFAULT_POOL
-from web import api, errors, pages, security
-from web.common import ENGINE_KEY, DocIdConverter
-from web.render import facet_filter, facet_label, meta_text
+from sakuin.search.backend import open_engine
+from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL
+from sakuin.web import api, errors, pages, security
+from sakuin.web.common import ENGINE_KEY, DocIdConverter
+from sakuin.web.render import facet_filter, facet_label, meta_text
 
 DEFAULT_INDEX_DIR = "index"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.analysis import explain
-from search.store import IndexMissing
-from web.common import (
+from sakuin.search.analysis.sudachi import explain
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.web.common import (
     MAX_ANALYZE_CHARS,
     MAX_QUERY_CHARS,
     BadParameter,
@@ -20,8 +20,8 @@ from web.common import (
     search_params_from,
     text_arg,
 )
-from web.errors import INDEX_MISSING_HINT
-from web.openapi import openapi_spec
+from sakuin.web.errors import INDEX_MISSING_HINT
+from sakuin.web.openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 #: The health check lives at the root, where load balancers expect it.

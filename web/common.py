@@ -14,8 +14,8 @@ from urllib.parse import quote, unquote_to_bytes
 from flask import current_app, request
 from werkzeug.routing import BaseConverter
 
-from search.query import MAX_QUERY_CHARS
-from search.searcher import MAX_PAGE, MAX_PER_PAGE
+from sakuin.search.query import MAX_QUERY_CHARS
+from sakuin.search.query.request import MAX_PAGE, MAX_PER_PAGE
 
 ENGINE_KEY = "sakuin.engine"
 DEFAULT_PER_PAGE = 10

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.query import QuerySyntaxError
-from search.store import IndexMissing
-from web.common import BadParameter
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.query import QuerySyntaxError
+from sakuin.web.common import BadParameter
 
 #: Short codes and human messages for HTTP errors raised by routing or ``abort``.
 HTTP_ERRORS: dict[int, tuple[str, str]] = {

@@ -11,14 +11,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
-from search.query import QuerySyntaxError
-from search.results import SearchResult
-from search.snippets import mark_html
-from search.store import IndexMissing
-from web.common import MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, query_arg, search_params
-from web.errors import error_response
-from web.messages import ja
-from web.render import SearchState, facet_filter, page_window, paragraphs
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.highlight.snippets import mark_html
+from sakuin.search.query import QuerySyntaxError
+from sakuin.search.results.model import SearchResult
+from sakuin.web.common import MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, query_arg, search_params
+from sakuin.web.errors import error_response
+from sakuin.web.messages import ja
+from sakuin.web.render import SearchState, facet_filter, page_window, paragraphs
 
 bp = Blueprint("pages", __name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from search.snippets import mark_html
+from sakuin.search.highlight.snippets import mark_html
 
 _BLANK_LINES = re.compile(r"\n[ \t\u3000]*\n\s*")
 

@@ -48,10 +48,10 @@ import click
 import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
-from search.backend import open_engine
-from search.store import IndexMissing
-from web import create_app
-from web.common import ENGINE_KEY
+from sakuin.search.backend import open_engine
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.web import create_app
+from sakuin.web.common import ENGINE_KEY
 
 DEFAULT_THREADS = 2
 GRACEFUL_SECONDS = 30

@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from search.metadata import PATH, Kind, parse_date, parse_number
-from search.query.syntax import QuerySyntaxError
+from sakuin.search.documents.metadata import PATH, Kind, parse_date, parse_number
+from sakuin.search.query.syntax import QuerySyntaxError
 
 
 @dataclass(frozen=True, slots=True)

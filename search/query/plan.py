@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from search.analysis import Morph, cached_morphemes, is_content
-from search.metadata import PATH, Declaration
-from search.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
-from search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
-from search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
+from sakuin.search.analysis.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
+from sakuin.search.analysis.sudachi import Morph, cached_morphemes, is_content
+from sakuin.search.documents.metadata import PATH, Declaration
+from sakuin.search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
+from sakuin.search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
 
 SHORT_RUN = 2
 #: Kana runs up to this long that Sudachi cannot read as one word are names typed in kana.
@@ -82,6 +82,9 @@ QUESTION_TAGS = frozenset({"代名詞", "接続詞", "感動詞"})
 GRAMMAR_TAGS = frozenset({"助詞", "助動詞"})
 #: Fields a query may name; ``content`` (title, heading and body) is the default.
 QUERY_FIELDS = ("title", "heading")
+#: A term no index has (the analyzer never yields control characters): what a run that
+#: can only match as a substring emits, so the query's other words cannot match without it.
+NO_TERM = "\x00"
 
 #: (field, term) → the term's document frequency in the index.
 Lexicon = Callable[[str, str], int]
@@ -471,6 +474,7 @@ def _pairs(content: list[Morph], fieldname: str, terms: set[str]) -> tuple[Pair,
 __all__ = [
     "GRAM_MAX_DF",
     "KANA_WEIGHT",
+    "NO_TERM",
     "PAIR_WEIGHT",
     "QUERY_FIELDS",
     "WORD_WEIGHT",

@@ -1,0 +1,5 @@
+"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval (``main``)."""
+
+from sakuin.search.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,362 @@
+"""Readers: turn input files into ``Document``s.
+
+Format modules only parse text into a title and (heading, text) pairs; this module
+owns everything they share (file I/O, decoding, ids, section clean-up) so that
+every format obeys the same rules for ids, paths and empty sections.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sakuin.search.documents.formats.encoding import decode_bytes
+from sakuin.search.documents.formats.filemeta import front_matter, html_metadata
+from sakuin.search.documents.formats.html import declared_charset, parse_html
+from sakuin.search.documents.formats.jsonl import Problem, Record, parse_jsonl
+from sakuin.search.documents.formats.markdown import parse_markdown
+from sakuin.search.documents.formats.text import parse_plaintext
+from sakuin.search.documents.model import Document, Section, UnreadableFile
+
+__all__ = [
+    "DocumentStream",
+    "ReadResult",
+    "UnreadableFile",
+    "decode_bytes",
+    "doc_id_for",
+    "iter_documents",
+    "iter_input_files",
+    "open_input",
+    "read_file",
+]
+
+Parser = Callable[[str, str], tuple[str, list[tuple[str, str]]]]
+
+_PARSERS: dict[str, Parser] = {
+    "": parse_plaintext,
+    ".txt": parse_plaintext,
+    ".text": parse_plaintext,
+    ".md": parse_markdown,
+    ".markdown": parse_markdown,
+    ".html": parse_html,
+    ".htm": parse_html,
+}
+_JSONL = frozenset({".jsonl", ".ndjson"})
+_MARKDOWN = frozenset({".md", ".markdown"})
+_SNIFF = 8192
+#: Largest text/Markdown/HTML file read. Analysis runs at roughly 0.5 MB/s per core,
+#: and a whole file is held in memory as bytes and text, so a 2 GB log in a document
+#: folder must be refused, not read. JSONL is streamed record by record: no limit.
+#: ``SAKUIN_MAX_FILE_MB`` overrides it.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Longer sections are split into consecutive sections with the same heading, so
+#: analysing one section (and showing one hit) needs bounded memory and time.
+MAX_SECTION_CHARS = 100_000
+#: Where a long section may be cut, best first: paragraph, line, sentence, space.
+_CUTS = (re.compile(r"\n\n+"), re.compile(r"\n"), re.compile(r"[。．！？!?]+"), re.compile(r"[ \u3000\t]+"))
+
+
+@dataclass
+class ReadResult:
+    """Documents from one file plus non-fatal problems (e.g. skipped JSONL lines)."""
+
+    documents: list[Document]
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentStream:
+    """The documents of one file, read as they are consumed.
+
+    ``documents`` yields (document, input bytes it accounts for), so a caller can
+    show progress in bytes; ``problems`` fills in as the stream is read.
+    """
+
+    documents: Iterator[tuple[Document, int]]
+    problems: list[str]
+    size: int
+
+
+def read_file(path: Path, root: Path) -> ReadResult:
+    """Read one file whole; raise UnreadableFile with a short reason if it yields nothing."""
+    stream = iter_documents(path, root)
+    documents = [document for document, _ in stream.documents]
+    return ReadResult(documents, stream.problems)
+
+
+def iter_documents(path: Path, root: Path) -> DocumentStream:
+    """Open one file for streaming its documents.
+
+    Whole-file problems (type, size, encoding, no content) raise UnreadableFile
+    here, before anything is yielded. A JSONL file is read twice, never held: a
+    first pass finds which line of each id survives (a later record with the same
+    id replaces the earlier one) and what is wrong with the others; the second
+    yields the surviving documents in file order.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in _PARSERS and suffix not in _JSONL:
+        raise UnreadableFile(f"unsupported file type {suffix}")
+    _check_name(path)
+    try:
+        with open_input(path) as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if suffix in _JSONL:
+                return _stream_jsonl(path, root, size)
+            limit = max_file_bytes()
+            if size > limit:
+                raise UnreadableFile(
+                    f"file too large ({size / 2**20:.1f} MB; the limit for {suffix or 'text'} files is "
+                    f"{limit / 2**20:.0f} MB): split it or convert it to JSONL"
+                )
+            data = stream.read()
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from exc
+    document = _read_text_document(path, root, suffix, data)
+    return DocumentStream(iter([(document, len(data))]), [], len(data))
+
+
+def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Document:
+    hint = declared_charset(data) if _PARSERS[suffix] is parse_html else None
+    text = decode_bytes(data, hint)
+    if not text.strip():
+        raise UnreadableFile("empty file")
+    title, raw_sections = _PARSERS[suffix](text, path.stem)
+    rel = doc_id_for(path, root)
+    meta = html_metadata(text) if _PARSERS[suffix] is parse_html else front_matter(text) if suffix in _MARKDOWN else {}
+    document = _document(rel, title, rel, raw_sections, meta)
+    if not document.sections:
+        raise UnreadableFile("no text content")
+    return document
+
+
+def max_file_bytes() -> int:
+    """MAX_FILE_BYTES, or ``SAKUIN_MAX_FILE_MB`` megabytes when that is set to a number."""
+    raw = os.environ.get("SAKUIN_MAX_FILE_MB", "")
+    try:
+        return int(float(raw) * 2**20) if raw.strip() else MAX_FILE_BYTES
+    except ValueError:
+        return MAX_FILE_BYTES
+
+
+def open_input(path: Path) -> BinaryIO:
+    """Open an input file for reading, refusing anything but a regular file.
+
+    Opening a named pipe for reading would block until some other process writes
+    to it, so the file is opened non-blocking and checked before any read. Every
+    refusal is an OSError whose ``strerror`` is a reason fit for the summary.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "symbolic link loop") from exc
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise OSError(errno.ENOENT, "broken symbolic link") from exc
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, _not_regular(mode, path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _not_regular(mode: int, path: Path) -> str:
+    if stat.S_ISDIR(mode):
+        return "symbolic link to a directory, not followed" if path.is_symlink() else "a directory"
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"))
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
+
+
+def _check_name(path: Path) -> None:
+    """File names are bytes on Linux; one that is not UTF-8 cannot become an id or a URL."""
+    try:
+        str(path.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnreadableFile("file name is not valid UTF-8: rename the file to index it") from None
+
+
+def doc_id_for(path: Path, root: Path) -> str:
+    """Relative to the indexed root, so re-indexing from elsewhere keeps ids."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
+
+
+def iter_input_files(paths: list[Path], skipped: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, Path]]:
+    """Yield (file, root) pairs in a deterministic order.
+
+    Every path is checked before anything is yielded, so a typo fails the run
+    before any indexing work. Symlinked directories are not followed (no loops);
+    symlinked files are, if they point at a regular file. Entries of a walked
+    directory that cannot be read (named pipes, sockets, broken links, link loops,
+    links to directories) are not yielded; if ``skipped`` is given, each is
+    appended to it as (path, reason), so a run reports them instead of hiding them.
+    """
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(f"no such file or directory: {path}")
+        if not path.exists():
+            raise FileNotFoundError(f"broken symbolic link: {path}")
+    for path in paths:
+        if path.is_dir():
+            yield from ((file, path) for file in _walk(path, skipped))
+        else:
+            yield path, path.parent
+
+
+def _walk(top: Path, skipped: list[tuple[str, str]] | None) -> Iterator[Path]:
+    """Regular, non-hidden files under ``top``; unreadable directories are skipped."""
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith(".") and name not in links)
+        for name in sorted([*filenames, *links]):
+            if name.startswith("."):
+                continue
+            file = Path(dirpath, name)
+            problem = _entry_problem(file)
+            if problem is None:
+                yield file
+            elif skipped is not None:
+                skipped.append((str(file), problem))
+
+
+def _entry_problem(path: Path) -> str | None:
+    """Why a directory entry is not a readable regular file, or None if it is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return "broken symbolic link"
+        return _os_reason(exc)
+    return None if stat.S_ISREG(mode) else _not_regular(mode, path)
+
+
+class _Counted:
+    """Lines of a binary stream, counting the bytes handed out."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.nbytes = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.stream:
+            self.nbytes += len(line)
+            yield line
+
+
+def _stream_jsonl(path: Path, root: Path, size: int) -> DocumentStream:
+    rel = doc_id_for(path, root)
+    with open_input(path) as stream:
+        if b"\x00" in stream.read(_SNIFF):
+            raise UnreadableFile("binary file")
+        stream.seek(0)
+        survivors, problems = _survivors(parse_jsonl(stream, rel), rel)
+    return DocumentStream(_surviving_documents(path, rel, survivors), problems, size)
+
+
+def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, int], list[str]]:
+    """The first pass over a JSONL file: id → the line whose record is kept, and the problems."""
+    survivors: dict[str, int] = {}
+    first_line: dict[str, int] = {}
+    problems: list[str] = []
+    for item in items:
+        if isinstance(item, Problem):
+            problems.append(item.message)
+            continue
+        if not _has_content(item.sections):
+            problems.append(f"{rel}:{item.line}: no text content, record skipped")
+            continue
+        if item.doc_id in survivors:
+            problems.append(
+                f"{rel}:{item.line}: duplicate id {item.doc_id!r} "
+                f"(first at line {first_line[item.doc_id]}), earlier record replaced"
+            )
+        first_line.setdefault(item.doc_id, item.line)
+        survivors[item.doc_id] = item.line
+    return survivors, problems
+
+
+def _has_content(raw_sections: Iterable[tuple[str, str]]) -> bool:
+    """Whether ``_document`` keeps a section of these: whether a heading or text has a
+    character other than whitespace, which is all its clean-up removes (the first pass
+    asks this of every record; cleaning them all was a third of its time)."""
+    return any((heading and not heading.isspace()) or (text and not text.isspace()) for heading, text in raw_sections)
+
+
+def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Iterator[tuple[Document, int]]:
+    """The second pass: each kept record as a Document, with the bytes read since the last one."""
+    with open_input(path) as stream:
+        lines = _Counted(stream)
+        reported = 0
+        for item in parse_jsonl(lines, rel):
+            if isinstance(item, Record) and survivors.get(item.doc_id) == item.line:
+                yield _document(item.doc_id, item.title, rel, item.sections, item.meta), lines.nbytes - reported
+                reported = lines.nbytes
+
+
+def _document(
+    doc_id: str,
+    title: str,
+    rel: str,
+    raw_sections: Iterable[tuple[str, str]],
+    meta: dict[str, Any] | None = None,
+) -> Document:
+    """Apply the rules shared by all formats: clean text, no empty sections, 0..n-1."""
+    cleaned = ((_clean_heading(heading), _clean_text(text)) for heading, text in raw_sections)
+    kept = [(heading, piece) for heading, text in cleaned if heading or text for piece in _split_long(text)]
+    sections = tuple(Section(ordinal, heading, text) for ordinal, (heading, text) in enumerate(kept))
+    title = _clean_heading(title) or Path(rel).stem
+    return Document(doc_id=doc_id, title=title, path=rel, sections=sections, meta=meta or {})
+
+
+def _split_long(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at the best boundary available."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        end = start + limit
+        cut = 0
+        for boundary in _CUTS:
+            ends = [m.end() for m in boundary.finditer(text, start + limit // 2, end)]
+            if ends:
+                cut = ends[-1]
+                break
+        cut = cut or end
+        pieces.append(text[start:cut].rstrip())
+        start = cut
+        while start < len(text) and text[start] == "\n":
+            start += 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def _clean_heading(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clean_text(text: str) -> str:
+    """Trailing whitespace goes (per line too); leading blank lines go."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip("\n").rstrip()
+
+
+def _os_reason(exc: OSError) -> str:
+    """ "Permission denied" reads better in a summary than the full repr."""
+    return exc.strerror or str(exc)

@@ -1,0 +1,184 @@
+"""Running queries: query → ranked sections → hits with snippets.
+
+``Engine`` is what the CLI and the web app share, and it only orchestrates: the
+live index version is pinned for the whole request (``search.snapshot``: one
+snapshot per version, a pool of searchers, closed when the version is retired),
+the query is compiled against that snapshot's statistics, ranked
+(``search.ranking``), and the page's hits get their highlight spans
+(``search.highlight``) and snippets. Because a request reads one snapshot from
+start to end, its total, its hits and its statistics all belong to one version,
+even while ``sakuin index`` publishes a new one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sakuin.search.documents.metadata import Declaration
+from sakuin.search.documents.model import Document
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.highlight import spans_from_postings
+from sakuin.search.embedded.reading.ranking import rank
+from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL, LiveIndex, Pinned
+from sakuin.search.embedded.reading.suggest import complete, corrections
+from sakuin.search.embedded.store import IndexStore
+from sakuin.search.highlight.spans import match_spans
+from sakuin.search.query.request import Request, sort_name
+from sakuin.search.results.facets import selected_values
+from sakuin.search.results.hits import document_from, hit_from, notices
+from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
+from sakuin.search.results.suggestions import did_you_mean
+
+
+class Engine:
+    """Search over the live version of one index directory."""
+
+    def __init__(self, index_dir: Path | str, pool_size: int = DEFAULT_POOL) -> None:
+        self.store = IndexStore(index_dir)
+        self.live = LiveIndex(self.store, pool_size)
+
+    def pin(self) -> Any:
+        """Context manager: the live snapshot and a searcher of it (raises IndexMissing)."""
+        return self.live.pin()
+
+    @property
+    def version(self) -> str | None:
+        return self.store.current_name()
+
+    def declaration(self) -> Declaration:
+        """The live version's metadata declaration (which fields filter, facet and sort)."""
+        with self.live.pin() as pinned:
+            return pinned.snapshot.declaration
+
+    def ready(self) -> str:
+        """The live version's name, once it opens (raises IndexMissing, or whatever opening raised)."""
+        with self.live.pin() as pinned:
+            return pinned.snapshot.name
+
+    def close(self) -> None:
+        self.live.close()
+
+    # -- search ---------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str,
+        page: int = 1,
+        per_page: int = 10,
+        snippets: bool = True,
+        literal: bool = False,
+        *,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        collapse: bool = True,
+        filters: Sequence[str] = (),
+    ) -> SearchResult:
+        """Ranked sections for ``q``; raises QuerySyntaxError or IndexMissing.
+
+        ``snippets=False`` skips only the snippet step (evaluation runs need the
+        ranking, not the passages); ``literal=True`` reads ``q`` as plain text
+        with no query operators. ``sort``: ``relevance`` (default) or a date or
+        number field, ``-field`` for descending; ``facets``: keyword fields (and
+        ``path``) to count values of; ``collapse``: fold sections with the same
+        text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
+        (``search.query.with_filters``; ``q`` may then be empty). Everything
+        else is the path users get.
+        """
+        started = time.perf_counter()
+        with self.live.pin() as pinned:
+            request = Request.of(
+                pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters
+            )
+            result = self._search(pinned, request, snippets)
+            result.query = q
+            result.filters = [f.strip() for f in filters if f.strip()]
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _search(self, pinned: Pinned, request: Request, snippets: bool) -> SearchResult:
+        searcher = pinned.searcher
+        declaration = pinned.snapshot.declaration
+        q, page, per_page = request.text, request.page, request.per_page
+        compiled = compile_query(
+            q, searcher.doc_frequency, searcher.doc_count(), literal=request.literal, metadata=declaration
+        )
+        limit = page * per_page
+        ranked = rank(pinned, compiled, limit, sort=request.sort, facets=request.facets, collapse=request.collapse)
+        result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
+        result.sections = ranked.sections
+        result.sort = sort_name(request.sort)
+        selected = selected_values(compiled.filter)
+        result.facets = {
+            name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+            for name, values in ranked.facets.items()
+        }
+        result.did_you_mean = did_you_mean(
+            compiled.plan, result.total, pinned.searcher.doc_frequency, corrections(pinned)
+        )
+        result.notices.extend(notices(compiled.plan, result))
+        top = ranked.top[(page - 1) * per_page : limit]
+        stored = {docnum: pinned.snapshot.stored_fields(searcher, docnum) for docnum, _, _ in top}
+        substring = {docnum for docnum, _, match in top if match == "substring"}
+        snapshot = pinned.snapshot
+        spans = (
+            match_spans(
+                compiled.targets,
+                stored,
+                spans_from_postings(searcher, snapshot.scores, snapshot.occurrences),
+                substring,
+            )
+            if snippets
+            else {}
+        )
+        for docnum, score, match in top:
+            result.hits.append(
+                hit_from(stored[docnum], score, spans.get(docnum, {}), match, ranked.duplicates.get(docnum, 0))
+            )
+        return result
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Completions of what is being typed: indexed words, then matching titles."""
+        with self.live.pin() as pinned:
+            return complete(pinned, text, limit)
+
+    # -- documents and stats ----------------------------------------------------------
+
+    def document(self, doc_id: str) -> Document | None:
+        """A whole document rebuilt from its stored sections, or None."""
+        with self.live.pin() as pinned:
+            rows = sorted(pinned.searcher.documents(doc_id=doc_id), key=lambda r: r["ordinal"])
+        return document_from(doc_id, rows)
+
+    def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
+        """Per section ordinal, the query's matches in heading and body (for the doc page)."""
+        with self.live.pin() as pinned:
+            searcher = pinned.searcher
+            compiled = compile_query(
+                q, searcher.doc_frequency, searcher.doc_count(), metadata=pinned.snapshot.declaration
+            )
+            stored = {n: searcher.stored_fields(n) for n in searcher.document_numbers(doc_id=doc_id)}
+            spans = match_spans(
+                compiled.targets, stored, spans_from_postings(searcher, None, pinned.snapshot.occurrences)
+            )
+        return {stored[n]["ordinal"]: found for n, found in spans.items()}
+
+    def stats(self) -> dict[str, Any]:
+        """Figures of the live version, every one read from the same snapshot."""
+        with self.live.pin() as pinned:
+            snapshot, reader = pinned.snapshot, pinned.searcher.reader()
+            files = snapshot.manifest.get("files", {})
+            return {
+                "version": snapshot.name,
+                "documents": sum(len(f["doc_ids"]) for f in files.values()),
+                "sections": pinned.searcher.doc_count(),
+                "files": len(files),
+                "segments": len(reader.leaf_readers()),
+                "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
+                "size_bytes": self.store.size_bytes(snapshot.folder),
+                "updated": snapshot.manifest.get("published"),
+                "metadata": snapshot.declaration.to_manifest(),
+                "index_dir": str(self.store.root),
+            }

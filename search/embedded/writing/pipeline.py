@@ -1,0 +1,237 @@
+"""Sections in, Whoosh segments out: the analysis workers of an index build.
+
+The main process reads the input files and deals documents out in batches;
+each worker analyses its batches (``search.postings``), accumulates them in a
+``SegmentBuilder`` and writes a segment whenever the builder passes its memory
+budget, and once more at the end. The main process never holds postings, only
+the batches in flight, so memory is bounded by workers × (budget + the analysis's
+vocabulary and word tables, ``search.postings.MAX_VOCABULARY`` terms at most) + the
+queues, whatever the corpus size.
+
+Design decisions:
+
+* Batches go to the workers in turn (round robin), not to whichever is free, so
+  the same input and worker count always give the same segments and document
+  numbers: a build is reproducible.
+* Only what a worker needs crosses the pipe: ids, title, path, meta and each
+  section's heading and body; the combined ``content`` text, the metadata
+  terms and columns (``search.metadata.derive``) are built there.
+* Workers are forked after the writer lock is taken; ``search.store`` makes them
+  drop their copy of the lock and die with the writer. A worker keeps what it
+  inherited out of its garbage collections (``gc.freeze``) and loads the
+  dictionary while its first batch is being read.
+* A worker's failure is reported with its traceback and ends the build; the
+  caller discards the private build directory, so the live index is untouched.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import os
+import queue
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import FileStorage
+
+from sakuin.search.analysis.terms import Timer, analyse_text, prepare, section_terms
+from sakuin.search.documents.metadata import Declaration
+from sakuin.search.embedded.store import fsync_file
+from sakuin.search.embedded.writing.segments import SegmentBuilder
+from sakuin.search.indexing.sections import folded_parts, section_fields
+from sakuin.search.indexing.tasks import DocTask, batches
+
+#: A worker writes its segment out when the builder's estimate (``SegmentBuilder.nbytes``:
+#: what the buffered postings take, and what writing them will take on top) passes this,
+#: so it is about how far a worker's memory grows above its base (~0.2 GB: Python, numpy,
+#: the Sudachi dictionary and the word caches). 400 MB keeps two workers and the main
+#: process under 1.5 GB at any corpus size (``bench/scale.py``: 1M sections).
+SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "400")) * 1024 * 1024
+#: Batches queued per worker: keeps the workers busy while bounding what waits.
+QUEUE_DEPTH = 3
+INDEX_NAME = "MAIN"
+
+
+@dataclass
+class BuildStats:
+    """What the workers did, for the summary."""
+
+    sections: int = 0
+    input_bytes: int = 0
+    sudachi_seconds: float = 0.0
+    worker_seconds: float = 0.0
+    workers: int = 1
+    segments: list[Any] = field(default_factory=list)
+
+
+class _Analyser:
+    """One process's builder: turns document tasks into segments in ``folder``."""
+
+    def __init__(self, schema: Schema, folder: Path, budget: int, declaration: Declaration) -> None:
+        self.schema = schema
+        self.declaration = declaration
+        self.storage = FileStorage(str(folder))
+        self.budget = budget
+        self.builder = SegmentBuilder(schema)
+        self.segments: list[Any] = []
+        self.timer = Timer()
+
+    def add(self, task: DocTask) -> int:
+        title = task[3]
+        title_terms = analyse_text(title, timer=self.timer)
+        n = 0
+        for fields in section_fields(task, self.declaration):
+            terms = section_terms(
+                title, fields["heading"], fields["body"], title_terms, self.timer, folded_parts(fields["folded"])
+            )
+            self.builder.add(fields, terms)
+            n += 1
+            if self.builder.nbytes >= self.budget:
+                self.flush()
+        return n
+
+    def flush(self) -> None:
+        if self.builder.docs:
+            segment = self.builder.write(self.storage, INDEX_NAME)
+            # Synced now, while other workers still write theirs: the publish, which syncs
+            # the whole build, then finds it done (a serial 0.07 s at the end of livedoor's).
+            fsync_file(Path(self.storage.folder) / segment.make_filename(segment.COMPOUND_EXT))
+            self.segments.append(segment)
+        self.builder = SegmentBuilder(self.schema)
+
+
+def _worker(
+    index: int, schema: Schema, folder: str, budget: int, declaration: Declaration, tasks: Any, results: Any
+) -> None:
+    started = time.process_time()
+    # What the worker inherited from the main process stays out of its garbage collections:
+    # collecting would walk (and so copy, page by page) memory it never frees.
+    gc.freeze()
+    try:
+        analyser = _Analyser(schema, Path(folder), budget, declaration)
+        prepare()  # while the main process reads the first batch, not after it arrives
+        while (batch := tasks.get()) is not None:
+            docs, nbytes = batch
+            results.put(("done", sum(analyser.add(task) for task in docs), nbytes, len(docs)))
+        analyser.flush()
+        results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
+    except BaseException:
+        results.put(("error", index, traceback.format_exc()))
+
+
+def build_segments(
+    schema: Schema,
+    folder: Path,
+    tasks: Iterable[tuple[DocTask | None, int]],
+    procs: int,
+    on_progress: Any = None,
+    budget: int = SEGMENT_BUDGET_BYTES,
+    declaration: Declaration | None = None,
+) -> BuildStats:
+    """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
+
+    ``tasks`` yields (document task or None, input bytes it accounts for);
+    ``on_progress(sections, input_bytes, documents)`` is called as batches finish.
+    """
+    stats = BuildStats()
+    declaration = declaration or Declaration()
+    if procs <= 1:
+        started = time.process_time()
+        analyser = _Analyser(schema, folder, budget, declaration)
+        for docs, nbytes in batches(tasks):
+            _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes, len(docs))
+        analyser.flush()
+        stats.segments = analyser.segments
+        stats.sudachi_seconds = analyser.timer.seconds
+        stats.worker_seconds = time.process_time() - started
+        return stats
+
+    stats.workers = procs
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    inboxes = [ctx.Queue(QUEUE_DEPTH) for _ in range(procs)]
+    workers = [
+        ctx.Process(target=_worker, args=(i, schema, str(folder), budget, declaration, inbox, results), daemon=True)
+        for i, inbox in enumerate(inboxes)
+    ]
+    for w in workers:
+        w.start()
+    finished: dict[int, list[Any]] = {}
+    try:
+        for i, batch in enumerate(batches(tasks)):
+            inbox = inboxes[i % procs]
+            while True:
+                try:
+                    inbox.put(batch, timeout=0.2)
+                    break
+                except queue.Full:
+                    _drain(results, stats, on_progress, finished, workers, block=False)
+            _drain(results, stats, on_progress, finished, workers, block=False)
+        for inbox in inboxes:
+            inbox.put(None)
+        while len(finished) < procs:
+            _drain(results, stats, on_progress, finished, workers, block=True)
+    except BaseException:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+        # Batches still buffered for the killed workers would block the exit of
+        # this process (each queue's feeder thread waits to flush them) forever.
+        for q in (*inboxes, results):
+            q.cancel_join_thread()
+        raise
+    finally:
+        for w in workers:
+            w.join(timeout=30)
+    # Segments in worker order, each worker's in the order written: deterministic.
+    for i in sorted(finished):
+        stats.segments.extend(finished[i])
+    return stats
+
+
+def _count(stats: BuildStats, on_progress: Any, sections: int, nbytes: int, documents: int) -> None:
+    stats.sections += sections
+    stats.input_bytes += nbytes
+    if on_progress is not None:
+        on_progress(sections, nbytes, documents)
+
+
+def _drain(
+    results: Any,
+    stats: BuildStats,
+    on_progress: Any,
+    finished: dict[int, list[Any]],
+    workers: list[Any],
+    block: bool,
+) -> None:
+    while True:
+        try:
+            message = results.get(timeout=0.5) if block else results.get_nowait()
+        except queue.Empty:
+            dead = [w for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"an indexing worker died (exit code {dead[0].exitcode}); previous index kept"
+                ) from None
+            if block:
+                continue
+            return
+        kind = message[0]
+        if kind == "done":
+            _count(stats, on_progress, message[1], message[2], message[3])
+        elif kind == "segments":
+            finished[message[1]] = message[2]
+            stats.sudachi_seconds += message[3]
+            stats.worker_seconds += message[4]
+            if block:
+                return
+        else:
+            raise RuntimeError(f"indexing worker {message[1]} failed:\n{message[2]}")
+        if block:
+            return

@@ -1,0 +1,385 @@
+"""``Engine`` for a cluster: the same search, documents and stats, answered by OpenSearch.
+
+It takes the same arguments and returns the same result objects as
+``search.searcher.Engine``, so the CLI, the API and the pages do not know which
+backend they talk to (``search.backend.open_engine`` picks one).
+
+A query is planned against the cluster's statistics in two passes: a first
+planning pass with every term assumed present records every (field, term) the
+planner may ask about, one search with a ``filters`` aggregation (a bucket per
+term) counts them all, and the real pass runs on those answers (cached per
+version, so recurring terms cost nothing). The plan then becomes query DSL
+(``search.cluster.emit``), searched with global term statistics
+(``dfs_query_then_fetch``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sakuin.search.documents.metadata import Declaration
+from sakuin.search.documents.model import Document
+from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.highlight.spans import match_spans, stored_spans
+from sakuin.search.opensearch.client import connect, index_name
+from sakuin.search.opensearch.emit import facet_aggregations, filter_clause, query
+from sakuin.search.opensearch.indexer import ClusterState
+from sakuin.search.query import QuerySyntaxError, parse
+from sakuin.search.query.filters import top_level
+from sakuin.search.query.plan import Planner
+from sakuin.search.query.request import Request, sort_name
+from sakuin.search.query.targets import Targets, contains_all, fold_section, targets
+from sakuin.search.results.facets import facet_list, selected_values
+from sakuin.search.results.hits import document_from, hit_from, notices
+from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
+from sakuin.search.results.suggestions import FEW_HITS, closest, did_you_mean, last_word, words_for
+
+_FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
+#: Document frequencies cached per version and process.
+MAX_CACHED_TERMS = 200_000
+#: Substring candidates read per request, and at most per query: every one is checked up to
+#: that bound (the embedded backend checks all), so one common bigram cannot cost a hundred
+#: requests of 2,000 sections each.
+SUBSTRING_PAGE = 2000
+SUBSTRING_CANDIDATES = 20_000
+_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
+#: How long the alias's target is trusted before it is asked again (a publish shows within this).
+ALIAS_SECONDS = 1.0
+#: Sections read for the words that complete a prefix while typing.
+PREFIX_SAMPLE = 200
+
+
+class ClusterEngine:
+    """Search over the live version (the alias) of a sakuin index on a cluster."""
+
+    def __init__(self, urls: str) -> None:
+        self.urls = urls
+        self.client = connect(urls)
+        self.state = ClusterState(self.client, index_name())
+        self._manifest: tuple[str | None, dict[str, Any]] = (None, {})
+        self._alias: tuple[str | None, float] = (None, 0.0)
+        #: Per live version: its section count and the document frequencies asked so far.
+        self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
+
+    # -- the live version ------------------------------------------------------------
+
+    def _live(self) -> tuple[str, dict[str, Any]]:
+        now = time.monotonic()
+        if self._alias[0] is None or now - self._alias[1] > ALIAS_SECONDS:
+            self._alias = (self.state.current(), now)
+        current = self._alias[0]
+        if current is None:
+            raise IndexMissing(
+                f"no sakuin index on {self.urls}; build one with: sakuin index PATH --backend {self.urls}"
+            )
+        if self._manifest[0] != current:
+            self._manifest = (current, self.state.manifest())
+        return current, self._manifest[1]
+
+    @property
+    def version(self) -> str | None:
+        return self.state.current()
+
+    def declaration(self) -> Declaration:
+        return Declaration.from_manifest(self._live()[1].get("metadata"))
+
+    def ready(self) -> str:
+        return self._live()[0]
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- planning ---------------------------------------------------------------------
+
+    def _version_stats(self, index: str) -> tuple[int, dict[tuple[str, str], int]]:
+        """The version's section count and its cache of document frequencies (a version never changes)."""
+        if self._stats[0] != index:
+            self._stats = (index, self.client.count(index=index)["count"], {})
+        _, sections, df = self._stats
+        if len(df) > MAX_CACHED_TERMS:
+            df.clear()
+        return sections, df
+
+    def _lexicon(self, index: str, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        _, cache = self._version_stats(index)
+        ordered = sorted(p for p in pairs if p not in cache)
+        if not ordered:
+            return {p: cache[p] for p in pairs}
+        # One request: a ``filters`` aggregation with a bucket per term counts them all in one pass.
+        filters = {str(i): {"term": {_FIELDS.get(f, f): t}} for i, (f, t) in enumerate(ordered)}
+        body = {"size": 0, "track_total_hits": False, "aggs": {"df": {"filters": {"filters": filters}}}}
+        buckets = self.client.search(index=index, body=body)["aggregations"]["df"]["buckets"]
+        for i, p in enumerate(ordered):
+            cache[p] = buckets[str(i)]["doc_count"]
+        return {p: cache[p] for p in pairs}
+
+    def _plan(self, index: str, text: str, literal: bool, declaration: Declaration) -> Any:
+        node = parse(text, literal)
+        asked: set[tuple[str, str]] = set()
+
+        def record(field: str, term: str) -> int:
+            asked.add((field, term))
+            return 1
+
+        sections, _ = self._version_stats(index)
+        Planner(record, sections, metadata=declaration).plan(node, text)
+        df = self._lexicon(index, asked)
+
+        def lexicon(field: str, term: str) -> int:
+            # A real answer can lead the planner to a term the first pass did not reach
+            # (kana known as a word is then tried as a reading): ask for it on its own.
+            if (field, term) not in df:
+                df.update(self._lexicon(index, {(field, term)}))
+            return df[(field, term)]
+
+        return Planner(lexicon, sections, metadata=declaration).plan(node, text)
+
+    # -- search -----------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str,
+        page: int = 1,
+        per_page: int = 10,
+        snippets: bool = True,
+        literal: bool = False,
+        *,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        collapse: bool = True,
+        filters: Sequence[str] = (),
+    ) -> SearchResult:
+        started = time.perf_counter()
+        index, manifest = self._live()
+        declaration = Declaration.from_manifest(manifest.get("metadata"))
+        request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters)
+        page, per_page, order, wanted = request.page, request.per_page, request.sort, request.facets
+        plan = self._plan(index, request.text, request.literal, declaration)
+        marks = targets(plan)
+        scoring = query(plan)
+        where = [filter_clause(n) for n in top_level(plan.filter)]
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": [scoring], "filter": where}},
+            "from": (page - 1) * per_page,
+            "size": per_page,
+            "track_total_hits": True,
+            "_source": [*_SOURCE, "offsets"],
+            "sort": ["_score", {"key": "asc"}],
+        }
+        if order is not None:
+            direction = "desc" if order.descending else "asc"
+            body["sort"] = [{f"num_{order.field}": {"order": direction, "missing": "_last"}}, "_score", {"key": "asc"}]
+            body["track_scores"] = True
+        aggs: dict[str, Any] = {}
+        if collapse:
+            # Groups of more than one section, counted in the same request (no inner hits:
+            # they cost a query per hit).
+            body["collapse"] = {"field": "group"}
+            aggs["groups"] = {"cardinality": {"field": "group", "precision_threshold": 40000}}
+            aggs["same"] = {"terms": {"field": "group", "min_doc_count": 2, "size": 10_000}}
+        if wanted:
+            aggs["all"] = {
+                "global": {},
+                "aggs": {
+                    name: {"filter": {"bool": {"must": [scoring], "filter": agg["filter"]}}, "aggs": agg["aggs"]}
+                    for name, agg in facet_aggregations(plan.filter, list(wanted)).items()
+                },
+            }
+        if aggs:
+            body["aggs"] = aggs
+        answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
+        sections = answer["hits"]["total"]["value"]
+        total = answer["aggregations"]["groups"]["value"] if collapse and sections else sections
+        result = SearchResult(query=q, total=total, took_ms=0.0, page=page, per_page=per_page)
+        result.sections = sections
+        result.filters = [f.strip() for f in filters if f.strip()]
+        result.sort = sort_name(order)
+        selected = selected_values(plan.filter)
+        for name in wanted:
+            buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
+            values = facet_list(name, [(b["key"], b["doc_count"]) for b in buckets], selected.get(name, set()))
+            result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+        same_text = (
+            {b["key"]: b["doc_count"] for b in answer["aggregations"]["same"]["buckets"]}
+            if collapse and sections
+            else {}
+        )
+        hits = [(h, "word") for h in answer["hits"]["hits"]]
+        words = total  # word hits, which come before every substring hit
+        if marks.substring is not None:
+            found = self._substrings(index, marks, scoring, where)
+            result.total += len(found)
+            result.sections += len(found)
+            for name in wanted:  # substring hits pass every filter: count them under their own values
+                counts = {v.value: v.count for v in result.facets[name]}
+                for h in found:
+                    for value in h["_source"].get(f"f_{name}", []):
+                        counts[value] = counts.get(value, 0) + 1
+                values = facet_list(name, list(counts.items()), selected.get(name, set()))
+                result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
+            start = max(0, (page - 1) * per_page - words)
+            hits += [(h, "substring") for h in found[start : start + per_page - len(hits)]]
+        stored = {i: h["_source"] for i, (h, _) in enumerate(hits)}
+        substring = {i for i, (_, kind) in enumerate(hits) if kind == "substring"}
+        spans = match_spans(marks, stored, stored_spans(stored), substring) if snippets else {}
+        for i, (h, kind) in enumerate(hits):
+            fields = h["_source"]
+            same = same_text.get(fields.get("group"), 1)
+            duplicates = max(0, same - 1) if collapse and kind == "word" else 0
+            result.hits.append(hit_from(fields, float(h.get("_score") or 0.0), spans.get(i, {}), kind, duplicates))
+        result.did_you_mean = did_you_mean(
+            plan,
+            result.total,
+            lambda field, term: self._lexicon(index, {(field, term)})[(field, term)],
+            lambda word: self._correct(index, word),
+        )
+        result.notices.extend(notices(plan, result))
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _substrings(self, index: str, marks: Targets, words: dict[str, Any], where: list[Any]) -> list[Any]:
+        """Sections that contain the typed words only inside longer words, checked against their text.
+
+        The candidates are the sections with every bigram of every typed word and
+        no word match, best bigram score first, as the embedded backend ranks them;
+        the first ``SUBSTRING_CANDIDATES`` are checked, read in pages of ``SUBSTRING_PAGE``
+        (``search_after`` is consistent across pages: a published version is never written again).
+        """
+        grams = [{"term": {"grams": g}} for group in marks.substring or () for g in group]
+        body: dict[str, Any] = {
+            "size": SUBSTRING_PAGE,
+            "query": {"bool": {"must": grams, "must_not": [words], "filter": where}},
+            "sort": ["_score", {"key": "asc"}],
+            "track_total_hits": False,
+            "_source": [*_SOURCE, "f_*"],
+        }
+        check = marks.needles_to_check()
+        found: list[Any] = []
+        read = 0
+        while True:
+            page = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")["hits"]["hits"]
+            found += [h for h in page if contains_all(fold_section(h["_source"]), check)]
+            read += len(page)
+            if len(page) < SUBSTRING_PAGE or read >= SUBSTRING_CANDIDATES:
+                return found
+            body["search_after"] = page[-1]["sort"]
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """The embedded engine's suggestions (``search.suggest``): completed words, then titles."""
+        index, _ = self._live()
+        if not text.split():
+            return []
+        out = self._completions(index, text, limit)
+        out += self._titles(index, text, limit - len(out))
+        return out[:limit]
+
+    def _completions(self, index: str, text: str, limit: int) -> list[Suggestion]:
+        """Words that complete the last one typed, from the sections that have a word starting
+        with it (``PREFIX_SAMPLE`` of them), ranked by their true document frequency."""
+        last = last_word(text)
+        if not last or last.startswith("-") or ":" in last:
+            return []
+        body = {
+            "size": PREFIX_SAMPLE,
+            "track_total_hits": False,
+            "_source": ["offsets.content"],
+            "query": {"prefix": {_FIELDS["content"]: last}},
+        }
+        candidates: set[str] = set()
+        for h in self.client.search(index=index, body=body)["hits"]["hits"]:
+            terms = h["_source"].get("offsets", {}).get("content", {})
+            candidates.update(t for t in terms if t.startswith(last) and t != last)
+        df = self._lexicon(index, {("content", t) for t in candidates})
+        return words_for(text, candidates, lambda field, term: df[(field, term)], limit)
+
+    def _titles(self, index: str, text: str, limit: int) -> list[Suggestion]:
+        """Titles that contain the typed words."""
+        if limit <= 0:
+            return []
+        try:
+            plan = self._plan(index, text, True, Declaration())
+        except QuerySyntaxError:
+            return []
+        terms = [t.text for run in plan.runs() for w in run.words for t in w.sequence()]
+        if not terms:
+            return []
+        body = {
+            "size": limit * 3,
+            "_source": ["title", "doc_id"],
+            "query": {"bool": {"must": [{"term": {"title_all": t}} for t in terms]}},
+        }
+        out: dict[str, Suggestion] = {}
+        for h in self.client.search(index=index, body=body)["hits"]["hits"]:
+            title = h["_source"].get("title") or ""
+            if title and title not in out:
+                out[title] = Suggestion("title", title, h["_source"].get("doc_id"))
+        return list(out.values())[:limit]
+
+    def _correct(self, index: str, word: str) -> str | None:
+        """``did_you_mean``'s correction: candidates from OpenSearch's term suggester (edit
+        distance at most 2, from every shard), chosen by ``closest`` on global frequencies.
+
+        The suggester's own frequency and ``min_doc_freq`` are per shard (a word in two
+        sections on two shards has 1 on each), so both are left to ``closest``."""
+        options = {
+            "field": _FIELDS["content"],
+            "suggest_mode": "always",
+            "max_edits": 2,
+            "prefix_length": 0,
+            "min_word_length": 2,
+            "max_term_freq": FEW_HITS,  # absolute: only words the index barely has are corrected
+            "accuracy": 0.1,
+            "size": 25,
+        }
+        body = {"size": 0, "track_total_hits": False, "suggest": {"word": {"text": word, "term": options}}}
+        entries = self.client.search(index=index, body=body)["suggest"]["word"]
+        candidates = {o["text"] for e in entries for o in e["options"]}
+        df = self._lexicon(index, {("content", c) for c in candidates})
+        return closest(word, candidates, lambda field, term: df[(field, term)])
+
+    # -- documents and stats ----------------------------------------------------------
+
+    def _sections(self, index: str, doc_id: str) -> list[dict[str, Any]]:
+        body = {
+            "size": 10_000,
+            "query": {"term": {"doc_id": doc_id}},
+            "sort": [{"ordinal": "asc"}],
+            "_source": [*_SOURCE, "offsets"],
+        }
+        return [h["_source"] for h in self.client.search(index=index, body=body)["hits"]["hits"]]
+
+    def document(self, doc_id: str) -> Document | None:
+        index, _ = self._live()
+        return document_from(doc_id, self._sections(index, doc_id))
+
+    def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
+        index, manifest = self._live()
+        plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")))
+        rows = self._sections(index, doc_id)
+        stored = {i: r for i, r in enumerate(rows)}
+        spans = match_spans(targets(plan), stored, stored_spans(stored))
+        return {rows[i]["ordinal"]: found for i, found in spans.items()}
+
+    def stats(self) -> dict[str, Any]:
+        index, manifest = self._live()
+        files = manifest.get("files", {})
+        store = self.client.indices.stats(index=index, metric="store,docs")["_all"]["primaries"]
+        health = self.client.cluster.health()
+        return {
+            "version": index,
+            "documents": sum(len(f["doc_ids"]) for f in files.values()),
+            "sections": store["docs"]["count"],
+            "files": len(files),
+            "segments": 0,
+            "terms": {},
+            "size_bytes": store["store"]["size_in_bytes"],
+            "index_dir": self.urls,
+            "updated": manifest.get("published"),
+            "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
+            "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
+        }
+
+
+__all__ = ["ClusterEngine"]

@@ -1,0 +1,70 @@
+"""Hits and documents from a section's stored fields: what both backends hand back.
+
+A backend finds sections and their match spans; turning one into a ``Hit`` (with
+its snippet and marked heading) or a run of sections into a ``Document`` is the
+same for both, so it is done here once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sakuin.search.documents.model import Document, Section
+from sakuin.search.highlight.snippets import make_snippet, mark_html
+from sakuin.search.results.model import Hit, Notice, SearchResult
+
+
+def hit_from(
+    fields: dict[str, Any], score: float, spans: dict[str, list[tuple[int, int]]], match: str, duplicates: int
+) -> Hit:
+    """A section's stored fields as a hit, its snippet and heading marked with ``spans``
+    (``search.highlight.match_spans``). Both backends build their hits with it."""
+    heading = fields.get("heading") or ""
+    return Hit(
+        doc_id=fields["doc_id"],
+        title=fields.get("title") or "",
+        path=fields.get("path") or "",
+        ordinal=fields["ordinal"],
+        heading=heading,
+        score=score,
+        snippet=make_snippet(fields.get("body") or "", spans.get("body", [])),
+        heading_html=mark_html(heading, spans.get("heading", [])),
+        match=match,
+        meta=fields.get("meta") or {},
+        duplicates=duplicates,
+    )
+
+
+def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
+    """A document from its sections' stored fields in ordinal order (None: no sections)."""
+    if not rows:
+        return None
+    first = rows[0]
+    sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
+    return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
+
+
+def notices(plan: Any, result: SearchResult) -> list[Notice]:
+    """What to tell the user about this answer: a query with nothing to look up, a page past the end."""
+    out = []
+    if result.total == 0 and plan.only_function_words:
+        out.append(
+            Notice(
+                "only_function_words",
+                f"「{plan.text.strip()}」 has only particles, auxiliaries or punctuation, which are not indexed;"
+                " add a content word, e.g. 国防 or 大臣",
+                {"query": plan.text.strip()},
+            )
+        )
+    if result.total and result.page > result.pages:
+        out.append(
+            Notice(
+                "page_past_end",
+                f"page {result.page} is past the end: the last page is {result.pages}",
+                {"page": result.page, "last_page": result.pages},
+            )
+        )
+    return out
+
+
+__all__ = ["document_from", "hit_from", "notices"]

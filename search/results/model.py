@@ -1,0 +1,165 @@
+"""Result objects: the one source of truth for the CLI, the JSON API and the HTML pages.
+
+``to_dict()`` is the JSON contract; the web templates read the same objects, so
+what the browser shows and what the API returns cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A passage of a section body with the matches marked.
+
+    ``html`` is escaped text with ``<mark>`` around matches; ``highlights`` are
+    [start, end) offsets into ``text``, for clients that render their own way.
+    """
+
+    text: str
+    html: str
+    highlights: tuple[tuple[int, int], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"html": self.html, "text": self.text, "highlights": [list(h) for h in self.highlights]}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matching section."""
+
+    doc_id: str
+    title: str
+    path: str
+    ordinal: int
+    heading: str
+    score: float
+    snippet: Snippet
+    heading_html: str = ""
+    #: "word": the query's words match as words; "substring": only inside longer words.
+    match: str = "word"
+    #: The document's metadata as its source gave it (JSONL fields, front matter, <meta>).
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: Sections with the same text in other places, collapsed into this hit.
+    duplicates: int = 0
+
+    @property
+    def url(self) -> str | None:
+        """The document's own address, when its metadata has an http(s) ``url``."""
+        url = self.meta.get("url")
+        return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "url": self.url,
+            "section": {"ordinal": self.ordinal, "heading": self.heading},
+            "score": round(self.score, 4),
+            "match": self.match,
+            "duplicates": self.duplicates,
+            "meta": self.meta,
+            "snippet": self.snippet.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know about an answer (not an error): ``code``, an
+    English ``message`` and the values it names, for UIs that say it their own way."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "params": self.params}
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count, "selected": self.selected}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGroup:
+    """Consecutive hits of one document, as the results page shows them."""
+
+    doc_id: str
+    title: str
+    path: str
+    hits: list[Hit]
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """A page of hits, best first; ``total`` counts all matching sections."""
+
+    query: str
+    total: int
+    took_ms: float
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    #: Matching sections before near-duplicates were collapsed (``total`` counts hits after).
+    sections: int = 0
+    #: Requested facets: field → values with their counts over all matching sections.
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: ``field:value`` filters given beside the query (``filter=`` / ``--filter``).
+    filters: list[str] = field(default_factory=list)
+    #: The order: "relevance", or a date/number field, "-" first for descending.
+    sort: str = "relevance"
+    #: For few or no hits: indexed words close to the query's (``search.suggest``).
+    did_you_mean: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def groups(self) -> list[DocumentGroup]:
+        """Hits grouped by document, in the order each document first appears."""
+        order: dict[str, DocumentGroup] = {}
+        for h in self.hits:
+            g = order.get(h.doc_id)
+            if g is None:
+                g = order[h.doc_id] = DocumentGroup(h.doc_id, h.title, h.path, [])
+            g.hits.append(h)
+        return list(order.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "took_ms": round(self.took_ms, 2),
+            "page": self.page,
+            "per_page": self.per_page,
+            "last_page": self.pages,
+            "filters": self.filters,
+            "sections": self.sections,
+            "sort": self.sort,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+            "did_you_mean": self.did_you_mean,
+            "notices": [n.to_dict() for n in self.notices],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """``kind``: ``word`` (completes the last word) or ``title`` (a document)."""
+
+    kind: str
+    text: str
+    doc_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "doc_id": self.doc_id}
