@@ -37,12 +37,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Format, Frequency, tokens
+from whoosh.index import FileIndex
 
 from sakuin.search.analysis.chain import BigramTokenizer, gram_analyzer, japanese_analyzer, reading_analyzer
 from sakuin.search.analysis.normalize import content_bigrams
@@ -130,6 +133,17 @@ def build_schema(declaration: Declaration | None = None) -> Schema:
     for name in (declaration or Declaration()).sortable:
         schema.add(column_name(name), number_column())
     return schema
+
+
+def open_index(folder: Path | str, declaration: Declaration) -> FileIndex:
+    """Open an index version with the schema built for ``declaration``, not the one in its TOC.
+
+    Whoosh pickles the schema into every TOC, and with it the analyzer and format
+    classes by module path: reading it back would tie an index to the module layout
+    of the sakuin that wrote it. The schema is a function of the declaration (kept in
+    the manifest) and of ``SCHEMA_VERSION`` (a change rebuilds), so it is built anew.
+    """
+    return whoosh_index.open_dir(str(folder), schema=build_schema(declaration))
 
 
 def number_column() -> COLUMN:

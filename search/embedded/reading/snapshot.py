@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from sakuin.search.documents.metadata import Declaration
@@ -53,6 +52,7 @@ from sakuin.search.embedded.reading.mapped import install as read_segments_in_pl
 from sakuin.search.embedded.reading.metatables import MetaTables
 from sakuin.search.embedded.reading.occurrences import TermOccurrences
 from sakuin.search.embedded.reading.scoring import SakuinBM25
+from sakuin.search.embedded.schema import open_index
 from sakuin.search.embedded.store import CURRENT, MANIFEST, IndexStore
 
 read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
@@ -84,16 +84,16 @@ class Snapshot:
         self.folder = folder
         self.name = folder.name
         self.pool_size = pool_size
-        self.index = whoosh_index.open_dir(str(folder))
+        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
+        self.index = open_index(folder, self.declaration)
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher
-        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         budget = CACHE_BYTES if cache_bytes is None else cache_bytes
         share = {name: int(budget * part) for name, part in CACHE_SHARES.items()}
         self.scores = TermScoreCache(share["scores"])
         #: (field, word) → positions and offsets, for phrases and highlights (``search.occurrences``).
         self.occurrences = TermOccurrences(share["occurrences"])
-        self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
         self.meta = MetaTables()
         #: (field, word) → live document frequency, for query plans and scorers.

@@ -33,7 +33,7 @@ from whoosh import index as whoosh_index
 from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.embedded.livestats import DeletedStats
-from sakuin.search.embedded.schema import build_schema
+from sakuin.search.embedded.schema import build_schema, open_index
 from sakuin.search.embedded.store import IndexStore
 from sakuin.search.embedded.writing import compaction
 from sakuin.search.embedded.writing.pipeline import BuildStats, build_segments
@@ -157,7 +157,7 @@ def _update(
     tmp = store.start_version(copy_current=not report.rebuilt)
     try:
         schema = build_schema(declaration)
-        ix = whoosh_index.create_in(tmp, schema) if report.rebuilt else whoosh_index.open_dir(tmp)
+        ix = whoosh_index.create_in(tmp, schema) if report.rebuilt else open_index(tmp, declaration)
         _add_fields(ix, schema)
         deleted = DeletedStats() if report.rebuilt else DeletedStats.load(tmp)
         job = _Job(make_tasks, total, procs or os.cpu_count() or 1, declaration, everything=report.redeclared)
