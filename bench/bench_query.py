@@ -1,4 +1,4 @@
-"""Query latency of ``Engine.search`` (page 1, 10 per page, with snippets) on livedoor.
+"""Query latency of ``EmbeddedEngine.search`` (page 1, 10 per page, with snippets) on livedoor.
 
     python bench/bench_query.py [--index-dir DIR] [--limit N] [--seed S] [--json]
 
@@ -15,10 +15,10 @@ accepts and whose body document frequency in the index is within ``--df-min`` ..
 ``--df-max`` (5 .. 2,000), so they are neither typos nor stop-word-like.
 
 After ``--warmup`` extra queries, each query is timed once with
-``time.perf_counter`` around ``Engine.search`` and, right before or after it
+``time.perf_counter`` around ``EmbeddedEngine.search`` and, right before or after it
 (alternating), as a reference: compiled (``compile_query``, timed apart), run as a
 bare Whoosh ``searcher.search(query, limit=10)`` without snippets or stored fields,
-and its exact total (``len(results)``, which ``Engine.search`` also computes) timed
+and its exact total (``len(results)``, which ``EmbeddedEngine.search`` also computes) timed
 apart, so the cost of each layer is visible. All figures are from the same run.
 """
 
@@ -52,10 +52,10 @@ from common import (
 from sakuin.search.analysis.normalize import normalize_term
 from sakuin.search.analysis.sudachi import is_content, morphemes
 from sakuin.search.embedded.reading.emit import compile_query
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import IndexStore
 from sakuin.search.embedded.writing.indexer import build_index
-from sakuin.search.query import QuerySyntaxError
+from sakuin.search.errors import QuerySyntaxError
 
 #: Target: 95th percentile of two-word queries, milliseconds.
 TARGET_P95_MS = 30.0
@@ -165,7 +165,7 @@ def make_queries(
 # -- timing ---------------------------------------------------------------------
 
 
-def _time_engine(engine: Engine, q: str) -> tuple[float, int]:
+def _time_engine(engine: EmbeddedEngine, q: str) -> tuple[float, int]:
     t0 = time.perf_counter()
     result = engine.search(q, page=1, per_page=10)
     return (time.perf_counter() - t0) * 1000, result.total
@@ -185,8 +185,8 @@ def _time_bare(searcher: Any, q: str) -> tuple[float, float, float]:
     return (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000
 
 
-def time_queries(engine: Engine, searcher: Any, queries: list[str]) -> dict[str, list[float]]:
-    """Each query through Engine.search and bare Whoosh, back to back.
+def time_queries(engine: EmbeddedEngine, searcher: Any, queries: list[str]) -> dict[str, list[float]]:
+    """Each query through EmbeddedEngine.search and bare Whoosh, back to back.
 
     Interleaving keeps a slow spell of the machine from landing on one side only; the
     side that goes first alternates so neither profits from the other's warm caches.
@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = locate_corpus(args.data)
     with tempfile.TemporaryDirectory(prefix="sakuin-bench-", dir=args.tmp) as tmp:
         index_dir, index_info = ensure_index(args, data, Path(tmp))
-        engine = Engine(index_dir)
+        engine = EmbeddedEngine(index_dir)
         pinned = engine.live.snapshot().borrow()
         searcher = pinned
         reader = searcher.reader()
@@ -268,8 +268,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def profile_engine(engine: Engine, queries: list[str], top: int) -> dict[str, Any]:
-    """cProfile of one more Engine.search pass over ``queries`` (times per query, in ms)."""
+def profile_engine(engine: EmbeddedEngine, queries: list[str], top: int) -> dict[str, Any]:
+    """cProfile of one more EmbeddedEngine.search pass over ``queries`` (times per query, in ms)."""
     profiler = cProfile.Profile()
     profiler.enable()
     for q in queries:
@@ -294,7 +294,7 @@ def print_human(r: dict[str, Any]) -> None:
     print(head)
     for c, x in r["classes"].items():
         for key, label in (
-            ("engine_ms", "Engine.search (snippets)"),
+            ("engine_ms", "EmbeddedEngine.search (snippets)"),
             ("bare_whoosh_ms", "bare searcher.search"),
             ("count_ms", "  + len(results)"),
             ("compile_ms", "  compile_query"),
@@ -310,7 +310,9 @@ def print_human(r: dict[str, Any]) -> None:
     print(f"two-word p95 {p95:.2f} ms: {verdict} the {r['target_p95_ms_two_word']:.0f} ms target")
     if "profile_two_word" in r:
         prof = r["profile_two_word"]
-        print(f"\nprofile of Engine.search over the {prof['queries']} two-word queries (ms per query, profiled):")
+        print(
+            f"\nprofile of EmbeddedEngine.search over the {prof['queries']} two-word queries (ms per query, profiled):"
+        )
         print(f"{'cumulative':>10} {'own':>8} {'calls':>9}  function")
         for x in prof["top_cumulative"]:
             print(f"{x['cumulative_ms_per_query']:10.2f} {x['own_ms_per_query']:8.2f} {x['calls']:9d}  {x['function']}")

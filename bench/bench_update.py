@@ -39,7 +39,7 @@ from typing import Any
 
 from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import IndexStore
 
 QUERIES = [
@@ -77,7 +77,7 @@ def written_bytes(before: dict[int, int], index_dir: Path) -> int:
 
 
 def answers(index_dir: Path) -> dict[str, Any]:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     out = {}
     for q in QUERIES:
         r = engine.search(q, per_page=20, snippets=False)

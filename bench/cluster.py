@@ -9,7 +9,7 @@ runs at its speed), then:
    fresh embedded index and into the cluster (3 shards, 1 replica), wall time,
    whole process (analysis, writes, publish) — MB/s of input;
 2. **Query latency**: the load test's mixed queries (``load.mixed_queries``)
-   through each backend's ``Engine.search`` in-process, alternating, for
+   through each backend's ``EmbeddedEngine.search`` in-process, alternating, for
    ``--rounds`` rounds; p50/p95 medians over rounds;
 3. **Relevance**: the dev set (``../shared/data/dev``) indexed into both and
    evaluated with ``search.evaluate``: nDCG@10 of each, and the mean overlap of

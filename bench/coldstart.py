@@ -4,7 +4,7 @@
 
 A server opens a version at start (each worker, before it accepts requests) and
 after every update (the first request that sees the new CURRENT). Each repeat
-opens a fresh ``Engine`` on the index (files in the page cache, as they are right
+opens a fresh ``EmbeddedEngine`` on the index (files in the page cache, as they are right
 after ``sakuin index`` wrote them), times opening and warming the snapshot, then
 the first query, then 200 distinct queries (their median is the warm p50, with the
 term-score cache as cold as distinct traffic keeps it). Medians over the repeats.
@@ -22,11 +22,11 @@ from typing import Any
 from common import DEFAULT_DATA, locate_corpus, log, machine_info, print_results
 from load import decompress, mixed_queries
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
 
 def one_repeat(index_dir: Path, queries: list[str], offset: int) -> dict[str, float]:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     started = time.perf_counter()
     engine.live.snapshot()
     opened = time.perf_counter()

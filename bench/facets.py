@@ -4,7 +4,7 @@ Usage: python bench/facets.py [--index-dir DIR] [--rounds 5] [--queries 400] [--
 
 Builds (or reuses) a livedoor index with ``--facet category --date date``, then
 runs the load test's mixed query set (one word, two words, unspaced question,
-phrase, page 2; ``load.mixed_queries``) in-process through ``Engine.search``,
+phrase, page 2; ``load.mixed_queries``) in-process through ``EmbeddedEngine.search``,
 each query once without facets and once with ``facets=category,path``, in
 alternating order, for several rounds. Reports p50/p95 of each per round and
 the median over rounds of the ratio p95(with) / p95(without); the aim is ≤ 1.5.
@@ -45,9 +45,9 @@ def build(data: Path, workdir: Path, index_dir: Path | None) -> Path:
 
 
 def run(index_dir: Path, queries: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
-    from sakuin.search.embedded.reading.engine import Engine
+    from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     for params in queries[:50]:  # warm the caches and tables every arm uses
         for arm in ARMS.values():
             engine.search(params["q"], page=params.get("page", 1), **arm)

@@ -45,7 +45,7 @@ from common import add_common_args, iter_records, locate_corpus, log, machine_in
 
 from sakuin.search.analysis.normalize import KYUJITAI, SHINJITAI, fold
 from sakuin.search.analysis.sudachi import _dictionary
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.writing.indexer import build_index
 
 CLASSES = ("exact", "fragment", "halfwidth", "hiragana", "old_kanji")
@@ -101,7 +101,7 @@ def make_queries(names: list[tuple[str, list[str]]], per_class: int, seed: int) 
     return out
 
 
-def sections(engine: Engine) -> list[tuple[str, int, str]]:
+def sections(engine: EmbeddedEngine) -> list[tuple[str, int, str]]:
     """(doc_id, ordinal, folded title/heading/body joined by a newline) of every live section."""
     out = []
     with engine.pin() as pinned:
@@ -111,7 +111,9 @@ def sections(engine: Engine) -> list[tuple[str, int, str]]:
     return out
 
 
-def evaluate(engine: Engine, queries: list[dict[str, str]], corpus: list[tuple[str, int, str]]) -> dict[str, Any]:
+def evaluate(
+    engine: EmbeddedEngine, queries: list[dict[str, str]], corpus: list[tuple[str, int, str]]
+) -> dict[str, Any]:
     per_class: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     rare_class: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     skipped = 0
@@ -183,7 +185,7 @@ def main() -> None:
             write_jsonl(records, corpus_file)
             log(f"indexing {len(records)} records into {index_dir} …")
             build_index([corpus_file], index_dir, procs=args.procs)
-        engine = Engine(index_dir)
+        engine = EmbeddedEngine(index_dir)
         log("finding proper nouns …")
         names = proper_nouns([f"{r.get('title', '')}\n{r.get('text', '')}" for r in records])
         queries = make_queries(names, args.per_class, args.seed)

@@ -36,7 +36,7 @@ For each size:
     /proc with bench/memory.py's sampler (PSS too, which splits the pages forked
     workers share). Linux only.
 (c) the index directory's size on disk.
-(d) query latency in this process, on a fresh ``Engine``: ``--queries`` deterministic
+(d) query latency in this process, on a fresh ``EmbeddedEngine``: ``--queries`` deterministic
     queries per class from the corpus titles (content nouns found by the same Sudachi
     tokenizer: POS 名詞 but not 数詞, two characters or more, no number, and in at most
     ``--max-title-share`` of the sampled titles, which stands in for bench_query.py's
@@ -44,7 +44,7 @@ For each size:
     ``one_word``; ``two_word`` (two nouns of one title); ``phrase`` (two adjacent nouns of
     a title, quoted); ``question`` (an unspaced title fragment of 8-20 characters, as
     in bench_query.py). After ``--warmup`` untimed queries, each query is timed once
-    around ``Engine.search(q, page=1, per_page=10)`` (snippets included), the classes
+    around ``EmbeddedEngine.search(q, page=1, per_page=10)`` (snippets included), the classes
     interleaved so that a slow spell of the machine does not land on one class.
 
 MB means 10^6 bytes. MB/s is UTF-8 MB of analysed strings per second of wall time;
@@ -499,9 +499,9 @@ def make_queries(
 
 
 def time_queries(index_dir: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
-    from sakuin.search.embedded.reading.engine import Engine
+    from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     errors: list[str] = []
 
     def one(q: str) -> tuple[float, int] | None:
@@ -635,7 +635,7 @@ def print_human(r: dict[str, Any]) -> None:
             f"{100 * ce['spread']:5.0f}% {x['ratio']:6.3f} {mb(ix['size_bytes']):8.1f} "
             f"{ix['peak_tree_rss_mb']:7.0f} {ix['peak_tree_pss_mb']:7.0f}"
         )
-    print("\nqueries (Engine.search page 1, 10 per page, snippets; ms p50 / p95; hits/query)")
+    print("\nqueries (EmbeddedEngine.search page 1, 10 per page, snippets; ms p50 / p95; hits/query)")
     print(f"{'sections':>9} " + " ".join(f"{c:>22}" for c in CLASSES))
     for x in runs:
         if "queries" not in x:
@@ -697,7 +697,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
     aq.set_xscale("log")
     aq.set_yscale("log")
     aq.set_xlabel("sections")
-    aq.set_ylabel("Engine.search p95 ms")
+    aq.set_ylabel("EmbeddedEngine.search p95 ms")
     aq.grid(True, which="both", alpha=0.3)
     aq.legend(loc="best", fontsize="small")
     aq.set_title("query latency (page 1, 10 per page, snippets)")

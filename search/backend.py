@@ -1,42 +1,152 @@
-"""Which backend a command talks to: a path is the embedded Whoosh index, a URL a cluster.
+"""The seam between sakuin and where its sections live: two typed interfaces, two backends.
 
-``--backend`` (or ``SAKUIN_BACKEND``) takes either; ``--index-dir`` stays the
-embedded index's option. Every command builds its engine or index through these
-two functions, so the CLI, the API and the pages never branch on the backend.
+``SearchBackend`` is what the CLI and the web app search through; ``IndexBackend``
+what ``sakuin index`` and ``sakuin optimize`` write through. The embedded Whoosh
+index (``sakuin.search.embedded``) and an OpenSearch cluster
+(``sakuin.search.opensearch``) each implement both, and neither imports the
+other's internals: what they share (the query plan, highlighting, result objects,
+change detection) lives outside both.
+
+``--backend`` (or ``SAKUIN_BACKEND``) takes either kind of target: a path is the
+embedded index, ``http(s)://`` URLs (comma-separated nodes) a cluster;
+``--index-dir`` stays the embedded index's option. Every command builds its engine
+or indexer through ``open_engine`` / ``open_indexer``, so the CLI, the API and the
+pages never branch on the backend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from sakuin.search.opensearch.client import is_cluster
+from sakuin.search.documents.metadata import Declaration, Kind
+from sakuin.search.documents.model import Document
+from sakuin.search.indexing.report import IndexReport, Progress
+from sakuin.search.results.model import SearchResult, Suggestion
 
-
-def open_engine(target: str | Path, pool_size: int | None = None) -> Any:
-    """``Engine`` over an index directory, or ``ClusterEngine`` over comma-separated node URLs."""
-    if is_cluster(str(target)):
-        from sakuin.search.opensearch.engine import ClusterEngine
-
-        return ClusterEngine(str(target))
-    from sakuin.search.embedded.reading.engine import Engine
-    from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL
-
-    return Engine(Path(target), pool_size=pool_size or DEFAULT_POOL)
+#: Per section ordinal, the query's match spans in its heading and body.
+SectionSpans = dict[int, dict[str, list[tuple[int, int]]]]
 
 
-def build(target: str | Path, paths: list[Path], **options: Any) -> Any:
-    """``sakuin index`` into either backend; returns the ``IndexReport``."""
-    if is_cluster(str(target)):
-        from sakuin.search.opensearch.indexer import build_cluster_index
+@runtime_checkable
+class SearchBackend(Protocol):
+    """Search over the live version of an index; every answer of one call comes from one version."""
 
-        options.pop("progress", None)
-        return build_cluster_index(paths, str(target), **options)
-    from sakuin.search.embedded.writing.indexer import build_index
+    @property
+    def version(self) -> str | None:
+        """The live version's name (None: no index yet)."""
+        ...
 
-    options.pop("shards", None)
-    options.pop("replicas", None)
-    return build_index(paths, Path(target), **options)
+    def ready(self) -> str:
+        """The live version's name once it opens; raises IndexMissing (or what opening raised)."""
+        ...
+
+    def declaration(self) -> Declaration:
+        """The live version's metadata declaration (which fields filter, facet and sort)."""
+        ...
+
+    def search(
+        self,
+        q: str,
+        page: int = 1,
+        per_page: int = 10,
+        snippets: bool = True,
+        literal: bool = False,
+        *,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        collapse: bool = True,
+        filters: Sequence[str] = (),
+    ) -> SearchResult:
+        """A page of ranked sections; raises QuerySyntaxError or IndexMissing."""
+        ...
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Completions of what is being typed: indexed words, then matching titles."""
+        ...
+
+    def document(self, doc_id: str) -> Document | None:
+        """A whole document rebuilt from its stored sections, or None."""
+        ...
+
+    def section_spans(self, doc_id: str, q: str) -> SectionSpans:
+        """Per section of ``doc_id``, where ``q`` matched (for the document page)."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and sizes of the live version (``GET /api/stats``)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine holds open (files, connections)."""
+        ...
 
 
-__all__ = ["build", "is_cluster", "open_engine"]
+@runtime_checkable
+class IndexBackend(Protocol):
+    """Builds and updates an index: the same report whatever the backend."""
+
+    def build(
+        self,
+        paths: list[Path],
+        *,
+        rebuild: bool = False,
+        procs: int | None = None,
+        progress: Progress | None = None,
+        wait: bool = True,
+        declare: Iterable[tuple[str, Kind]] = (),
+    ) -> IndexReport:
+        """Bring the index in line with ``paths`` and publish it (``sakuin index``)."""
+        ...
+
+    def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
+        """Rewrite the live version without its deleted sections (``sakuin optimize``)."""
+        ...
+
+
+def is_cluster(target: str | Path | None) -> bool:
+    """Whether ``target`` names OpenSearch nodes (``http(s)://…``) rather than an index directory."""
+    return bool(target) and str(target).startswith(("http://", "https://"))
+
+
+def open_engine(target: str | Path, pool_size: int | None = None) -> SearchBackend:
+    """The search backend of an index directory, or of comma-separated OpenSearch node URLs.
+
+    ``pool_size``: idle searchers the embedded index keeps per version (a server's threads)."""
+    if is_cluster(target):
+        from sakuin.search.opensearch.engine import OpenSearchEngine
+
+        return OpenSearchEngine(str(target))
+    from sakuin.search.embedded.reading.engine import EmbeddedEngine
+
+    return EmbeddedEngine(Path(target), pool_size=pool_size)
+
+
+def open_indexer(target: str | Path, *, shards: int | None = None, replicas: int | None = None) -> IndexBackend:
+    """The index backend of a directory or of node URLs; ``shards`` and ``replicas`` are a cluster's."""
+    if is_cluster(target):
+        from sakuin.search.opensearch.indexer import OpenSearchIndexer
+
+        return OpenSearchIndexer(str(target), shards=shards, replicas=replicas)
+    from sakuin.search.embedded.writing.indexer import EmbeddedIndexer
+
+    return EmbeddedIndexer(Path(target))
+
+
+def build(
+    target: str | Path, paths: list[Path], *, shards: int | None = None, replicas: int | None = None, **options: Any
+) -> IndexReport:
+    """``open_indexer(target).build(paths, **options)``: one call for scripts and tests."""
+    return open_indexer(target, shards=shards, replicas=replicas).build(paths, **options)
+
+
+__all__ = [
+    "IndexBackend",
+    "SearchBackend",
+    "SectionSpans",
+    "build",
+    "is_cluster",
+    "open_engine",
+    "open_indexer",
+]

@@ -1,6 +1,6 @@
 """Relevance evaluation: run a query set through the real search path and score it.
 
-The queries go through ``Engine.search`` exactly as the CLI and the API run them
+The queries go through ``SearchBackend.search`` exactly as the CLI and the API run them
 (only snippet building is skipped: it cannot change the ranking), so a figure
 measured here is the figure a user gets. Metrics come from ``ir-measures``.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R, ScoredDoc, nDCG
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.backend import SearchBackend
 
 MEASURES = {"nDCG@10": nDCG @ 10, "MRR@10": RR @ 10, "Recall@10": R @ 10, "Recall@100": R @ 100}
 
@@ -47,7 +47,7 @@ def read_qrels(path: Path) -> Iterator[ir_measures.Qrel]:
                 yield ir_measures.Qrel(parts[0], parts[1], int(parts[2]))
 
 
-def run_queries(engine: Engine, queries: list[tuple[str, str]], k: int) -> list[ScoredDoc]:
+def run_queries(engine: SearchBackend, queries: list[tuple[str, str]], k: int) -> list[ScoredDoc]:
     """Top-``k`` documents per query; a document's rank is its best section's."""
     run: list[ScoredDoc] = []
     for qid, text in queries:
@@ -69,7 +69,7 @@ def write_trec(run: list[ScoredDoc], path: Path, tag: str = "sakuin") -> None:
 
 
 def evaluate(
-    engine: Engine, queries: list[tuple[str, str]], qrels_path: Path, k: int = 100
+    engine: SearchBackend, queries: list[tuple[str, str]], qrels_path: Path, k: int = 100
 ) -> tuple[EvalResult, list[ScoredDoc]]:
     started = time.perf_counter()
     run = run_queries(engine, queries, k)

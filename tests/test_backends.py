@@ -21,7 +21,7 @@ from conftest import BACKENDS
 from test_api import Api
 
 from sakuin.search.backend import build, open_engine
-from sakuin.search.query import QuerySyntaxError
+from sakuin.search.errors import QuerySyntaxError
 from sakuin.web import create_app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

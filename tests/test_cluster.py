@@ -29,7 +29,7 @@ if opensearch_missing():
 from conftest import CLUSTER_ENV  # noqa: E402
 
 from sakuin.search.backend import build, open_engine  # noqa: E402
-from sakuin.search.embedded.store import IndexBusy  # noqa: E402
+from sakuin.search.errors import IndexBusy  # noqa: E402
 from sakuin.search.opensearch.indexer import ClusterState, optimize_cluster_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import pytest
 
 from sakuin.search.documents.files import read_file
 from sakuin.search.documents.formats.encoding import decode_bytes
-from sakuin.search.documents.model import UnreadableFile
+from sakuin.search.errors import UnreadableFile
 
 SHORT = "今日は良い天気です。"  # ten characters: where statistical detectors fail
 WORD = "全文検索"

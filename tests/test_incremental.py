@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import DELETED_STATS, IndexStore
 from sakuin.search.embedded.writing import compaction
 from sakuin.search.embedded.writing.indexer import build_index, optimize_index
@@ -109,7 +109,7 @@ OPERATIONS = ["add_file", "change_file", "delete_file", "add_record", "change_re
 
 
 def answers(index_dir: Path) -> dict[str, object]:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     out: dict[str, object] = {}
     for q in QUERIES:
         result = engine.search(q, per_page=50)
@@ -191,7 +191,7 @@ def test_one_changed_record_is_the_only_one_analysed(tmp_path: Path) -> None:
     assert report.records == {str(path): {"added": 1, "changed": 1, "removed": 1, "unchanged": 38}}
     assert report.sections_written == 2  # the changed record and the new one, one section each
     assert report.sections_deleted == 2  # the changed record's old section and the removed one's
-    engine = Engine(tmp_path / "ix")
+    engine = EmbeddedEngine(tmp_path / "ix")
     assert [h.doc_id for h in engine.search("北極海").hits] == ["r0007"]
     assert engine.search("新しい記事").hits[0].doc_id == "new"
     assert engine.document("r0020") is None

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sakuin.search.embedded.reading.engine import Engine
-from sakuin.search.embedded.store import IndexBusy, IndexMissing, IndexStore
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
+from sakuin.search.embedded.store import IndexStore
 from sakuin.search.embedded.writing.indexer import build_index
+from sakuin.search.errors import IndexBusy, IndexMissing
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -19,14 +20,14 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
 
 
-def hit_ids(engine: Engine, q: str) -> list[str]:
+def hit_ids(engine: EmbeddedEngine, q: str) -> list[str]:
     return [h.doc_id for h in engine.search(q, per_page=100).hits]
 
 
 def test_seed_indexes_as_its_17_sections(tmp_path: Path) -> None:
     report = build_index([SEEDS], tmp_path / "ix")
     assert (report.documents, report.sections) == (1, 17)
-    engine = Engine(tmp_path / "ix")
+    engine = EmbeddedEngine(tmp_path / "ix")
     doc = engine.document(next(iter(SEEDS.glob("*.txt"))).name)
     assert doc is not None and len(doc.sections) == 17
     assert doc.sections[1].heading == "露国防大臣が米国防長官と電話会談"
@@ -43,7 +44,7 @@ def test_incremental_change_delete_add(tmp_path: Path) -> None:
     ix = tmp_path / "ix"
     first = build_index([docs], ix)
     assert sorted(first.added) == sorted(str(docs / n) for n in ("a.md", "b.md"))
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     assert hit_ids(engine, "空港") == ["b.md"]
 
     again = build_index([docs], ix)
@@ -58,7 +59,7 @@ def test_incremental_change_delete_add(tmp_path: Path) -> None:
     assert third.removed == [str(docs / "b.md")]
     assert third.added == [str(docs / "c.txt")]
     assert third.unchanged == 0
-    assert hit_ids(engine, "空港") == ["a.md"]  # the same Engine sees the new version
+    assert hit_ids(engine, "空港") == ["a.md"]  # the same EmbeddedEngine sees the new version
     assert hit_ids(engine, "東京都") == []
     assert hit_ids(engine, "温泉") == ["c.txt"]
     assert engine.stats()["sections"] == third.sections
@@ -72,7 +73,7 @@ def test_rebuild_starts_from_scratch(tmp_path: Path) -> None:
     build_index([docs], ix)
     report = build_index([docs], ix, rebuild=True)
     assert report.rebuilt and report.added == [str(docs / "d.jsonl")]
-    assert hit_ids(Engine(ix), "猫") == ["x1"]
+    assert hit_ids(EmbeddedEngine(ix), "猫") == ["x1"]
 
 
 def test_other_paths_are_kept_when_indexing_one_folder(tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ def test_other_paths_are_kept_when_indexing_one_folder(tmp_path: Path) -> None:
     ix = tmp_path / "ix"
     build_index([a], ix)
     build_index([b], ix)
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     assert hit_ids(engine, "猫") == ["a1"] and hit_ids(engine, "犬") == ["b1"]
 
 
@@ -104,7 +105,7 @@ def test_interrupted_build_leaves_previous_index_searchable(tmp_path: Path) -> N
     write_jsonl(docs / "d.jsonl", [{"id": f"n{i}", "title": "ニュース", "text": f"記事{i}は猫の話"} for i in range(50)])
     ix = tmp_path / "ix"
     build_index([docs], ix)
-    before = hit_ids(Engine(ix), "猫")
+    before = hit_ids(EmbeddedEngine(ix), "猫")
     write_jsonl(docs / "d.jsonl", [{"id": f"m{i}", "title": "ニュース", "text": f"記事{i}は犬の話"} for i in range(50)])
 
     class Crash:
@@ -116,7 +117,7 @@ def test_interrupted_build_leaves_previous_index_searchable(tmp_path: Path) -> N
 
     with pytest.raises(KeyboardInterrupt):
         build_index([docs], ix, progress=Crash())
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     assert hit_ids(engine, "猫") == before and hit_ids(engine, "犬") == []
     assert not [p for p in ix.iterdir() if p.name.startswith(".tmp-")], "abandoned build left behind"
     # Re-running completes the update.
@@ -141,7 +142,7 @@ def test_second_writer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None
 
 def test_missing_index_tells_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IndexMissing, match="sakuin index"):
-        Engine(tmp_path / "nothing").search("猫")
+        EmbeddedEngine(tmp_path / "nothing").search("猫")
 
 
 @pytest.mark.slow
@@ -154,7 +155,7 @@ def test_one_megabyte_single_paragraph_file_indexes(tmp_path: Path) -> None:
     (docs / "big.txt").write_text(text, encoding="utf-8")
     report = build_index([docs], tmp_path / "ix")
     assert report.skipped == [] and report.documents == 1
-    engine = Engine(tmp_path / "ix")
+    engine = EmbeddedEngine(tmp_path / "ix")
     hits = engine.search("終点駅").hits
     assert [h.doc_id for h in hits] == ["big.txt"]
     assert "<mark>終点</mark>" in hits[0].snippet.html or "<mark>終点駅</mark>" in hits[0].snippet.html

@@ -10,7 +10,7 @@ from unittest import mock
 
 from whoosh.filedb import compound, structfile
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.reading.mapped import ViewFile, _ViewReader
 from sakuin.search.embedded.writing.indexer import build_index
 
@@ -32,7 +32,7 @@ def test_view_reader_reads_like_a_file() -> None:
 
 def _growth_of_a_new_thread_searcher(index_dir: Path) -> int:
     """Python memory a second concurrent searcher (opened and used once) allocates."""
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     engine.search("国防大臣")  # warm: the pool's first searcher has read the index
     done = threading.Event()
 

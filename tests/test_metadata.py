@@ -20,10 +20,10 @@ import pytest
 from conftest import BACKENDS, Seed, cluster_index
 
 from sakuin.search.backend import build
-from sakuin.search.documents.metadata import MetadataError, parse_date
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.documents.metadata import parse_date
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.writing.indexer import build_index
-from sakuin.search.query import QuerySyntaxError
+from sakuin.search.errors import MetadataError, QuerySyntaxError
 
 CATEGORIES = ["政治", "経済", "スポーツ", "IT ニュース"]
 WORDS = ["国防", "会談", "選挙", "野球", "予算"]
@@ -141,7 +141,7 @@ QUERIES: dict[str, Callable[[set[str]], bool]] = {
 
 
 @pytest.mark.parametrize("q", list(QUERIES))
-def test_facet_counts_equal_counts_from_the_input(engine: Engine, q: str) -> None:
+def test_facet_counts_equal_counts_from_the_input(engine: EmbeddedEngine, q: str) -> None:
     matching = [r for r in RECORDS[:80] if QUERIES[q](_words(r))]
     result = engine.search(q, facets=["category", "tags"], per_page=100)
     from_files = 2 if q in ("国防", "国防 OR 野球", "国防 -会談") else 0  # the Markdown and HTML files say 国防
@@ -162,7 +162,7 @@ def test_facet_counts_equal_counts_from_the_input(engine: Engine, q: str) -> Non
         assert all(h.meta.get("category") == value for h in filtered.hits)
 
 
-def test_filters_work_inside_the_query_and_combine_with_every_form(engine: Engine) -> None:
+def test_filters_work_inside_the_query_and_combine_with_every_form(engine: EmbeddedEngine) -> None:
     politics = [r for r in RECORDS if r["category"] == "政治"]
     assert engine.search("category:政治", per_page=100).total == len(politics)
     assert (
@@ -196,7 +196,7 @@ def _wall(record: dict[str, Any]) -> float | None:
         ("date:..2011-02", None, "2011-03-01"),
     ],
 )
-def test_date_ranges_equal_the_input(engine: Engine, q: str, low: str | None, high: str | None) -> None:
+def test_date_ranges_equal_the_input(engine: EmbeddedEngine, q: str, low: str | None, high: str | None) -> None:
     lo = parse_date(low) if low else float("-inf")
     hi = parse_date(high) if high else float("inf")
     files = {"guide/intro.md": "2014-03-01", "news/a.html": "2014-05-05T09:00:00+09:00"}
@@ -206,20 +206,20 @@ def test_date_ranges_equal_the_input(engine: Engine, q: str, low: str | None, hi
     assert {h.doc_id for h in result.hits} == expected and result.total == len(expected)
 
 
-def test_dates_compare_on_their_own_wall_clock(engine: Engine) -> None:
+def test_dates_compare_on_their_own_wall_clock(engine: EmbeddedEngine) -> None:
     """2011-01-01T00:30+09:00 is on 1 January, not on 31 December in UTC."""
     assert "tz" in {h.doc_id for h in engine.search("date:2013-01-01", per_page=100).hits}
     assert "tz" not in {h.doc_id for h in engine.search("date:2012-12-31", per_page=100).hits}
 
 
-def test_numbers_filter_by_range(engine: Engine) -> None:
+def test_numbers_filter_by_range(engine: EmbeddedEngine) -> None:
     result = engine.search("price:100..200", per_page=100)
     assert {h.doc_id for h in result.hits} == {r["id"] for r in RECORDS if 100 <= r.get("price", -1) <= 200}
     assert engine.search("price:>790", per_page=100).total == 0
     assert engine.search("price:<10", per_page=100).total == 2  # r000, and r80/r81 (5) collapsed into one
 
 
-def test_sort_by_date_both_ways_with_missing_dates_last(engine: Engine) -> None:
+def test_sort_by_date_both_ways_with_missing_dates_last(engine: EmbeddedEngine) -> None:
     dated = sorted((r for r in RECORDS if "date" in r), key=lambda r: (_wall(r), r["id"]))
     newest = engine.search("", filters=["category:政治"], sort="-date", per_page=100)
     politics = [r for r in dated if r["category"] == "政治"]
@@ -231,14 +231,14 @@ def test_sort_by_date_both_ways_with_missing_dates_last(engine: Engine) -> None:
     assert values == sorted(values) and oldest.sort == "date" and newest.sort == "-date"
 
 
-def test_same_text_in_two_documents_is_one_hit(engine: Engine) -> None:
+def test_same_text_in_two_documents_is_one_hit(engine: EmbeddedEngine) -> None:
     collapsed = engine.search("編集部")
     assert collapsed.total == 1 and collapsed.sections == 2 and collapsed.hits[0].duplicates == 1
     listed = engine.search("編集部", collapse=False)
     assert listed.total == 2 and [h.duplicates for h in listed.hits] == [0, 0]
 
 
-def test_path_is_a_built_in_facet_and_prefix_filter(engine: Engine) -> None:
+def test_path_is_a_built_in_facet_and_prefix_filter(engine: EmbeddedEngine) -> None:
     all_paths = engine.search("国防", facets=["path"], per_page=100)
     assert _facet(all_paths, "path") == {"guide/": 1, "news/": 1}
     assert [h.path for h in engine.search("path:guide/ 国防").hits] == ["guide/intro.md"]
@@ -246,7 +246,7 @@ def test_path_is_a_built_in_facet_and_prefix_filter(engine: Engine) -> None:
     assert engine.search("path:records.jsonl", per_page=100).total == len(RECORDS) - 1
 
 
-def test_front_matter_and_html_meta_become_metadata(engine: Engine) -> None:
+def test_front_matter_and_html_meta_become_metadata(engine: EmbeddedEngine) -> None:
     md, html = engine.document("guide/intro.md"), engine.document("news/a.html")
     assert md is not None and md.meta == {"category": "手引き", "date": "2014-03-01", "tags": ["t9"]}
     assert html is not None and html.meta == {"category": "手引き", "date": "2014-05-05T09:00:00+09:00"}
@@ -266,13 +266,15 @@ def test_front_matter_and_html_meta_become_metadata(engine: Engine) -> None:
         (lambda e: e.search("-category:政治"), "only_negative"),
     ],
 )
-def test_bad_metadata_requests_have_codes(engine: Engine, call: Callable[[Engine], Any], code: str) -> None:
+def test_bad_metadata_requests_have_codes(
+    engine: EmbeddedEngine, call: Callable[[EmbeddedEngine], Any], code: str
+) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         call(engine)
     assert err.value.code == code
 
 
-def test_unknown_field_lists_the_declared_ones(engine: Engine) -> None:
+def test_unknown_field_lists_the_declared_ones(engine: EmbeddedEngine) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         engine.search("author:x")
     assert err.value.params["fields"] == ["title", "heading", "path", "category", "date", "price", "tags"]
@@ -337,7 +339,7 @@ def test_livedoor_sample_counts_and_sort(tmp_path: Path) -> None:
     docs.mkdir()
     (docs / "ld.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in sample), "utf-8")
     build_index([docs], tmp_path / "index", declare=[("category", "keyword"), ("date", "date")])
-    engine = Engine(tmp_path / "index")
+    engine = EmbeddedEngine(tmp_path / "index")
     everything = engine.search("", filters=["date:1900.."], facets=["category"], per_page=100, collapse=False)
     assert _facet(everything, "category") == _expected(sample)
     year = engine.search("date:2012", facets=["category"], collapse=False)

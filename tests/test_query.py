@@ -6,7 +6,8 @@ import pytest
 from whoosh import query as wq
 
 from sakuin.search.embedded.reading.emit import compile_query
-from sakuin.search.query import All, Any_, Not, QuerySyntaxError, Text, parse
+from sakuin.search.errors import QuerySyntaxError
+from sakuin.search.query import All, Any_, Not, Text, parse
 
 
 def test_words_are_all_required() -> None:

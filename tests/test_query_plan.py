@@ -9,10 +9,12 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
+from sakuin.search.config import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT
 from sakuin.search.embedded.reading.emit import compile_query, emit
+from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.opensearch.emit import query as cluster_query
-from sakuin.search.query import QuerySyntaxError, parse, plan_query
-from sakuin.search.query.plan import KANA_WEIGHT, PAIR_WEIGHT, WORD_WEIGHT, Pair, PAll, Planner, PNot, Run, Term
+from sakuin.search.query import parse, plan_query
+from sakuin.search.query.plan import Pair, PAll, Planner, PNot, Run, Term
 
 
 def test_a_short_run_is_a_keyword_of_units_and_parts() -> None:

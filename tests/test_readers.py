@@ -11,7 +11,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sakuin.search.documents.files import ReadResult, doc_id_for, iter_input_files, read_file
-from sakuin.search.documents.model import Document, UnreadableFile
+from sakuin.search.documents.model import Document
+from sakuin.search.errors import UnreadableFile
 
 SEED = next(Path(__file__).parents[1].joinpath("seeds").glob("*.txt"))
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from sakuin.search.analysis.normalize import bigrams, fold
+from sakuin.search.config import PAIR_WEIGHT
 from sakuin.search.embedded.reading import proximity
 from sakuin.search.embedded.reading.emit import compile_query
-from sakuin.search.embedded.reading.engine import Engine
-from sakuin.search.query.plan import PAIR_WEIGHT
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
 DOCS = {
     "secret.md": "# 記録\n\n## 機密\n\n政府は国家機密の扱いを見直した。\n\n## 天気\n\n明日の東京都は晴れる。\n",
@@ -28,34 +28,34 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def engine(make_index: Callable[..., Path]) -> Engine:
-    return Engine(make_index(DOCS))
+def engine(make_index: Callable[..., Path]) -> EmbeddedEngine:
+    return EmbeddedEngine(make_index(DOCS))
 
 
-def top(engine: Engine, q: str) -> tuple[str, str] | None:
+def top(engine: EmbeddedEngine, q: str) -> tuple[str, str] | None:
     hits = engine.search(q).hits
     return (hits[0].doc_id, hits[0].heading) if hits else None
 
 
-def test_kana_query_finds_kanji_through_the_reading_field(engine: Engine) -> None:
+def test_kana_query_finds_kanji_through_the_reading_field(engine: EmbeddedEngine) -> None:
     result = engine.search("こっかきみつ")
     assert [(h.doc_id, h.heading) for h in result.hits] == [("secret.md", "機密")]
     assert "<mark>国家機密</mark>" in result.hits[0].snippet.html  # adjacent matches merge
     assert top(engine, "コッカキミツ") == ("secret.md", "機密")
 
 
-def test_kana_that_reads_as_nothing_indexed_finds_nothing(engine: Engine) -> None:
+def test_kana_that_reads_as_nothing_indexed_finds_nothing(engine: EmbeddedEngine) -> None:
     assert engine.search("ぬるぽがっ").total == 0
 
 
-def test_unknown_word_falls_back_to_ngrams_with_highlight(engine: Engine) -> None:
+def test_unknown_word_falls_back_to_ngrams_with_highlight(engine: EmbeddedEngine) -> None:
     # ベロウソ is not a dictionary word and not a whole word of the text.
     result = engine.search("ベロウソ")
     assert [h.heading for h in result.hits] == ["会談"]
     assert "<mark>ベロウソ</mark>フ" in result.hits[0].snippet.html
 
 
-def test_a_word_inside_a_longer_word_is_a_substring_match_after_word_matches(engine: Engine) -> None:
+def test_a_word_inside_a_longer_word_is_a_substring_match_after_word_matches(engine: EmbeddedEngine) -> None:
     # 京都 is a dictionary word; inside 東京都 (東京|都) it is only a substring.
     result = engine.search("京都")
     assert [(h.doc_id, h.heading, h.match) for h in result.hits] == [("secret.md", "天気", "substring")]
@@ -64,7 +64,7 @@ def test_a_word_inside_a_longer_word_is_a_substring_match_after_word_matches(eng
     assert both.total == 2 and {h.match for h in both.hits} == {"word"}
 
 
-def test_question_ranks_by_content_words_not_particles(engine: Engine) -> None:
+def test_question_ranks_by_content_words_not_particles(engine: EmbeddedEngine) -> None:
     result = engine.search("ベロウソフ国防大臣は誰と電話会談したのか")
     assert (result.hits[0].doc_id, result.hits[0].heading) == ("names.md", "会談")
     compiled = compile_query("ベロウソフ国防大臣は誰と電話会談したのか")
@@ -74,7 +74,7 @@ def test_question_ranks_by_content_words_not_particles(engine: Engine) -> None:
     assert not words & {"は", "誰", "と", "の", "か"}
 
 
-def test_particles_make_a_sentence_so_partial_matches_still_rank(engine: Engine) -> None:
+def test_particles_make_a_sentence_so_partial_matches_still_rank(engine: EmbeddedEngine) -> None:
     # Two content words joined by a particle: not all required, best coverage first.
     result = engine.search("大臣の演説")
     assert result.hits[0].heading == "演説"
@@ -83,7 +83,7 @@ def test_particles_make_a_sentence_so_partial_matches_still_rank(engine: Engine)
     assert engine.search("大臣 演説").total == 1
 
 
-def test_spelling_variants_inside_a_question_match_through_folded_bigrams(engine: Engine) -> None:
+def test_spelling_variants_inside_a_question_match_through_folded_bigrams(engine: EmbeddedEngine) -> None:
     # Hiragana for katakana and an old kanji form, typed inside a question.
     assert top(engine, "さーばーのメモリを増設したのはいつ") == ("server.md", "サーバー")
     assert top(engine, "國學院大學の圖書館で何を讀んだか") == ("school.md", "國學院")
@@ -129,18 +129,18 @@ NEAR = {
 
 
 @pytest.fixture(scope="module")
-def near(make_index: Callable[..., Path]) -> Engine:
-    return Engine(make_index(NEAR))
+def near(make_index: Callable[..., Path]) -> EmbeddedEngine:
+    return EmbeddedEngine(make_index(NEAR))
 
 
-def test_a_question_ranks_its_words_side_by_side_first(near: Engine) -> None:
+def test_a_question_ranks_its_words_side_by_side_first(near: EmbeddedEngine) -> None:
     result = near.search("電話と会談")
     assert [h.doc_id for h in result.hits] == ["near.md", "apart.md"]
     scores = [h.score for h in result.hits]
     assert scores[0] - scores[1] < PAIR_WEIGHT  # a bonus of one pair, not a different match
 
 
-def test_the_pair_bonus_is_what_reorders(near: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pair_bonus_is_what_reorders(near: EmbeddedEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(proximity, "PAIR_WINDOW", 0)  # no section is looked at
     assert [h.doc_id for h in near.search("電話と会談").hits] == ["apart.md", "near.md"]
 
@@ -153,7 +153,7 @@ def test_pairs_are_looked_for_only_in_the_best_sections() -> None:
     assert proximity.window(scores, 0).tolist() == []
 
 
-def test_cached_occurrences_are_whooshs(near: Engine, engine: Engine) -> None:
+def test_cached_occurrences_are_whooshs(near: EmbeddedEngine, engine: EmbeddedEngine) -> None:
     """Positions and character offsets decoded once per version (``search.occurrences``)
     equal what Whoosh's matcher reads, posting by posting."""
     for index in (near, engine):
@@ -194,11 +194,11 @@ KANA = {
 
 
 @pytest.fixture(scope="module")
-def kana(make_index: Callable[..., Path]) -> Engine:
-    return Engine(make_index(KANA))
+def kana(make_index: Callable[..., Path]) -> EmbeddedEngine:
+    return EmbeddedEngine(make_index(KANA))
 
 
-def test_hiragana_finds_the_katakana_name_as_a_word_first(kana: Engine) -> None:
+def test_hiragana_finds_the_katakana_name_as_a_word_first(kana: EmbeddedEngine) -> None:
     result = kana.search("あるく")
     assert [(h.doc_id, h.match) for h in result.hits] == [("arc.md", "word"), ("walk.md", "word")]
     assert "<mark>アルク</mark>" in result.hits[0].snippet.html

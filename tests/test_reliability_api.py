@@ -1,6 +1,6 @@
 """Query and API robustness: any query gives results or a syntax error, never a crash.
 
-Property-based (Hypothesis) on Engine.search and /api/search, schemathesis on the
+Property-based (Hypothesis) on EmbeddedEngine.search and /api/search, schemathesis on the
 whole OpenAPI description, and a deterministic proof that /api/stats never mixes
 two index versions when one is published mid-request.
 """
@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reliability_common import ROOT, write_corpus
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.config import MAX_QUERY_CHARS
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import CURRENT, IndexStore
-from sakuin.search.query import MAX_QUERY_CHARS, QuerySyntaxError
+from sakuin.search.errors import QuerySyntaxError
 
 #: Bounded, and no example database (it would write .hypothesis/ into the checkout).
 EXAMPLES = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,11 +176,11 @@ def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
     build_index([docs], ix)
     store = IndexStore(ix)
     old_version = store.current_name()
-    old = Engine(ix).stats()
+    old = EmbeddedEngine(ix).stats()
     write_corpus(docs, 0, range(2, 4), per_file=10)
     build_index([docs], ix)
     new_version = store.current_name()
-    new = Engine(ix).stats()
+    new = EmbeddedEngine(ix).stats()
     assert old_version != new_version and old["size_bytes"] != new["size_bytes"]
     (ix / CURRENT).write_text(old_version + "\n", encoding="utf-8")  # back to the old version
 
@@ -187,7 +188,7 @@ def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
     published = []
 
     def publish_then_measure(self: IndexStore, version: Any = None) -> int:
-        # The last read of Engine.stats(): an index run publishes just before it.
+        # The last read of EmbeddedEngine.stats(): an index run publishes just before it.
         if not published:
             published.append(True)
             (self.root / CURRENT).write_text(new_version + "\n", encoding="utf-8")
@@ -206,17 +207,17 @@ def test_stats_are_from_one_version_when_a_publish_lands_mid_request(
 
 
 @pytest.fixture(scope="module")
-def corpus_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def corpus_engine(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedEngine:
     from sakuin.search.embedded.writing.indexer import build_index
 
     base = tmp_path_factory.mktemp("paging")
     write_corpus(base / "docs", 0, range(20))
     build_index([base / "docs"], base / "ix")
-    return Engine(base / "ix")
+    return EmbeddedEngine(base / "ix")
 
 
 @pytest.mark.parametrize("q", ["猫", "猫 OR 犬", "空港 OR 温泉 OR 予算", "ロシア 国防", '"電話会談"'])
-def test_total_and_pages_do_not_depend_on_page_size(corpus_engine: Engine, q: str) -> None:
+def test_total_and_pages_do_not_depend_on_page_size(corpus_engine: EmbeddedEngine, q: str) -> None:
     """A total is a property of the query, and pages are slices of one ranking: paging through
     results with any page size shows every hit once. (Found: for OR queries a limited search
     returned a different top N than the full ranking, and totals changed with per_page.)"""

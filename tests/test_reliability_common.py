@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sakuin.search.embedded.reading.engine import Engine
-from sakuin.search.embedded.store import IndexMissing
-from sakuin.search.query.request import MAX_PER_PAGE
+from sakuin.search.config import MAX_PER_PAGE
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
+from sakuin.search.errors import IndexMissing
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -79,8 +79,8 @@ def write_markdown(docs: Path, generation: int, count: int = 3) -> None:
         (docs / f"note-{n}.md").write_text(f"# {topic}のノート\n\n{sections}\n", encoding="utf-8")
 
 
-def all_hits(engine: Engine, q: str) -> tuple[int, list[tuple[str, int]] | None]:
-    """(total, every (doc_id, ordinal) sorted) for ``q``, through Engine.search only.
+def all_hits(engine: EmbeddedEngine, q: str) -> tuple[int, list[tuple[str, int]] | None]:
+    """(total, every (doc_id, ordinal) sorted) for ``q``, through EmbeddedEngine.search only.
 
     The whole set is read in one request of MAX_PER_PAGE hits; a query with more
     matches is compared by its total only, because paging can legitimately order
@@ -96,7 +96,7 @@ def all_hits(engine: Engine, q: str) -> tuple[int, list[tuple[str, int]] | None]
 
 def snapshot(index_dir: Path) -> dict[str, Any] | None:
     """What a user can observe of an index: full result sets and counts; None if there is none."""
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     try:
         stats = engine.stats()
     except IndexMissing:

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import pytest
 from test_reliability_common import ROOT, sakuin
 
-from sakuin.search.documents.files import MAX_FILE_BYTES, MAX_SECTION_CHARS
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.config import MAX_SECTION_CHARS, max_file_bytes
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.writing.indexer import build_index
 
 BAD_NAME = os.fsdecode(b"bad-\xff\xfe-name.txt")  # not UTF-8: Python keeps the bytes as surrogates
@@ -137,7 +137,7 @@ def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(tmp_path: Path) 
     assert set(skipped) | added == set(EXPECTED), "an entry was silently ignored"
     assert report["documents"] == len(added) - 1 + 4  # records.jsonl holds 4 good records
 
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
 
     def ids(q: str) -> set[str]:
         return {h.doc_id for h in engine.search(q, per_page=100).hits}
@@ -273,7 +273,7 @@ def test_50_mb_single_line_file_is_refused_quickly_and_long_lines_are_split(tmp_
     # Long but under the size limit: one 600,000-character line, indexed in pieces.
     long_line = (line * (600_000 // len(line) + 1))[:600_000] + "最後の単語は終点です"
     (docs / "long-line.txt").write_text(long_line, encoding="utf-8")
-    assert big.stat().st_size > MAX_FILE_BYTES
+    assert big.stat().st_size > max_file_bytes()
 
     started = time.monotonic()
     out = sakuin("index", str(docs), "--index-dir", str(tmp_path / "ix"), check=False)
@@ -281,7 +281,7 @@ def test_50_mb_single_line_file_is_refused_quickly_and_long_lines_are_split(tmp_
     print(f"\n50 MB line + 600k-char line: {seconds:.1f} s")
     assert out.returncode == 3, out.stderr
     assert f"skipped: {big}: file too large (50." in out.stderr
-    engine = Engine(tmp_path / "ix")
+    engine = EmbeddedEngine(tmp_path / "ix")
     doc = engine.document("long-line.txt")
     assert doc is not None and len(doc.sections) == -(-len(long_line) // MAX_SECTION_CHARS)
     assert all(len(s.text) <= MAX_SECTION_CHARS for s in doc.sections)
@@ -318,4 +318,4 @@ def test_10000_tiny_files(tmp_path: Path) -> None:
     second = time.monotonic() - started
     assert "index is up to date (10000 files unchanged)" in again.stdout
     print(f"\n10,000 files: first run {first:.1f} s, unchanged re-run {second:.1f} s")
-    assert Engine(tmp_path / "ix").search("猫", per_page=1).total == 2500
+    assert EmbeddedEngine(tmp_path / "ix").search("猫", per_page=1).total == 2500

@@ -25,7 +25,7 @@ from test_reliability_common import (
     write_markdown,
 )
 
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
 QUERIES = (*TOPICS, "猫 OR 犬", "ロシア 国防", '"電話会談"')
 CLIENTS = 3
@@ -49,7 +49,7 @@ class Answer:
 
 
 def _totals(index_dir: Path) -> tuple[dict[str, int], dict[str, Any]]:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     stats = engine.stats()
     return {q: engine.search(q, per_page=PER_PAGE).total for q in QUERIES}, {k: stats[k] for k in STATS_KEYS}
 

@@ -12,7 +12,7 @@ from test_reliability_common import write_corpus
 
 from sakuin.search.embedded.reading import bagofwords
 from sakuin.search.embedded.reading.emit import compile_query
-from sakuin.search.embedded.reading.engine import Engine
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.reading.scoring import AllScores
 from sakuin.search.embedded.reading.snapshot import LiveIndex, Snapshot, SnapshotClosed
 from sakuin.search.embedded.store import IndexStore
@@ -44,7 +44,7 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_updates_release_old_versions_files_and_snapshots(corpus: tuple[Path, Path]) -> None:
     docs, ix = corpus
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     engine.search("国防")
     seen: list[Snapshot] = [engine.live.snapshot()]
     open_at_start = _open_files_under(ix)
@@ -64,7 +64,7 @@ def test_updates_release_old_versions_files_and_snapshots(corpus: tuple[Path, Pa
 
 def test_a_request_in_flight_keeps_its_version_until_it_ends(corpus: tuple[Path, Path]) -> None:
     docs, ix = corpus
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     with engine.pin() as pinned:
         old = pinned.snapshot
         write_corpus(docs, 1, range(3), per_file=15)
@@ -103,7 +103,7 @@ def test_the_pool_holds_at_most_pool_size_idle_searchers(corpus: tuple[Path, Pat
 
 
 def test_term_score_cache_is_bounded_in_bytes(index_dir: Path) -> None:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     with engine.pin() as pinned:
         cache = bagofwords.TermScoreCache(max_bytes=3_000)
         searcher = pinned.searcher
@@ -116,7 +116,7 @@ def test_term_score_cache_is_bounded_in_bytes(index_dir: Path) -> None:
 
 
 def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
-    engine = Engine(index_dir)
+    engine = EmbeddedEngine(index_dir)
     with engine.pin() as pinned:
         searcher = pinned.searcher
         compiled = compile_query(
@@ -141,7 +141,7 @@ def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname:
     write_corpus(docs, 1, range(1), per_file=10)  # an update: 10 % deleted in the old segment
     with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):  # keep the deletions in place
         build_index([docs], ix, procs=1)
-    engine = Engine(ix)
+    engine = EmbeddedEngine(ix)
     with engine.pin() as pinned:
         searcher = pinned.searcher
         assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1

@@ -1,6 +1,6 @@
 """The web front end: ``create_app()`` builds the Flask app (pages, /api, errors, headers).
 
-One ``Engine`` is created per app and kept in ``app.extensions``; it follows the
+One ``EmbeddedEngine`` is created per app and kept in ``app.extensions``; it follows the
 index's CURRENT pointer, so the server sees a new ``sakuin index`` run without a
 restart, and owns the open index versions (``search/snapshot.py``). Creating the
 app never touches the index, so a missing index is a 503 per request (and a
@@ -9,12 +9,13 @@ clear message from ``sakuin serve``) rather than a crash at import.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from sakuin.search.backend import open_engine
-from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL
+from sakuin.search.config import MAX_CONTENT_LENGTH, MAX_QUERY_STRING
 from sakuin.web import api, errors, pages, security
 from sakuin.web.common import ENGINE_KEY, DocIdConverter
 from sakuin.web.render import facet_filter, facet_label, meta_text
@@ -28,9 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=DEFAULT_INDEX_DIR,
-        SEARCHERS=DEFAULT_POOL,  # idle searchers kept per index version: the server's threads
-        MAX_CONTENT_LENGTH=security.MAX_CONTENT_LENGTH,
-        MAX_QUERY_STRING=security.MAX_QUERY_STRING,
+        SEARCHERS=None,  # idle searchers kept per index version (the server's threads); None: the default
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        MAX_QUERY_STRING=MAX_QUERY_STRING,
     )
     if config:
         app.config.update(config)
@@ -56,3 +57,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health_bp)
     return app
+
+
+def serve(
+    target: str | Path, host: str = "127.0.0.1", port: int = 5000, threads: int = 2, workers: int | None = None
+) -> None:
+    """``sakuin serve``: the app under gunicorn until stopped (``sakuin.web.serve``)."""
+    from sakuin.web.serve import serve as run
+
+    run(target, host, port, threads, workers)
+
+
+__all__ = ["create_app", "serve"]

@@ -9,18 +9,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sakuin.search.analysis.sudachi import explain
-from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.errors import BadParameter, IndexMissing, message
 from sakuin.web.common import (
     MAX_ANALYZE_CHARS,
     MAX_QUERY_CHARS,
-    BadParameter,
     engine,
     int_arg,
     search_params,
     search_params_from,
     text_arg,
 )
-from sakuin.web.errors import INDEX_MISSING_HINT
+from sakuin.web.errors import error_response
 from sakuin.web.openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -42,26 +41,26 @@ def search_post() -> Response:
     """The same search with a JSON body (``SEARCH_KEYS``): for queries too long for a URL."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadParameter("bad_body", 'the body must be a JSON object, e.g. {"q": "国防大臣", "page": 1}')
+        raise BadParameter("bad_body")
     unknown = sorted(set(body) - set(SEARCH_KEYS))
     if unknown:
-        raise BadParameter("bad_parameter", f"unknown key {unknown[0]!r}: the keys are {', '.join(SEARCH_KEYS)}")
+        raise BadParameter("bad_parameter/key", key=unknown[0], keys=SEARCH_KEYS)
     return jsonify(search_params_from(body).run().to_dict())
 
 
 @bp.get("/suggest")
 def suggest() -> Response:
     """Completions for a search box: indexed words that continue the last word, then titles."""
-    q = text_arg("q", MAX_QUERY_CHARS, required=False, too_long_code="query_too_long")
+    q = text_arg("q", MAX_QUERY_CHARS, required=False, too_long_code="query_too_long/parameter")
     limit = int_arg("limit", 8, 1, 20)
     return jsonify({"q": q, "suggestions": [s.to_dict() for s in engine().suggest(q, limit)] if q.strip() else []})
 
 
 @bp.get("/documents/<docid:doc_id>")
-def document(doc_id: str) -> Response | tuple[Response, int]:
+def document(doc_id: str) -> Response:
     doc = engine().document(doc_id)
     if doc is None:
-        return jsonify({"error": {"code": "document_not_found", "message": "No document has this id."}}), 404
+        return error_response(404, "document_not_found")
     return jsonify(
         {
             "doc_id": doc.doc_id,
@@ -95,12 +94,13 @@ def healthz() -> Response | tuple[Response, int]:
     try:
         version = engine().ready()
     except IndexMissing:
-        return _unavailable("index_missing", INDEX_MISSING_HINT)
+        return _unavailable("index_missing/api")
     except Exception:
         current_app.logger.exception("health check: the index does not open")
-        return _unavailable("index_unreadable", "The search index exists but cannot be opened; see the server log.")
+        return _unavailable("index_unreadable")
     return jsonify({"status": "ok", "version": version})
 
 
-def _unavailable(code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"status": "unavailable", "error": {"code": code, "message": message}}), 503
+def _unavailable(key: str) -> tuple[Response, int]:
+    row = message(key)
+    return jsonify({"status": "unavailable", "error": {"code": row.code, "message": row.english({})}}), 503

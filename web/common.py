@@ -14,8 +14,8 @@ from urllib.parse import quote, unquote_to_bytes
 from flask import current_app, request
 from werkzeug.routing import BaseConverter
 
-from sakuin.search.query import MAX_QUERY_CHARS
-from sakuin.search.query.request import MAX_PAGE, MAX_PER_PAGE
+from sakuin.search.config import MAX_FACETS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from sakuin.search.errors import BadParameter
 
 ENGINE_KEY = "sakuin.engine"
 DEFAULT_PER_PAGE = 10
@@ -27,10 +27,6 @@ _DIGITS = re.compile(r"[0-9]{1,7}")
 __all__ = [
     "DEFAULT_PER_PAGE",
     "MAX_ANALYZE_CHARS",
-    "MAX_PAGE",
-    "MAX_PER_PAGE",
-    "MAX_QUERY_CHARS",
-    "BadParameter",
     "DocIdConverter",
     "SearchParams",
     "checked_int",
@@ -44,19 +40,9 @@ __all__ = [
 ]
 
 
-class BadParameter(Exception):
-    """A request parameter we cannot use; ``code`` is the API error code, the message says how to fix it."""
-
-    def __init__(self, code: str, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.params = params
-
-
 def engine() -> Any:
     """The one engine created with the app (``search.backend.open_engine``: an embedded
-    ``Engine``, which follows the index's CURRENT pointer itself, or a ``ClusterEngine``)."""
+    ``EmbeddedEngine``, which follows the index's CURRENT pointer itself, or a ``OpenSearchEngine``)."""
     return current_app.extensions[ENGINE_KEY]
 
 
@@ -71,14 +57,12 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def _out_of_range(name: str, low: int, high: int) -> BadParameter:
-    return BadParameter(
-        "bad_parameter", f"{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
-    )
+    return BadParameter("bad_parameter", name=name, low=low, high=high)
 
 
 def query_arg(required: bool = True) -> str:
     """The ``q`` parameter, length-checked before any analysis runs."""
-    return text_arg("q", MAX_QUERY_CHARS, required=required, too_long_code="query_too_long")
+    return text_arg("q", MAX_QUERY_CHARS, required=required, too_long_code="query_too_long/parameter")
 
 
 def _check_utf8(name: str) -> None:
@@ -95,9 +79,7 @@ def _check_utf8(name: str) -> None:
         try:
             unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
-            raise BadParameter(
-                "invalid_encoding", f"{name} is not UTF-8: percent-encode the text as UTF-8 (国 is %E5%9B%BD)"
-            ) from None
+            raise BadParameter("invalid_encoding", name=name) from None
 
 
 def text_arg(name: str, limit: int, *, required: bool = True, too_long_code: str = "text_too_long") -> str:
@@ -113,12 +95,12 @@ def checked_text(
     """One text parameter (from the query string or a JSON body), present and within ``limit`` characters."""
     if value is None or (required and value == ""):
         if required:
-            raise BadParameter("missing_parameter", f"the {name} parameter is required, e.g. ?{name}=国防大臣")
+            raise BadParameter("missing_parameter", name=name)
         return ""
     if not isinstance(value, str):
-        raise BadParameter("bad_parameter", f"{name} must be a string")
+        raise BadParameter("bad_parameter/string", name=name)
     if len(value) > limit:
-        raise BadParameter(too_long_code, f"{name} is too long: at most {limit} characters", limit=limit)
+        raise BadParameter(too_long_code, name=name, limit=limit)
     return value
 
 
@@ -131,9 +113,6 @@ def checked_int(name: str, value: Any, default: int, low: int, high: int) -> int
     return value
 
 
-#: ``facets=`` / ``filter=`` limits: enough for any UI, bounded for the server.
-MAX_FACETS = 10
-MAX_FILTERS = 50
 _BOOLEAN = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -189,10 +168,12 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
     """The same parameters from a JSON body (``facets`` and ``filter`` are lists there)."""
     # A list absent from the body is empty; one given must be a list (``{}`` or ``""`` is a 400).
     filters = tuple(_checked_list("filter", body.get("filter", []), MAX_FILTERS))
-    q = checked_text("q", body.get("q"), MAX_QUERY_CHARS, required=not filters, too_long_code="query_too_long")
+    q = checked_text(
+        "q", body.get("q"), MAX_QUERY_CHARS, required=not filters, too_long_code="query_too_long/parameter"
+    )
     sort = body.get("sort")
     if sort is not None and not isinstance(sort, str):
-        raise BadParameter("bad_parameter", "sort must be a string, e.g. -date", name="sort")
+        raise BadParameter("bad_parameter/sort", name="sort")
     return SearchParams(
         q,
         checked_int("page", body.get("page"), 1, 1, MAX_PAGE),
@@ -211,12 +192,12 @@ def engine_facets() -> list[str]:
 
 def _checked_list(name: str, values: Any, limit: int) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise BadParameter("bad_parameter", f"{name} must be a list of strings", name=name)
+        raise BadParameter("bad_parameter/list", name=name)
     values = [v.strip() for v in values if v.strip()]
     if len(values) > limit:
-        raise BadParameter("bad_parameter", f"at most {limit} {name} values", name=name, limit=limit)
+        raise BadParameter("bad_parameter/count", name=name, limit=limit)
     if sum(len(v) for v in values) > MAX_QUERY_CHARS:
-        raise BadParameter("query_too_long", f"{name} is too long: at most {MAX_QUERY_CHARS} characters")
+        raise BadParameter("query_too_long/parameter", name=name, limit=MAX_QUERY_CHARS)
     return values
 
 
@@ -227,7 +208,7 @@ def _checked_bool(name: str, value: Any, default: bool) -> bool:
         return value
     if isinstance(value, str) and value.lower() in _BOOLEAN:
         return _BOOLEAN[value.lower()]
-    raise BadParameter("bad_parameter", f"{name} must be true or false", name=name)
+    raise BadParameter("bad_parameter/bool", name=name)
 
 
 class DocIdConverter(BaseConverter):

@@ -1,33 +1,30 @@
-"""Error responses: JSON ``{"error": {"code", "message"}}`` under /api, an HTML page elsewhere.
+"""Error responses: JSON ``{"error": {"code", "message"}}`` under /api, a Japanese page elsewhere.
 
 Every failure a user can cause maps to a 4xx (or 503 for a missing index) here, so
 the catch-all 500 handler exists only for bugs: it logs the traceback and answers
-with a generic message that reveals nothing about the server.
+with a generic message that reveals nothing about the server. Codes and texts come
+from the one table (``sakuin.search.errors``): the API answers in English, the
+pages in Japanese.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from sakuin.search.embedded.store import IndexMissing
-from sakuin.search.query import QuerySyntaxError
-from sakuin.web.common import BadParameter
+from sakuin.search.errors import BadParameter, IndexMissing, QuerySyntaxError, SakuinError, message
 
-#: Short codes and human messages for HTTP errors raised by routing or ``abort``.
-HTTP_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request could not be understood."),
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept that method; see the Allow header."),
-    413: ("payload_too_large", "The request body is too large: at most 16 KiB (a query is at most 1,000 characters)."),
-    414: (
-        "uri_too_long",
-        "The address is too long: at most 40,000 bytes; a query is at most 1,000 characters (POST /api/search "
-        "takes a JSON body).",
-    ),
-    500: ("internal_error", "Something went wrong on the server; the error has been logged."),
+#: The table's row for each HTTP error raised by routing or ``abort``.
+HTTP_ERRORS: dict[int, str] = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    500: "internal_error",
 }
-INDEX_MISSING_HINT = "The search index has not been built yet: run `sakuin index PATH` and reload."
 
 
 def wants_json() -> bool:
@@ -36,15 +33,22 @@ def wants_json() -> bool:
     return path == "/api" or path.startswith("/api/") or path == "/healthz"
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """One error, in the form the requested address speaks."""
+def error_response(
+    status: int, key: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """The error of the table's row ``key``, in the form the requested address speaks."""
+    row = message(key)
+    return _respond(status, row.code, row.english(params or {}), row.japanese(params or {}), headers)
+
+
+def _respond(status: int, code: str, english: str, japanese: str, headers: dict[str, str] | None) -> Response:
     if wants_json():
-        response = jsonify({"error": {"code": code, "message": message}})
+        response = jsonify({"error": {"code": code, "message": english}})
     else:
-        response = current_app.response_class(
-            render_template("error.html", status=status, code=code, message=message, q=request.args.get("q", "")),
-            mimetype="text/html",
+        page = render_template(
+            "error.html", status=status, code=code, message=japanese, english=english, q=request.args.get("q", "")
         )
+        response = current_app.response_class(page, mimetype="text/html")
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -53,35 +57,33 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(BadParameter, _bad_parameter)
-    app.register_error_handler(QuerySyntaxError, _query_syntax)
+    app.register_error_handler(BadParameter, _bad_request)
+    app.register_error_handler(QuerySyntaxError, _bad_request)
     app.register_error_handler(IndexMissing, _index_missing)
     app.register_error_handler(Exception, _unexpected)
 
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    code, message = HTTP_ERRORS.get(status, (f"http_{status}", exc.description or "Request failed."))
     # Keep headers the error defines itself (Allow on 405), never its HTML content type.
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-    return error_response(status, code, message, headers)
+    key = HTTP_ERRORS.get(status)
+    if key is None:  # a status the table does not name: werkzeug's own words
+        english = exc.description or "Request failed."
+        return _respond(status, f"http_{status}", english, message("bad_request").japanese({}), headers)
+    return error_response(status, key, headers=headers)
 
 
-def _bad_parameter(exc: BadParameter) -> Response:
-    return error_response(400, exc.code, exc.message)
-
-
-def _query_syntax(exc: QuerySyntaxError) -> Response:
-    return error_response(400, exc.code, exc.message)
+def _bad_request(exc: SakuinError) -> Response:
+    return error_response(400, exc.row.key, exc.params)
 
 
 def _index_missing(exc: IndexMissing) -> Response:
     current_app.logger.warning("index missing: %s", exc)
     # The exception names the server's directory; the client only needs to know why.
-    return error_response(503, "index_missing", INDEX_MISSING_HINT, {"Retry-After": "60"})
+    return error_response(503, "index_missing/api", headers={"Retry-After": "60"})
 
 
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-    code, message = HTTP_ERRORS[500]
-    return error_response(500, code, message)
+    return error_response(500, HTTP_ERRORS[500])

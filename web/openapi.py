@@ -11,10 +11,8 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sakuin.search.query import MAX_QUERY_CHARS
-from sakuin.search.query.request import MAX_PAGE, MAX_PER_PAGE
-from sakuin.search.results.facets import FACET_LIMIT
-from sakuin.web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS, MAX_FACETS, MAX_FILTERS
+from sakuin.search.config import FACET_LIMIT, MAX_FACETS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from sakuin.web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:

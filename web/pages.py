@@ -11,13 +11,12 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
-from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.config import MAX_PAGE, MAX_QUERY_CHARS
+from sakuin.search.errors import BadParameter, IndexMissing, QuerySyntaxError, message
 from sakuin.search.highlight.snippets import mark_html
-from sakuin.search.query import QuerySyntaxError
 from sakuin.search.results.model import SearchResult
-from sakuin.web.common import MAX_PAGE, MAX_QUERY_CHARS, BadParameter, engine, query_arg, search_params
+from sakuin.web.common import engine, query_arg, search_params
 from sakuin.web.errors import error_response
-from sakuin.web.messages import ja
 from sakuin.web.render import SearchState, facet_filter, page_window, paragraphs
 
 bp = Blueprint("pages", __name__)
@@ -44,14 +43,14 @@ def search() -> tuple[str, int]:
             query_arg(required=False)  # the same checks (length, encoding) as a search
             context["stats"] = _home_stats()
     except (BadParameter, QuerySyntaxError) as exc:
-        context["error"] = ja(exc.code, exc.message, exc.params)
+        context["error"] = exc.japanese()
     result: SearchResult | None = context["result"]
     collapse = request.args.get("collapse", "").lower() not in ("0", "false", "no")
     state = SearchState(raw_q, tuple(filters), context["sort"], collapse)
     context["state"] = state
     if result is not None:
         last = min(result.pages, MAX_PAGE)
-        context["notices"] = [ja(n.code, n.message, n.params) for n in result.notices if n.code != "page_past_end"]
+        context["notices"] = [message(n.code).japanese(n.params) for n in result.notices if n.code != "page_past_end"]
         context.update(
             groups=result.groups(),
             first=(result.page - 1) * result.per_page + 1,
@@ -86,7 +85,7 @@ def _metadata_context(result: SearchResult) -> dict[str, Any]:
 def document(doc_id: str) -> str | Response:
     doc = engine().document(doc_id)
     if doc is None:
-        return error_response(404, "document_not_found", "No document has this id; it may have been removed.")
+        return error_response(404, "document_not_found/page")
     q = request.args.get("q", "")
     spans: dict[int, dict[str, list[tuple[int, int]]]] = {}
     notice = None
@@ -97,7 +96,7 @@ def document(doc_id: str) -> str | Response:
             try:
                 spans = engine().section_spans(doc_id, q)
             except QuerySyntaxError as exc:
-                notice = "この検索語は強調表示できません: " + ja(exc.code, exc.message, exc.params)
+                notice = "この検索語は強調表示できません: " + exc.japanese()
     sections = []
     for s in doc.sections:
         found = spans.get(s.ordinal, {})

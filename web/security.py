@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, request
 
+from sakuin.search.config import MAX_PATH
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -18,18 +20,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-#: Percent-encoded bytes of the query string. The query limit is in characters
-#: (1,000 for every script), and 1,000 characters take up to 12,000 bytes encoded
-#: (4 UTF-8 bytes x 3); this bound is well above that, so a too-long query of any
-#: script gets the same 400 ``query_too_long`` naming the limit, and only
-#: addresses that are not queries at all get a 414.
-MAX_QUERY_STRING = 40_000
-#: Decoded characters of the path (doc ids are file paths; none is this long).
-MAX_PATH = 2_000
-#: Only ``POST /api/search`` takes a body (a JSON query: 1,000 characters escaped
-#: as \uXXXX is 6 KB); anything above this is refused before it is read.
-MAX_CONTENT_LENGTH = 16 * 1024
 
 
 def init_app(app: Flask) -> None:

@@ -49,12 +49,11 @@ import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
 from sakuin.search.backend import open_engine
-from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.config import DEFAULT_THREADS, GRACEFUL_SECONDS
+from sakuin.search.errors import IndexMissing
 from sakuin.web import create_app
 from sakuin.web.common import ENGINE_KEY
 
-DEFAULT_THREADS = 2
-GRACEFUL_SECONDS = 30
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sakuin.search.config import MAX_SECTION_CHARS, max_file_bytes
 from sakuin.search.documents.formats.encoding import decode_bytes
 from sakuin.search.documents.formats.filemeta import front_matter, html_metadata
 from sakuin.search.documents.formats.html import declared_charset, parse_html
 from sakuin.search.documents.formats.jsonl import Problem, Record, parse_jsonl
 from sakuin.search.documents.formats.markdown import parse_markdown
 from sakuin.search.documents.formats.text import parse_plaintext
-from sakuin.search.documents.model import Document, Section, UnreadableFile
+from sakuin.search.documents.model import Document, Section
+from sakuin.search.errors import UnreadableFile
 
 __all__ = [
     "DocumentStream",
@@ -50,14 +52,6 @@ _PARSERS: dict[str, Parser] = {
 _JSONL = frozenset({".jsonl", ".ndjson"})
 _MARKDOWN = frozenset({".md", ".markdown"})
 _SNIFF = 8192
-#: Largest text/Markdown/HTML file read. Analysis runs at roughly 0.5 MB/s per core,
-#: and a whole file is held in memory as bytes and text, so a 2 GB log in a document
-#: folder must be refused, not read. JSONL is streamed record by record: no limit.
-#: ``SAKUIN_MAX_FILE_MB`` overrides it.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-#: Longer sections are split into consecutive sections with the same heading, so
-#: analysing one section (and showing one hit) needs bounded memory and time.
-MAX_SECTION_CHARS = 100_000
 #: Where a long section may be cut, best first: paragraph, line, sentence, space.
 _CUTS = (re.compile(r"\n\n+"), re.compile(r"\n"), re.compile(r"[。．！？!?]+"), re.compile(r"[ \u3000\t]+"))
 
@@ -133,15 +127,6 @@ def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Doc
     if not document.sections:
         raise UnreadableFile("no text content")
     return document
-
-
-def max_file_bytes() -> int:
-    """MAX_FILE_BYTES, or ``SAKUIN_MAX_FILE_MB`` megabytes when that is set to a number."""
-    raw = os.environ.get("SAKUIN_MAX_FILE_MB", "")
-    try:
-        return int(float(raw) * 2**20) if raw.strip() else MAX_FILE_BYTES
-    except ValueError:
-        return MAX_FILE_BYTES
 
 
 def open_input(path: Path) -> BinaryIO:

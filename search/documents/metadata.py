@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from sakuin.search.errors import MetadataError
+
 Kind = Literal["keyword", "date", "number"]
 KINDS: tuple[Kind, ...] = ("keyword", "date", "number")
 #: The built-in facet of every index: the folders of a document's file.
@@ -54,10 +56,6 @@ SEP = "\x1f"
 MAX_VALUE_CHARS = 200
 #: Values per field and document beyond this are ignored (a list field gone wild).
 MAX_VALUES = 50
-
-
-class MetadataError(ValueError):
-    """A declaration we cannot accept; the message says how to fix it."""
 
 
 def column_name(name: str) -> str:
@@ -86,15 +84,11 @@ class Declaration:
         for name, kind in declared:
             name = name.strip()
             if not NAME.match(name):
-                raise MetadataError(
-                    f"bad metadata field name {name!r}: use lower-case ASCII letters, digits and _ (e.g. category)"
-                )
+                raise MetadataError("bad_declaration/name", name=name)
             if name in RESERVED:
-                raise MetadataError(f"{name!r} is a built-in field and cannot be declared")
+                raise MetadataError("bad_declaration/reserved", name=name)
             if out.get(name, kind) != kind:
-                raise MetadataError(
-                    f"{name!r} is already declared as a {out[name]} field; rebuild with --rebuild to change it"
-                )
+                raise MetadataError("bad_declaration/kind", name=name, kind=out[name])
             out[name] = kind
         return Declaration(out)
 
@@ -263,7 +257,6 @@ __all__ = [
     "Derived",
     "FieldSurvey",
     "Kind",
-    "MetadataError",
     "column_name",
     "derive",
     "folders",

@@ -38,7 +38,3 @@ class Document:
     path: str
     sections: tuple[Section, ...]
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-class UnreadableFile(Exception):
-    """A file that cannot become documents; the message says why, for the summary."""

@@ -31,21 +31,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sakuin.search.config import KEEP_OLD
+from sakuin.search.errors import IndexBusy, IndexMissing
+
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
-#: Versions kept besides the live one, so a server mid-request on the previous
-#: version still finds its files.
-KEEP_OLD = 1
-
-
-class IndexMissing(Exception):
-    """No index has been built in this directory yet."""
-
-
-class IndexBusy(Exception):
-    """Another writer holds the lock and we were told not to wait."""
 
 
 #: Lock descriptors this process holds, so forked children can drop their copies.
@@ -151,7 +143,7 @@ class IndexStore:
         """The live version's directory; raises IndexMissing with what to do."""
         name = self.current_name()
         if name is None or not (self.root / name).is_dir():
-            raise IndexMissing(f"no index in {self.root}/ — build one with: sakuin index PATH --index-dir {self.root}")
+            raise IndexMissing("index_missing", index_dir=self.root)
         return self.root / name
 
     def manifest(self) -> dict[str, Any]:
@@ -181,9 +173,7 @@ class IndexStore:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if not wait:
-                    raise IndexBusy(
-                        f"another `sakuin index` is writing {self.root}/; try again when it finishes"
-                    ) from None
+                    raise IndexBusy("index_busy", index_dir=self.root) from None
                 if on_wait:
                     on_wait()
                 fcntl.flock(fd, fcntl.LOCK_EX)

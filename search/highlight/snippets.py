@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable
 from html import escape
 
+from sakuin.search.config import SNIPPET_CHARS
 from sakuin.search.results.model import Snippet
 
-SNIPPET_CHARS = 160
 #: How far back we look for a sentence start to begin the snippet cleanly.
 _LEAD = 40
 _SENTENCE_END = re.compile(r"[。．！？!?\n]")

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from sakuin.search.documents.files import iter_documents, open_input
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
-from sakuin.search.documents.model import Document, UnreadableFile
+from sakuin.search.documents.model import Document
+from sakuin.search.errors import UnreadableFile
 from sakuin.search.indexing.report import IndexReport
 from sakuin.search.indexing.sections import SCHEMA_VERSION
 from sakuin.search.indexing.tasks import DocTask, doc_task

@@ -17,14 +17,12 @@ from hashlib import blake2b
 from typing import Any
 
 from sakuin.search.analysis.normalize import fold
+from sakuin.search.config import DUP_MIN_CHARS
 from sakuin.search.documents.metadata import Declaration, derive
 from sakuin.search.indexing.tasks import DocTask
 
 #: Bump when the schema or analysis changes in a way that needs a rebuild.
 SCHEMA_VERSION = 8
-
-#: Bodies shorter than this (folded, without spaces) are never collapsed as duplicates.
-DUP_MIN_CHARS = 40
 
 
 def section_key(doc_id: str, ordinal: int) -> str:

@@ -11,12 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from sakuin.search.config import BATCH_CHARS
 from sakuin.search.documents.model import Document
-
-#: Text (characters) per batch sent to a worker: enough to amortise the pipe, small
-#: enough that the workers' shares (dealt round robin) end within a batch of each other
-#: (200,000 left one worker idle for up to half a second at the end of livedoor).
-BATCH_CHARS = 50_000
 
 #: (doc_id, source, path, title, meta, [(ordinal, heading, body), …])
 DocTask = tuple[str, str, str, str, Any, list[tuple[int, str, str]]]

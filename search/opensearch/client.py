@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import urlparse
 
-
-class ClusterUnavailable(Exception):
-    """No node of the cluster answers; the message names the URLs tried."""
-
-
-def is_cluster(target: str | None) -> bool:
-    return bool(target) and str(target).startswith(("http://", "https://"))
+from sakuin.search.config import cluster_index
+from sakuin.search.errors import BackendUnavailable
 
 
 def connect(urls: str) -> Any:
@@ -25,14 +19,12 @@ def connect(urls: str) -> Any:
     try:
         from opensearchpy import OpenSearch
     except ImportError as exc:  # pragma: no cover - the extra is missing
-        raise ClusterUnavailable(
-            "the OpenSearch backend needs the opensearch extra: pip install -e '.[opensearch]'"
-        ) from exc
+        raise BackendUnavailable("backend_unavailable/extra") from exc
     hosts = []
     for url in (u.strip() for u in urls.split(",") if u.strip()):
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ClusterUnavailable(f"not a node URL: {url!r} (e.g. http://127.0.0.1:9200)")
+            raise BackendUnavailable("backend_unavailable/url", url=url)
         hosts.append(
             {"host": parsed.hostname, "port": parsed.port or 9200, "scheme": parsed.scheme, "url_prefix": parsed.path}
         )
@@ -48,7 +40,7 @@ def connect(urls: str) -> Any:
 
 def index_name() -> str:
     """The alias sakuin uses on the cluster (``SAKUIN_CLUSTER_INDEX``, default ``sakuin``)."""
-    return os.environ.get("SAKUIN_CLUSTER_INDEX", "sakuin")
+    return cluster_index()
 
 
-__all__ = ["ClusterUnavailable", "connect", "index_name", "is_cluster"]
+__all__ = ["connect", "index_name"]

@@ -26,8 +26,8 @@ from typing import Any
 
 from sakuin.search.analysis.normalize import fold, gram_texts
 from sakuin.search.analysis.terms import SectionTerms, Words, analyse_text, section_terms
+from sakuin.search.config import K1, B
 from sakuin.search.documents.metadata import PATH, SEP, Declaration
-from sakuin.search.embedded.reading.scoring import K1, B
 from sakuin.search.indexing.sections import section_fields
 
 TEXT_FIELDS = ("content", "title", "heading")

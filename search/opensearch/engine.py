@@ -1,7 +1,8 @@
-"""``Engine`` for a cluster: the same search, documents and stats, answered by OpenSearch.
+"""The search backend on a cluster: the same search, documents and stats, answered by OpenSearch.
 
 It takes the same arguments and returns the same result objects as
-``search.searcher.Engine``, so the CLI, the API and the pages do not know which
+the embedded index's engine (both are ``sakuin.search.backend.SearchBackend``), so the CLI,
+the API and the pages do not know which
 backend they talk to (``search.backend.open_engine`` picks one).
 
 A query is planned against the cluster's statistics in two passes: a first
@@ -19,14 +20,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
-from sakuin.search.embedded.store import IndexMissing
+from sakuin.search.errors import IndexMissing, QuerySyntaxError
 from sakuin.search.highlight.spans import match_spans, stored_spans
 from sakuin.search.opensearch.client import connect, index_name
 from sakuin.search.opensearch.emit import facet_aggregations, filter_clause, query
 from sakuin.search.opensearch.indexer import ClusterState
-from sakuin.search.query import QuerySyntaxError, parse
+from sakuin.search.query import parse
 from sakuin.search.query.filters import top_level
 from sakuin.search.query.plan import Planner
 from sakuin.search.query.request import Request, sort_name
@@ -34,16 +36,11 @@ from sakuin.search.query.targets import Targets, contains_all, fold_section, tar
 from sakuin.search.results.facets import facet_list, selected_values
 from sakuin.search.results.hits import document_from, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
-from sakuin.search.results.suggestions import FEW_HITS, closest, did_you_mean, last_word, words_for
+from sakuin.search.results.suggestions import closest, did_you_mean, last_word, words_for
 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
 MAX_CACHED_TERMS = 200_000
-#: Substring candidates read per request, and at most per query: every one is checked up to
-#: that bound (the embedded backend checks all), so one common bigram cannot cost a hundred
-#: requests of 2,000 sections each.
-SUBSTRING_PAGE = 2000
-SUBSTRING_CANDIDATES = 20_000
 _SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
@@ -51,7 +48,7 @@ ALIAS_SECONDS = 1.0
 PREFIX_SAMPLE = 200
 
 
-class ClusterEngine:
+class OpenSearchEngine:
     """Search over the live version (the alias) of a sakuin index on a cluster."""
 
     def __init__(self, urls: str) -> None:
@@ -71,9 +68,7 @@ class ClusterEngine:
             self._alias = (self.state.current(), now)
         current = self._alias[0]
         if current is None:
-            raise IndexMissing(
-                f"no sakuin index on {self.urls}; build one with: sakuin index PATH --backend {self.urls}"
-            )
+            raise IndexMissing("index_missing/cluster", urls=self.urls)
         if self._manifest[0] != current:
             self._manifest = (current, self.state.manifest())
         return current, self._manifest[1]
@@ -382,4 +377,4 @@ class ClusterEngine:
         }
 
 
-__all__ = ["ClusterEngine"]
+__all__ = ["OpenSearchEngine"]

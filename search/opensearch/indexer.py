@@ -34,18 +34,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sakuin.search.config import DEFAULT_REPLICAS, DEFAULT_SHARDS
 from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
-from sakuin.search.embedded.store import IndexBusy
+from sakuin.search.errors import IndexBusy, IndexMissing
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
-from sakuin.search.indexing.report import IndexReport
+from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.indexing.sections import SCHEMA_VERSION
 from sakuin.search.indexing.tasks import Batch, DocTask, batches
 from sakuin.search.opensearch.client import connect, index_name
 from sakuin.search.opensearch.documents import BATCH, mapping, section_documents
 
-DEFAULT_SHARDS = 3
-DEFAULT_REPLICAS = 1
 #: How long a second writer waits for the lock before giving up.
 LOCK_WAIT_SECONDS = 600
 
@@ -177,10 +176,7 @@ class ClusterState:
                 )
                 continue
             if not wait or time.monotonic() > deadline:
-                raise IndexBusy(
-                    f"another sakuin index run is writing to {self.name} on the cluster; "
-                    f"wait for it, or delete the stale lock: DELETE /{self.state}/_doc/lock"
-                ) from None
+                raise IndexBusy("index_busy/cluster", name=self.name, state=self.state) from None
             time.sleep(1)
 
     def unlock(self) -> None:
@@ -190,10 +186,7 @@ class ClusterState:
 
     def publish(self, new: str, manifest: dict[str, Any]) -> None:
         if self._lease is not None and self._lease.lost:
-            raise IndexBusy(
-                f"another sakuin index run took over the lock of {self.name} while this one stalled; "
-                "the live index is unchanged (run sakuin index again)"
-            )
+            raise IndexBusy("index_busy/taken", name=self.name)
         old = self.current()
         actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.name}}]
         if old is not None:
@@ -369,20 +362,63 @@ def _bulk(client: Any, actions: Iterable[dict[str, Any]]) -> int:
     return done
 
 
-def optimize_cluster_index(urls: str, wait: bool = True) -> None:
+def optimize_cluster_index(urls: str, wait: bool = True) -> IndexReport:
     """``sakuin optimize --backend URL``: merge the live version's segments (deleted sections go)."""
+    started = time.perf_counter()
     client = connect(urls)
     state = ClusterState(client, index_name())
     current = state.current()
     if current is None:
-        from sakuin.search.embedded.store import IndexMissing
-
-        raise IndexMissing(f"no sakuin index on {urls}; build one with: sakuin index PATH --backend {urls}")
+        raise IndexMissing("index_missing/cluster", urls=urls)
     state.lock(wait)
     try:
         client.indices.forcemerge(index=current, max_num_segments=1, request_timeout=600)
     finally:
         state.unlock()
+    files = state.manifest().get("files", {})
+    store = client.indices.stats(index=current, metric="store,docs")["_all"]["primaries"]
+    return IndexReport(
+        documents=sum(len(f["doc_ids"]) for f in files.values()),
+        sections=store["docs"]["count"],
+        version=current,
+        size_bytes=store["store"]["size_in_bytes"],
+        optimized=True,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class OpenSearchIndexer:
+    """The cluster's ``IndexBackend``: ``build_cluster_index`` and ``optimize_cluster_index``."""
+
+    def __init__(self, urls: str, shards: int | None = None, replicas: int | None = None) -> None:
+        self.urls = urls
+        self.shards = DEFAULT_SHARDS if shards is None else shards
+        self.replicas = DEFAULT_REPLICAS if replicas is None else replicas
+
+    def build(
+        self,
+        paths: list[Path],
+        *,
+        rebuild: bool = False,
+        procs: int | None = None,
+        progress: Progress | None = None,
+        wait: bool = True,
+        declare: Iterable[tuple[str, Kind]] = (),
+    ) -> IndexReport:
+        """``progress`` is not reported: the cluster's bulk requests are the run's pace."""
+        return build_cluster_index(
+            paths,
+            self.urls,
+            rebuild=rebuild,
+            procs=procs,
+            wait=wait,
+            declare=declare,
+            shards=self.shards,
+            replicas=self.replicas,
+        )
+
+    def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
+        return optimize_cluster_index(self.urls, wait=wait)
 
 
 def _analysed_actions(
@@ -436,4 +472,11 @@ def _summarise(report: IndexReport, client: Any, state: ClusterState, files: dic
         report.size_bytes = stats["_all"]["primaries"]["store"]["size_in_bytes"]
 
 
-__all__ = ["DEFAULT_REPLICAS", "DEFAULT_SHARDS", "ClusterState", "build_cluster_index", "optimize_cluster_index"]
+__all__ = [
+    "DEFAULT_REPLICAS",
+    "DEFAULT_SHARDS",
+    "ClusterState",
+    "OpenSearchIndexer",
+    "build_cluster_index",
+    "optimize_cluster_index",
+]

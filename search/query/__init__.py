@@ -11,9 +11,10 @@ query, the term-at-a-time bag, the substring candidates and the highlight terms.
 from __future__ import annotations
 
 from sakuin.search.documents.metadata import Declaration
+from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FilterNode
 from sakuin.search.query.plan import QUERY_FIELDS, Lexicon, Plan, Planner
-from sakuin.search.query.syntax import MAX_DEPTH, MAX_QUERY_CHARS, All, Any_, Node, Not, QuerySyntaxError, Text, parse
+from sakuin.search.query.syntax import All, Any_, Node, Not, Text, parse
 
 
 def plan_query(
@@ -28,8 +29,6 @@ def plan_query(
 
 
 __all__ = [
-    "MAX_DEPTH",
-    "MAX_QUERY_CHARS",
     "QUERY_FIELDS",
     "All",
     "Any_",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sakuin.search.documents.metadata import PATH, Kind, parse_date, parse_number
-from sakuin.search.query.syntax import QuerySyntaxError
+from sakuin.search.errors import QuerySyntaxError
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,8 @@ def filter_node(field: str, kind: Kind, text: str) -> FilterNode:
             return Match(field, (_path(text),))
         return Match(field, (" ".join(text.split()),))
     if kind == "date":
-        return _range(field, text, _date_bounds, "a date like 2012-01-05, a range 2012-01..2012-06 or >=2012-01-01")
-    return _range(field, text, _number_bounds, "a number like 10, a range 10..20 or >=10")
+        return _range(field, text, _date_bounds, "date")
+    return _range(field, text, _number_bounds, "number")
 
 
 def _path(text: str) -> str:
@@ -95,24 +95,19 @@ def _path(text: str) -> str:
 Bounds = tuple[float, float, bool]  # start, end, end inclusive
 
 
-def _range(field: str, text: str, bounds: object, expects: str) -> Range:
+def _range(field: str, text: str, bounds: object, kind: str) -> Range:
+    """``kind`` (date or number) picks the error message's examples."""
+
     def read(value: str) -> Bounds:
         found = bounds(value)  # type: ignore[operator]
         if found is None:
-            raise QuerySyntaxError(
-                "bad_filter_value",
-                f"{field}: cannot read {value!r}: use {expects}",
-                field=field,
-                value=value,
-            )
+            raise QuerySyntaxError(f"bad_filter_value/{kind}", field=field, value=value)
         return found  # type: ignore[no-any-return]
 
     if ".." in text:
         left, _, right = text.partition("..")
         if not left.strip() and not right.strip():
-            raise QuerySyntaxError(
-                "bad_filter_value", f"{field}: a range needs at least one end: use {expects}", field=field, value=text
-            )
+            raise QuerySyntaxError(f"bad_filter_value/{kind}_range", field=field, value=text)
         low = read(left.strip())[0] if left.strip() else None
         high_bounds = read(right.strip()) if right.strip() else None
         high = high_bounds[1] if high_bounds else None

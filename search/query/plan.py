@@ -40,29 +40,12 @@ from typing import Literal
 
 from sakuin.search.analysis.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
 from sakuin.search.analysis.sudachi import Morph, cached_morphemes, is_content
+from sakuin.search.config import GRAM_MAX_DF, KANA_WEIGHT, PAIR_WEIGHT, SHORT_KANA, SHORT_RUN, WORD_WEIGHT
 from sakuin.search.documents.metadata import PATH, Declaration
+from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
-from sakuin.search.query.syntax import All, Node, Not, QuerySyntaxError, Text, is_keyword_query
+from sakuin.search.query.syntax import All, Node, Not, Text, is_keyword_query
 
-SHORT_RUN = 2
-#: Kana runs up to this long that Sudachi cannot read as one word are names typed in kana.
-SHORT_KANA = 8
-#: How much a word match counts against a bigram match in a sentence (tuned on
-#: the dev set with the pairs' bonus; was 1.5; README "Relevance").
-WORD_WEIGHT = 2.5
-#: In a sentence, bigrams in more than this share of sections are skipped: they
-#: barely move the ranking (dev set: no loss at 10%) but cost the most time.
-GRAM_MAX_DF = 0.10
-#: In a sentence, what a section earns for each pair of the sentence's words it has
-#: side by side in the same order (particles between them do not count: positions
-#: number content words only). A constant, not a BM25 score: the pair says the
-#: section words it as the question does, whatever the words' rarity (tuned on the
-#: dev set, README "Relevance": about one more matched word).
-PAIR_WEIGHT = 10.0
-#: How much hiragana's katakana word counts against the words Sudachi read in the
-#: hiragana (あるく: アルク against 歩く): kana typed finds the kana first
-#: (``bench/keywords.py``, hiragana class; README "Relevance").
-KANA_WEIGHT = 2.0
 #: Hiragana (and the long-vowel mark), NFKC'd: what ``Planner._katakana`` reads as katakana too.
 _HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
 #: The longest word the kana-reading segmentation tries.
@@ -260,9 +243,7 @@ class Planner:
     def plan(self, node: Node, text: str = "") -> Plan:
         texts, filters = self._split(node)
         if not texts and not any(self._selects(f) for f in filters):
-            raise QuerySyntaxError(
-                "only_negative", "nothing to search for: NOT/- only excludes; add a word, e.g. 会談 -電話"
-            )
+            raise QuerySyntaxError("only_negative")
         text_node: Node | None = texts[0] if len(texts) == 1 else All(tuple(texts)) if texts else None
         root = self._node(text_node, False) if text_node is not None else None
         runs = root.children if isinstance(root, PAll) else (root,) if root is not None else ()
@@ -314,21 +295,9 @@ class Planner:
     def _node(self, node: Node, negated: bool) -> PlanNode:
         if isinstance(node, Text):
             if node.field is not None and self.metadata.kind(node.field) is not None:
-                raise QuerySyntaxError(
-                    "filter_in_or",
-                    f"{node.field}: is a metadata filter, which combines with the rest of the query by AND only:"
-                    f" move {node.field}:{node.text} out of the OR",
-                    field=node.field,
-                )
+                raise QuerySyntaxError("filter_in_or", field=node.field, text=node.text)
             if node.field is not None and node.field not in self.fields:
-                fields = self.known_fields
-                known = ", ".join(f"{f}:" for f in fields)
-                raise QuerySyntaxError(
-                    "unknown_field",
-                    f'unknown field "{node.field}:"; the fields are {known} (quote text with a colon to search it)',
-                    field=node.field,
-                    fields=fields,
-                )
+                raise QuerySyntaxError("unknown_field", field=node.field, fields=self.known_fields)
             return self._phrase(node) if node.phrase else self._run(node, negated)
         if isinstance(node, Not):
             return PNot(self._node(node.child, not negated))
@@ -472,12 +441,8 @@ def _pairs(content: list[Morph], fieldname: str, terms: set[str]) -> tuple[Pair,
 
 
 __all__ = [
-    "GRAM_MAX_DF",
-    "KANA_WEIGHT",
     "NO_TERM",
-    "PAIR_WEIGHT",
     "QUERY_FIELDS",
-    "WORD_WEIGHT",
     "Lexicon",
     "PAll",
     "PAny",

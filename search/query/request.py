@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sakuin.search.config import MAX_PAGE, MAX_PER_PAGE
 from sakuin.search.documents.metadata import Declaration
-from sakuin.search.query.syntax import QuerySyntaxError
+from sakuin.search.errors import QuerySyntaxError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,7 @@ def with_filters(q: str, filters: Sequence[str]) -> str:
             continue
         name, colon, value = text.partition(":")
         if not colon or not value.strip() or not name.strip():
-            raise QuerySyntaxError(
-                "bad_filter", f"a filter is field:value, e.g. category:スポーツ (got {text!r})", filter=text
-            )
+            raise QuerySyntaxError("bad_filter", filter=text)
         by_field.setdefault(name.strip().lower(), []).append(text)
     if not by_field:
         return q
@@ -48,10 +47,6 @@ def with_filters(q: str, filters: Sequence[str]) -> str:
     for group in by_field.values():
         parts.append(group[0] if len(group) == 1 else "(" + " OR ".join(group) + ")")
     return " ".join(parts)
-
-
-MAX_PER_PAGE = 100
-MAX_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -102,10 +97,8 @@ def _sort_of(declaration: Declaration, sort: str | None) -> Sort | None:
     field = name.lstrip("-+")
     sortable = declaration.sortable
     if field not in sortable:
-        choices = ", ".join(["relevance", *(f"{f}, -{f}" for f in sortable)])
-        raise QuerySyntaxError(
-            "unknown_sort", f"cannot sort by {name!r}: the choices are {choices}", sort=name, choices=sortable
-        )
+        choices = ["relevance", *(f"{s}{f}" for f in sortable for s in ("", "-"))]
+        raise QuerySyntaxError("unknown_sort", sort=name, choices=choices)
     return Sort(field, descending)
 
 
@@ -118,13 +111,8 @@ def _facet_names_of(declaration: Declaration, names: Sequence[str]) -> tuple[str
     wanted = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise QuerySyntaxError(
-            "unknown_facet",
-            f"cannot facet by {unknown[0]!r}: the facet fields are {', '.join(known)}",
-            facet=unknown[0],
-            facets=known,
-        )
+        raise QuerySyntaxError("unknown_facet", facet=unknown[0], facets=known)
     return wanted
 
 
-__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "Request", "Sort", "sort_name", "with_filters"]
+__all__ = ["Request", "Sort", "sort_name", "with_filters"]

@@ -22,23 +22,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
 
-#: One limit for every script: characters after NFKC, not bytes.
-MAX_QUERY_CHARS = 1000
-#: Parentheses nested deeper than this are refused (``too_deep``).
-MAX_DEPTH = 20
-
-
-class QuerySyntaxError(ValueError):
-    """A query we cannot read: ``code`` for programs, a one-line fix-it message for people."""
-
-    def __init__(self, code: str, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.params = params
-
+from sakuin.search.config import MAX_DEPTH, MAX_QUERY_CHARS
+from sakuin.search.errors import QuerySyntaxError
 
 # -- AST ---------------------------------------------------------------------------
 
@@ -96,7 +82,7 @@ def _lex(q: str) -> list[tuple[str, str]]:
         if kind == "quote":
             end = q.find('"', m.end())
             if end < 0:
-                raise QuerySyntaxError("unclosed_quote", 'unclosed quote: add the closing " or remove the opening one')
+                raise QuerySyntaxError("unclosed_quote")
             out.append(("phrase", q[m.end() : end]))
             i = end + 1
             continue
@@ -127,21 +113,17 @@ class _Parser:
     def parse(self) -> Node:
         node = self.parse_or()
         if self.peek() == "rparen":
-            raise QuerySyntaxError("unbalanced_paren", "unbalanced ')': remove it or add a matching '('")
+            raise QuerySyntaxError("unbalanced_paren")
         return node
 
     def parse_or(self) -> Node:
         if self.peek() == "OR":
-            raise QuerySyntaxError(
-                "dangling_operator", "OR needs a search term on each side, e.g. 会談 OR 協議", operator="OR"
-            )
+            raise QuerySyntaxError("dangling_operator", operator="OR")
         children = [self.parse_and()]
         while self.peek() == "OR":
             self.take()
             if self.peek() in (None, "OR", "rparen"):
-                raise QuerySyntaxError(
-                    "dangling_operator", "OR needs a search term on each side, e.g. 会談 OR 協議", operator="OR"
-                )
+                raise QuerySyntaxError("dangling_operator", operator="OR")
             children.append(self.parse_and())
         return children[0] if len(children) == 1 else Any_(tuple(children))
 
@@ -151,11 +133,11 @@ class _Parser:
             if self.peek() == "AND":
                 self.take()
                 if not children or self.peek() in (None, "OR", "rparen", "AND"):
-                    raise QuerySyntaxError("dangling_operator", "AND needs a search term on each side", operator="AND")
+                    raise QuerySyntaxError("dangling_operator/and", operator="AND")
                 continue
             children.append(self.parse_unary())
         if not children:
-            raise QuerySyntaxError("empty_group", "empty group: put a search term inside the parentheses")
+            raise QuerySyntaxError("empty_group")
         return children[0] if len(children) == 1 else All(tuple(children))
 
     def parse_unary(self) -> Node:
@@ -163,9 +145,7 @@ class _Parser:
         if kind in ("NOT", "minus"):
             self.take()
             if self.peek() in (None, "OR", "AND", "rparen", "NOT", "minus"):
-                raise QuerySyntaxError(
-                    "dangling_operator", "NOT/- needs a term after it, e.g. 会談 -電話", operator="NOT"
-                )
+                raise QuerySyntaxError("dangling_operator/not", operator="NOT")
             return Not(self.parse_atom())
         return self.parse_atom()
 
@@ -174,33 +154,27 @@ class _Parser:
         if kind == "lparen":
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise QuerySyntaxError(
-                    "too_deep", f"parentheses nested too deep: at most {MAX_DEPTH} levels", limit=MAX_DEPTH
-                )
+                raise QuerySyntaxError("too_deep", limit=MAX_DEPTH)
             node = self.parse_or()
             if self.peek() != "rparen":
-                raise QuerySyntaxError("unclosed_paren", "unbalanced '(': add the closing ')'")
+                raise QuerySyntaxError("unclosed_paren")
             self.take()
             self.depth -= 1
             return node
         if kind == "field":
             name = value[:-1].lower()
             if self.peek() not in ("word", "phrase"):
-                raise QuerySyntaxError(
-                    "field_needs_value",
-                    f'{name}: needs a word or "phrase" right after it, e.g. {name}:会談',
-                    field=name,
-                )
+                raise QuerySyntaxError("field_needs_value", field=name)
             k, v = self.take()
             return _text(v, k == "phrase", name)
         if kind in ("word", "phrase"):
             return _text(value, kind == "phrase", None)
-        raise QuerySyntaxError("unexpected_token", f"unexpected {value!r}", token=value)
+        raise QuerySyntaxError("unexpected_token", token=value)
 
 
 def _text(value: str, phrase: bool, field_name: str | None) -> Text:
     if phrase and not value.strip():
-        raise QuerySyntaxError("empty_phrase", 'empty phrase "": put words between the quotes')
+        raise QuerySyntaxError("empty_phrase")
     return Text(value, phrase, field_name)
 
 
@@ -225,21 +199,17 @@ def parse(q: str, literal: bool = False) -> Node:
     try:
         q.encode("utf-8")
     except UnicodeEncodeError:
-        raise QuerySyntaxError("invalid_text", "the query is not valid text (it contains a lone surrogate)") from None
+        raise QuerySyntaxError("invalid_text") from None
     q = unicodedata.normalize("NFKC", q).replace("\u201c", '"').replace("\u201d", '"').strip()
     if not q:
-        raise QuerySyntaxError("empty_query", "empty query: type a word to search for")
+        raise QuerySyntaxError("empty_query")
     if len(q) > MAX_QUERY_CHARS:
-        raise QuerySyntaxError(
-            "query_too_long", f"query too long: at most {MAX_QUERY_CHARS} characters", limit=MAX_QUERY_CHARS
-        )
+        raise QuerySyntaxError("query_too_long", limit=MAX_QUERY_CHARS)
     if literal:
         return Text(q)
     node = _Parser(_lex(q)).parse()
     if not _positive(node):
-        raise QuerySyntaxError(
-            "only_negative", "nothing to search for: NOT/- only excludes; add a word, e.g. 会談 -電話"
-        )
+        raise QuerySyntaxError("only_negative")
     return node
 
 
@@ -256,7 +226,6 @@ __all__ = [
     "Any_",
     "Node",
     "Not",
-    "QuerySyntaxError",
     "Text",
     "is_keyword_query",
     "parse",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from sakuin.search.config import FACET_LIMIT
 from sakuin.search.documents.metadata import PATH
 from sakuin.search.query.filters import FAny, FilterNode, Match, top_level
-
-#: Values listed per facet (the most frequent; selected values are always listed).
-FACET_LIMIT = 20
 
 
 def facet_list(name: str, counts: list[tuple[str, int]], chosen: set[str]) -> list[tuple[str, int]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sakuin.search.documents.model import Document, Section
 from sakuin.search.highlight.snippets import make_snippet, mark_html
+from sakuin.search.query.plan import Plan
 from sakuin.search.results.model import Hit, Notice, SearchResult
 
 
@@ -44,26 +45,13 @@ def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
     return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
 
 
-def notices(plan: Any, result: SearchResult) -> list[Notice]:
+def notices(plan: Plan, result: SearchResult) -> list[Notice]:
     """What to tell the user about this answer: a query with nothing to look up, a page past the end."""
     out = []
     if result.total == 0 and plan.only_function_words:
-        out.append(
-            Notice(
-                "only_function_words",
-                f"「{plan.text.strip()}」 has only particles, auxiliaries or punctuation, which are not indexed;"
-                " add a content word, e.g. 国防 or 大臣",
-                {"query": plan.text.strip()},
-            )
-        )
+        out.append(Notice.of("only_function_words", query=plan.text.strip()))
     if result.total and result.page > result.pages:
-        out.append(
-            Notice(
-                "page_past_end",
-                f"page {result.page} is past the end: the last page is {result.pages}",
-                {"page": result.page, "last_page": result.pages},
-            )
-        )
+        out.append(Notice.of("page_past_end", page=result.page, last_page=result.pages))
     return out
 
 

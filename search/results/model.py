@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sakuin.search.errors import message
+
 
 @dataclass(frozen=True, slots=True)
 class Snippet:
@@ -74,6 +76,11 @@ class Notice:
     code: str
     message: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Notice:
+        """The notice ``code`` of the message table (``sakuin.search.errors``), in English."""
+        return cls(code, message(code).english(params), params)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "params": self.params}

@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sakuin.search.analysis.normalize import normalize_term
+from sakuin.search.config import FEW_HITS
 from sakuin.search.query.plan import Plan
 from sakuin.search.results.model import Suggestion
-
-#: A query with fewer hits than this gets a "did you mean".
-FEW_HITS = 3
 
 Frequency = Callable[[str, str], int]
 

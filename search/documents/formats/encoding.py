@@ -14,7 +14,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-from sakuin.search.documents.model import UnreadableFile
+from sakuin.search.errors import UnreadableFile
 
 _JAPANESE = ("cp932", "euc_jp")
 _TRIED = "utf-8, cp932, euc-jp, iso-2022-jp"

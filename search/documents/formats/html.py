@@ -22,7 +22,7 @@ from bs4.element import (
     Tag,
 )
 
-from sakuin.search.documents.model import UnreadableFile
+from sakuin.search.errors import UnreadableFile
 
 RawSection = tuple[str, str]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sakuin.search.documents.formats.encoding import decode_bytes
-from sakuin.search.documents.model import UnreadableFile
+from sakuin.search.errors import UnreadableFile
 
 RawSection = tuple[str, str]
 RESERVED = frozenset({"id", "title", "text", "sections"})

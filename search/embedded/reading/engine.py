@@ -1,6 +1,6 @@
 """Running queries: query → ranked sections → hits with snippets.
 
-``Engine`` is what the CLI and the web app share, and it only orchestrates: the
+``EmbeddedEngine`` (a ``SearchBackend``) only orchestrates: the
 live index version is pinned for the whole request (``search.snapshot``: one
 snapshot per version, a pool of searchers, closed when the version is retired),
 the query is compiled against that snapshot's statistics, ranked
@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sakuin.search.config import DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
 from sakuin.search.embedded.reading.emit import compile_query
 from sakuin.search.embedded.reading.highlight import spans_from_postings
 from sakuin.search.embedded.reading.ranking import rank
-from sakuin.search.embedded.reading.snapshot import DEFAULT_POOL, LiveIndex, Pinned
+from sakuin.search.embedded.reading.snapshot import LiveIndex, Pinned
 from sakuin.search.embedded.reading.suggest import complete, corrections
 from sakuin.search.embedded.store import IndexStore
 from sakuin.search.highlight.spans import match_spans
@@ -33,12 +34,12 @@ from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
 from sakuin.search.results.suggestions import did_you_mean
 
 
-class Engine:
+class EmbeddedEngine:
     """Search over the live version of one index directory."""
 
-    def __init__(self, index_dir: Path | str, pool_size: int = DEFAULT_POOL) -> None:
+    def __init__(self, index_dir: Path | str, pool_size: int | None = None) -> None:
         self.store = IndexStore(index_dir)
-        self.live = LiveIndex(self.store, pool_size)
+        self.live = LiveIndex(self.store, pool_size or DEFAULT_POOL)
 
     def pin(self) -> Any:
         """Context manager: the live snapshot and a searcher of it (raises IndexMissing)."""

@@ -30,12 +30,10 @@ from __future__ import annotations
 import numpy as np
 from whoosh.searching import Searcher
 
+from sakuin.search.config import PAIR_WINDOW
 from sakuin.search.embedded.reading.bagofwords import TermScoreCache
 from sakuin.search.embedded.reading.occurrences import Occurrences, TermOccurrences, among
 from sakuin.search.query.plan import Pair
-
-#: Sections, by score, in which a question's pairs are looked for.
-PAIR_WINDOW = 20
 
 
 def window(scores: np.ndarray, size: int) -> np.ndarray:

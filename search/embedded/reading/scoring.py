@@ -22,8 +22,7 @@ from typing import Any
 from whoosh.collectors import ScoredCollector
 from whoosh.scoring import BM25F
 
-K1 = 0.4
-B = 0.5
+from sakuin.search.config import K1, B
 
 
 class SakuinBM25(BM25F):

@@ -44,6 +44,8 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
+from sakuin.search import config
+from sakuin.search.config import CACHE_SHARES, DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.livestats import DeletedStats, LiveSearcher
 from sakuin.search.embedded.reading.bagofwords import TermScoreCache
@@ -57,14 +59,6 @@ from sakuin.search.embedded.store import CURRENT, MANIFEST, IndexStore
 
 read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
 
-#: Idle searchers a snapshot keeps (a server sets it to its thread count).
-DEFAULT_POOL = 8
-#: What a snapshot's caches may hold in all, per process (``SAKUIN_CACHE_MB``), and each
-#: cache's share: term scores 64 MB, words' decoded occurrences 32 MB, shown sections'
-#: stored fields 32 MB, document frequencies 8 MB at the default. On livedoor (2 workers)
-#: 96 MB instead cost ~10 % of the throughput and saved only ~25 MB of PSS.
-CACHE_BYTES = int(os.environ.get("SAKUIN_CACHE_MB", "136")) * 1024 * 1024
-CACHE_SHARES = {"scores": 64 / 136, "occurrences": 32 / 136, "stored": 32 / 136, "frequencies": 8 / 136}
 #: Cached document frequencies cost about 120 bytes each (key tuple, strings, entry).
 _FREQUENCY_COST = 120
 
@@ -89,7 +83,7 @@ class Snapshot:
         self.index = open_index(folder, self.declaration)
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher
-        budget = CACHE_BYTES if cache_bytes is None else cache_bytes
+        budget = config.cache_bytes() if cache_bytes is None else cache_bytes
         share = {name: int(budget * part) for name, part in CACHE_SHARES.items()}
         self.scores = TermScoreCache(share["scores"])
         #: (field, word) → positions and offsets, for phrases and highlights (``search.occurrences``).

@@ -31,13 +31,11 @@ from typing import Any
 import numpy as np
 
 from sakuin.search.analysis.normalize import pairs
+from sakuin.search.config import MAX_CANDIDATES
 from sakuin.search.embedded.reading.snapshot import Pinned
 from sakuin.search.query import plan_query
 from sakuin.search.results.model import Suggestion
 from sakuin.search.results.suggestions import Frequency, closest, last_word, words_for
-
-#: Candidates per word compared by edit distance (those sharing the most bigrams).
-MAX_CANDIDATES = 300
 
 
 def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:

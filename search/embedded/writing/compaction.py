@@ -23,7 +23,7 @@ this run added too):
   segment count stays under ``TIER_FACTOR`` per tier.
 * Except full segments: a segment at least half the size of the largest one is
   as large as a worker's memory budget lets a segment grow
-  (``search.pipeline.SEGMENT_BUDGET_BYTES``), so merging full segments would only
+  (``SEGMENT_MB``), so merging full segments would only
   re-analyse them into as many full segments again. A large first build is all
   full segments and is never rewritten; their number grows with the corpus.
 * A size bound over the whole index: when its segments take more than
@@ -54,12 +54,8 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import Storage
 from whoosh.reading import SegmentReader
 
+from sakuin.search.config import DELETED_SHARE, FLOOR_BYTES, SIZE_LIMIT, TIER_FACTOR
 from sakuin.search.indexing.tasks import DocTask
-
-DELETED_SHARE = 0.2
-SIZE_LIMIT = 1.25
-TIER_FACTOR = 8
-FLOOR_BYTES = 4 * 1024 * 1024
 
 
 def tier(nbytes: int) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
+from sakuin.search.config import PARALLEL_MIN_BYTES
 from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.embedded.livestats import DeletedStats
@@ -42,8 +43,29 @@ from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.indexing.sections import SCHEMA_VERSION
 from sakuin.search.indexing.tasks import DocTask
 
-#: Below this much new input, analysing in worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 512 * 1024
+
+class EmbeddedIndexer:
+    """The embedded index's ``IndexBackend``: ``build_index`` and ``optimize_index`` on one directory."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    def build(
+        self,
+        paths: list[Path],
+        *,
+        rebuild: bool = False,
+        procs: int | None = None,
+        progress: Progress | None = None,
+        wait: bool = True,
+        declare: Iterable[tuple[str, Kind]] = (),
+    ) -> IndexReport:
+        return build_index(
+            paths, self.index_dir, rebuild=rebuild, procs=procs, progress=progress, wait=wait, declare=declare
+        )
+
+    def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
+        return optimize_index(self.index_dir, procs=procs, progress=progress, wait=wait)
 
 
 def build_index(

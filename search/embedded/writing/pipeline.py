@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import os
 import queue
 import time
 import traceback
@@ -41,20 +40,13 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
 from sakuin.search.analysis.terms import Timer, analyse_text, prepare, section_terms
+from sakuin.search.config import QUEUE_DEPTH, segment_budget_bytes
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.store import fsync_file
 from sakuin.search.embedded.writing.segments import SegmentBuilder
 from sakuin.search.indexing.sections import folded_parts, section_fields
 from sakuin.search.indexing.tasks import DocTask, batches
 
-#: A worker writes its segment out when the builder's estimate (``SegmentBuilder.nbytes``:
-#: what the buffered postings take, and what writing them will take on top) passes this,
-#: so it is about how far a worker's memory grows above its base (~0.2 GB: Python, numpy,
-#: the Sudachi dictionary and the word caches). 400 MB keeps two workers and the main
-#: process under 1.5 GB at any corpus size (``bench/scale.py``: 1M sections).
-SEGMENT_BUDGET_BYTES = int(os.environ.get("SAKUIN_SEGMENT_MB", "400")) * 1024 * 1024
-#: Batches queued per worker: keeps the workers busy while bounding what waits.
-QUEUE_DEPTH = 3
 INDEX_NAME = "MAIN"
 
 
@@ -131,7 +123,7 @@ def build_segments(
     tasks: Iterable[tuple[DocTask | None, int]],
     procs: int,
     on_progress: Any = None,
-    budget: int = SEGMENT_BUDGET_BYTES,
+    budget: int | None = None,
     declaration: Declaration | None = None,
 ) -> BuildStats:
     """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
@@ -140,6 +132,7 @@ def build_segments(
     ``on_progress(sections, input_bytes, documents)`` is called as batches finish.
     """
     stats = BuildStats()
+    budget = segment_budget_bytes() if budget is None else budget
     declaration = declaration or Declaration()
     if procs <= 1:
         started = time.process_time()

@@ -1,0 +1,343 @@
+"""Every setting in one place: the ``SAKUIN_*`` environment variables and every tuned constant.
+
+Each is defined once here with its meaning and default (``SETTINGS``, from which
+``docs/configuration.md`` is generated and checked by a test); the module that
+uses a constant imports it from here. Constants are plain module values, so a test
+may patch the using module's name as before. Environment variables are read when
+they are needed, not at import (a server started with ``SAKUIN_CACHE_MB=64`` or a
+test that sets ``SAKUIN_CLUSTER_INDEX`` gets what it set); a variable that is set
+to something that is not a number is an error (``bad_setting``), never ignored.
+
+Groups: ``paths`` (where things are), ``ranking`` (tuned on the dev set and the
+keyword benchmark: ``docs/relevance.md``), ``results``, ``indexing`` and
+``serving`` (tuned by the benchmarks: ``docs/performance.md``), ``limits`` (what
+a request or a file may be), ``opensearch``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: the constant's ``name`` here, its ``default``, what it means and, when
+    an environment variable overrides it, the variable (written in ``unit``)."""
+
+    name: str
+    default: Any
+    group: str
+    meaning: str
+    env: str | None = None
+    unit: str = ""
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def _define(name: str, default: Any, group: str, meaning: str, env: str | None = None, unit: str = "") -> Any:
+    SETTINGS[name] = Setting(name, default, group, " ".join(meaning.split()), env, unit)
+    return default
+
+
+def _number(env: str, default: float) -> float:
+    raw = os.environ.get(env, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from sakuin.search.errors import SakuinError
+
+        raise SakuinError("bad_setting", name=env, value=raw)
+    return value
+
+
+# -- paths ----------------------------------------------------------------------------
+
+INDEX_DIR = _define(
+    "INDEX_DIR",
+    "index",
+    "paths",
+    "The embedded index's directory when a command is not given ``--index-dir``.",
+    env="SAKUIN_INDEX_DIR",
+)
+BACKEND = _define(
+    "BACKEND",
+    None,
+    "paths",
+    "``--backend`` for every command: an index directory, or OpenSearch node URLs (comma-separated).",
+    env="SAKUIN_BACKEND",
+)
+
+# -- ranking --------------------------------------------------------------------------
+
+K1 = _define(
+    "K1",
+    0.4,
+    "ranking",
+    """BM25's term-frequency saturation (Robertson/Lucene idf). Short passages with few
+    repeated words prefer a low K1 (dev set).""",
+)
+B = _define("B", 0.5, "ranking", "BM25's length normalisation (dev set).")
+SHORT_RUN = _define(
+    "SHORT_RUN",
+    2,
+    "ranking",
+    """A run typed without spaces of up to this many content words, with no particle between
+    them, is a keyword (every word required); a longer run, or one with particles, is a
+    sentence (any word may match, ranked by coverage).""",
+)
+SHORT_KANA = _define(
+    "SHORT_KANA",
+    8,
+    "ranking",
+    "Kana runs up to this long that Sudachi cannot read as one word are names typed in kana.",
+)
+WORD_WEIGHT = _define(
+    "WORD_WEIGHT",
+    2.5,
+    "ranking",
+    "How much a word match counts against a character-bigram match in a sentence (dev set).",
+)
+GRAM_MAX_DF = _define(
+    "GRAM_MAX_DF",
+    0.10,
+    "ranking",
+    """In a sentence, bigrams in more than this share of sections are skipped: they barely
+    move the ranking (dev set: no loss at 10 %) but cost the most time.""",
+)
+PAIR_WEIGHT = _define(
+    "PAIR_WEIGHT",
+    10.0,
+    "ranking",
+    """What a section earns for each pair of a question's words it has side by side in the
+    same order (particles between them do not count). A constant, not a BM25 score: the pair
+    says the section words it as the question does, whatever the words' rarity (dev set:
+    about one more matched word).""",
+)
+PAIR_WINDOW = _define(
+    "PAIR_WINDOW",
+    20,
+    "ranking",
+    "The best sections of a question, by score, in which its pairs are looked for.",
+)
+KANA_WEIGHT = _define(
+    "KANA_WEIGHT",
+    2.0,
+    "ranking",
+    """How much hiragana's katakana word counts against the words Sudachi reads in the
+    hiragana (あるく: アルク against 歩く): kana typed finds the kana first (keyword
+    benchmark, hiragana class).""",
+)
+
+# -- results --------------------------------------------------------------------------
+
+FACET_LIMIT = _define(
+    "FACET_LIMIT", 20, "results", "Values listed per facet (the most frequent; selected values always)."
+)
+FEW_HITS = _define("FEW_HITS", 3, "results", 'A keyword query with fewer hits than this gets a "did you mean".')
+MAX_CANDIDATES = _define(
+    "MAX_CANDIDATES",
+    300,
+    "results",
+    '"Did you mean" candidates per word compared by edit distance (those sharing the most bigrams).',
+)
+SNIPPET_CHARS = _define("SNIPPET_CHARS", 160, "results", "Characters in a hit's snippet.")
+
+# -- indexing -------------------------------------------------------------------------
+
+BATCH_CHARS = _define(
+    "BATCH_CHARS",
+    50_000,
+    "indexing",
+    """Text (characters) per batch sent to an analysis worker: enough to amortise the pipe,
+    small enough that the workers' shares (dealt round robin) end within a batch of each
+    other.""",
+)
+QUEUE_DEPTH = _define(
+    "QUEUE_DEPTH", 3, "indexing", "Batches queued per worker: keeps the workers busy while bounding what waits."
+)
+SEGMENT_MB = _define(
+    "SEGMENT_MB",
+    400,
+    "indexing",
+    """A worker writes its segment out when its buffered postings (and what writing them
+    takes) pass this: about how far a worker's memory grows above its base (~0.2 GB). 400
+    keeps two workers and the main process under 1.5 GB at any corpus size.""",
+    env="SAKUIN_SEGMENT_MB",
+    unit="MB",
+)
+PARALLEL_MIN_BYTES = _define(
+    "PARALLEL_MIN_BYTES",
+    512 * 1024,
+    "indexing",
+    "Below this much new input, analysing in worker processes costs more than it saves (one process).",
+)
+MAX_FILE_MB = _define(
+    "MAX_FILE_MB",
+    20,
+    "indexing",
+    """Largest text, Markdown or HTML file read (a whole file is held in memory; a 2 GB log
+    in a document folder must be refused, not read). JSONL is streamed: no limit.""",
+    env="SAKUIN_MAX_FILE_MB",
+    unit="MB",
+)
+MAX_SECTION_CHARS = _define(
+    "MAX_SECTION_CHARS",
+    100_000,
+    "indexing",
+    """Longer sections are split into consecutive sections with the same heading, so
+    analysing one section (and showing one hit) needs bounded memory and time.""",
+)
+DUP_MIN_CHARS = _define(
+    "DUP_MIN_CHARS",
+    40,
+    "indexing",
+    "Bodies shorter than this (folded, without spaces) are never collapsed as duplicates.",
+)
+DELETED_SHARE = _define(
+    "DELETED_SHARE",
+    0.2,
+    "indexing",
+    "A segment with more than this share of its sections deleted is rewritten by the next update.",
+)
+SIZE_LIMIT = _define(
+    "SIZE_LIMIT",
+    1.25,
+    "indexing",
+    "When the segments take more than this × what a fresh build would, an update rewrites them all.",
+)
+TIER_FACTOR = _define(
+    "TIER_FACTOR",
+    8,
+    "indexing",
+    "Segments are tiered by size (× this per tier); a tier holding this many is merged into one.",
+)
+FLOOR_BYTES = _define(
+    "FLOOR_BYTES",
+    4 * MB,
+    "indexing",
+    "Segments under this are cheap to re-analyse: two of them are merged into one.",
+)
+KEEP_OLD = _define(
+    "KEEP_OLD",
+    1,
+    "indexing",
+    "Index versions kept besides the live one, so a server mid-request on the previous one still finds its files.",
+)
+
+# -- serving --------------------------------------------------------------------------
+
+CACHE_MB = _define(
+    "CACHE_MB",
+    136,
+    "serving",
+    """What an index version's caches may hold in all, per server process: term scores,
+    words' decoded positions, shown sections' stored fields, document frequencies
+    (``CACHE_SHARES``). On livedoor (2 workers) 96 MB cost ~10 % of the throughput and
+    saved only ~25 MB of memory.""",
+    env="SAKUIN_CACHE_MB",
+    unit="MB",
+)
+CACHE_SHARES = _define(
+    "CACHE_SHARES",
+    {"scores": 64 / 136, "occurrences": 32 / 136, "stored": 32 / 136, "frequencies": 8 / 136},
+    "serving",
+    "Each cache's share of ``CACHE_MB``: 64, 32, 32 and 8 MB at the default.",
+)
+DEFAULT_POOL = _define(
+    "DEFAULT_POOL",
+    8,
+    "serving",
+    "Idle searchers an index version keeps per process (a server sets it to its thread count).",
+)
+DEFAULT_THREADS = _define(
+    "DEFAULT_THREADS",
+    2,
+    "serving",
+    """Threads per server worker (``sakuin serve --threads``). Requests are CPU-bound Python:
+    two let a fast request pass a slow one; four cost a third of the throughput.""",
+)
+GRACEFUL_SECONDS = _define("GRACEFUL_SECONDS", 30, "serving", "How long SIGTERM lets in-flight requests finish.")
+
+# -- limits ---------------------------------------------------------------------------
+
+MAX_QUERY_CHARS = _define("MAX_QUERY_CHARS", 1000, "limits", "Characters of a query (after NFKC), whatever the script.")
+MAX_DEPTH = _define("MAX_DEPTH", 20, "limits", "Parentheses nested deeper than this are refused (``too_deep``).")
+MAX_PAGE = _define("MAX_PAGE", 1000, "limits", "The last page a search may ask for.")
+MAX_PER_PAGE = _define("MAX_PER_PAGE", 100, "limits", "Hits per page at most.")
+MAX_FACETS = _define("MAX_FACETS", 10, "limits", "Facet fields one request may count.")
+MAX_FILTERS = _define("MAX_FILTERS", 50, "limits", "``filter`` parameters one request may give.")
+MAX_QUERY_STRING = _define(
+    "MAX_QUERY_STRING",
+    40_000,
+    "limits",
+    """Percent-encoded bytes of an address's query string (1,000 characters take up to
+    12,000): a too-long query gets ``query_too_long``, only addresses that are not queries
+    at all get a 414.""",
+)
+MAX_PATH = _define("MAX_PATH", 2_000, "limits", "Decoded characters of an address's path.")
+MAX_CONTENT_LENGTH = _define(
+    "MAX_CONTENT_LENGTH", 16 * 1024, "limits", "Bytes of a request body (``POST /api/search``)."
+)
+
+# -- opensearch -----------------------------------------------------------------------
+
+CLUSTER_INDEX = _define(
+    "CLUSTER_INDEX",
+    "sakuin",
+    "opensearch",
+    "The alias sakuin's index lives behind on a cluster (its versions are ``<alias>-v000001`` …).",
+    env="SAKUIN_CLUSTER_INDEX",
+)
+DEFAULT_SHARDS = _define("DEFAULT_SHARDS", 3, "opensearch", "Shards of a new index version (``--shards``).")
+DEFAULT_REPLICAS = _define("DEFAULT_REPLICAS", 1, "opensearch", "Replicas of a new index version (``--replicas``).")
+SUBSTRING_PAGE = _define(
+    "SUBSTRING_PAGE", 2000, "opensearch", "Substring candidates read per request (see ``SUBSTRING_CANDIDATES``)."
+)
+SUBSTRING_CANDIDATES = _define(
+    "SUBSTRING_CANDIDATES",
+    20_000,
+    "opensearch",
+    """Substring candidates checked per query at most (the embedded index checks all), so
+    one common bigram cannot cost a hundred requests.""",
+)
+
+
+def cache_bytes() -> int:
+    """``CACHE_MB`` in bytes, or ``SAKUIN_CACHE_MB``."""
+    return int(_number("SAKUIN_CACHE_MB", CACHE_MB) * MB)
+
+
+def segment_budget_bytes() -> int:
+    """``SEGMENT_MB`` in bytes, or ``SAKUIN_SEGMENT_MB``."""
+    return int(_number("SAKUIN_SEGMENT_MB", SEGMENT_MB) * MB)
+
+
+def max_file_bytes() -> int:
+    """``MAX_FILE_MB`` in bytes, or ``SAKUIN_MAX_FILE_MB``."""
+    return int(_number("SAKUIN_MAX_FILE_MB", MAX_FILE_MB) * MB)
+
+
+def cluster_index() -> str:
+    """``CLUSTER_INDEX``, or ``SAKUIN_CLUSTER_INDEX``."""
+    return os.environ.get("SAKUIN_CLUSTER_INDEX") or CLUSTER_INDEX
+
+
+__all__ = [
+    *SETTINGS,
+    "MB",
+    "SETTINGS",
+    "Setting",
+    "cache_bytes",
+    "cluster_index",
+    "max_file_bytes",
+    "segment_budget_bytes",
+]

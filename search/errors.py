@@ -1,0 +1,491 @@
+"""Every error and notice sakuin reports, in one table, and the exceptions that carry them.
+
+One row per message (``Message``): the stable ``code`` programs read (the API's
+``error.code``), the HTTP status of the API, the exit status of the CLI, and the
+English and Japanese texts. Everything a user sees of an error is produced from
+this table: the API's JSON errors and the CLI's one-line messages (English), the
+Japanese pages, the OpenAPI description of the error responses and the error list
+in ``docs/errors.md`` (``tests/test_errors.py`` fails when a code that is raised
+is missing here or there).
+
+Design decisions:
+
+* **A row per message, a code per meaning.** Some codes have several messages
+  (``dangling_operator`` for OR, AND and NOT): the row's key is
+  ``code/variant`` and ``SakuinError.code`` is the part before the slash, so
+  programs match one code while people read the sentence that fits.
+* **Templates, not sentences at raise sites.** A raise names its row and the
+  values the message needs (``params``), which stay on the exception so a UI can
+  say the same thing in its own language. Templates are ``str.format`` with four
+  list formats: ``{x:list}`` (``a, b``), ``{x:colons}`` (``a:, b:``) and their
+  Japanese twins ``{x:ja_list}`` (``a、b``), ``{x:ja_colons}``.
+* **Constructing an unknown key raises ``KeyError``**, so a message missing from
+  the table fails the first test that reaches it rather than showing nothing.
+* Exceptions that never reach a user (a query node the array evaluator leaves to
+  Whoosh, a snapshot closed under a borrower, a JSONL line being skipped) stay
+  private to their modules.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+#: CLI exit statuses (``sakuin --help`` and docs/cli.md list them).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One row of the table: ``key`` is ``code`` or ``code/variant``."""
+
+    key: str
+    #: HTTP status when the API answers with it (0: never an API answer; 200: a notice).
+    status: int
+    #: CLI exit status when a command stops with it (0: not a CLI error).
+    exit: int
+    en: str
+    ja: str
+    #: Where it comes from: query, metadata, parameter, request, index, backend, setting, notice.
+    kind: str
+
+    @property
+    def code(self) -> str:
+        return self.key.partition("/")[0]
+
+    def english(self, params: dict[str, Any]) -> str:
+        return _render(self.en, params)
+
+    def japanese(self, params: dict[str, Any]) -> str:
+        return _render(self.ja, params)
+
+
+class _Formatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in _LISTS:
+            sep, suffix = _LISTS[format_spec]
+            return sep.join(f"{v}{suffix}" for v in value)
+        return super().format_field(value, format_spec)
+
+
+_LISTS = {"list": (", ", ""), "colons": (", ", ":"), "ja_list": ("、", ""), "ja_colons": ("、", ":")}
+_FORMAT = _Formatter()
+
+
+def _render(template: str, params: dict[str, Any]) -> str:
+    return _FORMAT.format(template, **params)
+
+
+def _rows(kind: str, status: int, exit: int, *rows: tuple[str, str, str]) -> list[Message]:
+    return [Message(key, status, exit, en, ja, kind) for key, en, ja in rows]
+
+
+_QUERY_EXAMPLE = "例: 会談 OR 協議、会談 -電話"
+_DANGLING_JA = "{operator} の両側（NOT/- は後ろ）に検索語が必要です。" + _QUERY_EXAMPLE
+
+MESSAGES: tuple[Message, ...] = (
+    *_rows(
+        "query",
+        400,
+        EXIT_USAGE,
+        ("empty_query", "empty query: type a word to search for", "検索語が空です。調べたい語を入力してください。"),
+        (
+            "query_too_long",
+            "query too long: at most {limit} characters",
+            "検索語が長すぎます。{limit:,} 文字以内にしてください。",
+        ),
+        (
+            "query_too_long/parameter",
+            "{name} is too long: at most {limit} characters",
+            "検索語が長すぎます。{limit:,} 文字以内にしてください。",
+        ),
+        (
+            "invalid_text",
+            "the query is not valid text (it contains a lone surrogate)",
+            "検索語に文字として読めない部分があります。入力し直してください。",
+        ),
+        (
+            "unclosed_quote",
+            'unclosed quote: add the closing " or remove the opening one',
+            '引用符 " が閉じていません。閉じる " を足すか、開く " を消してください。',
+        ),
+        (
+            "unbalanced_paren",
+            "unbalanced ')': remove it or add a matching '('",
+            "閉じ括弧 ) に対応する ( がありません。) を消すか ( を足してください。",
+        ),
+        ("unclosed_paren", "unbalanced '(': add the closing ')'", "括弧 ( が閉じていません。) を足してください。"),
+        (
+            "too_deep",
+            "parentheses nested too deep: at most {limit} levels",
+            "括弧の入れ子が深すぎます。{limit} 段までにしてください。",
+        ),
+        ("dangling_operator", "OR needs a search term on each side, e.g. 会談 OR 協議", _DANGLING_JA),
+        ("dangling_operator/and", "AND needs a search term on each side", _DANGLING_JA),
+        ("dangling_operator/not", "NOT/- needs a term after it, e.g. 会談 -電話", _DANGLING_JA),
+        (
+            "empty_group",
+            "empty group: put a search term inside the parentheses",
+            "括弧の中が空です。検索語を入れてください。",
+        ),
+        (
+            "empty_phrase",
+            'empty phrase "": put words between the quotes',
+            '引用符の中が空です。"電話会談" のように語を入れてください。',
+        ),
+        (
+            "field_needs_value",
+            '{field}: needs a word or "phrase" right after it, e.g. {field}:会談',
+            '{field}: の直後に語か "フレーズ" を続けてください。例: {field}:会談',
+        ),
+        (
+            "unknown_field",
+            'unknown field "{field}:"; the fields are {fields:colons} (quote text with a colon to search it)',
+            "{field}: というフィールドはありません。使えるのは {fields:ja_colons} です"
+            '（コロンを含む語は "…" で囲んでください）。',
+        ),
+        (
+            "only_negative",
+            "nothing to search for: NOT/- only excludes; add a word, e.g. 会談 -電話",
+            "除外する語（NOT/-）だけでは検索できません。探す語を足してください。例: 会談 -電話",
+        ),
+        ("unexpected_token", "unexpected {token!r}", "{token} をここで読み取れません。"),
+        (
+            "invalid_encoding/cli",
+            "the text is not valid UTF-8 (check the terminal's encoding)",
+            "検索語が UTF-8 ではありません。端末の文字コードを確かめてください。",
+        ),
+    ),
+    *_rows(
+        "metadata",
+        400,
+        EXIT_USAGE,
+        (
+            "bad_filter_value/date",
+            "{field}: cannot read {value!r}: use a date like 2012-01-05, a range 2012-01..2012-06 or >=2012-01-01",
+            "{field}: の値 {value} を読み取れません。例: {field}:2012-01-05、{field}:2012-01..2012-06、{field}:>=2012",
+        ),
+        (
+            "bad_filter_value/number",
+            "{field}: cannot read {value!r}: use a number like 10, a range 10..20 or >=10",
+            "{field}: の値 {value} を読み取れません。例: {field}:10、{field}:10..20、{field}:>=10",
+        ),
+        (
+            "bad_filter_value/date_range",
+            "{field}: a range needs at least one end: use a date like 2012-01-05, a range 2012-01..2012-06 or"
+            " >=2012-01-01",
+            "{field}: の範囲には少なくとも一方の端が必要です。例: {field}:2012-01..2012-06、{field}:2012-01..",
+        ),
+        (
+            "bad_filter_value/number_range",
+            "{field}: a range needs at least one end: use a number like 10, a range 10..20 or >=10",
+            "{field}: の範囲には少なくとも一方の端が必要です。例: {field}:10..20、{field}:10..",
+        ),
+        (
+            "filter_in_or",
+            "{field}: is a metadata filter, which combines with the rest of the query by AND only:"
+            " move {field}:{text} out of the OR",
+            "{field}: は絞り込み条件なので OR の中には書けません。OR の外に出してください。",
+        ),
+        (
+            "bad_filter",
+            "a filter is field:value, e.g. category:スポーツ (got {filter!r})",
+            "絞り込み条件は フィールド:値 の形で指定してください（例: category:スポーツ）。",
+        ),
+        (
+            "unknown_sort",
+            "cannot sort by {sort!r}: the choices are {choices:list}",
+            "{sort} では並べ替えできません。使えるのは {choices:ja_list} です。",
+        ),
+        (
+            "unknown_facet",
+            "cannot facet by {facet!r}: the facet fields are {facets:list}",
+            "{facet} では絞り込めません。使えるのは {facets:ja_list} です。",
+        ),
+        (
+            "bad_declaration/name",
+            "bad metadata field name {name!r}: use lower-case ASCII letters, digits and _ (e.g. category)",
+            "メタデータのフィールド名 {name} は使えません。小文字の英字・数字・_ にしてください（例: category）。",
+        ),
+        (
+            "bad_declaration/reserved",
+            "{name!r} is a built-in field and cannot be declared",
+            "{name} は組み込みのフィールドなので宣言できません。",
+        ),
+        (
+            "bad_declaration/kind",
+            "{name!r} is already declared as a {kind} field; rebuild with --rebuild to change it",
+            "{name} はすでに {kind} フィールドとして宣言されています。変えるには --rebuild で作り直してください。",
+        ),
+    ),
+    *_rows(
+        "parameter",
+        400,
+        EXIT_USAGE,
+        (
+            "missing_parameter",
+            "the {name} parameter is required, e.g. ?{name}=国防大臣",
+            "検索語を入力してください。",
+        ),
+        (
+            "bad_parameter",
+            "{name} must be a whole number from {low} to {high}",
+            "{name} は {low}〜{high} の整数で指定してください。",
+        ),
+        ("bad_parameter/string", "{name} must be a string", "{name} は文字列で指定してください。"),
+        ("bad_parameter/sort", "sort must be a string, e.g. -date", "sort は文字列で指定してください（例: -date）。"),
+        ("bad_parameter/list", "{name} must be a list of strings", "{name} は文字列のリストで指定してください。"),
+        ("bad_parameter/count", "at most {limit} {name} values", "{name} は {limit} 個までです。"),
+        ("bad_parameter/bool", "{name} must be true or false", "{name} は true か false で指定してください。"),
+        (
+            "bad_parameter/key",
+            "unknown key {key!r}: the keys are {keys:list}",
+            "{key} というキーはありません。使えるのは {keys:ja_list} です。",
+        ),
+        (
+            "bad_body",
+            'the body must be a JSON object, e.g. {{"q": "国防大臣", "page": 1}}',
+            'リクエスト本文は JSON オブジェクトにしてください（例: {{"q": "国防大臣", "page": 1}}）。',
+        ),
+        (
+            "invalid_encoding",
+            "{name} is not UTF-8: percent-encode the text as UTF-8 (国 is %E5%9B%BD)",
+            "検索語が UTF-8 ではありません。UTF-8 で送ってください。",
+        ),
+        (
+            "text_too_long",
+            "{name} is too long: at most {limit} characters",
+            "{name} が長すぎます。{limit:,} 文字以内にしてください。",
+        ),
+    ),
+    *_rows(
+        "request",
+        0,
+        0,
+        ("bad_request", "The request could not be understood.", "リクエストを処理できません。"),
+        ("not_found", "There is nothing at this address.", "このアドレスには何もありません。"),
+        (
+            "method_not_allowed",
+            "This address does not accept that method; see the Allow header.",
+            "このアドレスはその方法（メソッド）では使えません。",
+        ),
+        (
+            "payload_too_large",
+            "The request body is too large: at most 16 KiB (a query is at most 1,000 characters).",
+            "リクエスト本文が大きすぎます（16 KiB まで。検索語は 1,000 文字まで）。",
+        ),
+        (
+            "uri_too_long",
+            "The address is too long: at most 40,000 bytes; a query is at most 1,000 characters (POST /api/search "
+            "takes a JSON body).",
+            "アドレスが長すぎます（40,000 バイトまで。検索語は 1,000 文字まで）。",
+        ),
+        (
+            "internal_error",
+            "Something went wrong on the server; the error has been logged.",
+            "サーバーでエラーが発生しました。記録は残してあります。",
+        ),
+        ("document_not_found", "No document has this id.", "この ID の文書はありません。"),
+        (
+            "document_not_found/page",
+            "No document has this id; it may have been removed.",
+            "この ID の文書はありません。削除された可能性があります。",
+        ),
+    ),
+    *_rows(
+        "index",
+        503,
+        EXIT_FAILED,
+        (
+            "index_missing",
+            "no index in {index_dir}/ — build one with: sakuin index PATH --index-dir {index_dir}",
+            "検索索引がまだありません。sakuin index PATH で作ってから読み込み直してください。",
+        ),
+        (
+            "index_missing/cluster",
+            "no sakuin index on {urls}; build one with: sakuin index PATH --backend {urls}",
+            "検索索引がまだありません。sakuin index PATH --backend URL で作ってから読み込み直してください。",
+        ),
+        (
+            "index_missing/api",
+            "The search index has not been built yet: run `sakuin index PATH` and reload.",
+            "検索索引がまだありません。sakuin index PATH で作ってから読み込み直してください。",
+        ),
+        (
+            "index_unreadable",
+            "The search index exists but cannot be opened; see the server log.",
+            "検索索引はありますが開けません。サーバーのログを確かめてください。",
+        ),
+    ),
+    *_rows(
+        "index",
+        0,
+        EXIT_FAILED,
+        (
+            "index_busy",
+            "another `sakuin index` is writing {index_dir}/; try again when it finishes",
+            "別の sakuin index が {index_dir}/ に書き込み中です。終わってからやり直してください。",
+        ),
+        (
+            "index_busy/cluster",
+            "another sakuin index run is writing to {name} on the cluster; wait for it, or delete the stale lock:"
+            " DELETE /{state}/_doc/lock",
+            "別の sakuin index がクラスタの {name} に書き込み中です。",
+        ),
+        (
+            "index_busy/taken",
+            "another sakuin index run took over the lock of {name} while this one stalled; the live index is"
+            " unchanged (run sakuin index again)",
+            "別の sakuin index が {name} のロックを引き継ぎました。索引は変わっていません。もう一度実行してください。",
+        ),
+    ),
+    *_rows(
+        "backend",
+        503,
+        EXIT_FAILED,
+        (
+            "backend_unavailable/extra",
+            "the OpenSearch backend needs the opensearch extra: pip install -e '.[opensearch]'",
+            "OpenSearch を使うには opensearch 追加パッケージが必要です。",
+        ),
+        (
+            "backend_unavailable/url",
+            "not a node URL: {url!r} (e.g. http://127.0.0.1:9200)",
+            "{url} はノードの URL ではありません（例: http://127.0.0.1:9200）。",
+        ),
+        (
+            "missing_extra/eval",
+            "sakuin eval needs {module}: pip install 'sakuin[eval]'",
+            "sakuin eval には {module} が必要です。",
+        ),
+    ),
+    *_rows(
+        "setting",
+        0,
+        EXIT_USAGE,
+        (
+            "bad_setting",
+            "{name} must be a number, 0 or more (it is {value!r})",
+            "{name} には 0 以上の数を指定してください（いまは {value}）。",
+        ),
+    ),
+    *_rows(
+        "notice",
+        200,
+        0,
+        (
+            "only_function_words",
+            "「{query}」 has only particles, auxiliaries or punctuation, which are not indexed;"
+            " add a content word, e.g. 国防 or 大臣",
+            "「{query}」は助詞・助動詞・記号だけなので検索できません。国防、大臣 のような内容語を入れてください。",
+        ),
+        (
+            "page_past_end",
+            "page {page} is past the end: the last page is {last_page}",
+            "{page} ページ目はありません。最後のページは {last_page} ページ目です。",
+        ),
+    ),
+)
+
+#: The table by key (``code`` or ``code/variant``).
+CODES: dict[str, Message] = {m.key: m for m in MESSAGES}
+
+
+def message(key: str) -> Message:
+    """The row of ``key``; ``KeyError`` names a key missing from the table."""
+    try:
+        return CODES[key]
+    except KeyError:
+        raise KeyError(f"{key!r} is not in sakuin.search.errors.MESSAGES") from None
+
+
+def codes(kinds: Iterable[str] | None = None) -> list[str]:
+    """The distinct codes (of these kinds), in table order."""
+    wanted = set(kinds) if kinds is not None else None
+    return list(dict.fromkeys(m.code for m in MESSAGES if wanted is None or m.kind in wanted))
+
+
+class SakuinError(Exception):
+    """An error a user caused or must act on: a row of the table and the values its message names."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.row = message(key)
+        self.params = params
+        self.message = self.row.english(params)
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        return self.row.code
+
+    @property
+    def status(self) -> int:
+        return self.row.status
+
+    @property
+    def exit(self) -> int:
+        return self.row.exit or EXIT_FAILED
+
+    def japanese(self) -> str:
+        return self.row.japanese(self.params)
+
+
+class QuerySyntaxError(SakuinError, ValueError):
+    """A query (or its filters, sort or facets) that cannot be read; the message says how to fix it."""
+
+
+class BadParameter(SakuinError):
+    """A request parameter that cannot be used."""
+
+
+class MetadataError(SakuinError, ValueError):
+    """A metadata declaration (``--facet``, ``--date``, ``--number``) that cannot be made."""
+
+
+class IndexMissing(SakuinError):
+    """No index (yet) where one was asked for; the message says which command builds one."""
+
+
+class IndexBusy(SakuinError):
+    """Another index run holds the writer lock."""
+
+
+class BackendUnavailable(SakuinError):
+    """The OpenSearch backend cannot be used: its extra is missing, or a node URL is wrong."""
+
+
+class MissingExtra(SakuinError):
+    """A command needs an optional dependency that is not installed; the message names the ``pip install``."""
+
+
+class UnreadableFile(Exception):
+    """A file that cannot become documents; the message says why, for the summary (a skip, not an error)."""
+
+
+__all__ = [
+    "CODES",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SKIPPED",
+    "EXIT_USAGE",
+    "MESSAGES",
+    "BackendUnavailable",
+    "BadParameter",
+    "IndexBusy",
+    "IndexMissing",
+    "Message",
+    "MetadataError",
+    "MissingExtra",
+    "QuerySyntaxError",
+    "SakuinError",
+    "UnreadableFile",
+    "codes",
+    "message",
+]
