@@ -264,39 +264,49 @@ MESSAGES: tuple[Message, ...] = (
             "{name} が長すぎます。{limit:,} 文字以内にしてください。",
         ),
     ),
-    *_rows(
+    Message("bad_request", 400, 0, "The request could not be understood.", "リクエストを処理できません。", "request"),
+    Message("not_found", 404, 0, "There is nothing at this address.", "このアドレスには何もありません。", "request"),
+    Message(
+        "method_not_allowed",
+        405,
+        0,
+        "This address does not accept that method; see the Allow header.",
+        "このアドレスはその方法（メソッド）では使えません。",
         "request",
+    ),
+    Message(
+        "payload_too_large",
+        413,
         0,
+        "The request body is too large: at most 16 KiB (a query is at most 1,000 characters).",
+        "リクエスト本文が大きすぎます（16 KiB まで。検索語は 1,000 文字まで）。",
+        "request",
+    ),
+    Message(
+        "uri_too_long",
+        414,
         0,
-        ("bad_request", "The request could not be understood.", "リクエストを処理できません。"),
-        ("not_found", "There is nothing at this address.", "このアドレスには何もありません。"),
-        (
-            "method_not_allowed",
-            "This address does not accept that method; see the Allow header.",
-            "このアドレスはその方法（メソッド）では使えません。",
-        ),
-        (
-            "payload_too_large",
-            "The request body is too large: at most 16 KiB (a query is at most 1,000 characters).",
-            "リクエスト本文が大きすぎます（16 KiB まで。検索語は 1,000 文字まで）。",
-        ),
-        (
-            "uri_too_long",
-            "The address is too long: at most 40,000 bytes; a query is at most 1,000 characters (POST /api/search "
-            "takes a JSON body).",
-            "アドレスが長すぎます（40,000 バイトまで。検索語は 1,000 文字まで）。",
-        ),
-        (
-            "internal_error",
-            "Something went wrong on the server; the error has been logged.",
-            "サーバーでエラーが発生しました。記録は残してあります。",
-        ),
-        ("document_not_found", "No document has this id.", "この ID の文書はありません。"),
-        (
-            "document_not_found/page",
-            "No document has this id; it may have been removed.",
-            "この ID の文書はありません。削除された可能性があります。",
-        ),
+        "The address is too long: at most 40,000 bytes; a query is at most 1,000 characters (POST /api/search "
+        "takes a JSON body).",
+        "アドレスが長すぎます（40,000 バイトまで。検索語は 1,000 文字まで）。",
+        "request",
+    ),
+    Message(
+        "internal_error",
+        500,
+        0,
+        "Something went wrong on the server; the error has been logged.",
+        "サーバーでエラーが発生しました。記録は残してあります。",
+        "request",
+    ),
+    Message("document_not_found", 404, 0, "No document has this id.", "この ID の文書はありません。", "request"),
+    Message(
+        "document_not_found/page",
+        404,
+        0,
+        "No document has this id; it may have been removed.",
+        "この ID の文書はありません。削除された可能性があります。",
+        "request",
     ),
     *_rows(
         "index",
@@ -355,10 +365,20 @@ MESSAGES: tuple[Message, ...] = (
             "OpenSearch を使うには opensearch 追加パッケージが必要です。",
         ),
         (
+            "backend_unavailable/api",
+            "The search cluster cannot be reached; see the server log.",
+            "検索クラスタにつながりません。サーバーのログを確かめてください。",
+        ),
+        (
             "backend_unavailable/url",
             "not a node URL: {url!r} (e.g. http://127.0.0.1:9200)",
             "{url} はノードの URL ではありません（例: http://127.0.0.1:9200）。",
         ),
+    ),
+    *_rows(
+        "setting",
+        0,
+        EXIT_FAILED,
         (
             "missing_extra/eval",
             "sakuin eval needs {module}: pip install 'sakuin[eval]'",

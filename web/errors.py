@@ -14,7 +14,14 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from sakuin.search.errors import BadParameter, IndexMissing, QuerySyntaxError, SakuinError, message
+from sakuin.search.errors import (
+    BackendUnavailable,
+    BadParameter,
+    IndexMissing,
+    QuerySyntaxError,
+    SakuinError,
+    message,
+)
 
 #: The table's row for each HTTP error raised by routing or ``abort``.
 HTTP_ERRORS: dict[int, str] = {
@@ -60,6 +67,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(BadParameter, _bad_request)
     app.register_error_handler(QuerySyntaxError, _bad_request)
     app.register_error_handler(IndexMissing, _index_missing)
+    app.register_error_handler(BackendUnavailable, _backend_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -82,6 +90,11 @@ def _index_missing(exc: IndexMissing) -> Response:
     current_app.logger.warning("index missing: %s", exc)
     # The exception names the server's directory; the client only needs to know why.
     return error_response(503, "index_missing/api", headers={"Retry-After": "60"})
+
+
+def _backend_unavailable(exc: BackendUnavailable) -> Response:
+    current_app.logger.error("backend unavailable: %s", exc)
+    return error_response(503, "backend_unavailable/api", headers={"Retry-After": "10"})
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sakuin.search.config import FACET_LIMIT, MAX_FACETS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from sakuin.search.errors import MESSAGES, codes
 from sakuin.web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS
 
 
@@ -35,7 +36,11 @@ _STR = {"type": "string"}
 SCHEMAS: dict[str, Any] = {
     "ErrorBody": _obj(
         {
-            "code": {"type": "string", "pattern": "^[a-z_0-9]+$", "description": "Stable, machine-readable."},
+            "code": {
+                "type": "string",
+                "pattern": "^[a-z_0-9]+$",
+                "description": "Stable, machine-readable: one of the codes in docs/errors.md.",
+            },
             "message": {"type": "string", "minLength": 1, "description": "A sentence for humans."},
         }
     ),
@@ -83,11 +88,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Notice": _obj(
         {
-            "code": {
-                "type": "string",
-                "pattern": "^[a-z_0-9]+$",
-                "description": "`only_function_words`, `page_past_end`.",
-            },
+            "code": {"enum": codes(["notice"]), "description": "What the notice is about (a stable code)."},
             "message": {"type": "string", "minLength": 1},
             "params": {"type": "object", "description": "The values the message names, for UIs in other languages."},
         }
@@ -229,22 +230,22 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
 
 
+def _codes(status: int) -> str:
+    """The table's codes answered with ``status`` (``sakuin.search.errors``), as a Markdown list."""
+    return ", ".join(f"`{code}`" for code in dict.fromkeys(m.code for m in MESSAGES if m.status == status))
+
+
 RESPONSES: dict[str, Any] = {
     "BadParameter": _error(
-        "A missing or invalid parameter (codes `missing_parameter`, `bad_parameter`, `bad_body`, `invalid_encoding`, "
-        "`query_too_long` (1,000 characters, any script), `text_too_long`) or a query that cannot be read, with a "
-        "message saying how to fix it: `empty_query`, `unclosed_quote`, `unbalanced_paren`, `unclosed_paren`, "
-        "`too_deep`, `dangling_operator`, `empty_group`, `empty_phrase`, `field_needs_value`, `unknown_field` "
-        "(the message lists the fields), `only_negative`, `invalid_text`; metadata: `bad_filter` (a filter "
-        "that is not field:value), `bad_filter_value` (a date or number that cannot be read), `filter_in_or`, "
-        "`unknown_sort`, `unknown_facet` (the messages list the choices)."
+        "A missing or invalid parameter, or a query (or filter, sort or facet) that cannot be read; the message "
+        f"says how to fix it. Codes: {_codes(400)}."
     ),
-    "NotFound": _error("No such document (`document_not_found`) or no such API address (`not_found`)."),
-    "MethodNotAllowed": _error("Only GET (and HEAD) are accepted (`method_not_allowed`); see the Allow header."),
-    "PayloadTooLarge": _error("A request body over 16 KiB (`payload_too_large`)."),
-    "UriTooLong": _error("A query string over 40,000 bytes or a path over 2,000 characters (`uri_too_long`)."),
-    "IndexMissing": _error("No index has been built yet (`index_missing`)."),
-    "InternalError": _error("A bug (`internal_error`); the details are in the server log, never in the response."),
+    "NotFound": _error(f"No such document or no such API address: {_codes(404)}."),
+    "MethodNotAllowed": _error(f"Only GET (and HEAD) are accepted ({_codes(405)}); see the Allow header."),
+    "PayloadTooLarge": _error(f"A request body over 16 KiB ({_codes(413)})."),
+    "UriTooLong": _error(f"A query string over 40,000 bytes or a path over 2,000 characters ({_codes(414)})."),
+    "IndexMissing": _error(f"No index has been built yet, or it cannot be opened or reached: {_codes(503)}."),
+    "InternalError": _error(f"A bug ({_codes(500)}); the details are in the server log, never in the response."),
 }
 
 

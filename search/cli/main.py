@@ -166,7 +166,7 @@ def optimize(index_dir: Path, backend: str | None, procs: int | None, no_wait: b
 @index_dir_option
 @backend_option
 @click.option("--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits per page.")
-@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True, help="Which page of hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 @click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Count the values of a metadata field.")
 @click.option("--filter", "filters", multiple=True, metavar="FIELD:VALUE", help="Only hits with this metadata.")
@@ -219,7 +219,7 @@ def search(
 
 @main.command()
 @click.argument("text")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON /api/analyze returns.")
 def analyze(text: str, as_json: bool) -> None:
     """Show how TEXT is tokenized and normalized (like Elasticsearch's _analyze)."""
     from sakuin.search.analysis.sudachi import explain
@@ -235,7 +235,7 @@ def analyze(text: str, as_json: bool) -> None:
 @main.command()
 @index_dir_option
 @backend_option
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON /api/stats returns.")
 def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
     """Counts and sizes of the index."""
     data = open_engine(target(index_dir, backend)).stats()
@@ -249,7 +249,13 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
 @index_dir_option
 @backend_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on (0: any free one).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -270,9 +276,24 @@ def serve(index_dir: Path, backend: str | None, host: str, port: int, workers: i
 
 
 @main.command(name="eval")
-@click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The documents, JSONL ({id, title, text} per line).",
+)
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The questions, JSONL ({id, text} per line).",
+)
+@click.option(
+    "--qrels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Judgments: query_id TAB doc_id TAB relevance per line.",
+)
 @click.option(
     "--index-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -282,7 +303,7 @@ def serve(index_dir: Path, backend: str | None, host: str, port: int, workers: i
 @backend_option
 @click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a TREC run file.")
 @click.option("--k", type=click.IntRange(1, 100), default=100, show_default=True, help="Results per query.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def eval_command(
     corpus: Path,
     queries: Path,
