@@ -44,7 +44,7 @@ import jaconv
 from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
 
 from sakuin.search.analysis.normalize import KYUJITAI, SHINJITAI, fold
-from sakuin.search.analysis.sudachi import _dictionary
+from sakuin.search.analysis.sudachi import dictionary as _dictionary
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.writing.indexer import build_index
 

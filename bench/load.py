@@ -91,7 +91,7 @@ KINDS = ("word", "two words", "question", "phrase", "page 2", "html results", "d
 
 
 def default_workers() -> int:
-    """What ``sakuin serve`` starts without --workers (web/serve.py): one per usable core."""
+    """What ``sakuin serve`` starts without --workers (web/server.py): one per usable core."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

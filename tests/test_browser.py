@@ -52,7 +52,7 @@ def free_port() -> int:
 
 
 def serve_command(index: Path, port: int) -> list[str]:
-    """``sakuin serve``; ``python -m web.serve`` (same function) until the CLI command exists."""
+    """``sakuin serve``; ``python -m sakuin.web.server`` (same function) until the CLI command exists."""
     from sakuin.search.cli.main import main
 
     args = ["--index-dir", str(index), "--host", "127.0.0.1", "--port", str(port)]
@@ -61,7 +61,7 @@ def serve_command(index: Path, port: int) -> list[str]:
         if script.exists():
             return [str(script), "serve", *args]
         return [sys.executable, "-c", "from search.cli import main; main()", "serve", *args]
-    return [sys.executable, "-m", "sakuin.web.serve", *args]
+    return [sys.executable, "-m", "sakuin.web.server", *args]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> dict:

@@ -391,9 +391,9 @@ _SPACES = " \t\n\r\u3000\u00a0\u2028\x1c\x0b"
 def test_first_pass_content_check_agrees_with_the_documents(sections: list[tuple[str, str]]) -> None:
     """The first pass over a JSONL file decides "no text content" without cleaning the
     text; it must agree with the documents the second pass makes."""
-    from sakuin.search.documents.files import _document, _has_content
+    from sakuin.search.documents.sections import has_content, make_document
 
-    assert _has_content(sections) == bool(_document("id", "title", "f.jsonl", sections).sections)
+    assert has_content(sections) == bool(make_document("id", "title", "f.jsonl", sections).sections)
 
 
 def test_jsonl_duplicate_id_keeps_the_later_record(tmp_path: Path) -> None:

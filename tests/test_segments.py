@@ -33,7 +33,7 @@ from sakuin.search.documents.files import iter_input_files, read_file
 from sakuin.search.embedded.schema import build_schema
 from sakuin.search.embedded.writing.pipeline import build_segments
 from sakuin.search.indexing.sections import content_text, section_fields
-from sakuin.search.indexing.tasks import doc_task
+from sakuin.search.indexing.tasks import DocTask, doc_task
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LIVEDOOR = Path(__file__).resolve().parents[2] / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
@@ -168,7 +168,7 @@ def test_vocabulary_turnover_gives_the_same_index(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(terms_module, "_vocabulary", None)
     monkeypatch.setattr(terms_module, "MAX_VOCABULARY", 40)
     extra = [
-        (
+        DocTask(
             "x1",
             "extra",
             "x1.md",
@@ -176,7 +176,7 @@ def test_vocabulary_turnover_gives_the_same_index(tmp_path: Path, monkeypatch: p
             None,
             [(0, "見出し", "国防大臣が電話会談を行った。"), (1, "", "米国防長官")],
         ),
-        ("x2", "extra", "x2.md", "電話会談", None, [(0, "ベロウソフ氏", "ベロウソフ国防相と2012年に話した。")]),
+        DocTask("x2", "extra", "x2.md", "電話会談", None, [(0, "ベロウソフ氏", "ベロウソフ国防相と2012年に話した。")]),
     ]
     tasks = _tasks([SEEDS]) + extra
     (tmp_path / "whoosh").mkdir()
@@ -459,8 +459,8 @@ def test_term_table_finds_every_key(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("top", [1, 50, 2**37, 2**62])
-def test_stable_order_is_a_stable_argsort(top: int) -> None:
-    from sakuin.search.embedded.writing.segments import _stable_order
+def teststable_order_is_a_stable_argsort(top: int) -> None:
+    from sakuin.search.embedded.writing.segments import stable_order
 
     keys = np.random.default_rng(top % 1000).integers(0, top, 10_000, dtype=np.uint64)
-    assert (_stable_order(keys) == np.argsort(keys, kind="stable")).all()
+    assert (stable_order(keys) == np.argsort(keys, kind="stable")).all()

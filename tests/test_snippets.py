@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sakuin.search.highlight.snippets import _best_window, make_snippet, merge_spans
+from sakuin.search.highlight.snippets import best_window, make_snippet, merge_spans
 
 
 def _best_window_by_definition(spans: list[tuple[int, int]], width: int) -> int:
@@ -29,7 +29,7 @@ def _best_window_by_definition(spans: list[tuple[int, int]], width: int) -> int:
 )
 def test_best_window_is_the_densest(raw: list[tuple[int, int]], width: int) -> None:
     spans = merge_spans((a, a + n) for a, n in raw)
-    assert _best_window(spans, width) == _best_window_by_definition(spans, width)
+    assert best_window(spans, width) == _best_window_by_definition(spans, width)
 
 
 def test_snippet_marks_the_densest_passage() -> None:

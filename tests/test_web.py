@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sakuin.web import create_app
 from sakuin.web.render import page_window, paragraphs
 from sakuin.web.security import CONTENT_SECURITY_POLICY
-from sakuin.web.serve import serve
+from sakuin.web.server import serve
 
 SEED_ID = "000_bd59ac11d3d57df8.txt"
 SEED_TITLE = "ロシア国防大臣がオースティン米国防長官と異例の電話会談"
@@ -585,7 +585,7 @@ def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Pat
     index = make_index({"odd.jsonl": ODD_JSONL})
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sakuin.web.serve", "--index-dir", str(index), "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "sakuin.web.server", "--index-dir", str(index), "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

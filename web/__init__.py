@@ -62,8 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def serve(
     target: str | Path, host: str = "127.0.0.1", port: int = 5000, threads: int = 2, workers: int | None = None
 ) -> None:
-    """``sakuin serve``: the app under gunicorn until stopped (``sakuin.web.serve``)."""
-    from sakuin.web.serve import serve as run
+    """``sakuin serve``: the app under gunicorn until stopped (``sakuin.web.server``)."""
+    from sakuin.web.server import serve as run
 
     run(target, host, port, threads, workers)
 

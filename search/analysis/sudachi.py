@@ -88,8 +88,8 @@ class _Sudachi(threading.local):
         if self.state is None or self.pid != os.getpid():
             from sudachipy import SplitMode
 
-            dictionary, tags = _dictionary()
-            self.state = (dictionary.tokenizer("C", fields=set(SUDACHI_FIELDS)), tags, SplitMode.A)
+            system, tags = dictionary()
+            self.state = (system.tokenizer("C", fields=set(SUDACHI_FIELDS)), tags, SplitMode.A)
             self.pid = os.getpid()
         return self.state
 
@@ -98,7 +98,7 @@ _dict_lock = threading.Lock()
 _dict_state: tuple[int, Any, list[tuple[str, ...]]] | None = None
 
 
-def _dictionary() -> tuple[Any, list[str]]:
+def dictionary() -> tuple[Any, list[str]]:
     """The process's Sudachi dictionary and its POS-id → major tag table."""
     dictionary, poses = _dictionary_and_poses()
     return dictionary, [pos[0] for pos in poses]

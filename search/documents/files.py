@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from sakuin.search.config import MAX_SECTION_CHARS, max_file_bytes
+from sakuin.search.config import max_file_bytes
 from sakuin.search.documents.formats.encoding import decode_bytes
 from sakuin.search.documents.formats.filemeta import front_matter, html_metadata
 from sakuin.search.documents.formats.html import declared_charset, parse_html
 from sakuin.search.documents.formats.jsonl import Problem, Record, parse_jsonl
 from sakuin.search.documents.formats.markdown import parse_markdown
 from sakuin.search.documents.formats.text import parse_plaintext
-from sakuin.search.documents.model import Document, Section
+from sakuin.search.documents.model import Document
+from sakuin.search.documents.sections import has_content, make_document
 from sakuin.search.errors import UnreadableFile
 
 __all__ = [
@@ -52,8 +52,6 @@ _PARSERS: dict[str, Parser] = {
 _JSONL = frozenset({".jsonl", ".ndjson"})
 _MARKDOWN = frozenset({".md", ".markdown"})
 _SNIFF = 8192
-#: Where a long section may be cut, best first: paragraph, line, sentence, space.
-_CUTS = (re.compile(r"\n\n+"), re.compile(r"\n"), re.compile(r"[。．！？!?]+"), re.compile(r"[ \u3000\t]+"))
 
 
 @dataclass
@@ -123,7 +121,7 @@ def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Doc
     title, raw_sections = _PARSERS[suffix](text, path.stem)
     rel = doc_id_for(path, root)
     meta = html_metadata(text) if _PARSERS[suffix] is parse_html else front_matter(text) if suffix in _MARKDOWN else {}
-    document = _document(rel, title, rel, raw_sections, meta)
+    document = make_document(rel, title, rel, raw_sections, meta)
     if not document.sections:
         raise UnreadableFile("no text content")
     return document
@@ -262,7 +260,7 @@ def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, i
         if isinstance(item, Problem):
             problems.append(item.message)
             continue
-        if not _has_content(item.sections):
+        if not has_content(item.sections):
             problems.append(f"{rel}:{item.line}: no text content, record skipped")
             continue
         if item.doc_id in survivors:
@@ -275,13 +273,6 @@ def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, i
     return survivors, problems
 
 
-def _has_content(raw_sections: Iterable[tuple[str, str]]) -> bool:
-    """Whether ``_document`` keeps a section of these: whether a heading or text has a
-    character other than whitespace, which is all its clean-up removes (the first pass
-    asks this of every record; cleaning them all was a third of its time)."""
-    return any((heading and not heading.isspace()) or (text and not text.isspace()) for heading, text in raw_sections)
-
-
 def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Iterator[tuple[Document, int]]:
     """The second pass: each kept record as a Document, with the bytes read since the last one."""
     with open_input(path) as stream:
@@ -289,57 +280,8 @@ def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Ite
         reported = 0
         for item in parse_jsonl(lines, rel):
             if isinstance(item, Record) and survivors.get(item.doc_id) == item.line:
-                yield _document(item.doc_id, item.title, rel, item.sections, item.meta), lines.nbytes - reported
+                yield make_document(item.doc_id, item.title, rel, item.sections, item.meta), lines.nbytes - reported
                 reported = lines.nbytes
-
-
-def _document(
-    doc_id: str,
-    title: str,
-    rel: str,
-    raw_sections: Iterable[tuple[str, str]],
-    meta: dict[str, Any] | None = None,
-) -> Document:
-    """Apply the rules shared by all formats: clean text, no empty sections, 0..n-1."""
-    cleaned = ((_clean_heading(heading), _clean_text(text)) for heading, text in raw_sections)
-    kept = [(heading, piece) for heading, text in cleaned if heading or text for piece in _split_long(text)]
-    sections = tuple(Section(ordinal, heading, text) for ordinal, (heading, text) in enumerate(kept))
-    title = _clean_heading(title) or Path(rel).stem
-    return Document(doc_id=doc_id, title=title, path=rel, sections=sections, meta=meta or {})
-
-
-def _split_long(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at the best boundary available."""
-    if len(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    start = 0
-    while len(text) - start > limit:
-        end = start + limit
-        cut = 0
-        for boundary in _CUTS:
-            ends = [m.end() for m in boundary.finditer(text, start + limit // 2, end)]
-            if ends:
-                cut = ends[-1]
-                break
-        cut = cut or end
-        pieces.append(text[start:cut].rstrip())
-        start = cut
-        while start < len(text) and text[start] == "\n":
-            start += 1
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-def _clean_heading(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _clean_text(text: str) -> str:
-    """Trailing whitespace goes (per line too); leading blank lines go."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return "\n".join(lines).strip("\n").rstrip()
 
 
 def _os_reason(exc: OSError) -> str:

@@ -43,7 +43,7 @@ def mark_html(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def _best_window(spans: list[tuple[int, int]], width: int) -> int:
+def best_window(spans: list[tuple[int, int]], width: int) -> int:
     """Start offset of the ``width``-char window that covers the most matches (the
     earliest of equals): a window starting at a span counts the spans that end inside
     it, and as the start moves right so does that last span (spans are merged, sorted)."""
@@ -66,7 +66,7 @@ def make_snippet(text: str, spans: Iterable[tuple[int, int]], width: int = SNIPP
     elif not merged:
         start, end = 0, width
     else:
-        anchor = _best_window(merged, width)
+        anchor = best_window(merged, width)
         start = anchor
         # Begin at the sentence start if it is close, so the snippet reads naturally.
         floor = max(0, anchor - _LEAD)

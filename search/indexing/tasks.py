@@ -9,17 +9,28 @@ their workers these batches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from sakuin.search.config import BATCH_CHARS
 from sakuin.search.documents.model import Document
 
+
 #: (doc_id, source, path, title, meta, [(ordinal, heading, body), …])
-DocTask = tuple[str, str, str, str, Any, list[tuple[int, str, str]]]
+class DocTask(NamedTuple):
+    """One document as work for an analysis worker: what crosses the pipe and no more."""
+
+    doc_id: str
+    #: The input file it came from (its manifest key): what deletions go by.
+    source: str
+    path: str
+    title: str
+    meta: dict[str, Any] | None
+    #: (ordinal, heading, body) of each section, in order.
+    sections: list[tuple[int, str, str]]
 
 
 def doc_task(doc: Document, source: str) -> DocTask:
-    return (
+    return DocTask(
         doc.doc_id,
         source,
         doc.path,
@@ -34,7 +45,7 @@ Batch = tuple[list[DocTask], int]
 
 
 def _batch_chars(task: DocTask) -> int:
-    return len(task[3]) + sum(len(h) + len(b) for _, h, b in task[5])
+    return len(task.title) + sum(len(h) + len(b) for _, h, b in task.sections)
 
 
 def batches(tasks: Iterable[tuple[DocTask | None, int]]) -> Iterator[Batch]:

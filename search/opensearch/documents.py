@@ -101,10 +101,10 @@ _KEPT = ("key", "doc_id", "source", "path", "ordinal", "title", "heading", "body
 def section_documents(
     task: tuple[str, str, str, str, Any, list[tuple[int, str, str]]], declaration: Declaration
 ) -> list[dict[str, Any]]:
-    """The cluster documents of one document task (``search.pipeline.DocTask``): the
+    """The cluster documents of one document task (``sakuin.search.indexing.tasks.DocTask``): the
     embedded index's fields of each section (``section_fields``), with the analysed ones
     as token streams and the metadata terms as keyword fields."""
-    title, meta = task[3], task[4]
+    title, meta = task.title, task.meta
     title_terms = analyse_text(title)
     out = []
     metadata: dict[str, Any] | None = None

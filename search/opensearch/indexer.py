@@ -207,7 +207,7 @@ def _counted(tasks: Iterable[tuple[DocTask | None, int]], report: IndexReport) -
     """The tasks as they are, their sections counted as written."""
     for task, nbytes in tasks:
         if task is not None:
-            report.sections_written += len(task[5])
+            report.sections_written += len(task.sections)
         yield task, nbytes
 
 
@@ -456,10 +456,10 @@ def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[tupl
         if not deletions.keeps(s):
             continue
         key = (s["doc_id"], s["source"])
-        task = tasks.setdefault(key, (s["doc_id"], s["source"], s["path"], s["title"], s["meta"], []))
-        task[5].append((s["ordinal"], s["heading"], s["body"]))
+        task = tasks.setdefault(key, DocTask(s["doc_id"], s["source"], s["path"], s["title"], s["meta"], []))
+        task.sections.append((s["ordinal"], s["heading"], s["body"]))
     for task in tasks.values():
-        task[5].sort()
+        task.sections.sort()
         yield task, 0
 
 

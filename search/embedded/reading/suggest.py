@@ -1,10 +1,10 @@
-"""Suggestions while typing, and "did you mean" for queries with few or no hits.
+"""The embedded index's candidates for suggestions while typing and for "did you mean".
 
 Both read only the index (its terms and titles), so they suggest what can be found.
 The rules (which words complete a prefix, which word corrects a misspelling) are
-``words_for`` and ``closest``, shared by both backends; where the candidates come
-from is the backend's (here the embedded term list; the cluster engine asks
-OpenSearch's term suggester and the sections that match the prefix):
+``words_for`` and ``closest`` (``sakuin.search.results.suggestions``), shared by both
+backends; where the candidates come from is the backend's (here the term list; the
+cluster engine asks OpenSearch's term suggester and the sections that match the prefix):
 
 * ``complete(pinned, text)``: the last word typed, completed from the indexed
   words that start with it (most frequent first), and the titles of the
@@ -15,7 +15,7 @@ OpenSearch's term suggester and the sections that match the prefix):
   with it, the most frequent of equally near ones; the query is offered with
   that word replaced.
 
-The vocabulary for "did you mean" (the index's words, with a table from each
+The spelling index for "did you mean" (the index's words, with a table from each
 bigram and character to the words that have it) is built once per snapshot on
 first use: about 0.7 s for livedoor's 68k words, paid by the first query with
 few hits on each version in each worker. A suggested word must be in at least
@@ -79,18 +79,18 @@ def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
 
 
 @dataclass(frozen=True)
-class Vocabulary:
+class SpellingIndex:
     """The index's words, and for each bigram and character the words (indices, ascending) that have it."""
 
     words: tuple[str, ...]
     by_gram: dict[str, np.ndarray]
 
 
-def vocabulary(pinned: Pinned) -> Vocabulary:
-    return pinned.snapshot.meta.get("vocabulary", lambda: _vocabulary(pinned.searcher))
+def spelling_index(pinned: Pinned) -> SpellingIndex:
+    return pinned.snapshot.meta.get("spelling", lambda: _spelling_index(pinned.searcher))
 
 
-def _vocabulary(searcher: Any) -> Vocabulary:
+def _spelling_index(searcher: Any) -> SpellingIndex:
     """The index's words of 2–30 characters, keyed by bigram and character.
 
     Read from the term list alone (about 0.5 s per 70k terms, once per version
@@ -106,10 +106,10 @@ def _vocabulary(searcher: Any) -> Vocabulary:
     for i, text in enumerate(words):
         for key in _keys(text):
             by_gram.setdefault(key, []).append(i)
-    return Vocabulary(tuple(words), {key: np.array(ids, np.int32) for key, ids in by_gram.items()})
+    return SpellingIndex(tuple(words), {key: np.array(ids, np.int32) for key, ids in by_gram.items()})
 
 
-def nearest(vocab: Vocabulary, word: str, frequency: Frequency) -> str | None:
+def nearest(vocab: SpellingIndex, word: str, frequency: Frequency) -> str | None:
     """``closest`` among the indexed words that share the most bigrams and characters with ``word``."""
     lists = [vocab.by_gram[key] for key in _keys(word) if key in vocab.by_gram]
     if not lists:
@@ -128,7 +128,7 @@ def _keys(word: str) -> set[str]:
 def corrections(pinned: Pinned) -> Callable[[str], str | None]:
     """The embedded index's ``correct`` for ``did_you_mean`` (its vocabulary is built on first use)."""
     searcher = pinned.searcher
-    return lambda word: nearest(vocabulary(pinned), word, searcher.doc_frequency)
+    return lambda word: nearest(spelling_index(pinned), word, searcher.doc_frequency)
 
 
-__all__ = ["MAX_CANDIDATES", "Vocabulary", "complete", "corrections", "nearest", "vocabulary"]
+__all__ = ["MAX_CANDIDATES", "SpellingIndex", "complete", "corrections", "nearest", "spelling_index"]

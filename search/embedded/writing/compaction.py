@@ -126,13 +126,15 @@ def live_tasks(storage: Storage, schema: Schema, segment: Any) -> Iterator[tuple
         for _docnum, fields in reader.iter_docs():  # live sections only
             doc_id, source = fields["doc_id"], fields["source"]
             heading, body = fields.get("heading") or "", fields.get("body") or ""
-            if task is None or task[0] != doc_id or task[1] != source:
+            if task is None or task.doc_id != doc_id or task.source != source:
                 if task is not None:
-                    yield task, len(task[5])
-                task = (doc_id, source, fields.get("path") or "", fields.get("title") or "", fields.get("meta"), [])
-            task[5].append((fields["ordinal"], heading, body))
+                    yield task, len(task.sections)
+                task = DocTask(
+                    doc_id, source, fields.get("path") or "", fields.get("title") or "", fields.get("meta"), []
+                )
+            task.sections.append((fields["ordinal"], heading, body))
         if task is not None:
-            yield task, len(task[5])
+            yield task, len(task.sections)
     finally:
         reader.close()
 

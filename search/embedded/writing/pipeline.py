@@ -75,7 +75,7 @@ class _Analyser:
         self.timer = Timer()
 
     def add(self, task: DocTask) -> int:
-        title = task[3]
+        title = task.title
         title_terms = analyse_text(title, timer=self.timer)
         n = 0
         for fields in section_fields(task, self.declaration):

@@ -147,7 +147,7 @@ class _FieldPostings:
         """(terms in byte order, where each one's postings end, their documents, their frequencies)."""
         btexts, rank = _ranked(self.ids)
         ranks = rank[np.frombuffer(self.tids, dtype=np.int64)]
-        order = _stable_order(ranks)  # stable: documents stay in order within a term
+        order = stable_order(ranks)  # stable: documents stay in order within a term
         ends = np.cumsum(np.bincount(ranks, minlength=len(btexts)))
         return (
             btexts,
@@ -262,7 +262,7 @@ class _WordPostings(_TermIds):
         A posting is a (term, section) run of occurrences, in text order (the stable sort
         keeps the order added)."""
         btexts, ranks, docs = self.ranked()
-        order = _stable_order(ranks)
+        order = stable_order(ranks)
         ranks = ranks[order]
         docs = docs[order]
         n = len(ranks)
@@ -349,7 +349,7 @@ def _distinct_pairs(codes: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np
     return key >> shift, (key & ((1 << shift) - 1)).astype(np.uint32)
 
 
-def _stable_order(keys: np.ndarray) -> np.ndarray:
+def stable_order(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` of non-negative integers, several times faster:
     the keys made distinct (key << bits of n | index) sort with numpy's unstable sort."""
     n = len(keys)

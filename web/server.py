@@ -175,8 +175,8 @@ def _warm_worker(app: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m web.serve``: the same as ``sakuin serve``, for running from a checkout."""
-    parser = argparse.ArgumentParser(prog="python -m web.serve", description=serve.__doc__)
+    """``python -m sakuin.web.server``: the same as ``sakuin serve``, for running from a checkout."""
+    parser = argparse.ArgumentParser(prog="python -m sakuin.web.server", description=serve.__doc__)
     parser.add_argument("--index-dir", type=Path, default=Path("index"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
