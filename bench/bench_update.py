@@ -1,43 +1,42 @@
 """Incremental updates: what one change costs against a full build, and whether it stays exact.
 
-    python bench/bench_update.py [--limit N] [--procs N] [--repeat 3] [--updates 20] [--json]
+    python bench/bench_update.py [--limit N] [--procs N] [--repeat 3] [--updates 20] [--json] [--out]
+    python bench/bench_update.py --limit 300 --files 10 --repeat 1 --updates 3   # smoke run
 
 Every step runs ``sakuin index`` as a subprocess (the whole process, as a user waits
 for it) on the livedoor corpus, in one run so the ratios are comparable:
 
 (a) folder: the corpus split into ``--files`` JSONL files (60); a full build, then
-    ``--repeat`` updates that each rewrite every record of one file. Per update:
-    wall time, bytes the update wrote into the index (files of the new version
-    that are not hard links of the previous version's) and segments rewritten;
-    reported against the full build's time and the index size.
+    ``--repeat`` updates that each rewrite every record of one file. Per update: wall
+    time, bytes the update wrote into the index (files of the new version that are not
+    hard links of the previous version's) and segments rewritten; reported against the
+    full build's time and the index size.
 (b) one file: the whole corpus in one JSONL file; a full build, then ``--repeat``
     updates that each change one record's text. Time against the full build.
 (c) many updates: ``--updates`` updates of the folder, each changing 1 % of the
-    records in random files; then a fresh ``--rebuild`` of the same inputs:
-    size and segment count of both, and whether every answer of a query set
-    (totals, order, scores) is equal.
-(d) the drift scenario of the incremental-updates issue: 2,000 articles in one
-    file, append one line, update, restore the file, update: answers and size
-    against a fresh build.
+    records in random files; then a fresh ``--rebuild`` of the same inputs: size and
+    segment count of both, and whether every answer of a query set (totals, order,
+    scores) is equal.
+(d) drift: 2,000 articles in one file; append one line, update, restore the file,
+    update: answers and size against a fresh build.
 
-Medians of the repeats are reported; nothing here makes timed assertions.
+Medians of the repeats are reported.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
+import corpora
+from corpora import edited, part_path, write_jsonl
+from harness import arguments, finish, log, machine_info
+from processes import IndexFailed, sakuin_index
 
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import IndexStore
@@ -54,15 +53,13 @@ QUERIES = [
 ]
 
 
-def sakuin(*args: str) -> tuple[float, dict[str, Any]]:
-    """Run ``sakuin index … --json``; returns (wall seconds, the JSON summary)."""
-    cmd = [sys.executable, "-c", "from search.cli import main; main()", "index", *args, "--json"]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if proc.returncode not in (0, 3):
-        sys.exit(f"sakuin index failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return seconds, json.loads(proc.stdout)
+def index(path: Path, index_dir: Path, procs: int, rebuild: bool = False) -> tuple[float, dict[str, Any]]:
+    """``sakuin index PATH --index-dir DIR --procs N [--rebuild]``: (wall seconds, its JSON summary)."""
+    try:
+        run = sakuin_index([path], index_dir, "--procs", str(procs), *(["--rebuild"] if rebuild else []))
+    except IndexFailed as exc:
+        sys.exit(str(exc))
+    return run["wall_seconds"], run["report"]
 
 
 def version_files(index_dir: Path) -> dict[int, int]:
@@ -85,34 +82,22 @@ def answers(index_dir: Path) -> dict[str, Any]:
     return out
 
 
-def update_record(record: dict[str, Any], tag: str) -> dict[str, Any]:
-    return {**record, "text": f"{record.get('text') or ''}\n（{tag}）"}
-
-
-def write_files(records: list[dict[str, Any]], folder: Path, files: int) -> list[list[dict[str, Any]]]:
-    n = len(records)
-    parts = [records[i * n // files : (i + 1) * n // files] for i in range(files)]
-    for i, part in enumerate(parts):
-        write_jsonl(part, folder / f"part-{i:03d}.jsonl")
-    return parts
-
-
-def folder_updates(records: list[dict[str, Any]], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def folder_updates(records: list[dict[str, Any]], work: Path, args: Any) -> dict[str, Any]:
     folder, ix = work / "folder", work / "ix-folder"
-    parts = write_files(records, folder, args.files)
-    log(f"(a) full build of {args.files} files …")
-    full_s, full = sakuin(str(folder), "--index-dir", str(ix), "--rebuild", "--procs", str(args.procs))
+    parts = corpora.split_files(records, folder, args.files)
+    log(f"(a) full build of {len(parts)} files …")
+    full_s, full = index(folder, ix, args.procs, rebuild=True)
     runs = []
     for i in range(args.repeat):
         k = (len(parts) * (2 * i + 1)) // (2 * args.repeat)
-        parts[k] = [update_record(r, f"更新{i}") for r in parts[k]]
-        write_jsonl(parts[k], folder / f"part-{k:03d}.jsonl")
+        parts[k] = [edited(r, f"（更新{i}）") for r in parts[k]]
+        write_jsonl(parts[k], part_path(folder, k))
         before = version_files(ix)
-        seconds, report = sakuin(str(folder), "--index-dir", str(ix), "--procs", str(args.procs))
+        seconds, report = index(folder, ix, args.procs)
         written = written_bytes(before, ix)
         runs.append(
             {
-                "file": f"part-{k:03d}.jsonl",
+                "file": part_path(folder, k).name,
                 "records": len(parts[k]),
                 "seconds": seconds,
                 "bytes_written": written,
@@ -126,7 +111,7 @@ def folder_updates(records: list[dict[str, Any]], work: Path, args: argparse.Nam
     med_s = statistics.median(r["seconds"] for r in runs)
     med_w = statistics.median(r["bytes_written"] for r in runs)
     return {
-        "files": args.files,
+        "files": len(parts),
         "full_build_seconds": full_s,
         "index_bytes": full["size_bytes"],
         "updates": runs,
@@ -137,19 +122,19 @@ def folder_updates(records: list[dict[str, Any]], work: Path, args: argparse.Nam
     }
 
 
-def record_updates(records: list[dict[str, Any]], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def record_updates(records: list[dict[str, Any]], work: Path, args: Any) -> dict[str, Any]:
     path, ix = work / "one" / "news.jsonl", work / "ix-one"
     records = list(records)
     write_jsonl(records, path)
     log(f"(b) full build of one file of {len(records)} records …")
-    full_s, full = sakuin(str(path), "--index-dir", str(ix), "--rebuild", "--procs", str(args.procs))
+    full_s, full = index(path, ix, args.procs, rebuild=True)
     runs = []
     for i in range(args.repeat):
         k = (len(records) * (2 * i + 1)) // (2 * args.repeat)
-        records[k] = update_record(records[k], f"更新{i}")
+        records[k] = edited(records[k], f"（更新{i}）")
         write_jsonl(records, path)
         before = version_files(ix)
-        seconds, report = sakuin(str(path), "--index-dir", str(ix), "--procs", str(args.procs))
+        seconds, report = index(path, ix, args.procs)
         runs.append(
             {
                 "seconds": seconds,
@@ -172,28 +157,27 @@ def record_updates(records: list[dict[str, Any]], work: Path, args: argparse.Nam
     }
 
 
-def many_updates(records: list[dict[str, Any]], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def many_updates(records: list[dict[str, Any]], work: Path, args: Any) -> dict[str, Any]:
     folder, ix, fresh = work / "many", work / "ix-many", work / "ix-many-fresh"
-    parts = write_files(records, folder, args.files)
+    parts = corpora.split_files(records, folder, args.files)
     rng = random.Random(args.seed)
     log(f"(c) {args.updates} updates of 1 % of the records each …")
-    sakuin(str(folder), "--index-dir", str(ix), "--rebuild", "--procs", str(args.procs))
+    index(folder, ix, args.procs, rebuild=True)
     sizes, segments, seconds = [], [], []
     for u in range(args.updates):
         touched = set()
         for _ in range(max(1, len(records) // 100)):
             k = rng.randrange(len(parts))
             j = rng.randrange(len(parts[k]))
-            parts[k][j] = update_record(parts[k][j], f"更新{u}")
+            parts[k][j] = edited(parts[k][j], f"（更新{u}）")
             touched.add(k)
         for k in touched:
-            write_jsonl(parts[k], folder / f"part-{k:03d}.jsonl")
-        s, report = sakuin(str(folder), "--index-dir", str(ix), "--procs", str(args.procs))
+            write_jsonl(parts[k], part_path(folder, k))
+        s, report = index(folder, ix, args.procs)
         sizes.append(report["size_bytes"])
         segments.append(report["segments"])
         seconds.append(s)
-    _, rebuilt = sakuin(str(folder), "--index-dir", str(fresh), "--rebuild", "--procs", str(args.procs))
-    equal = answers(ix) == answers(fresh)
+    _, rebuilt = index(folder, fresh, args.procs, rebuild=True)
     return {
         "updates": args.updates,
         "sizes": sizes,
@@ -203,23 +187,23 @@ def many_updates(records: list[dict[str, Any]], work: Path, args: argparse.Names
         "final_size_ratio": sizes[-1] / rebuilt["size_bytes"],
         "fresh_bytes": rebuilt["size_bytes"],
         "fresh_segments": rebuilt["segments"],
-        "answers_equal": equal,
+        "answers_equal": answers(ix) == answers(fresh),
     }
 
 
-def drift(records: list[dict[str, Any]], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def drift(records: list[dict[str, Any]], work: Path, args: Any) -> dict[str, Any]:
     path, ix, fresh = work / "drift" / "news.jsonl", work / "ix-drift", work / "ix-drift-fresh"
     sample = records[:2000]
     write_jsonl(sample, path)
-    log("(d) drift: 2,000 articles, append one line, update, restore, update …")
-    sakuin(str(path), "--index-dir", str(fresh), "--rebuild", "--procs", str(args.procs))
-    sakuin(str(path), "--index-dir", str(ix), "--rebuild", "--procs", str(args.procs))
+    log(f"(d) drift: {len(sample)} articles, append one line, update, restore, update …")
+    index(path, fresh, args.procs, rebuild=True)
+    index(path, ix, args.procs, rebuild=True)
     sizes = [IndexStore(ix).size_bytes()]
     write_jsonl([*sample, {**sample[0], "id": "appended"}], path)
-    sakuin(str(path), "--index-dir", str(ix), "--procs", str(args.procs))
+    index(path, ix, args.procs)
     sizes.append(IndexStore(ix).size_bytes())
     write_jsonl(sample, path)
-    sakuin(str(path), "--index-dir", str(ix), "--procs", str(args.procs))
+    index(path, ix, args.procs)
     sizes.append(IndexStore(ix).size_bytes())
     got, want = answers(ix), answers(fresh)
     q = QUERIES[4]
@@ -259,18 +243,15 @@ def print_human(r: dict[str, Any]) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(parser)
+def main() -> int:
+    parser = arguments(__doc__, procs=True, tmp=True)
     parser.add_argument("--files", type=int, default=60, help="files the corpus is split into for (a) and (c)")
     parser.add_argument("--repeat", type=int, default=3, help="updates measured in (a) and (b)")
     parser.add_argument("--updates", type=int, default=20, help="updates in (c); 0 skips (c)")
     parser.add_argument("--no-drift", action="store_true", help="skip (d)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tmp", type=Path, default=None, help="where the temporary corpora and indexes go")
-    args = parser.parse_args(argv)
-    data = locate_corpus(args.data)
-    records = list(iter_records(data, args.limit))
+    args = parser.parse_args()
+    records = list(corpora.iter_records(corpora.locate(args.data), args.limit))
     results: dict[str, Any] = {"machine": machine_info(), "procs": args.procs, "records": len(records)}
     with tempfile.TemporaryDirectory(prefix="sakuin-update-", dir=args.tmp) as tmp:
         work = Path(tmp)
@@ -280,10 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             results["many"] = many_updates(records, work, args)
         if not args.no_drift:
             results["drift"] = drift(records, work, args)
-    print_results(results, args.json, print_human)
-    return 0
+    return finish(results, args, print_human)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    raise SystemExit(main())
+    os.environ.setdefault("PYTHONHASHSEED", "0")  # the sakuin index subprocesses
+    sys.exit(main())

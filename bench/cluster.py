@@ -1,44 +1,39 @@
 """The OpenSearch backend beside the embedded index, same machine, same run.
 
-Usage: python bench/cluster.py [--nodes 3] [--rounds 3] [--queries 400] [--skip-relevance] [--json]
+    python bench/cluster.py [--nodes 3] [--rounds 3] [--queries 400] [--skip-relevance] [--json] [--out]
 
-Starts a cluster with ``scripts/opensearch-cluster`` (full JIT, so OpenSearch
-runs at its speed), then:
+Starts a cluster with ``scripts/opensearch-cluster`` (full JIT, so OpenSearch runs at
+its speed; needs Java and Maven, and downloads OpenSearch on first use), then:
 
-1. **Indexing throughput**: ``sakuin index`` of livedoor (7,367 articles) into a
-   fresh embedded index and into the cluster (3 shards, 1 replica), wall time,
-   whole process (analysis, writes, publish) — MB/s of input;
-2. **Query latency**: the load test's mixed queries (``load.mixed_queries``)
-   through each backend's ``EmbeddedEngine.search`` in-process, alternating, for
-   ``--rounds`` rounds; p50/p95 medians over rounds;
-3. **Relevance**: the dev set (``../shared/data/dev``) indexed into both and
-   evaluated with ``search.evaluate``: nDCG@10 of each, and the mean overlap of
-   their top 10 per query.
+1. indexing throughput: the livedoor corpus (``--limit``: its first N records) into a
+   fresh embedded index and into the cluster (3 shards, 1 replica) with
+   ``sakuin.search.backend.build``, wall time (analysis, writes, publish); MB/s of input;
+2. query latency: the load test's mixed API queries (bench/queries.py) through each
+   backend's engine in-process, alternating, for ``--rounds`` rounds after 30 untimed
+   queries; p50/p95 medians over rounds;
+3. relevance: the dev set (``../shared/data/dev``) indexed into both and evaluated with
+   ``sakuin.search.evaluation.evaluate``: nDCG@10 of each, and the mean overlap of their
+   top 10 per query.
 
-Stops the cluster at the end. On 2 cores the cluster's three JVMs share the
-CPU with the indexer: the figures say what one small box does, not what a
-cluster of machines does.
+Stops the cluster at the end. On a small machine the cluster's JVMs share the CPU with
+the indexer: the figures say what one box does, not what a cluster of machines does.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_DATA, REPO, interleaved_ms, locate_corpus, log, machine_info, percentile, print_results
-from load import decompress, mixed_queries
+import corpora
+from harness import REPO, arguments, finish, interleaved_rounds, log, machine_info
+from queries import mixed_queries
 
-sys.path.insert(0, str(REPO))
-
-DEV = REPO.parent / "shared" / "data" / "dev"
 ENV = {
     **os.environ,
     "SAKUIN_OPENSEARCH_HOME": "/var/tmp/sakuin-os-bench",
@@ -48,6 +43,7 @@ ENV = {
 
 
 def cluster(*args: str) -> list[str]:
+    """``scripts/opensearch-cluster ARGS``; returns the node URLs it prints."""
     done = subprocess.run(
         ["bash", str(REPO / "scripts" / "opensearch-cluster"), *args], env=ENV, capture_output=True, text=True
     )
@@ -56,7 +52,7 @@ def cluster(*args: str) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.startswith("http")]
 
 
-def timed_index(paths: list[Path], target: str | Path, **options: Any) -> tuple[float, Any]:
+def timed_build(paths: list[Path], target: str | Path, **options: Any) -> tuple[float, Any]:
     from sakuin.search.backend import build
 
     started = time.perf_counter()
@@ -64,34 +60,25 @@ def timed_index(paths: list[Path], target: str | Path, **options: Any) -> tuple[
     return time.perf_counter() - started, report
 
 
-def _search(engine: Any, params: dict[str, Any]) -> Any:
-    return engine.search(params["q"], page=params.get("page", 1))
-
-
-def latency(engines: dict[str, Any], queries: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
-    for params in queries[:30]:
-        for engine in engines.values():
-            engine.search(params["q"], page=params.get("page", 1))
-    arms = {name: partial(_search, engine) for name, engine in engines.items()}
-    per_round = []
-    for r in range(rounds):
-        times = interleaved_ms(arms, queries, r)
-        per_round.append({n: (percentile(t, 50), percentile(t, 95)) for n, t in times.items()})
-        log(f"round {r + 1}: " + ", ".join(f"{n} p50 {v[0]:.1f} p95 {v[1]:.1f} ms" for n, v in per_round[-1].items()))
+def latency(engines: dict[str, Any], qs: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+    arms = {name: (lambda p, e=engine: e.search(p["q"], page=p.get("page", 1))) for name, engine in engines.items()}
+    per_round = interleaved_rounds(arms, qs, rounds, warmup=30)
+    for n, row in enumerate(per_round, 1):
+        log(f"round {n}: " + ", ".join(f"{k} p50 {v['p50']:.1f} p95 {v['p95']:.1f} ms" for k, v in row.items()))
     return {
         name: {
-            "p50_ms": statistics.median(r[name][0] for r in per_round),
-            "p95_ms": statistics.median(r[name][1] for r in per_round),
+            "p50_ms": statistics.median(r[name]["p50"] for r in per_round),
+            "p95_ms": statistics.median(r[name]["p95"] for r in per_round),
         }
         for name in engines
     }
 
 
-def relevance(embedded_dir: Path, urls: str) -> dict[str, Any]:
+def relevance(dev: Path, embedded_dir: Path, urls: str) -> dict[str, Any]:
     from sakuin.search.backend import build, open_engine
     from sakuin.search.evaluation import evaluate, read_queries
 
-    corpus, queries, qrels = DEV / "corpus.jsonl", DEV / "queries.jsonl", DEV / "qrels.tsv"
+    corpus, queries, qrels = dev / "corpus.jsonl", dev / "queries.jsonl", dev / "qrels.tsv"
     build(embedded_dir, [corpus], rebuild=True)
     os.environ["SAKUIN_CLUSTER_INDEX"] = "sakuin-dev"
     build(urls, [corpus], rebuild=True, shards=3, replicas=1)
@@ -114,68 +101,68 @@ def relevance(embedded_dir: Path, urls: str) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+def print_human(res: dict[str, Any]) -> None:
+    ix = res["indexing"]
+    print(f"{res['nodes']}-node OpenSearch beside the embedded index (same machine, same run)")
+    print(
+        f"  indexing livedoor ({ix['input_mb']:.1f} MB): embedded {ix['embedded_s']:.1f} s "
+        f"({ix['embedded_mb_s']:.2f} MB/s), OpenSearch {ix['opensearch_s']:.1f} s ({ix['opensearch_mb_s']:.2f} MB/s)"
+    )
+    for name, lat in res["latency"].items():
+        print(f"  {name:<10} p50 {lat['p50_ms']:.1f} ms  p95 {lat['p95_ms']:.1f} ms  ({res['queries']} queries)")
+    if "relevance" in res:
+        rel = res["relevance"]
+        print(
+            f"  dev nDCG@10: embedded {rel['embedded']['ndcg@10']:.4f}, OpenSearch {rel['opensearch']['ndcg@10']:.4f}"
+            f" (difference {rel['ndcg_difference']:+.4f}); mean top-10 overlap {rel['top10_overlap']:.3f}"
+        )
+
+
+def main() -> int:
+    parser = arguments(__doc__)
+    parser.add_argument("--dev", type=Path, default=corpora.DEV, help=f"the dev set (default: {corpora.DEV})")
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--skip-relevance", action="store_true")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    data = locate_corpus(args.data)
+    corpora.locate(args.data)
+    from sakuin.search.backend import open_engine
+
     urls = ",".join(cluster("start", "--nodes", str(args.nodes)))
     results: dict[str, Any] = {"machine": machine_info(), "nodes": args.nodes}
     try:
         with tempfile.TemporaryDirectory(prefix="sakuin-cluster-bench-") as tmp:
             work = Path(tmp)
-            corpus = decompress(data, work)
-            size = corpus.stat().st_size
+            corpus = corpora.livedoor_jsonl(args.data, work, args.limit)
+            size_mb = corpus.stat().st_size / 2**20
             os.environ["SAKUIN_CLUSTER_INDEX"] = "sakuin-bench"
-            embedded_s, report = timed_index([corpus], work / "index")
+            embedded_s, report = timed_build([corpus], work / "index")
             log(f"embedded: {embedded_s:.1f} s ({report.sections} sections)")
-            cluster_s, creport = timed_index([corpus], urls, shards=3, replicas=1)
+            cluster_s, creport = timed_build([corpus], urls, shards=3, replicas=1)
             log(f"cluster: {cluster_s:.1f} s ({creport.sections} sections)")
             results["indexing"] = {
-                "input_mb": size / 2**20,
+                "input_mb": size_mb,
                 "embedded_s": embedded_s,
                 "opensearch_s": cluster_s,
-                "embedded_mb_s": size / 2**20 / embedded_s,
-                "opensearch_mb_s": size / 2**20 / cluster_s,
+                "embedded_mb_s": size_mb / embedded_s,
+                "opensearch_mb_s": size_mb / cluster_s,
                 "ratio": embedded_s / cluster_s,
             }
-            from sakuin.search.backend import open_engine
-
-            queries = mixed_queries(corpus, args.queries)
-            results["queries"] = len(queries)
-            results["latency"] = latency(
-                {"embedded": open_engine(work / "index"), "opensearch": open_engine(urls)}, queries, args.rounds
-            )
-            if not args.skip_relevance and (DEV / "corpus.jsonl").exists():
-                results["relevance"] = relevance(work / "dev-index", urls)
+            qs = mixed_queries(corpus, args.queries)
+            results["queries"] = len(qs)
+            engines = {"embedded": open_engine(work / "index"), "opensearch": open_engine(urls)}
+            results["latency"] = latency(engines, qs, args.rounds)
+            if args.skip_relevance:
+                pass
+            elif (args.dev / "corpus.jsonl").exists():
+                results["relevance"] = relevance(args.dev, work / "dev-index", urls)
+            else:
+                log(f"no dev set at {args.dev}: relevance skipped")
     finally:
         cluster("stop")
-
-    def human(res: dict[str, Any]) -> None:
-        ix = res["indexing"]
-        print(f"{res['nodes']}-node OpenSearch beside the embedded index (same machine, same run)")
-        print(
-            f"  indexing livedoor ({ix['input_mb']:.1f} MB): embedded {ix['embedded_s']:.1f} s "
-            f"({ix['embedded_mb_s']:.2f} MB/s), OpenSearch {ix['opensearch_s']:.1f} s "
-            f"({ix['opensearch_mb_s']:.2f} MB/s)"
-        )
-        for name, lat in res["latency"].items():
-            print(f"  {name:<10} p50 {lat['p50_ms']:.1f} ms  p95 {lat['p95_ms']:.1f} ms  ({res['queries']} queries)")
-        if "relevance" in res:
-            rel = res["relevance"]
-            print(
-                f"  dev nDCG@10: embedded {rel['embedded']['ndcg@10']:.4f}, "
-                f"OpenSearch {rel['opensearch']['ndcg@10']:.4f}"
-                f" (difference {rel['ndcg_difference']:+.4f}); mean top-10 overlap {rel['top10_overlap']:.3f}"
-            )
-
-    print_results(results, args.json, human)
+    return finish(results, args, print_human)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

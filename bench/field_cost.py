@@ -1,55 +1,53 @@
 """What each indexed field costs at index time, per field, in one process.
 
-Times ``field.index(value)`` (analysis + posting encoding, what a writer does per
-field before the segment flush) over the same sections for every field of the
-schema, so the cost of the relevance fields (``grams``, ``reading``) can be read
-against the word field (``content``). Sudachi's per-text cache is cleared before
-each field, so every field pays its own analysis; ``reading`` therefore includes
-a Sudachi pass it shares with ``content`` in a real build.
+    python bench/field_cost.py [--limit 500] [--json] [--out]
+    python bench/field_cost.py --limit 100   # smoke run
 
-Usage: python bench/field_cost.py [--data livedoor_news.jsonl.gz] [--limit 500]
+Times ``field.index(value)`` (analysis + posting encoding, what a writer does per field
+before the segment flush) over the same sections for every analysed field of the
+schema, so the cost of the relevance fields (``grams``, ``reading``) can be read against
+the word field (``content``). Sudachi's per-text cache is cleared before each field, so
+every field pays its own analysis; ``reading`` therefore includes a Sudachi pass it
+shares with ``content`` in a real build. One section per livedoor record (title, empty
+heading, text).
 """
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import json
+import sys
 import time
-from pathlib import Path
+from typing import Any
+
+import corpora
+from harness import arguments, finish, machine_info, mb
 
 from sakuin.search.analysis.sudachi import clear_cache
 from sakuin.search.embedded.schema import build_schema
 from sakuin.search.indexing.sections import content_text
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "scale" / "livedoor_news.jsonl.gz"
+FIELDS = ("content", "title", "grams", "reading")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--limit", type=int, default=500)
-    args = ap.parse_args()
-    if not args.data.exists():
-        raise SystemExit(f"corpus not found: {args.data}")
-    rows = []
-    with gzip.open(args.data, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            rows.append((rec["title"], "", rec["text"]))
-            if len(rows) >= args.limit:
-                break
+def print_human(r: dict[str, Any]) -> None:
+    print(f"{r['sections']} sections, {r['content_mb']:.2f} MB of content")
+    for name, f in r["fields"].items():
+        print(
+            f"{name:<8} {f['seconds']:6.2f} s  {f['mb_per_s']:5.2f} MB/s  {f['postings']:>8} postings  "
+            f"x{f['of_content']:.2f} of content"
+        )
+
+
+def main() -> int:
+    parser = arguments(__doc__, limit=500)
+    args = parser.parse_args()
+    rows = [(rec["title"], "", rec["text"]) for rec in corpora.iter_records(corpora.locate(args.data), args.limit)]
     schema = build_schema()
-    values = {
-        "title": [t for t, _, _ in rows],
-        "content": [content_text(t, h, b) for t, h, b in rows],
-    }
+    values = {"title": [t for t, _, _ in rows], "content": [content_text(t, h, b) for t, h, b in rows]}
     values["grams"] = values["reading"] = values["content"]
-    mb = sum(len(v.encode()) for v in values["content"]) / 1e6
+    content_mb = mb(sum(map(corpora.utf8_len, values["content"])))
     schema["content"].index(values["content"][0])  # load the dictionary outside the clock
-    print(f"{len(rows)} sections, {mb:.2f} MB of content")
-    base = None
-    for name in ("content", "title", "grams", "reading"):
+    fields: dict[str, Any] = {}
+    for name in FIELDS:
         clear_cache()
         field = schema[name]
         start = time.perf_counter()
@@ -57,10 +55,12 @@ def main() -> None:
         for v in values[name]:
             postings += sum(1 for _ in field.index(v))
         seconds = time.perf_counter() - start
-        base = base or seconds
-        rate = mb / seconds
-        print(f"{name:<8} {seconds:6.2f} s  {rate:5.2f} MB/s  {postings:>8} postings  x{seconds / base:.2f} of content")
+        fields[name] = {"seconds": seconds, "mb_per_s": content_mb / seconds, "postings": postings}
+    for f in fields.values():
+        f["of_content"] = f["seconds"] / fields["content"]["seconds"]
+    results = {"machine": machine_info(), "sections": len(rows), "content_mb": content_mb, "fields": fields}
+    return finish(results, args, print_human)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

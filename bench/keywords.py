@@ -3,6 +3,7 @@
     python bench/keywords.py                       # livedoor, builds an index in a temp dir
     python bench/keywords.py --index-dir /tmp/kw   # reuse (or build there) an index
     python bench/keywords.py --per-class 200 --json
+    python bench/keywords.py --limit 300 --per-class 10   # smoke run
 
 The set is generated from the corpus, deterministically (a seeded sample):
 
@@ -15,7 +16,7 @@ The set is generated from the corpus, deterministically (a seeded sample):
 * ``old_kanji``: a name with a kanji that has an old form, written in the old form (國, 學, 會 …).
 
 The relevant sections of a query are every section whose folded text (title,
-heading or body; ``search.normalize.fold``) contains the folded query: what a user
+heading or body; ``sakuin.search.analysis.normalize.fold``) contains the folded query: what a user
 who typed the name means by "find it". The headline table is the names found in at
 most ten sections (where every relevant section belongs in the first ten); the
 second covers every query with up to 1,000 relevant sections, where word matches
@@ -24,14 +25,13 @@ also rank first although their text differs. For each query we report recall@10
 (relevant sections in the first ten results / min(10, relevant)), complete
 recall (relevant sections anywhere in the results / relevant), and whether every
 ``word`` match ranks before every ``substring`` match (and those before matches
-through a kana reading only). The word-only figures are
-what the results hold without substring matching (the engine before the query
-issue found only those, and nothing for a word Sudachi does not know).
+through a kana reading only), and the substring hits whose text lacks the query
+(false hits). The word-only figures are what the results hold from word matches
+alone (without substring matching a word Sudachi does not know finds nothing).
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -40,13 +40,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import corpora
 import jaconv
-from common import add_common_args, iter_records, locate_corpus, log, machine_info, print_results, write_jsonl
+from harness import arguments, ensure_index, finish, log, machine_info
 
 from sakuin.search.analysis.normalize import KYUJITAI, SHINJITAI, fold
-from sakuin.search.analysis.sudachi import dictionary as _dictionary
+from sakuin.search.analysis.sudachi import dictionary as system_dictionary
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
-from sakuin.search.embedded.writing.indexer import build_index
 
 CLASSES = ("exact", "fragment", "halfwidth", "hiragana", "old_kanji")
 _KATAKANA = frozenset(chr(c) for c in range(0x30A0, 0x3100))  # the Katakana block, ・ and ー included
@@ -63,7 +63,7 @@ def proper_nouns(texts: list[str]) -> list[tuple[str, list[str]]]:
     """(surface, mode-A parts) of every proper noun in ``texts``, in order of first appearance."""
     from sudachipy import SplitMode
 
-    dictionary, _ = _dictionary()
+    dictionary, _ = system_dictionary()
     tokenizer = dictionary.tokenizer("C")
     seen: dict[str, list[str]] = {}
     for text in texts:
@@ -168,29 +168,23 @@ def _score(
     scores["false_hits"].append(float(len(substrings - relevant)))  # substring hits whose text lacks the query
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_args(parser)
+def main() -> int:
+    parser = arguments(__doc__, procs=True)
     parser.add_argument("--index-dir", type=Path, default=None, help="reuse/build the index here (default: temp)")
     parser.add_argument("--per-class", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--queries-out", type=Path, default=None, help="write the generated set as JSONL")
     args = parser.parse_args()
-    data = locate_corpus(args.data)
+    data = corpora.locate(args.data)
     with tempfile.TemporaryDirectory(prefix="sakuin-kw-") as tmp:
-        index_dir = args.index_dir or Path(tmp) / "index"
-        records = list(iter_records(data, args.limit))
-        if not (index_dir / "CURRENT").exists():
-            corpus_file = Path(tmp) / "corpus.jsonl"
-            write_jsonl(records, corpus_file)
-            log(f"indexing {len(records)} records into {index_dir} …")
-            build_index([corpus_file], index_dir, procs=args.procs)
+        index_dir, _ = ensure_index(args.index_dir, Path(tmp), data, args.limit, procs=args.procs)
+        records = list(corpora.iter_records(data, args.limit))
         engine = EmbeddedEngine(index_dir)
         log("finding proper nouns …")
         names = proper_nouns([f"{r.get('title', '')}\n{r.get('text', '')}" for r in records])
         queries = make_queries(names, args.per_class, args.seed)
         if args.queries_out:
-            write_jsonl(queries, args.queries_out)
+            corpora.write_jsonl(queries, args.queries_out)
         corpus = sections(engine)
         log(f"{len(queries)} queries over {len(corpus)} sections …")
         results = {
@@ -198,10 +192,10 @@ def main() -> None:
             "sections": len(corpus),
             "names": len(names),
             **evaluate(engine, queries, corpus),
+            "machine": machine_info(),
         }
-        results["machine"] = machine_info()
         engine.close()
-    print_results(results, args.json, print_human)
+    return finish(results, args, print_human)
 
 
 def print_human(results: dict[str, Any]) -> None:

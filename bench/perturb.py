@@ -1,26 +1,31 @@
 """Write a spelling-perturbed copy of a query set, deterministically.
 
-Users type differently from the documents they search. Each query gets the
-changes a real user's input would have, chosen by a hash of its id (so every run
-produces the same file):
+    python bench/perturb.py IN.jsonl OUT.jsonl [--json] [--out]
+    python bench/perturb.py ../shared/data/dev/queries.jsonl /tmp/perturbed.jsonl   # the dev set
+
+Users type differently from the documents they search. Each query gets the changes a
+real user's input would have, chosen by a hash of its id (so every run writes the same
+file):
 
 * katakana words: half-width (ｶﾀｶﾅ), hiragana (かたかな), or long vowel dropped
-  (サーバー → サーバ) — one of these, or left alone, per word;
+  (サーバー → サーバ): one of these, or left alone, per word;
 * Latin letters and digits: full-width (ＡＢＣ１２３);
 * new kanji: replaced by their old forms (国 → 國, 学 → 學, 会 → 會, 体 → 體 …).
 
-Usage: python bench/perturb.py IN.jsonl OUT.jsonl
+baseline_bigram.py --queries OUT.jsonl and ``sakuin eval`` read the result.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
+import corpora
 import jaconv
+from harness import arguments, finish, log
 
 OLD_FORMS = str.maketrans(
     "国学会体旧図広仏来浜沢辺竜桜芸対写声変鉄県駅庁気実発権円",
@@ -53,21 +58,19 @@ def perturb(qid: str, text: str) -> str:
     return text.translate(OLD_FORMS)
 
 
-def main(src: Path, dst: Path) -> None:
-    changed = total = 0
-    with open(src, encoding="utf-8") as fin, open(dst, "w", encoding="utf-8") as fout:
-        for line in fin:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            new = perturb(str(row["id"]), row["text"])
-            total += 1
-            changed += new != row["text"]
-            fout.write(json.dumps({**row, "text": new}, ensure_ascii=False) + "\n")
-    print(f"{changed} of {total} queries changed -> {dst}", file=sys.stderr)
+def main() -> int:
+    parser = arguments(__doc__, data=None, limit=False)
+    parser.add_argument("src", type=Path, help="a query set: JSON lines with id and text")
+    parser.add_argument("dst", type=Path, help="where the perturbed copy goes")
+    args = parser.parse_args()
+    rows = list(corpora.iter_records(corpora.locate(args.src, corpora.DEV / "queries.jsonl", "a query set")))
+    out = [{**row, "text": perturb(str(row["id"]), row["text"])} for row in rows]
+    corpora.write_jsonl(out, args.dst)
+    changed = sum(new["text"] != old["text"] for new, old in zip(out, rows, strict=True))
+    log(f"wrote {args.dst}")
+    results: dict[str, Any] = {"queries": len(rows), "changed": changed, "out": str(args.dst)}
+    return finish(results, args, lambda r: print(f"{r['changed']} of {r['queries']} queries changed"))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    sys.exit(main())

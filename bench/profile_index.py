@@ -1,20 +1,25 @@
 """Where indexing time goes: cProfile of a single-process ``build_index``.
 
-    python bench/profile_index.py [--limit 500] [--top 15] [--out FILE.prof]
+    python bench/profile_index.py [--limit 500] [--top 15] [--rounds 3] [--prof FILE.prof] [--json] [--out]
+    python bench/profile_index.py --limit 100 --rounds 1   # smoke run
 
 With ``procs=1`` the indexer writes in this process, so the profile sees the
 analysis and Whoosh's writer alike (with more procs the work happens in
 subprocesses that cProfile does not follow). Lists the top entries by cumulative
 time among functions from ``search/`` and ``whoosh/``, then the top by own time,
-plus the Sudachi share (calls into the native tokenizer). Then, without the profiler,
-times each layer alone on the same sections (raw Sudachi, our analysis of every field,
-analysis plus segment writing, the whole build) so the shares are not distorted by
-cProfile.
+plus the Sudachi share (calls into the native tokenizer). The dictionary is loaded
+before profiling starts. Analyzer and ``field.index`` steps are generators, so their
+call counts are token counts. Then, without the profiler, it times each layer alone on
+the same sections, median of ``--rounds`` (the shares are not distorted by cProfile):
+
+* raw Sudachi over title, heading and body (the ceiling's loop);
+* ``section_terms`` for every section (every analysed field);
+* the same plus ``SegmentBuilder.add`` and ``write`` (the segment files, no TOC or publish);
+* the whole ``build_index(procs=1)``.
 """
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import pstats
 import statistics
@@ -24,19 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import (
-    CUMULATIVE,
-    DEFAULT_DATA,
-    OWN,
-    in_project,
-    iter_records,
-    locate_corpus,
-    log,
-    print_json,
-    print_profile_rows,
-    profile_rows,
-    write_jsonl,
-)
+import corpora
+from ceiling import sudachi_tokenizer
+from harness import CUMULATIVE, OWN, arguments, finish, in_project, log, machine_info, print_profile_rows, profile_rows
 
 from sakuin.search.embedded.writing.indexer import build_index
 
@@ -45,11 +40,10 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
     """Un-profiled, single-process seconds of each layer over the same sections, median of rounds.
 
     raw: iterate ``tokenizer.tokenize`` over title, heading and body (the ceiling's loop);
-    analysis: ``search.postings.section_terms`` for every section (every field's terms);
+    analysis: ``section_terms`` for every section (every field's terms);
     segment: the same plus ``SegmentBuilder.add`` and ``write`` (no TOC, no publish);
     build: ``build_index(procs=1)``.
     """
-    from sudachipy import Dictionary
     from whoosh.filedb.filestore import FileStorage
 
     from sakuin.search.analysis.terms import analyse_text, section_terms
@@ -63,7 +57,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
     sections = [(task, fields) for task in tasks for fields in section_fields(task)]
     strings = [v for task, f in sections for v in (task[3], f["heading"], f["body"]) if v]
     n_bytes = sum(len(v.encode("utf-8")) for v in strings)
-    tokenizer = Dictionary(dict="core").tokenizer("C", fields={"surface", "pos", "normalized_form"})
+    tokenizer = sudachi_tokenizer()
     schema = build_schema()
 
     def raw() -> None:
@@ -114,56 +108,10 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the livedoor corpus")
-    parser.add_argument("--limit", type=int, default=500, help="records to index (default 500)")
-    parser.add_argument("--top", type=int, default=15, help="entries listed")
-    parser.add_argument("--out", type=Path, default=None, help="also save the raw profile here")
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the un-profiled layer timing (0: skip)")
-    args = parser.parse_args(argv)
-    data = locate_corpus(args.data)
-    with tempfile.TemporaryDirectory(prefix="sakuin-profile-") as tmp:
-        jsonl = Path(tmp) / "corpus.jsonl"
-        write_jsonl(iter_records(data, args.limit), jsonl)
-        # Load the dictionary first so the profile shows steady-state indexing.
-        from sakuin.search.analysis.terms import analyse_words
-
-        analyse_words("辞書を読み込みます。")
-        log(f"profiling build_index of {args.limit} records, procs=1 …")
-        profiler = cProfile.Profile()
-        t0 = time.perf_counter()
-        profiler.enable()
-        report = build_index([jsonl], Path(tmp) / "index", rebuild=True, procs=1)
-        profiler.disable()
-        wall = time.perf_counter() - t0
-        layers = layer_times(jsonl, Path(tmp), args.rounds) if args.rounds > 0 else None
-    if args.out:
-        profiler.dump_stats(str(args.out))
-    stats = pstats.Stats(profiler)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    native = [
-        (func, st)
-        for func, st in stats.stats.items()  # type: ignore[attr-defined]
-        if func[0] == "~" and ("tokenize" in func[2] or "sudachipy" in func[2])
-    ]
-    sudachi_own = sum(st[2] for _, st in native)
-    result = {
-        "records": args.limit,
-        "sections": report.sections,
-        "wall_seconds": wall,
-        "profiled_seconds": total,
-        "sudachi_native_own_seconds": sudachi_own,
-        "top_cumulative": profile_rows(stats, CUMULATIVE, args.top, in_project),
-        "top_own": profile_rows(stats, OWN, args.top),
-        "layers": layers,
-    }
-    if args.json:
-        print_json(result)
-        return 0
+def print_human(result: dict[str, Any]) -> None:
+    total, sudachi_own = result["profiled_seconds"], result["sudachi_native_own_seconds"]
     print(
-        f"build_index of {report.sections} sections, procs=1: {wall:.2f} s wall "
+        f"build_index of {result['sections']} sections, procs=1: {result['wall_seconds']:.2f} s wall "
         f"({total:.2f} s profiled; cProfile inflates Python-heavy code)"
     )
     print(
@@ -172,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print_profile_rows("top cumulative (search/ and whoosh/)", result["top_cumulative"])
     print_profile_rows("top own time (all)", result["top_own"])
     print("(generators count one call per resumption, so calls of analyzer/index steps count tokens)")
+    layers = result["layers"]
     if layers:
         print(f"\nlayers, single process, no profiler, median of {layers['rounds']} rounds:")
         for k, v in layers["seconds"].items():
@@ -179,7 +128,50 @@ def main(argv: list[str] | None = None) -> int:
         print("share of build_index time:")
         for k, v in layers["share_of_build"].items():
             print(f"  {k:<28} {100 * v:5.1f}%")
-    return 0
+
+
+def main() -> int:
+    parser = arguments(__doc__, limit=500)
+    parser.add_argument("--top", type=int, default=15, help="entries listed")
+    parser.add_argument("--prof", type=Path, default=None, metavar="FILE.prof", help="also save the raw profile")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the un-profiled layer timing (0: skip)")
+    args = parser.parse_args()
+    data = corpora.locate(args.data)
+    with tempfile.TemporaryDirectory(prefix="sakuin-profile-") as tmp:
+        jsonl = Path(tmp) / "corpus.jsonl"
+        records = corpora.write_jsonl(corpora.iter_records(data, args.limit), jsonl)
+        # Load the dictionary first so the profile shows steady-state indexing.
+        from sakuin.search.analysis.terms import analyse_words
+
+        analyse_words("辞書を読み込みます。")
+        log(f"profiling build_index of {records} records, procs=1 …")
+        profiler = cProfile.Profile()
+        t0 = time.perf_counter()
+        profiler.enable()
+        report = build_index([jsonl], Path(tmp) / "index", rebuild=True, procs=1)
+        profiler.disable()
+        wall = time.perf_counter() - t0
+        layers = layer_times(jsonl, Path(tmp), args.rounds) if args.rounds > 0 else None
+    if args.prof:
+        profiler.dump_stats(str(args.prof))
+    stats = pstats.Stats(profiler)
+    native = [
+        (func, st)
+        for func, st in stats.stats.items()  # type: ignore[attr-defined]
+        if func[0] == "~" and ("tokenize" in func[2] or "sudachipy" in func[2])
+    ]
+    result = {
+        "machine": machine_info(),
+        "records": records,
+        "sections": report.sections,
+        "wall_seconds": wall,
+        "profiled_seconds": stats.total_tt,  # type: ignore[attr-defined]
+        "sudachi_native_own_seconds": sum(st[2] for _, st in native),
+        "top_cumulative": profile_rows(stats, CUMULATIVE, args.top, in_project),
+        "top_own": profile_rows(stats, OWN, args.top),
+        "layers": layers,
+    }
+    return finish(result, args, print_human)
 
 
 if __name__ == "__main__":
