@@ -55,7 +55,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
 
     tasks = [doc_task(d, str(jsonl)) for d in read_file(jsonl, jsonl.parent).documents]
     sections = [(task, fields) for task in tasks for fields in section_fields(task)]
-    strings = [v for task, f in sections for v in (task[3], f["heading"], f["body"]) if v]
+    strings = [v for task, f in sections for v in (task.title, f["heading"], f["body"]) if v]
     n_bytes = sum(len(v.encode("utf-8")) for v in strings)
     tokenizer = sudachi_tokenizer()
     schema = build_schema()
@@ -69,7 +69,7 @@ def layer_times(jsonl: Path, work: Path, rounds: int) -> dict[str, Any]:
         out = []
         titles: dict[str, Any] = {}
         for task, fields in sections:
-            title = task[3]
+            title = task.title
             if title not in titles:
                 titles[title] = analyse_text(title)
             out.append((fields, section_terms(title, fields["heading"], fields["body"], titles[title])))
