@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 from sakuin.search.documents.metadata import Declaration, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.indexing.report import IndexReport, Progress
+from sakuin.search.results.examples import Examples
 from sakuin.search.results.model import SearchResult, Suggestion
 
 #: Per section ordinal, the query's match spans in its heading and body.
@@ -76,6 +77,10 @@ class SearchBackend(Protocol):
 
     def stats(self) -> dict[str, Any]:
         """Counts and sizes of the live version (``GET /api/stats``)."""
+        ...
+
+    def examples(self) -> Examples:
+        """Queries taken from what is indexed, for the pages to suggest."""
         ...
 
     def close(self) -> None:

@@ -28,10 +28,15 @@ Design decisions:
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import os
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 #: CLI exit statuses (``sakuin --help`` and docs/cli.md list them).
 EXIT_OK = 0
@@ -52,7 +57,7 @@ class Message:
     exit: int
     en: str
     ja: str
-    #: Where it comes from: query, metadata, parameter, request, index, backend, setting, notice.
+    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, notice.
     kind: str
 
     @property
@@ -361,8 +366,13 @@ MESSAGES: tuple[Message, ...] = (
         EXIT_FAILED,
         (
             "backend_unavailable/extra",
-            "the OpenSearch backend needs the opensearch extra: pip install -e '.[opensearch]'",
-            "OpenSearch を使うには opensearch 追加パッケージが必要です。",
+            "the OpenSearch backend needs the opensearch extra: {install}",
+            "OpenSearch を使うには opensearch 追加パッケージが必要です（{install}）。",
+        ),
+        (
+            "backend_unavailable/down",
+            "no OpenSearch node answers at {urls}: start the cluster, or check --backend (SAKUIN_BACKEND)",
+            "OpenSearch のノード {urls} が応答しません。",
         ),
         (
             "backend_unavailable/api",
@@ -381,8 +391,23 @@ MESSAGES: tuple[Message, ...] = (
         EXIT_FAILED,
         (
             "missing_extra/eval",
-            "sakuin eval needs {module}: pip install 'sakuin[eval]'",
-            "sakuin eval には {module} が必要です。",
+            "sakuin eval needs {module}: {install}",
+            "sakuin eval には {module} が必要です（{install}）。",
+        ),
+    ),
+    *_rows(
+        "usage",
+        0,
+        EXIT_USAGE,
+        (
+            "unknown_option",
+            "no such option: {option} (sakuin {command} --help lists them; to search for {option}, put it after --)",
+            "{option} というオプションはありません。",
+        ),
+        (
+            "unknown_option/close",
+            "no such option: {option}; did you mean {close}?",
+            "{option} というオプションはありません。{close} のことですか。",
         ),
     ),
     *_rows(
@@ -429,6 +454,21 @@ def codes(kinds: Iterable[str] | None = None) -> list[str]:
     """The distinct codes (of these kinds), in table order."""
     wanted = set(kinds) if kinds is not None else None
     return list(dict.fromkeys(m.code for m in MESSAGES if wanted is None or m.kind in wanted))
+
+
+def install_hint(extra: str) -> str:
+    """The ``pip install`` that adds ``extra`` to this installation of sakuin: an editable
+    install from a checkout gets ``pip install -e 'CHECKOUT[extra]'`` (``.`` from inside it),
+    anything else ``pip install 'sakuin[extra]'``. Messages that name a missing extra say
+    the one command that works where they are read."""
+    for dist in importlib.metadata.distributions(name="sakuin"):
+        raw = dist.read_text("direct_url.json")
+        info = json.loads(raw) if raw else {}
+        if info.get("dir_info", {}).get("editable") and info.get("url", "").startswith("file://"):
+            checkout = url2pathname(urlparse(info["url"]).path)
+            here = os.path.relpath(checkout) if os.path.realpath(checkout) == os.path.realpath(".") else checkout
+            return f"pip install -e '{here}[{extra}]'"
+    return f"pip install 'sakuin[{extra}]'"
 
 
 class SakuinError(Exception):
@@ -507,5 +547,6 @@ __all__ = [
     "SakuinError",
     "UnreadableFile",
     "codes",
+    "install_hint",
     "message",
 ]

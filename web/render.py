@@ -108,13 +108,6 @@ class SearchState:
         return replace(self, collapse=False)
 
 
-def facet_filter(name: str, value: str) -> str:
-    """The filter a facet value stands for, quoted so spaces and colons survive the parser."""
-    if '"' in value:
-        return f"{name}:{value}"
-    return f'{name}:"{value}"' if any(c.isspace() or c in "():" for c in value) else f"{name}:{value}"
-
-
 #: How the page names the built-in facet and common metadata fields.
 FACET_LABELS = {"path": "フォルダ", "category": "カテゴリ", "date": "日付", "author": "著者", "tags": "タグ"}
 

@@ -39,12 +39,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import gunicorn.http.message
+import gunicorn.http.parser
 import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
@@ -96,6 +99,25 @@ def _check_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+class _Request(gunicorn.http.message.Request):  # type: ignore[misc]
+    """A request whose target may hold raw UTF-8 (``curl 'http://host/api/search?q=京都'``, as
+    many scripts send it): the bytes a browser would percent-encode are percent-encoded
+    before gunicorn checks the line, so the request is answered as the encoded one is
+    (and bytes that are not UTF-8 get the API's own ``invalid_encoding``), never with
+    gunicorn's HTML "Invalid Request Line"."""
+
+    def parse_request_line(self, line_bytes: bytes) -> Any:
+        method, _, rest = line_bytes.partition(b" ")
+        target, _, version = rest.rpartition(b" ")
+        if target and max(target) >= 0x80:
+            target = _RAW.sub(lambda m: b"%%%02X" % m.group()[0], target)
+            line_bytes = b" ".join((method, target, version))
+        return super().parse_request_line(line_bytes)
+
+
+_RAW = re.compile(rb"[\x80-\xff]")
+
+
 class _Server(BaseApplication):  # type: ignore[misc]
     """gunicorn driven from Python: our options, our app object, no config files or argv."""
 
@@ -134,6 +156,7 @@ def serve(
     workers = workers or default_workers()
     app = create_app({"BACKEND": str(index_dir), "SEARCHERS": threads})
     gunicorn.http.wsgi.SERVER = "sakuin"  # the Server header (gunicorn has no setting for it)
+    gunicorn.http.parser.RequestParser.mesg_class = _Request
     options = {
         "bind": [_bind_address(host, port)],
         "workers": workers,

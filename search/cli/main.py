@@ -12,6 +12,7 @@ the exit status of the error's row in ``sakuin.search.errors``; never a tracebac
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from sakuin.search.errors import (
     MissingExtra,
     QuerySyntaxError,
     SakuinError,
+    install_hint,
 )
 
 
@@ -46,7 +48,9 @@ def _fail(message: str, code: int) -> None:
 
 
 class _Group(click.Group):
-    """The command group: turns every ``SakuinError`` into one line and its exit status."""
+    """The command group: turns every ``SakuinError`` into one line and its exit status, and
+    a reader that stopped reading (``sakuin search … | head``) into a quiet exit 0, as other
+    Unix tools do."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -55,6 +59,10 @@ class _Group(click.Group):
             _fail(f"query error: {exc}", exc.exit)
         except SakuinError as exc:
             _fail(str(exc), exc.exit)
+        except BrokenPipeError:
+            # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
 
 
 def _require_text(value: str) -> None:
@@ -318,7 +326,7 @@ def eval_command(
     try:
         from sakuin.search.evaluation import evaluate, read_queries, write_trec
     except ModuleNotFoundError as exc:
-        raise MissingExtra("missing_extra/eval", module=exc.name) from None
+        raise MissingExtra("missing_extra/eval", module=exc.name, install=install_hint("eval")) from None
     where = target(index_dir or DEFAULT_INDEX / f"eval-{corpus.stem}", backend)
     report = build(where, [corpus])
     if not report.up_to_date:

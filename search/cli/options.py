@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
 import click
+
+from sakuin.search.errors import SakuinError
 
 #: The embedded index's directory when neither --index-dir nor SAKUIN_INDEX_DIR says otherwise.
 DEFAULT_INDEX = Path("index")
@@ -40,12 +44,19 @@ def target(index_dir: Path, backend: str | None) -> str | Path:
     return backend or index_dir
 
 
-class QueryCommand(click.Command):
-    """A command whose QUERY may start with "-" (``sakuin search '-電話 会談'``).
+#: What reads as an option rather than as a word to exclude: ``--anything`` or one ASCII
+#: letter after one dash (``-n``). ``-NHK`` and ``-電話`` are words of the query.
+_OPTION_LIKE = re.compile(r"--[A-Za-z][A-Za-z0-9-]*|-[A-Za-z]")
 
-    Click would read such an argument as an unknown option. Any argument that is
-    not one of the command's own options is taken as query text instead; ``--``
-    still works as usual.
+
+class QueryCommand(click.Command):
+    """A command whose QUERY may start with "-" (``sakuin search -電話 会談``).
+
+    Click would read such an argument as an unknown option. An argument that is
+    not one of the command's own options is taken as query text instead, unless it
+    looks like an option (``--limt``, ``-n``): a mistyped flag must not become part
+    of the query, so that is a usage error naming the closest option. ``--`` still
+    ends the options as usual.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -61,6 +72,11 @@ class QueryCommand(click.Command):
                 text += args[i + 1 :]
                 break
             name = arg.split("=", 1)[0]
+            if name not in known and _OPTION_LIKE.fullmatch(name):
+                close = difflib.get_close_matches(name, sorted(n for n in known if n.startswith("--")), n=1)
+                if close:
+                    raise SakuinError("unknown_option/close", option=name, close=close[0])
+                raise SakuinError("unknown_option", option=name, command=ctx.info_name)
             if name in known:
                 out.append(arg)
                 if "=" not in arg and name not in flags and i + 1 < len(args):

@@ -62,10 +62,10 @@ def index_report(report: IndexReport) -> None:
     if report.segments_rewritten:
         click.echo(
             f"compacted {count(report.segments_rewritten, 'segment')} "
-            f"({report.sections_rewritten} live sections re-analysed); {count(report.segments, 'segment')} now"
+            f"({count(report.sections_rewritten, 'live section')} re-analysed); {count(report.segments, 'segment')} now"
         )
     click.echo(
-        f"{report.documents} documents, {report.sections} sections, {len(report.skipped)} skipped; "
+        f"{count(report.documents, 'document')}, {count(report.sections, 'section')}, {len(report.skipped)} skipped; "
         f"{report.seconds:.1f} s; index {size(report.size_bytes)} ({report.version})"
     )
     if report.metadata:
@@ -78,8 +78,8 @@ def index_report(report: IndexReport) -> None:
         compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
         click.echo(
             f"analysed {count(report.sections_written, 'section')}{compacted} in "
-            f"{count(max(1, report.workers), 'process')}; {100 * report.sudachi_share:.0f}% of their CPU time "
-            "was Sudachi's tokenizer, the rest our analysis and segment writing"
+            f"{count(max(1, report.workers), 'process')}; Sudachi's tokenizer took {100 * report.sudachi_share:.0f} % "
+            "of their CPU time, the rest went to building terms and writing the index"
         )
 
 
@@ -90,7 +90,8 @@ def optimize_report(report: IndexReport) -> None:
         else ""
     )
     click.echo(
-        f"optimized: {rewritten}{report.documents} documents, {report.sections} sections; {report.seconds:.1f} s; "
+        f"optimized: {rewritten}{count(report.documents, 'document')}, {count(report.sections, 'section')}; "
+        f"{report.seconds:.1f} s; "
         f"index {size(report.size_bytes)} ({report.version})"
     )
 

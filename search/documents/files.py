@@ -177,7 +177,9 @@ def doc_id_for(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
 
 
-def iter_input_files(paths: list[Path], skipped: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, Path]]:
+def iter_input_files(
+    paths: list[Path], skipped: list[tuple[str, str]] | None = None, exclude: Iterable[Path] = ()
+) -> Iterator[tuple[Path, Path]]:
     """Yield (file, root) pairs in a deterministic order.
 
     Every path is checked before anything is yielded, so a typo fails the run
@@ -186,24 +188,63 @@ def iter_input_files(paths: list[Path], skipped: list[tuple[str, str]] | None = 
     directory that cannot be read (named pipes, sockets, broken links, link loops,
     links to directories) are not yielded; if ``skipped`` is given, each is
     appended to it as (path, reason), so a run reports them instead of hiding them.
+    The ``exclude`` folders (the index being written, wherever it is) are never
+    input: ``sakuin index .`` must not index its own index.
     """
     for path in paths:
         if not path.exists() and not path.is_symlink():
             raise FileNotFoundError(f"no such file or directory: {path}")
         if not path.exists():
             raise FileNotFoundError(f"broken symbolic link: {path}")
+    excluded = _Excluded(exclude)
     for path in paths:
+        if excluded.covers(path):
+            continue
         if path.is_dir():
-            yield from ((file, path) for file in _walk(path, skipped))
+            yield from ((file, path) for file in _walk(path, skipped, excluded))
         else:
             yield path, path.parent
 
 
-def _walk(top: Path, skipped: list[tuple[str, str]] | None) -> Iterator[Path]:
-    """Regular, non-hidden files under ``top``; unreadable directories are skipped."""
+class _Excluded:
+    """Folders that are never input, recognised by identity (device and inode) or by path,
+    so a symlink or a relative spelling of the index folder is recognised too."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
+        self.paths = [Path(os.path.realpath(f)) for f in folders]
+        self.ids = set()
+        for folder in self.paths:
+            try:
+                info = folder.stat()
+            except OSError:
+                continue  # not made yet: nothing in it to skip
+            self.ids.add((info.st_dev, info.st_ino))
+
+    def covers(self, path: Path) -> bool:
+        if not self.paths:
+            return False
+        real = Path(os.path.realpath(path))
+        return any(real == p or p in real.parents for p in self.paths)
+
+    def is_one(self, folder: str) -> bool:
+        if not self.ids:
+            return False
+        try:
+            info = os.stat(folder)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) in self.ids
+
+
+def _walk(top: Path, skipped: list[tuple[str, str]] | None, excluded: _Excluded) -> Iterator[Path]:
+    """Regular, non-hidden files under ``top``; unreadable and excluded directories are skipped."""
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith(".") and name not in links)
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if not name.startswith(".") and name not in links and not excluded.is_one(os.path.join(dirpath, name))
+        )
         for name in sorted([*filenames, *links]):
             if name.startswith("."):
                 continue

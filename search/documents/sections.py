@@ -33,12 +33,39 @@ def make_document(
     raw_sections: Iterable[tuple[str, str]],
     meta: dict[str, Any] | None = None,
 ) -> Document:
-    """Apply the rules shared by all formats: clean text, no empty sections, 0..n-1."""
-    cleaned = ((clean_heading(heading), clean_text(text)) for heading, text in raw_sections)
-    kept = [(heading, piece) for heading, text in cleaned if heading or text for piece in split_long(text)]
-    sections = tuple(Section(ordinal, heading, text) for ordinal, (heading, text) in enumerate(kept))
+    """Apply the rules shared by all formats: clean text, no empty sections, 0..n-1.
+
+    A heading with no text of its own is not a section: it is the document's title
+    said again (``# タイトル`` over ``## 見出し``), or the heading of what follows
+    (``## 第1章`` over ``### 1.1``), which then carries it (``第1章 › 1.1``). Only a
+    document with nothing but headings keeps them as they are, so that it stays
+    findable; a heading at the very end stays a section of its own.
+    """
     title = clean_heading(title) or Path(rel).stem
+    cleaned = [(clean_heading(heading), clean_text(text)) for heading, text in raw_sections]
+    cleaned = [(heading, text) for heading, text in cleaned if heading or text]
+    merged = _headings_carried(cleaned, title) if any(text for _, text in cleaned) else cleaned
+    kept = [(heading, piece) for heading, text in merged for piece in split_long(text)]
+    sections = tuple(Section(ordinal, heading, text) for ordinal, (heading, text) in enumerate(kept))
     return Document(doc_id=doc_id, title=title, path=rel, sections=sections, meta=meta or {})
+
+
+#: Between a heading with no text and the heading of the section that carries it.
+HEADING_JOIN = " › "
+
+
+def _headings_carried(sections: list[tuple[str, str]], title: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    carried: list[str] = []
+    for heading, text in sections:
+        if not text:
+            if heading != title:
+                carried.append(heading)
+            continue
+        out.append((HEADING_JOIN.join([*carried, heading] if heading else carried), text))
+        carried = []
+    out += [(heading, "") for heading in carried]  # headings after the last text: still findable
+    return out
 
 
 def split_long(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
@@ -75,4 +102,4 @@ def clean_text(text: str) -> str:
     return "\n".join(lines).strip("\n").rstrip()
 
 
-__all__ = ["clean_heading", "clean_text", "has_content", "make_document", "split_long"]
+__all__ = ["HEADING_JOIN", "clean_heading", "clean_text", "has_content", "make_document", "split_long"]

@@ -21,8 +21,10 @@ from sakuin.search.config import DUP_MIN_CHARS
 from sakuin.search.documents.metadata import Declaration, derive
 from sakuin.search.indexing.tasks import DocTask
 
-#: Bump when the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 8
+#: Bump when the schema, the analysis or the section rules change in a way that needs a
+#: rebuild (a live index of another version is rebuilt by the next ``sakuin index``).
+#: 9: a heading with no text of its own is carried by the next section.
+SCHEMA_VERSION = 9
 
 
 def section_key(doc_id: str, ordinal: int) -> str:

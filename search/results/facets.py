@@ -28,4 +28,11 @@ def selected_values(where: FilterNode | None) -> dict[str, set[str]]:
     return out
 
 
-__all__ = ["FACET_LIMIT", "facet_list", "selected_values"]
+def facet_filter(name: str, value: str) -> str:
+    """The filter a facet value stands for, quoted so spaces and colons survive the parser."""
+    if '"' in value:
+        return f"{name}:{value}"
+    return f'{name}:"{value}"' if any(c.isspace() or c in "():" for c in value) else f"{name}:{value}"
+
+
+__all__ = ["FACET_LIMIT", "facet_filter", "facet_list", "selected_values"]

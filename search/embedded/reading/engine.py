@@ -21,6 +21,7 @@ from sakuin.search.config import DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
 from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.examples import example_queries
 from sakuin.search.embedded.reading.highlight import spans_from_postings
 from sakuin.search.embedded.reading.ranking import rank
 from sakuin.search.embedded.reading.snapshot import LiveIndex, Pinned
@@ -28,6 +29,7 @@ from sakuin.search.embedded.reading.suggest import complete, corrections
 from sakuin.search.embedded.store import IndexStore
 from sakuin.search.highlight.spans import match_spans
 from sakuin.search.query.request import Request, sort_name
+from sakuin.search.results.examples import Examples
 from sakuin.search.results.facets import selected_values
 from sakuin.search.results.hits import document_from, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
@@ -165,6 +167,11 @@ class EmbeddedEngine:
                 compiled.targets, stored, spans_from_postings(searcher, None, pinned.snapshot.occurrences)
             )
         return {stored[n]["ordinal"]: found for n, found in spans.items()}
+
+    def examples(self) -> Examples:
+        """Example queries from the live version (worked out once per version)."""
+        with self.live.pin() as pinned:
+            return pinned.snapshot.meta.get("examples", lambda: example_queries(pinned))
 
     def stats(self) -> dict[str, Any]:
         """Figures of the live version, every one read from the same snapshot."""

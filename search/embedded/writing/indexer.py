@@ -88,7 +88,7 @@ def build_index(
     started = time.perf_counter()
     store = IndexStore(index_dir)
     report = IndexReport()
-    inputs = list(iter_input_files(paths, skipped=report.skipped))
+    inputs = list(iter_input_files(paths, skipped=report.skipped, exclude=[index_dir]))
     roots = [file_key(p) for p in paths]
 
     with store.writer_lock(wait=wait):
