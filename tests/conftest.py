@@ -1,4 +1,5 @@
-"""Shared fixtures: a real index built from ``seeds/`` once per session, the app and its client.
+"""Shared fixtures: a real index built from ``seeds/`` once per session, the app and its client,
+the browser, the OpenSearch cluster. Helpers live in ``tests/support/``.
 
 ``seed`` is the seed corpus on each backend in turn: the embedded index, then the same
 corpus indexed into a real 3-node OpenSearch cluster (``cluster_urls``). Every test that
@@ -8,22 +9,19 @@ skips with the fixture's message where Java or Maven is missing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask, Response, request, request_finished
 from flask.testing import FlaskClient
+from support.backends import BACKENDS, SEED_ALIAS, Seed, cluster_index
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.opensearch import CLUSTER_ENV, opensearch_missing, start_cluster, stop_cluster
+from support.paths import SEEDS
 
 from sakuin.search.embedded.writing.indexer import build_index
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +49,6 @@ def make_index(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return make
 
 
-#: Debian's chromium, driven by Playwright (no downloaded browser).
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Chromium for the browser tests of one module (they skip first where it is missing)."""
@@ -77,8 +63,6 @@ def browser() -> Iterator[object]:
 def cluster_urls() -> Iterator[list[str]]:
     """A 3-node OpenSearch cluster for the session, started (once, on first use) and stopped
     through ``scripts/opensearch-cluster``; skips where Java, Maven or opensearch-py is missing."""
-    from opensearch_fixture import opensearch_missing, start_cluster, stop_cluster
-
     pytest.importorskip("opensearchpy", reason="opensearch-py is not installed (pip install -e '.[opensearch]')")
     reason = opensearch_missing()
     if reason:
@@ -89,64 +73,6 @@ def cluster_urls() -> Iterator[list[str]]:
         yield nodes
     finally:
         stop_cluster(env=CLUSTER_ENV)
-
-
-#: The session cluster's own state directory and ports, so it never touches a developer's cluster.
-CLUSTER_ENV = {"SAKUIN_OPENSEARCH_HOME": "/var/tmp/sakuin-os-tests", "SAKUIN_OPENSEARCH_PORT": "9551"}
-
-
-@contextlib.contextmanager
-def cluster_index(name: str | None) -> Iterator[None]:
-    """``SAKUIN_CLUSTER_INDEX`` set to ``name`` inside the block, restored after it (None: unchanged).
-
-    A cluster engine reads its alias when it opens, so an engine opened inside keeps it."""
-    if name is None:
-        yield
-        return
-    before = os.environ.get("SAKUIN_CLUSTER_INDEX")
-    os.environ["SAKUIN_CLUSTER_INDEX"] = name
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("SAKUIN_CLUSTER_INDEX", None)
-        else:
-            os.environ["SAKUIN_CLUSTER_INDEX"] = before
-
-
-@dataclass(frozen=True)
-class Seed:
-    """The seed corpus on one backend: what ``--backend`` takes, and how to open it."""
-
-    name: str  # "embedded" or "opensearch"
-    target: str  # an index directory, or comma-separated node URLs
-    alias: str | None = None  # the cluster alias the seed was built under
-    env: dict[str, str] = field(default_factory=dict)  # for a ``sakuin`` subprocess
-
-    def engine(self) -> Any:
-        from sakuin.search.backend import open_engine
-
-        with cluster_index(self.alias):
-            return open_engine(self.target)
-
-    def app(self, **config: Any) -> Flask:
-        from sakuin.web import create_app
-
-        with cluster_index(self.alias):
-            return create_app({"TESTING": True, "BACKEND": self.target, **config})
-
-    @property
-    def option(self) -> list[str]:
-        """``--backend TARGET`` for a ``sakuin`` command line (run it with ``env``)."""
-        return ["--backend", self.target]
-
-
-#: The two backends of every parametrized test; the cluster's runs are slow (a quick
-#: ``pytest -m "not slow"`` leaves them out, .ci/run runs them).
-BACKENDS = ["embedded", pytest.param("opensearch", marks=pytest.mark.slow)]
-
-#: The alias the seed is built under on the session cluster.
-SEED_ALIAS = "sakuin-seed"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,0 +1,155 @@
+"""Index snapshots: one per version, a bounded pool of searchers, released when retired."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from support.corpora import write_corpus
+
+from sakuin.search.embedded.reading import bagofwords
+from sakuin.search.embedded.reading.emit import compile_query
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
+from sakuin.search.embedded.reading.scoring import AllScores
+from sakuin.search.embedded.reading.snapshot import LiveIndex, Snapshot, SnapshotClosed
+from sakuin.search.embedded.store import IndexStore
+from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded.writing.indexer import build_index
+
+
+def _open_files_under(folder: Path) -> int:
+    """Descriptors and mappings of this process that point into ``folder``."""
+    root = str(folder.resolve())
+    fds = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds += os.readlink(f"/proc/self/fd/{fd}").startswith(root)
+        except OSError:
+            continue
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        mapped = sum(root in line for line in maps)
+    return fds + mapped
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(3), per_file=15)
+    build_index([docs], ix, procs=1)
+    return docs, ix
+
+
+def test_updates_release_old_versions_files_and_snapshots(corpus: tuple[Path, Path]) -> None:
+    docs, ix = corpus
+    engine = EmbeddedEngine(ix)
+    engine.search("国防")
+    seen: list[Snapshot] = [engine.live.snapshot()]
+    open_at_start = _open_files_under(ix)
+    assert open_at_start > 0
+    for generation in range(1, 6):
+        write_corpus(docs, generation, range(3), per_file=15)
+        build_index([docs], ix, procs=1)
+        assert engine.search("国防").total >= 0
+        snap = engine.live.snapshot()
+        assert snap.name == IndexStore(ix).current_name()  # switched on the next request
+        seen.append(snap)
+    assert all(s.closed for s in seen[:-1]) and not seen[-1].closed
+    assert _open_files_under(ix) <= open_at_start  # five updates, no more open files than one version
+    engine.close()
+    assert seen[-1].closed and _open_files_under(ix) == 0
+
+
+def test_a_request_in_flight_keeps_its_version_until_it_ends(corpus: tuple[Path, Path]) -> None:
+    docs, ix = corpus
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        old = pinned.snapshot
+        write_corpus(docs, 1, range(3), per_file=15)
+        build_index([docs], ix, procs=1)
+        with engine.pin() as newer:  # a request that starts now reads the new version
+            assert newer.snapshot is not old
+        assert old.name != newer.snapshot.name and not old.closed
+        assert pinned.searcher.doc_count() > 0  # the old searcher still reads
+    assert old.closed  # closed when its last request ended
+    with pytest.raises(SnapshotClosed):
+        old.borrow()
+
+
+def test_the_pool_holds_at_most_pool_size_idle_searchers(corpus: tuple[Path, Path]) -> None:
+    _, ix = corpus
+    live = LiveIndex(IndexStore(ix), pool_size=2)
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def request() -> None:
+        try:
+            with live.pin() as pinned:
+                barrier.wait(10)  # six requests at once: six searchers
+                pinned.searcher.doc_count()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=request) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert live.snapshot().open_searchers() == 2
+    live.close()
+
+
+def test_term_score_cache_is_bounded_in_bytes(index_dir: Path) -> None:
+    engine = EmbeddedEngine(index_dir)
+    with engine.pin() as pinned:
+        cache = bagofwords.TermScoreCache(max_bytes=3_000)
+        searcher = pinned.searcher
+        terms = [t.decode() for t in list(searcher.reader().lexicon("content"))[:200]]
+        for term in terms:
+            cache.get(searcher, "content", term)
+        assert 0 < cache.bytes <= 3_000 and 0 < len(cache) < len(terms)
+        cache.clear()
+        assert cache.bytes == 0 and len(cache) == 0
+
+
+def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
+    engine = EmbeddedEngine(index_dir)
+    with engine.pin() as pinned:
+        searcher = pinned.searcher
+        compiled = compile_query(
+            "ベロウソフ国防大臣は誰と電話会談したのか", searcher.doc_frequency, searcher.doc_count()
+        )
+        assert compiled.bag is not None
+        total, ranked = bagofwords.rank(searcher, pinned.snapshot.scores, compiled.bag, 1000, lambda n: n)
+        collector = AllScores()
+        searcher.search_with_collector(compiled.query, collector)
+        whoosh = dict(collector.scored)
+        assert total == len(whoosh) > 10
+        assert {d for d, _ in ranked} == set(whoosh)
+        for docnum, score in ranked:
+            assert score == pytest.approx(whoosh[docnum], rel=1e-12)
+
+
+@pytest.mark.parametrize("fieldname", ["content", "grams", "title", "reading"])
+def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname: str) -> None:
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(10), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(1), per_file=10)  # an update: 10 % deleted in the old segment
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):  # keep the deletions in place
+        build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        searcher = pinned.searcher
+        assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
+        terms = [t.decode() for t in searcher.reader().lexicon(fieldname)][:300]
+        assert terms
+        lengths: dict = {}
+        for term in terms:
+            fast = bagofwords._score_postings(searcher, fieldname, term, lengths)
+            slow = bagofwords._score_postings_slowly(searcher, fieldname, term)
+            assert fast[0].tolist() == slow[0].tolist(), term
+            assert fast[1].tolist() == slow[1].tolist(), term  # equal floats, not approximately

@@ -1,0 +1,464 @@
+"""The bulk segment writer against Whoosh's own writer: same index, same answers.
+
+The same sections are written twice, once through ``IndexWriter.add_document``
+(Whoosh's pool and codec, posting by posting) and once through sakuin's
+``search.pipeline`` (bulk analysis and ``SegmentBuilder``). Both indexes must
+hold the same terms with the same postings (document, weight, value: the same bytes,
+or for word fields the same decoded positions and offsets),
+the same field lengths and stored fields, and Whoosh's own searcher must give
+the same documents with the same scores for every query.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from support.paths import LIVEDOOR, SEEDS
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.formats import Characters
+from whoosh.query import Or, Term
+
+from sakuin.search.analysis import terms as terms_module
+from sakuin.search.analysis.chain import reading_analyzer
+from sakuin.search.analysis.normalize import gram_texts
+from sakuin.search.analysis.terms import analyse_words, section_terms
+from sakuin.search.documents.files import iter_input_files, read_file
+from sakuin.search.embedded.schema import build_schema
+from sakuin.search.embedded.writing.pipeline import build_segments
+from sakuin.search.indexing.sections import content_text, section_fields
+from sakuin.search.indexing.tasks import DocTask, doc_task
+
+
+def _tasks(paths: list[Path]) -> list[tuple]:
+    tasks = []
+    for path, root in iter_input_files(paths):
+        tasks.extend(doc_task(d, str(path)) for d in read_file(path, root).documents)
+    return tasks
+
+
+def _whoosh_index(folder: Path, tasks: list[tuple]) -> whoosh_index.Index:
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = ix.writer()
+    for task in tasks:
+        for fields in section_fields(task):
+            writer.add_document(**fields)
+    writer.commit()
+    return ix
+
+
+def _bulk_index(folder: Path, tasks: list[tuple], procs: int, budget: int) -> whoosh_index.Index:
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    writer = ix.writer()
+    stats = build_segments(writer.schema, folder, ((t, 0) for t in tasks), procs, budget=budget)
+    writer.commit(mergetype=lambda _w, segments: [*segments, *stats.segments])
+    return whoosh_index.open_dir(str(folder))
+
+
+def _by_key(searcher) -> dict[int, str]:
+    return {docnum: fields["key"] for docnum, fields in enumerate(searcher.reader().all_stored_fields())}
+
+
+def _column(searcher, field: str) -> dict[str, Any]:
+    """A column's value for every section, by key (NaN, which is never equal to itself, as a string)."""
+    keys = _by_key(searcher)
+    column = searcher.reader().column_reader(field)
+    return {keys[docnum]: repr(column[docnum]) for docnum in range(searcher.doc_count_all())}
+
+
+def _postings(ix: whoosh_index.Index) -> dict[tuple[str, bytes], list[tuple[str, float, bytes, int]]]:
+    """Every term's statistics and postings, keyed by section key so document numbering does not matter."""
+    out = {}
+    with ix.searcher() as s:
+        reader = s.reader()
+        keys = _by_key(s)
+        for fieldname, btext in reader.all_terms():
+            m = reader.postings(fieldname, btext)
+            fmt = reader.schema[fieldname].format
+            rows = []
+            while m.is_active():
+                # Word fields' values are compared decoded: sakuin pickles them without memo.
+                value = fmt.decode_characters(m.value()) if isinstance(fmt, Characters) else m.value()
+                rows.append((keys[m.id()], m.weight(), value, reader.doc_field_length(m.id(), fieldname)))
+                m.next()
+            info = reader.term_info(fieldname, btext)
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+            out[(fieldname, btext)] = (stats, sorted(rows))
+    return out
+
+
+def _assert_same(a: whoosh_index.Index, b: whoosh_index.Index, queries: list[tuple[str, str]]) -> None:
+    with a.searcher() as sa, b.searcher() as sb:
+        assert sa.doc_count() == sb.doc_count()
+        ra, rb = sa.reader(), sb.reader()
+        for field in ("title", "heading", "content", "grams", "reading"):
+            assert ra.field_length(field) == rb.field_length(field), field
+            if ra.field_length(field):  # Whoosh cannot take the max of a field no document has
+                assert ra.max_field_length(field) == rb.max_field_length(field), field
+        stored_a = sorted(sa.reader().all_stored_fields(), key=lambda f: f["key"])
+        stored_b = sorted(sb.reader().all_stored_fields(), key=lambda f: f["key"])
+        assert stored_a == stored_b
+        for field in ra.schema.names():  # every column (key, ordinal, dup, folded, metadata numbers), by key
+            if ra.schema[field].column_type:
+                assert _column(sa, field) == _column(sb, field), field
+        for field in ("content", "title", "grams", "reading", "key"):  # the term tables' position index
+            for prefix in ("", "国", "ロ", "1", "ベ"):
+                assert list(ra.expand_prefix(field, prefix)) == list(rb.expand_prefix(field, prefix)), field
+    pa, pb = _postings(a), _postings(b)
+    assert pa.keys() == pb.keys()
+    assert pa == pb
+    for field, text in queries:
+        analyzer = build_schema()[field].analyzer
+        terms = [Term(field, t) for t in sorted({tok.text for tok in analyzer(text)})]
+        assert terms, text
+        q = Or(terms)
+        for weighting in (scoring.BM25F(), scoring.TF_IDF()):
+            with a.searcher(weighting=weighting) as sa, b.searcher(weighting=weighting) as sb:
+                ka, kb = _by_key(sa), _by_key(sb)
+                ha = {ka[h.docnum]: round(h.score, 9) for h in sa.search(q, limit=None)}
+                hb = {kb[h.docnum]: round(h.score, 9) for h in sb.search(q, limit=None)}
+                assert ha == hb, text
+                assert ha, text
+
+
+SEED_QUERIES = [
+    ("content", "国防大臣"),
+    ("content", "電話会談"),
+    ("title", "ロシア"),
+    ("heading", "米国防長官"),
+    ("grams", "ベロウソ"),
+    ("reading", "でんわ"),
+]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_seed_index_equals_whoosh_writer(tmp_path: Path, procs: int) -> None:
+    tasks = _tasks([SEEDS])
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "bulk").mkdir()
+    reference = _whoosh_index(tmp_path / "whoosh", tasks)
+    # A tiny budget forces several segments per worker: segment boundaries must not matter.
+    bulk = _bulk_index(tmp_path / "bulk", tasks, procs, budget=200_000)
+    with bulk.searcher() as s:
+        assert len(s.reader().leaf_readers()) > 1
+    _assert_same(reference, bulk, SEED_QUERIES)
+
+
+def test_vocabulary_turnover_gives_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vocabulary replaced in the middle of a build (here every few texts) changes nothing:
+    words made with an older one are translated by their terms, never mixed up by id."""
+
+    made: list[object] = []
+
+    class Counted(terms_module.Vocabulary):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(terms_module, "Vocabulary", Counted)
+    monkeypatch.setattr(terms_module, "_vocabulary", None)
+    monkeypatch.setattr(terms_module, "MAX_VOCABULARY", 40)
+    extra = [
+        DocTask(
+            "x1",
+            "extra",
+            "x1.md",
+            "ロシア国防省の発表",
+            None,
+            [(0, "見出し", "国防大臣が電話会談を行った。"), (1, "", "米国防長官")],
+        ),
+        DocTask("x2", "extra", "x2.md", "電話会談", None, [(0, "ベロウソフ氏", "ベロウソフ国防相と2012年に話した。")]),
+    ]
+    tasks = _tasks([SEEDS]) + extra
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "bulk").mkdir()
+    reference = _whoosh_index(tmp_path / "whoosh", tasks)
+    bulk = _bulk_index(tmp_path / "bulk", tasks, 1, budget=200_000)
+    assert len(made) >= 3  # the seed alone fills several
+    _assert_same(reference, bulk, SEED_QUERIES)
+
+
+def test_livedoor_sample_equals_whoosh_writer(tmp_path: Path) -> None:
+    if not LIVEDOOR.exists():
+        pytest.skip(f"livedoor corpus not found at {LIVEDOOR}")
+    jsonl = tmp_path / "sample.jsonl"
+    with gzip.open(LIVEDOOR, "rt", encoding="utf-8") as src, jsonl.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(src):
+            if i % 37 == 0:  # 200 articles spread over every category
+                out.write(line)
+    tasks = _tasks([jsonl])
+    assert len(tasks) == 200
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "bulk").mkdir()
+    reference = _whoosh_index(tmp_path / "whoosh", tasks)
+    bulk = _bulk_index(tmp_path / "bulk", tasks, 2, budget=4_000_000)
+    titles = [json.loads(line)["title"] for line in jsonl.open(encoding="utf-8")][:8]
+    queries = [("content", t) for t in titles] + [("grams", t) for t in titles[:3]] + [("reading", titles[0])]
+    _assert_same(reference, bulk, queries)
+
+
+def _sections_for_chain() -> list[tuple[str, str, str]]:
+    """(title, heading, body) cases: the seed's lines and odd spellings, compounds at the
+    edges of the three parts, words seen again and numerals."""
+    seed = next(p for p in sorted(SEEDS.iterdir()) if p.is_file()).read_text(encoding="utf-8")
+    lines = [line for line in seed.splitlines() if line.strip()]
+    odd = "㍻の…「國防」ｶﾀｶﾅ ABC Ｄｅｆ 東京都 関西国際空港、2012年3月15日"
+    # Unknown words seen again (read from the cache of unknown words) and numerals,
+    # whose reading depends on the digits around them (read again each time).
+    again = "ベロウソフ氏　ベロウソフ氏と一人。一つ、15日と15分、25歳と２５歳"
+    return [
+        (lines[0], lines[1], "\n".join(lines[2:])),
+        (lines[0], "", seed),
+        ("関西国際空港", "関西国際空港", "関西国際空港に着いた"),
+        (odd, "ＩＢＭとibm", odd),
+        ("", "", ""),
+        ("の", "…...", "の"),
+        (again, again, again),
+        ("", "見出しだけ", ""),
+        # Unknown words: runs of spaces (skipped by the id of their part of speech) between
+        # unknown nouns and numerals, which must not be skipped with them.
+        ("Xperia  \t S-MAX", "ﾎﾟﾎﾟﾎﾟﾝﾁｮ\u3000\u3000Xperia", "1234  \t5678\u3000\u3000ﾎﾟﾎﾟﾎﾟﾝﾁｮ  Xperia"),
+    ]
+
+
+def test_bulk_terms_equal_the_analyzer_chain() -> None:
+    """``sakuin.search.analysis.terms`` is a fast path of the analyzers; it must not be another analysis:
+    every field of a section, content and reading over ``content_text``."""
+    schema = build_schema()
+
+    def chain(field: str, text: str) -> dict[str, Any]:
+        return {w: (f, v) for w, f, _, v in schema[field].format.word_values(text, schema[field].analyzer)}
+
+    for title, heading, body in _sections_for_chain():
+        terms = section_terms(title, heading, body)
+        content = content_text(title, heading, body)
+        fmt = schema["content"].format
+        for field, text in (("title", title), ("heading", heading), ("content", content)):
+            words = getattr(terms, field).by_term()
+            assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain(field, text), (field, text)
+        assert dict(terms.reading) == {w: f for w, (f, _) in chain("reading", content).items()}, content
+        assert dict(Counter(gram_texts(terms.grams))) == {w: f for w, (f, _) in chain("grams", content).items()}
+        # analyse_words is the word analyzer of one text, as the title and heading fields use it.
+        words, readings = analyse_words(body, readings=True)
+        assert {w: (len(o), fmt.encode(o)) for w, o in words.items()} == chain("title", body)
+        assert readings == Counter(t.text for t in reading_analyzer()(body))
+
+
+def test_postings_docstring_examples() -> None:
+    import doctest
+
+    assert doctest.testmod(terms_module).failed == 0
+
+
+def _presence_reference(docs: list[list[int]], length_bytes: list[int], offset: int, limit: int, level: int):
+    """W3 posting lists of a presence field as ``W3PostingsWriter`` lays them out, with ``pickle.dumps``."""
+    from pickle import dumps
+
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+    from whoosh.system import pack_int, pack_long
+
+    from sakuin.search.embedded.writing.w3blocks import COMPRESS_MIN_BYTES, compress
+
+    out, infos = [], []
+    for ids in docs:
+        record = [WHOOSH3_HEADER_MAGIC]
+        for lo in range(0, len(ids), limit):
+            block = ids[lo : lo + limit]
+            deltas = (block[0], *(b - a for a, b in pairwise(block)))
+            data = dumps((deltas, None, None), 2)
+            comp = 0
+            if level and len(data) >= COMPRESS_MIN_BYTES:
+                comp, data = level, compress(data, level)
+            lbs = [length_bytes[d] for d in block]
+            info = dumps((len(block), block[-1], 1.0, comp, min(lbs), max(lbs)), 2)
+            last = lo + limit >= len(ids)
+            record += [pack_int(-(len(info) + len(data)) if last else len(info) + len(data)), info, data]
+        record = b"".join(record)
+        lbs = [length_bytes[d] for d in ids]
+        term = W3TermInfo._struct.pack(0, float(len(ids)), len(ids), min(lbs), max(lbs), 1.0, ids[0], ids[-1])
+        infos.append(term + pack_long(offset) + pack_int(len(record)))
+        out.append(record)
+        offset += len(record)
+    return b"".join(out), infos
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_presence_blocks_are_the_pickles_whoosh_writes(level: int) -> None:
+    """Every int size (1, 2 and 4 bytes), every tuple form (1, 2, 3, 4+ items), lists of
+    one block, of exactly one full block and of several, compressed or not."""
+    import random
+
+    from sakuin.search.embedded.writing.w3blocks import encode_postings
+
+    rng = random.Random(7)
+    ndocs = 300_000
+    docs = []
+    for size in [1, 2, 3, 4, 5, 17, 40, 127, 128, 129, 256, 300, 1000]:
+        for spread in (1_000, 70_000, ndocs):
+            docs.append(sorted(rng.sample(range(spread), size)))
+    length_bytes = [rng.randrange(1, 256) for _ in range(ndocs)]
+    ends = np.cumsum([len(d) for d in docs])
+    flat = np.array([d for ids in docs for d in ids], dtype=np.uint32)
+    data, infos = encode_postings(flat, ends, np.array(length_bytes, dtype=np.uint8), 1234, 128, level)
+    want_data, want_infos = _presence_reference(docs, length_bytes, 1234, 128, level)
+    assert data.tobytes() == want_data
+    raw = infos.tobytes()
+    assert [raw[i : i + infos.dtype.itemsize] for i in range(0, len(raw), infos.dtype.itemsize)] == want_infos
+
+
+def _read_postings(data: bytes, info: np.ndarray) -> list[list[tuple[tuple, tuple]]]:
+    """Every term's blocks as (block info, (ids, weights, values)), read as ``W3LeafMatcher`` reads them."""
+    import io
+    import pickle
+    import zlib
+
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+    terms = []
+    for offset, length in zip(info["offset"].tolist(), info["length"].tolist(), strict=True):
+        record = io.BytesIO(data[offset : offset + length])
+        assert record.read(4) == WHOOSH3_HEADER_MAGIC
+        blocks = []
+        while True:
+            size = int.from_bytes(record.read(4), "big", signed=True)
+            end = record.tell() + abs(size)
+            head = pickle.load(record)
+            body = record.read(end - record.tell())
+            blocks.append((head, pickle.loads(zlib.decompress(body) if head[3] else body)))
+            if size < 0:
+                break
+        assert record.tell() == length
+        terms.append(blocks)
+    return terms
+
+
+def test_word_postings_read_back_as_whoosh_encodes_them() -> None:
+    """Weights that vary within a block, are all equal or all 1; Characters values of one
+    and of many occurrences (over 255 bytes), negative start deltas (a compound's unit and
+    its part), ids of every int size, several blocks per term."""
+    import random
+
+    from whoosh.formats import Characters
+
+    from sakuin.search.embedded.writing.w3blocks import characters_values, encode_postings
+
+    rng = random.Random(3)
+    fmt = Characters()
+    lists = []
+    for size, occ in [(1, 1), (2, 3), (3, 1), (5, 2), (130, 1), (300, 4), (129, 40), (40, 1)]:
+        docs = sorted(rng.sample(range(200_000), size))
+        postings = []
+        for doc in docs:
+            k = rng.randint(1, occ)
+            positions = sorted(rng.sample(range(5_000), k))
+            chars = [(p, 10 * p - rng.randint(0, 30), 10 * p + rng.randint(1, 9)) for p in positions]
+            postings.append((doc, chars))
+        lists.append(postings)
+    docs = np.array([d for ps in lists for d, _ in ps], dtype=np.uint32)
+    ends = np.cumsum([len(ps) for ps in lists])
+    occs = [c for ps in lists for _, cs in ps for c in cs]
+    freqs = np.array([len(cs) for ps in lists for _, cs in ps], dtype=np.float64)
+    p_start = np.cumsum(np.r_[0, freqs[:-1]]).astype(np.int64)
+    values = characters_values(p_start, *(np.array(col, dtype=np.int32) for col in zip(*occs, strict=True)))
+    length_bytes = np.array([rng.randrange(1, 256) for _ in range(200_000)], dtype=np.uint8)
+    data, info = encode_postings(docs, ends, length_bytes, 0, 128, 3, freqs, values)
+    for postings, blocks in zip(lists, _read_postings(data.tobytes(), info), strict=True):
+        assert sum(head[0] for head, _ in blocks) == len(postings)
+        at = 0
+        for head, (ids, weights, vals) in blocks:
+            chunk = postings[at : at + head[0]]
+            at += head[0]
+            want_ids = [chunk[0][0]] + [b[0] - a[0] for a, b in pairwise(chunk)]
+            assert list(ids) == want_ids
+            ws = [float(len(cs)) for _, cs in chunk]
+            want_w = None if set(ws) == {1.0} else ws[0] if len(set(ws)) == 1 else tuple(ws)
+            assert weights == want_w
+            assert [fmt.decode_characters(v) for v in vals] == [cs for _, cs in chunk]
+            assert head[1] == chunk[-1][0] and head[2] == max(ws)
+            assert (head[4], head[5]) == (
+                min(length_bytes[d] for d, _ in chunk),
+                max(length_bytes[d] for d, _ in chunk),
+            )
+
+
+def test_ints_are_written_as_pickle_writes_them() -> None:
+    """Each int's opcode and bytes, for every size class and sign (Characters values have
+    negative start deltas where a compound's parts overlap it)."""
+    import pickle
+
+    from sakuin.search.embedded.writing.w3blocks import _int_sizes, _put_ints
+
+    edges = [0, 1, 255, 256, 65535, 65536, 2**31 - 1, -1, -255, -256, -65536, -(2**31)]
+    ints = np.array(edges + np.random.default_rng(3).integers(-(2**31), 2**31, 2000).tolist(), dtype=np.int64)
+    sizes = _int_sizes(ints)
+    at = np.cumsum(sizes) - sizes
+    out = np.zeros(int(sizes.sum()), dtype=np.uint8)
+    _put_ints(out, at, ints, sizes)
+    # protocol 2: PROTO 2, the int, STOP
+    assert out.tobytes() == b"".join(pickle.dumps(int(i), 2)[2:-1] for i in ints)
+
+
+def _term_table(tmp_path: Path, keys: list[bytes]) -> Any:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    from sakuin.search.embedded.writing.segments import _BulkHashWriter
+
+    storage = FileStorage(str(tmp_path))
+    writer = OrderedHashWriter(storage.create_file("terms"))
+    writer.__class__ = _BulkHashWriter
+    writer.adopt()
+    # The keys that start with b"a" as that prefix and their rests (as a field's terms
+    # are added), the others whole.
+    split = sum(k.startswith(b"a") for k in keys)
+    assert all(k.startswith(b"a") for k in keys[:split])
+    writer.add_sorted([k[1:] for k in keys[:split]], [k[::-1] for k in keys[:split]], prefix=b"a")
+    writer.add_sorted(keys[split:], [k[::-1] for k in keys[split:]])
+    length = writer.close()
+    reader = OrderedHashReader(storage.open_file("terms"), length)
+    assert reader.hashtype == 1  # CRC-32, as the header says
+    return reader
+
+
+def test_term_table_finds_every_key(tmp_path: Path) -> None:
+    """Records, order index and hash tables as Whoosh's reader reads them, including
+    hash tables whose probing runs past their end and wraps around."""
+    import random
+
+    from whoosh.filedb.filetables import crc_hash
+
+    rng = random.Random(5)
+    keys = sorted({b"a" + rng.randbytes(rng.randint(1, 12)) for _ in range(20_000)})
+    keys = [key for key in keys if crc_hash(key) & 255]  # bucket 0 is for the crowd
+    # Fifty keys of one hash table (bucket 0, so 100 slots) whose home slots are all in
+    # its last fifth: the linear probing must wrap to the start of the table.
+    crowded: list[bytes] = []
+    n = 0
+    while len(crowded) < 50:
+        key = b"crowd%d" % n
+        n += 1
+        h = crc_hash(key)
+        if h & 255 == 0 and (h >> 8) % 100 >= 80:
+            crowded.append(key)
+    keys = sorted(set(keys) | set(crowded))
+    reader = _term_table(tmp_path, keys)
+    for key in keys:
+        assert reader[key] == key[::-1]
+    assert list(reader.keys()) == keys
+    assert reader.closest_key(keys[100][:-1] + b"\x00") is not None
+    assert b"no such key" not in reader
+
+
+@pytest.mark.parametrize("top", [1, 50, 2**37, 2**62])
+def teststable_order_is_a_stable_argsort(top: int) -> None:
+    from sakuin.search.embedded.writing.segments import stable_order
+
+    keys = np.random.default_rng(top % 1000).integers(0, top, 10_000, dtype=np.uint64)
+    assert (stable_order(keys) == np.argsort(keys, kind="stable")).all()
