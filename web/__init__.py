@@ -16,9 +16,10 @@ from flask import Flask
 
 from sakuin.search.backend import open_engine
 from sakuin.search.config import MAX_CONTENT_LENGTH, MAX_QUERY_STRING
+from sakuin.search.results.facets import facet_filter
 from sakuin.web import api, errors, pages, security
 from sakuin.web.common import ENGINE_KEY, DocIdConverter
-from sakuin.web.render import facet_filter, facet_label, meta_text
+from sakuin.web.render import facet_label, filter_label, local_time, meta_text
 
 DEFAULT_INDEX_DIR = "index"
 
@@ -45,8 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["docid"] = DocIdConverter
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals.update(facet_filter=facet_filter, facet_label=facet_label)
+    app.jinja_env.globals.update(facet_filter=facet_filter, facet_label=facet_label, filter_label=filter_label)
     app.jinja_env.filters["meta_text"] = meta_text
+    app.jinja_env.filters["local_time"] = local_time
 
     target = app.config.get("BACKEND") or app.config["INDEX_DIR"]
     app.extensions[ENGINE_KEY] = open_engine(target, pool_size=app.config["SEARCHERS"])

@@ -14,12 +14,39 @@ from markupsafe import Markup
 from sakuin.search.config import MAX_PAGE, MAX_QUERY_CHARS
 from sakuin.search.errors import BadParameter, IndexMissing, QuerySyntaxError, message
 from sakuin.search.highlight.snippets import mark_html
+from sakuin.search.results.examples import Examples
+from sakuin.search.results.facets import facet_filter
 from sakuin.search.results.model import SearchResult
 from sakuin.web.common import engine, query_arg, search_params
 from sakuin.web.errors import error_response
-from sakuin.web.render import SearchState, facet_filter, page_window, paragraphs
+from sakuin.web.render import SearchState, page_window, paragraphs
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def _examples() -> dict[str, Any]:
+    """Example queries from the index for every page (the box's placeholder, the home page,
+    the no-hit tips, the help page); none while there is no index or it cannot be read."""
+    try:
+        examples = engine().examples()
+    except Exception:  # an error page must render whatever the index's state
+        examples = Examples()
+    return {"examples": examples, "example_queries": _example_queries(examples)}
+
+
+def _example_queries(examples: Examples) -> list[str]:
+    """The home page's examples: a word, two words, either, one without the other, a title
+    typed as a question, a facet value."""
+    words = examples.words
+    out = list(words[:1])
+    if len(words) > 1:
+        out += [f"{words[0]} {words[1]}", f"{words[0]} OR {words[1]}", f"{words[0]} -{words[1]}"]
+    if examples.question:
+        out.append(examples.question)
+    if examples.filter:
+        out.append(examples.filter)
+    return out
 
 
 @bp.get("/")

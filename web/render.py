@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -108,12 +109,49 @@ class SearchState:
         return replace(self, collapse=False)
 
 
-#: How the page names the built-in facet and common metadata fields.
-FACET_LABELS = {"path": "フォルダ", "category": "カテゴリ", "date": "日付", "author": "著者", "tags": "タグ"}
+#: How the pages name the built-in facet and common metadata fields (others by their name).
+FACET_LABELS = {
+    "path": "フォルダ",
+    "category": "カテゴリ",
+    "date": "日付",
+    "author": "著者",
+    "creator": "作成者",
+    "tags": "タグ",
+    "url": "URL",
+    "title": "タイトル",
+    "type": "種類",
+    "created": "作成日時",
+    "modified": "更新日時",
+}
 
 
 def facet_label(name: str) -> str:
     return FACET_LABELS.get(name, name)
+
+
+def filter_label(text: str) -> str:
+    """A filter as a person reads it: ``category:peachy`` → カテゴリ: peachy, ``-category:映画``
+    → カテゴリ: 映画 以外 (a filter that is not field:value is shown as written)."""
+    negated = text.startswith("-")
+    name, colon, value = text.lstrip("-").partition(":")
+    if not colon or not name:
+        return text
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return f"{facet_label(name.strip().lower())}: {value}{' 以外' if negated else ''}"
+
+
+def local_time(iso: str) -> str:
+    """An ISO 8601 time as the server's local time with its zone: 2012-08-27 19:45 JST."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    zone = moment.strftime("%Z") or moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {zone}".rstrip()
 
 
 _ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?")

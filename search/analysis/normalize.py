@@ -274,6 +274,10 @@ def to_katakana(text: str) -> str:
     return jaconv.hira2kata(unicodedata.normalize("NFKC", text))
 
 
+def to_hiragana(text: str) -> str:
+    return jaconv.kata2hira(unicodedata.normalize("NFKC", text))
+
+
 def is_kana(text: str) -> bool:
     return bool(_KANA.match(unicodedata.normalize("NFKC", text)))
 
@@ -291,6 +295,7 @@ __all__ = [
     "normalize_term",
     "pairs",
     "prepare_folding",
+    "to_hiragana",
     "to_katakana",
     "to_shinjitai",
 ]

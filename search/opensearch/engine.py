@@ -33,6 +33,7 @@ from sakuin.search.query.filters import top_level
 from sakuin.search.query.plan import Planner
 from sakuin.search.query.request import Request, sort_name
 from sakuin.search.query.targets import Targets, contains_all, fold_section, targets
+from sakuin.search.results.examples import Examples, facet_example, frequent_words, question_from, title_word_counts
 from sakuin.search.results.facets import facet_list, selected_values
 from sakuin.search.results.hits import document_from, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
@@ -46,6 +47,8 @@ _SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key
 ALIAS_SECONDS = 1.0
 #: Sections read for the words that complete a prefix while typing.
 PREFIX_SAMPLE = 200
+#: Sections whose titles give the example queries.
+EXAMPLE_SAMPLE = 300
 
 
 class OpenSearchEngine:
@@ -59,6 +62,7 @@ class OpenSearchEngine:
         self._alias: tuple[str | None, float] = (None, 0.0)
         #: Per live version: its section count and the document frequencies asked so far.
         self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
+        self._examples: tuple[str | None, Examples] = (None, Examples())
 
     # -- the live version ------------------------------------------------------------
 
@@ -356,6 +360,28 @@ class OpenSearchEngine:
         stored = {i: r for i, r in enumerate(rows)}
         spans = match_spans(targets(plan), stored, stored_spans(stored))
         return {rows[i]["ordinal"]: found for i, found in spans.items()}
+
+    def examples(self) -> Examples:
+        """Example queries from a sample of the live version's sections (cached per version):
+        the frequent words of their titles, one of the titles, and the first declared facet's
+        most frequent value."""
+        index, manifest = self._live()
+        if self._examples[0] != index:
+            self._examples = (index, self._example_queries(index, manifest))
+        return self._examples[1]
+
+    def _example_queries(self, index: str, manifest: dict[str, Any]) -> Examples:
+        body = {"size": EXAMPLE_SAMPLE, "sort": [{"key": "asc"}], "_source": ["title"], "track_total_hits": False}
+        titles = [h["_source"].get("title") or "" for h in self.client.search(index=index, body=body)["hits"]["hits"]]
+        words = frequent_words(title_word_counts(titles))
+        keywords = [n for n in Declaration.from_manifest(manifest.get("metadata")).of_kind("keyword") if n != "url"]
+        facet = None
+        if keywords:
+            aggs = {"top": {"terms": {"field": f"f_{keywords[0]}", "size": 1}}}
+            answer = self.client.search(index=index, body={"size": 0, "track_total_hits": False, "aggs": aggs})
+            buckets = answer["aggregations"]["top"]["buckets"]
+            facet = facet_example(keywords[0], buckets[0]["key"] if buckets else None)
+        return Examples(words, question_from(titles, words), facet)
 
     def stats(self) -> dict[str, Any]:
         index, manifest = self._live()

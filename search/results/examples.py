@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sakuin.search.analysis.normalize import normalize_term
+from sakuin.search.analysis.sudachi import is_content, morphemes
 from sakuin.search.results.facets import facet_filter
 
 #: A word worth typing: two or more characters with a kanji, katakana or Latin letter,
@@ -40,9 +42,35 @@ class Examples:
 
 
 def frequent_words(counts: Iterable[tuple[str, int]], limit: int = 3) -> tuple[str, ...]:
-    """The most frequent good example words of (term, count) pairs, most frequent first."""
+    """The most frequent good example words of (term, count) pairs, most frequent first.
+
+    Terms are normalized forms: a verb is indexed as its dictionary form (する as 為る),
+    which nobody types, so only nouns are examples; and a word that contains an earlier
+    example, or is contained in one (図書 and 図書館), is left out."""
     good = [(n, t) for t, n in counts if len(t) >= 2 and _CONTENT.search(t) and not t.isdigit()]
-    return tuple(t for _, t in sorted(good, key=lambda x: (-x[0], x[1]))[:limit])
+    chosen: list[str] = []
+    for _, term in sorted(good, key=lambda x: (-x[0], x[1])):
+        if any(term in c or c in term for c in chosen) or not _noun(term):
+            continue
+        chosen.append(term)
+        if len(chosen) == limit:
+            break
+    return tuple(chosen)
+
+
+def _noun(term: str) -> bool:
+    morphs = morphemes(term)
+    return len(morphs) == 1 and morphs[0].tag == "名詞"
+
+
+def title_word_counts(titles: Iterable[str]) -> list[tuple[str, int]]:
+    """(term, titles it is in) for the content words of ``titles``, each title read once: what a
+    backend without a title lexicon of its own counts from a sample of sections."""
+    counts: dict[str, int] = {}
+    for title in dict.fromkeys(titles):
+        for term in {normalize_term(m.normalized) for m in morphemes(title) if is_content(m)}:
+            counts[term] = counts.get(term, 0) + 1
+    return list(counts.items())
 
 
 def question_from(titles: Iterable[str], words: tuple[str, ...]) -> str | None:
@@ -70,4 +98,4 @@ def facet_example(name: str | None, value: str | None) -> str | None:
     return facet_filter(name, value) if name and value else None
 
 
-__all__ = ["QUESTION_CHARS", "Examples", "facet_example", "frequent_words", "question_from"]
+__all__ = ["QUESTION_CHARS", "Examples", "facet_example", "frequent_words", "question_from", "title_word_counts"]

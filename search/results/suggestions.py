@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import islice
 
-from sakuin.search.analysis.normalize import normalize_term
+from sakuin.search.analysis.normalize import normalize_term, to_hiragana
+from sakuin.search.analysis.sudachi import is_content, morphemes
 from sakuin.search.config import FEW_HITS
 from sakuin.search.query.plan import Plan
 from sakuin.search.results.model import Suggestion
@@ -20,21 +22,48 @@ from sakuin.search.results.model import Suggestion
 Frequency = Callable[[str, str], int]
 
 
-def words_for(text: str, candidates: Iterable[str], frequency: Frequency, limit: int) -> list[Suggestion]:
-    """``text`` with its last word completed by the most frequent of ``candidates`` that
-    start with it (at most half of ``limit``); none for an operator or a field."""
+def words_for(
+    text: str, candidates: Iterable[str], frequency: Frequency, limit: int, by_reading: Iterable[str] = ()
+) -> list[Suggestion]:
+    """``text`` with its last word completed by the most frequent of ``candidates`` that start
+    with it, or of ``by_reading`` (words whose reading continues what was typed in kana:
+    きょう → 今日), at most half of ``limit``; none for an operator or a field. The part the
+    user typed stays as typed (ｉＰｈｏ completes to ｉＰｈｏne, not iphone)."""
     words = text.split()
     if not words:
         return []
-    head, last = words[:-1], normalize_term(words[-1])
+    typed = words[-1]
+    head, last = words[:-1], normalize_term(typed)
     if not last or last.startswith("-") or ":" in last:
         return []
-    found = sorted(
-        ((frequency("content", t), t) for t in set(candidates) if t != last and t.startswith(last)),
-        key=lambda x: (-x[0], x[1]),
-    )
+    chosen = {t for t in candidates if t != last and t.startswith(last)} | {t for t in by_reading if t != last}
+    found = sorted(((frequency("content", t), t) for t in chosen), key=lambda x: (-x[0], x[1]))
     prefix = " ".join(head)
-    return [Suggestion("word", f"{prefix} {t}".strip()) for _, t in found[: max(1, limit // 2)]]
+    keep = len(typed) == len(last)  # width and case fold one character to one: the typed part maps back
+
+    def shown(term: str) -> str:
+        return typed + term[len(last) :] if keep and term.startswith(last) else term
+
+    return [Suggestion("word", f"{prefix} {shown(t)}".strip()) for n, t in found[: max(1, limit // 2)] if n]
+
+
+#: Readings (katakana) tried for words when a completion is typed in kana.
+READINGS_TRIED = 12
+
+
+def words_by_reading(kana: str, readings: Iterable[str], frequency: Frequency) -> list[str]:
+    """Indexed words whose reading is one of ``readings`` (those that continue ``kana``, most
+    frequent first): each reading, written in hiragana, is read by Sudachi, and its word kept
+    when Sudachi reads it as one word the index has (きょうみ → 興味)."""
+    out = []
+    for reading in islice(readings, READINGS_TRIED):
+        morphs = [m for m in morphemes(to_hiragana(reading)) if is_content(m)]
+        if len(morphs) != 1 or morphs[0].end - morphs[0].start != len(reading):
+            continue
+        word = normalize_term(morphs[0].normalized)
+        if word != normalize_term(kana) and frequency("content", word):
+            out.append(word)
+    return out
 
 
 def last_word(text: str) -> str:
@@ -98,4 +127,13 @@ def did_you_mean(plan: Plan, total: int, frequency: Frequency, correct: Callable
     return [" ".join(replaced)] if changed else []
 
 
-__all__ = ["FEW_HITS", "Frequency", "closest", "did_you_mean", "edit_distance", "last_word", "words_for"]
+__all__ = [
+    "FEW_HITS",
+    "Frequency",
+    "closest",
+    "did_you_mean",
+    "edit_distance",
+    "last_word",
+    "words_by_reading",
+    "words_for",
+]

@@ -61,7 +61,7 @@ def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def seed_index(fresh: Callable[[str], Where]) -> Where:
     where = fresh("seed")
     out = sakuin("index", str(SEEDS), where=where)
-    assert "1 documents, 17 sections, 0 skipped" in out.stdout
+    assert "1 document, 17 sections, 0 skipped" in out.stdout
     return where
 
 
@@ -121,7 +121,7 @@ def test_skipped_files_are_named_and_set_exit_status(fresh: Callable[[str], Wher
     out = sakuin("index", str(docs), where=fresh("skipped"), check=False)
     assert out.returncode == 3
     assert "bad.txt" in out.stderr and "skipped" in out.stderr
-    assert "1 documents" in out.stdout
+    assert "1 document," in out.stdout
 
 
 def under_way(where: Where) -> bool:

@@ -19,6 +19,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from support.backends import Seed
 from support.corpora import SEED_ID
 from support.processes import free_port
 
@@ -294,11 +295,13 @@ def test_odd_doc_ids_round_trip_through_links(xss_client: FlaskClient) -> None:
     assert "/doc/100%25%20sure%3F%23frag" in links
 
 
-def test_help_page_explains_the_syntax(client: FlaskClient) -> None:
+def test_help_page_explains_the_syntax(client: FlaskClient, seed: Seed) -> None:
+    """Every operator, each shown with words the index has (its frequent title words)."""
     r = client.get("/help")
     assert r.status_code == 200
     text = soup(r.data).get_text(" ")
-    for syntax in ('"電話会談"', "OR", "-電話", "NOT", "title:", "heading:"):
+    first, second = seed.engine().examples().words[:2]
+    for syntax in (f'"{first} {second}"', f"{first} OR {second}", f"-{second}", "NOT", f"title:{first}", "heading:"):
         assert syntax in text
 
 

@@ -74,7 +74,7 @@ def test_facet_click_chip_removal_and_back_button(server: str, page) -> None:
     expect(pg.locator(".summary strong")).to_have_text(str(_count("政治") + _count("経済")))
     OUTPUT.mkdir(exist_ok=True)
     pg.screenshot(path=str(OUTPUT / "facets.png"))
-    pg.locator(".chip", has_text="category:政治").click()
+    pg.locator(".chip", has_text="カテゴリ: 政治").click()
     pg.wait_for_url(lambda url: _filters(url) == ["category:経済"])
     expect(pg.locator(".summary strong")).to_have_text(str(_count("経済")))
     pg.go_back()

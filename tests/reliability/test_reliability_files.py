@@ -253,7 +253,7 @@ def test_unreadable_file_is_skipped_with_permission_denied() -> None:
             pytest.skip(f"user {user.pw_name} cannot run the project's Python here: {proc.stderr[-300:]}")
         assert proc.returncode == 3, proc.stderr
         assert f"skipped: {secret}: Permission denied" in proc.stderr
-        assert "1 documents" in proc.stdout
+        assert "1 document," in proc.stdout
     finally:
         for p in (base / "docs" / "locked-dir", base / "docs" / "secret.txt"):
             if p.exists():

@@ -66,7 +66,7 @@ class MetaTables:
     """The lazily built metadata arrays of one snapshot; safe to share between threads."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a table may be made from others (examples: a keyword table)
         self._tables: dict[str, Any] = {}
 
     def get(self, key: str, make: Callable[[], Any]) -> Any:

@@ -26,16 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
 
-from sakuin.search.analysis.normalize import pairs
+from sakuin.search.analysis.normalize import is_kana, pairs, to_katakana
 from sakuin.search.config import MAX_CANDIDATES
 from sakuin.search.embedded.reading.snapshot import Pinned
 from sakuin.search.query import plan_query
 from sakuin.search.results.model import Suggestion
-from sakuin.search.results.suggestions import Frequency, closest, last_word, words_for
+from sakuin.search.results.suggestions import Frequency, closest, last_word, words_by_reading, words_for
 
 
 def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
@@ -47,9 +48,21 @@ def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
             if i >= 2000:
                 break
             candidates.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-    out = words_for(text, candidates, searcher.doc_frequency, limit)
+    by_reading: list[str] = []
+    if last and is_kana(last):
+        kana = to_katakana(last)
+        readings = sorted(
+            (_text(r) for r in islice(searcher.reader().expand_prefix("reading", kana), 2000)),
+            key=lambda r: -searcher.doc_frequency("reading", r),
+        )
+        by_reading = words_by_reading(last, readings, searcher.doc_frequency)
+    out = words_for(text, candidates, searcher.doc_frequency, limit, by_reading)
     out += _titles(pinned, text, limit - len(out))
     return out[:limit]
+
+
+def _text(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
