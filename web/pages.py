@@ -6,6 +6,7 @@ filled in, because the user's next step is to edit what they typed.
 
 from __future__ import annotations
 
+from itertools import permutations
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -26,27 +27,49 @@ bp = Blueprint("pages", __name__)
 
 @bp.app_context_processor
 def _examples() -> dict[str, Any]:
-    """Example queries from the index for every page (the box's placeholder, the home page,
-    the no-hit tips, the help page); none while there is no index or it cannot be read."""
+    """Example queries for every page (the box's placeholder, the home page, the no-hit tips,
+    the help page): built from the index's own words and kept only if they find something."""
     try:
         examples = engine().examples()
+        found = _EXAMPLES.get(examples)
+        if found is None:
+            if len(_EXAMPLES) > 8:
+                _EXAMPLES.clear()  # one entry per live version: old ones go
+            found = _EXAMPLES[examples] = _verified(examples)
     except Exception:  # an error page must render whatever the index's state
-        examples = Examples()
-    return {"examples": examples, "example_queries": _example_queries(examples)}
+        examples, found = Examples(), {}
+    home = [found[k] for k in ("word", "all", "either", "without", "question", "filter") if k in found]
+    return {"examples": examples, "example": found, "example_queries": home}
 
 
-def _example_queries(examples: Examples) -> list[str]:
-    """The home page's examples: a word, two words, either, one without the other, a title
-    typed as a question, a facet value."""
+#: Examples that find something, per the live version's ``Examples`` (they differ by version).
+_EXAMPLES: dict[Examples, dict[str, str]] = {}
+
+
+def _verified(examples: Examples) -> dict[str, str]:
+    """Per kind of query (a word, all of two, either, one without the other, a field, a group,
+    a question, a filter), the first candidate built from the examples that has hits."""
     words = examples.words
-    out = list(words[:1])
-    if len(words) > 1:
-        out += [f"{words[0]} {words[1]}", f"{words[0]} OR {words[1]}", f"{words[0]} -{words[1]}"]
-    if examples.question:
-        out.append(examples.question)
-    if examples.filter:
-        out.append(examples.filter)
-    return out
+    pairs = list(permutations(words, 2))
+    candidates = {
+        "word": words[:1],
+        "all": [f"{a} {b}" for a, b in pairs],
+        "phrase": [f'"{a} {b}"' for a, b in pairs],
+        "either": [f"{a} OR {b}" for a, b in pairs],
+        "without": [f"{a} -{b}" for a, b in pairs],
+        "title": [f"title:{a}" for a in words],
+        "heading": [f"heading:{a}" for a in words],
+        "group": [f"({a} OR {b}) {c}" for a, b, c in permutations(words, 3)],
+        "question": [examples.question] if examples.question else [],
+        "filter": [examples.filter] if examples.filter else [],
+    }
+    found = {}
+    for kind, queries in candidates.items():
+        for q in queries:
+            if engine().search(q, per_page=1, snippets=False).total:
+                found[kind] = q
+                break
+    return found
 
 
 @bp.get("/")

@@ -296,13 +296,18 @@ def test_odd_doc_ids_round_trip_through_links(xss_client: FlaskClient) -> None:
 
 
 def test_help_page_explains_the_syntax(client: FlaskClient, seed: Seed) -> None:
-    """Every operator, each shown with words the index has (its frequent title words)."""
+    """Every operator, each shown with words the index has, and every example finds something."""
     r = client.get("/help")
     assert r.status_code == 200
-    text = soup(r.data).get_text(" ")
-    first, second = seed.engine().examples().words[:2]
-    for syntax in (f'"{first} {second}"', f"{first} OR {second}", f"-{second}", "NOT", f"title:{first}", "heading:"):
+    page = soup(r.data)
+    text = page.get_text(" ")
+    for syntax in ('"', " OR ", " -", "NOT", "title:", "heading:", "("):
         assert syntax in text
+    engine = seed.engine()
+    shown = [a.get_text() for a in page.select("table.syntax a")]
+    assert len(shown) >= 4 and any(engine.examples().words[0] in q for q in shown)
+    for q in shown:
+        assert engine.search(q).total > 0, q
 
 
 # -- errors -----------------------------------------------------------------------------
