@@ -9,7 +9,7 @@ in a Markdown file; everything around it is written by hand. Parts:
 * ``api``: the HTTP endpoints (the OpenAPI description, ``sakuin.web.openapi``).
 
 ``--check`` changes nothing and exits 1 naming the files whose generated parts are
-out of date (``tests/docs/test_docs.py`` runs it).
+out of date (``tests/house/test_errors.py`` runs it).
 """
 
 from __future__ import annotations

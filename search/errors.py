@@ -5,7 +5,7 @@ One row per message (``Message``): the stable ``code`` programs read (the API's
 English and Japanese texts. Everything a user sees of an error is produced from
 this table: the API's JSON errors and the CLI's one-line messages (English), the
 Japanese pages, the OpenAPI description of the error responses and the error list
-in ``docs/errors.md`` (``tests/test_errors.py`` fails when a code that is raised
+in ``docs/errors.md`` (``tests/house/test_errors.py`` fails when a code that is raised
 is missing here or there).
 
 Design decisions:

@@ -41,7 +41,7 @@ __all__ = [
 
 
 def engine() -> Any:
-    """The one engine created with the app (``search.backend.open_engine``: an embedded
+    """The one engine created with the app (``sakuin.search.backend.open_engine``: an embedded
     ``EmbeddedEngine``, which follows the index's CURRENT pointer itself, or a ``OpenSearchEngine``)."""
     return current_app.extensions[ENGINE_KEY]
 

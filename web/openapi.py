@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
 
-Objects are closed (``additionalProperties: false``) so that ``tests/test_api.py``,
+Objects are closed (``additionalProperties: false``) so that ``tests/behaviour/test_api.py``,
 which validates real responses against these schemas, fails as soon as a response
 gains, loses or retypes a field without this document changing too.
 """

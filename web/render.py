@@ -1,6 +1,6 @@
 """Small view helpers: paragraphs with highlights, pagination windows.
 
-All HTML built here comes from ``search.snippets.mark_html`` (which escapes), so the
+All HTML built here comes from ``sakuin.search.highlight.snippets.mark_html`` (which escapes), so the
 templates may mark exactly these values safe and nothing else.
 """
 

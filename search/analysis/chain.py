@@ -169,7 +169,7 @@ class ReadingFilter(Filter):
 
 class BigramTokenizer(Tokenizer):
     """Overlapping character bigrams of the folded title, heading and body
-    (``search.normalize.content_bigrams``).
+    (``sakuin.search.analysis.normalize.content_bigrams``).
 
     The n-gram field catches what the dictionary splits differently or does not
     know, and, because it is folded, spellings Sudachi does not unify (hiragana

@@ -61,7 +61,7 @@ SHINJITAI = (
 _TO_SHINJITAI = str.maketrans(KYUJITAI, SHINJITAI)
 _OLD_KANJI = re.compile(f"[{KYUJITAI}]")
 _WHITESPACE = re.compile(r"\s+")
-#: No code point above this one is whitespace (``tests/test_normalize.py`` checks).
+#: No code point above this one is whitespace (``tests/analysis/test_normalize.py`` checks).
 _LAST_SPACE = 0x3000
 
 
@@ -263,7 +263,7 @@ def bigrams(text: str) -> list[str]:
 def content_bigrams(content: str) -> list[str]:
     """The ``grams`` field's terms: bigrams of title, heading and body, none across them.
 
-    ``content`` is ``title\\nheading\\nbody`` (``search.schema.content_text``). Keeping
+    ``content`` is ``title\\nheading\\nbody`` (``sakuin.search.indexing.sections.content_text``). Keeping
     the parts apart makes a one-bigram term match exactly the sections whose folded
     title, heading or body contains it, so a short substring needs no check.
     """

@@ -5,7 +5,7 @@ Whoosh analyzers that define them, ``chain``), the query planner's words and
 ``sakuin analyze``. One rule says what a term is (``is_term``), so a query term
 and an indexed term agree whatever width, case or spelling variant either side used.
 
-Design decisions (see the README's "How it works"):
+Design decisions (docs/architecture.md tells the whole path):
 
 * Terms are Sudachi's *normalized form* (サーバ→サーバー, 附属→付属), then NFKC and
   lower-cased, because ``normalized_form()`` leaves Latin case alone and OOV words
@@ -19,7 +19,7 @@ Design decisions (see the README's "How it works"):
   content words in order whatever particles sit between them; this keeps the
   position lists short, which is what phrase queries pay for.
 * Sudachi reads the text with old kanji mapped to new (國防 → 国防, one character
-  for one, ``search.normalize``), so an old-form compound is one known word, not
+  for one, ``sakuin.search.analysis.normalize``), so an old-form compound is one known word, not
   two unknown ones. Offsets always point into the original text; Sudachi reports
   them that way, the mapping moves none, and chunking adds the chunk's start.
 """

@@ -1,12 +1,12 @@
 """What one section puts into each analysed field, computed in bulk.
 
-The analyzers in ``search.analysis`` define the terms; this module produces the
+The analyzers in ``sakuin.search.analysis.sudachi`` define the terms; this module produces the
 same terms, positions, offsets and frequencies for the indexer without a Whoosh
 ``Token`` per term, because at index time that chain was most of the cost (a
 token object through four filters per term, a Sudachi morpheme wrapper per word,
 and a second pass over the text for the reading field). A test checks that every
 field's terms equal the analyzer chain's on the seed and odd cases
-(``tests/test_segments.py``).
+(``tests/equivalence/test_segments.py``).
 
 Design decisions:
 
@@ -354,8 +354,8 @@ def _numeral_pos() -> frozenset[int]:
 
 def analyse_grams(folded: tuple[str, str, str]) -> np.ndarray:
     """The ``grams`` field's terms (``gram_analyzer()``), every occurrence, as bigram codes
-    (``search.normalize.gram_texts`` turns them into the terms), of the folded title, heading
-    and body (``search.normalize.fold``)."""
+    (``sakuin.search.analysis.normalize.gram_texts`` turns them into the terms), of the folded title, heading
+    and body (``sakuin.search.analysis.normalize.fold``)."""
     return gram_codes(*(np.frombuffer(f.encode("utf-32-le", "surrogatepass"), np.uint32) for f in folded))
 
 
@@ -384,9 +384,9 @@ def section_terms(
 ) -> SectionTerms:
     """All analysed fields of a section; ``title_terms`` reuses the title's analysis
     (every section of a document repeats its title), ``folded`` the folded title,
-    heading and body (``search.schema.folded_parts``).
+    heading and body (``sakuin.search.indexing.sections.folded_parts``).
 
-    ``content`` (``search.schema.content_text``: title, heading and body, one per line)
+    ``content`` (``sakuin.search.indexing.sections.content_text``: title, heading and body, one per line)
     is the title's and the heading's words followed by the body's, which is what its
     analyzer gives (``SudachiTokenizer(lines=3)``): the title is analysed once for both
     fields, and once per document."""

@@ -25,7 +25,7 @@ Design decisions:
 * **Values are indexed as terms of one field** (``facets``: ``name\\x1fvalue``)
   and dates and numbers as one column each (``num_<name>``, float64, NaN where
   missing), so the index stays a standard Whoosh index and a filter or a facet
-  count costs one array operation per request (``search.facets``).
+  count costs one array operation per request (``sakuin.search.embedded.reading.metatables``).
 * **Values are kept exactly** (for display and exact filtering); a filter value
   also matches a value that differs only in width or case (``fold``).
 """

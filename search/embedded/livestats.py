@@ -10,7 +10,7 @@ update every score, and sometimes the ranking, drifted from what a fresh
 Design decisions:
 
 * When an update deletes a section it re-analyses the section's stored text
-  (``search.postings``, the same terms the builder wrote) and records what the
+  (``sakuin.search.analysis.terms``, the same terms the builder wrote) and records what the
   section contributed: one to the document frequency of each of its terms and its
   length in each scored field. The contributions are kept per segment in
   ``deleted.json`` beside the TOC, so the cost is in proportion to what was
@@ -19,7 +19,7 @@ Design decisions:
   count are then exactly the live sections' own, the numbers a fresh build of the
   same inputs has, so scores are equal to the last bit (the per-section length
   bytes Whoosh stores are the section's own in both cases).
-* A segment's entry goes when the segment goes (``search.compaction`` rewrites
+* A segment's entry goes when the segment goes (``sakuin.search.embedded.writing.compaction`` rewrites
   segments with many deletions), so the file stays in proportion to the deletions
   still in the index.
 """

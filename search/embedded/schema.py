@@ -3,14 +3,14 @@
 A section carries its document's id, title and path so a hit can be shown,
 grouped and linked without a second lookup, and ``source`` (the file it came
 from) so an incremental run can delete exactly what a changed file produced. ``key``
-has a column: equal scores rank in key order (``search.scoring.best``).
+has a column: equal scores rank in key order (``sakuin.search.embedded.reading.scoring.best``).
 
 Ranking reads one combined field, ``content`` = title, heading and body, so a
 word scores once per section whichever part it is in (BM25 over separate short
 fields over-rewards titles shared by every section of a document); its analyzer
 reads the three apart (``japanese_analyzer(lines=3)``, schema 8), so no word spans
 two of them and its title words are the ``title`` field's, which the indexer
-analyses once per document (``search.postings.section_terms``). ``title`` and
+analyses once per document (``sakuin.search.analysis.terms.section_terms``). ``title`` and
 ``heading`` are indexed on their own for ``title:``/``heading:`` queries and
 highlighting. ``grams`` and ``reading`` back up the word field: character
 bigrams of the folded text, and the katakana reading of each word. Both record
@@ -19,15 +19,15 @@ occurrence, while the field length still counts every bigram or reading, so
 BM25's length normalisation is unchanged. On the dev set this ranks better than
 counting occurrences (nDCG@10 0.9541 against 0.9513: a long passage that
 repeats a common bigram no longer outranks one that has it once), and it makes
-the two largest fields a third of their size to write (``search.w3blocks``).
+the two largest fields a third of their size to write (``sakuin.search.embedded.writing.w3blocks``).
 
-Metadata (``search.metadata``): ``facets`` holds one term per keyword value
+Metadata (``sakuin.search.documents.metadata``): ``facets`` holds one term per keyword value
 (``name\x1fvalue``) and per folder of the file, for filters and facet counts;
 each declared date or number field is a float column ``num_<name>`` (NaN where
 a section has none), for range filters and sorting; ``dup`` is a column with a
 hash of the section's folded body (0 for short bodies), to collapse the same
 text found in several documents; ``folded`` holds the section's folded title,
-heading and body (``search.normalize.fold``), so checking a substring candidate
+heading and body (``sakuin.search.analysis.normalize.fold``), so checking a substring candidate
 reads a few bytes instead of unpickling and folding its stored fields (at 1M
 sections a common word has a thousand candidates). The declared columns are part of the schema,
 which the index keeps, so a declaration made once holds for later runs.

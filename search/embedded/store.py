@@ -107,7 +107,7 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-#: The deleted sections' statistics (``search.livestats``), beside the TOC.
+#: The deleted sections' statistics (``sakuin.search.embedded.livestats``), beside the TOC.
 DELETED_STATS = "deleted.json"
 #: Files a build rewrites (the manifest, the deleted sections' statistics,
 #: Whoosh's lock file): private copies, never links.

@@ -7,7 +7,7 @@ sections live. The embedded Whoosh index stays the default.
 Design decisions:
 
 * **Analysis stays in Python.** Sudachi's tokens come from SudachiPy exactly as
-  for the embedded index (``search.postings``), and are sent as pre-analysed
+  for the embedded index (``sakuin.search.analysis.terms``), and are sent as pre-analysed
   token streams into ``whitespace``-analysed fields (``documents``): Java
   Sudachi does not promise SudachiPy's tokens, and the plugin is not on Maven
   Central. One field per stream: ``*_all`` holds every term (a compound's unit
@@ -21,7 +21,7 @@ Design decisions:
   as the embedded backend counts).
 * **Highlights are computed in Python**, from the hit's stored text analysed as
   the indexer analysed it, with the embedded backend's code
-  (``search.highlight.match_spans``): identical spans for the same hit, and no
+  (``sakuin.search.highlight.spans.match_spans``): identical spans for the same hit, and no
   offsets crossing the Java boundary (UTF-16 units versus code points).
 * **Scores do not depend on shard placement**: searches run as
   ``dfs_query_then_fetch`` (global term statistics), with BM25 at sakuin's

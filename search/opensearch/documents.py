@@ -2,7 +2,7 @@
 
 One cluster document per section, keyed by the embedded index's section key.
 The analysed fields are whitespace-separated token streams built from the same
-analysis as the embedded index (``search.postings.section_terms``)::
+analysis as the embedded index (``sakuin.search.analysis.terms.section_terms``)::
 
     関西国際空港に着いた   content_all:  関西国際空港 関西 国際 空港 着く
                            content_fine: 関西 国際 空港 着く
@@ -10,7 +10,7 @@ analysis as the embedded index (``search.postings.section_terms``)::
 Metadata: ``f_<name>`` (keyword values, exact) and ``ff_<name>`` (folded, for
 matching that ignores width and case) per keyword field and ``f_path`` (the
 folders and the file), ``num_<name>`` (double) per date or number field, as
-``search.metadata.derive`` computes them; ``group`` is the body hash that
+``sakuin.search.documents.metadata.derive`` computes them; ``group`` is the body hash that
 collapses the same text (or the section's own hash when it is unique).
 ``offsets`` (stored, not indexed) holds each content and heading term's
 character offsets, in Python code points, so hits are highlighted from them
@@ -94,7 +94,7 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
     }
 
 
-#: Fields of ``search.pipeline.section_fields`` a cluster document keeps as they are.
+#: Fields of ``sakuin.search.indexing.sections.section_fields`` a cluster document keeps as they are.
 _KEPT = ("key", "doc_id", "source", "path", "ordinal", "title", "heading", "body", "dup")
 
 

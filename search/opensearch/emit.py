@@ -1,6 +1,6 @@
 """Layer 3 for a cluster: the same ``Plan`` as query DSL, filter clauses and facet aggregations.
 
-Each plan node becomes what the embedded emitter (``search.query.emit``) makes
+Each plan node becomes what the embedded emitter (``sakuin.search.embedded.reading.emit``) makes
 of it, clause for clause, so both backends match the same sections and score
 them with the same BM25 terms:
 
@@ -11,7 +11,7 @@ them with the same BM25 terms:
   any of which may match; for a query that is one sentence (``Plan.question``),
   also each of its pairs (``search.query.plan.Pair``) as a ``match_phrase`` on
   ``<field>_fine`` in a ``constant_score`` of the pair's weight: the bonus the
-  embedded backend adds (``search.proximity``). The embedded backend looks for
+  embedded backend adds (``sakuin.search.embedded.reading.proximity``). The embedded backend looks for
   pairs in its best ``PAIR_WINDOW`` sections only, the cluster in every match; a
   bonus only raises a score, so the two orders differ at most below that window;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
@@ -22,7 +22,7 @@ them with the same BM25 terms:
   are left out of its counts, as the embedded backend counts).
 
 The substring candidates of keyword queries (``京都`` inside ``東京都``) are a
-second query (``search.cluster.engine``): every bigram of every typed word
+second query (``sakuin.search.opensearch.engine``): every bigram of every typed word
 required, the word matches excluded, checked against each candidate's text.
 """
 

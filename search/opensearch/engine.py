@@ -3,14 +3,14 @@
 It takes the same arguments and returns the same result objects as
 the embedded index's engine (both are ``sakuin.search.backend.SearchBackend``), so the CLI,
 the API and the pages do not know which
-backend they talk to (``search.backend.open_engine`` picks one).
+backend they talk to (``sakuin.search.backend.open_engine`` picks one).
 
 A query is planned against the cluster's statistics in two passes: a first
 planning pass with every term assumed present records every (field, term) the
 planner may ask about, one search with a ``filters`` aggregation (a bucket per
 term) counts them all, and the real pass runs on those answers (cached per
 version, so recurring terms cost nothing). The plan then becomes query DSL
-(``search.cluster.emit``), searched with global term statistics
+(``sakuin.search.opensearch.emit``), searched with global term statistics
 (``dfs_query_then_fetch``).
 """
 
@@ -266,7 +266,7 @@ class OpenSearchEngine:
             body["search_after"] = page[-1]["sort"]
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
-        """The embedded engine's suggestions (``search.suggest``): completed words, then titles."""
+        """Suggestions by the rules of ``sakuin.search.results.suggestions``: completed words, then titles."""
         index, _ = self._live()
         if not text.split():
             return []

@@ -1,6 +1,6 @@
 """``sakuin index --backend URL``: the same incremental, atomic build, into a cluster.
 
-The steps mirror the embedded indexer (``search.indexer``), which decides what
+The steps mirror the embedded indexer (``sakuin.search.embedded.writing.indexer``), which decides what
 changed: files by content hash, JSONL records by record hash, the same
 ``IndexReport``. Then:
 
@@ -424,7 +424,7 @@ class OpenSearchIndexer:
 def _analysed_actions(
     tasks: Iterable[tuple[DocTask | None, int]], workers: int, index: str, declaration: Declaration
 ) -> Iterator[dict[str, Any]]:
-    """Bulk actions for the sections of ``tasks``, analysed in batches (``search.pipeline.batches``)
+    """Bulk actions for the sections of ``tasks``, analysed in batches (``sakuin.search.indexing.tasks.batches``)
     by ``workers`` processes."""
     analyse = partial(_analyse, declaration)
     if workers <= 1:

@@ -1,9 +1,9 @@
 """Metadata filters in the plan: ``category:スポーツ``, ``date:2012-01..2012-06``, ``path:docs/``.
 
-The planner (``search.query.plan``) turns every ``name:value`` whose name is a
+The planner (``sakuin.search.query.plan``) turns every ``name:value`` whose name is a
 declared metadata field (or ``path``) into a filter node here, with its value
 already understood, so a backend only has to evaluate it (the embedded one as
-boolean arrays, ``search.facets.evaluate``; a cluster as filter clauses)::
+boolean arrays, ``sakuin.search.embedded.reading.metatables.evaluate``; a cluster as filter clauses)::
 
     category:スポーツ        Match(category, values=(スポーツ,))
     path:docs/guide/         Match(path, values=(docs/guide/,))   (folder prefix)
@@ -15,7 +15,7 @@ boolean arrays, ``search.facets.evaluate``; a cluster as filter clauses)::
 A date bound is as precise as it is written: a year, a month, a day or a time
 (to the second); ``date:2012-01-05`` is that whole day and ``<=2012-01`` runs
 to the end of January. Dates compare on their own wall clock
-(``search.metadata``).
+(``sakuin.search.documents.metadata``).
 
 Filters combine with the text of a query by AND (Meilisearch's and
 Elasticsearch's filter context): they select, they never score. Among

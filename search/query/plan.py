@@ -1,7 +1,7 @@
 """Layer 2 of 3, understand: the AST → an immutable plan of query terms and where each came from.
 
 Each run of text is analysed once, here, and nowhere after: the emit layer
-(``search.query.emit``) and the highlighter only read the plan. A term records
+(``sakuin.search.embedded.reading.emit``) and the highlighter only read the plan. A term records
 its derivation (``unit``: a Sudachi mode-C word; ``part``: a mode-A part of a
 compound; ``reading``: a katakana reading for a word typed in kana; ``gram``: a
 folded character bigram), so a backend can index and query each stream in its
@@ -180,7 +180,7 @@ PlanNode = Run | PNot | PAll | PAny
 class Plan:
     """What a query means. ``root``: the text to match (None: the query is only
     filters). ``filter``: the metadata filters every hit must pass
-    (``search.query.filters``), or None. ``keyword``: typed words only (no
+    (``sakuin.search.query.filters``), or None. ``keyword``: typed words only (no
     operators, phrases or fields), so sections containing them inside longer
     words match too, after the word matches. ``question``: the whole text is one
     sentence run, ranked term at a time."""

@@ -12,7 +12,7 @@ asserted by tests), a one-line message that says how to fix the query, and the
 values the message names (``params``), so a UI can say it in its own language.
 
 Any ``name:`` of ASCII letters is read as a field here; which fields exist is the
-index's business, so the plan layer (``search.query.plan``) rejects unknown ones.
+index's business, so the plan layer (``sakuin.search.query.plan``) rejects unknown ones.
 ``http://…`` is text, not a field. Nesting is limited (``MAX_DEPTH``): the
 parser and every later layer recurse.
 """

@@ -19,7 +19,7 @@ def hit_from(
     fields: dict[str, Any], score: float, spans: dict[str, list[tuple[int, int]]], match: str, duplicates: int
 ) -> Hit:
     """A section's stored fields as a hit, its snippet and heading marked with ``spans``
-    (``search.highlight.match_spans``). Both backends build their hits with it."""
+    (``sakuin.search.highlight.spans.match_spans``). Both backends build their hits with it."""
     heading = fields.get("heading") or ""
     return Hit(
         doc_id=fields["doc_id"],

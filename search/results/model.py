@@ -125,7 +125,7 @@ class SearchResult:
     filters: list[str] = field(default_factory=list)
     #: The order: "relevance", or a date/number field, "-" first for descending.
     sort: str = "relevance"
-    #: For few or no hits: indexed words close to the query's (``search.suggest``).
+    #: For few or no hits: indexed words close to the query's (``sakuin.search.embedded.reading.suggest``).
     did_you_mean: list[str] = field(default_factory=list)
 
     @property

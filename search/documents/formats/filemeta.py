@@ -1,8 +1,8 @@
 """Metadata carried by files themselves: Markdown front matter, HTML ``<meta>`` and ``<time>``.
 
-A JSONL record's scalar fields are its metadata already (``search.readers.jsonl``);
+A JSONL record's scalar fields are its metadata already (``sakuin.search.documents.formats.jsonl``);
 for files these functions find the same kind of fields, so a folder of Markdown or
-HTML can be filtered and faceted like a JSONL collection (``search.metadata``):
+HTML can be filtered and faceted like a JSONL collection (``sakuin.search.documents.metadata``):
 
 * Markdown front matter, YAML (``key: value``, ``key: [a, b]``, ``- item`` lists)
   or TOML (``key = "value"``): the flat scalar keys, the common case of static

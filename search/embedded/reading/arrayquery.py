@@ -3,7 +3,7 @@
 Keyword, phrase and field queries were scored by Whoosh's matcher tree, a Python
 call per posting and per tree node (``skip_to``, ``id``, ``score``): most of a
 server's CPU on distinct keyword queries. The tree is evaluated here with
-numpy over the snapshot's cached term scores (``search.bagofwords``), which
+numpy over the snapshot's cached term scores (``sakuin.search.embedded.reading.bagofwords``), which
 questions already use::
 
     And([Term("content", "国防"), Term("content", "大臣")])
@@ -23,12 +23,12 @@ Design decisions:
   right, the same sequence of float additions for every section, where Whoosh
   adds them in a tree shaped by per-segment size estimates: equal scores stay
   equal whatever the segment layout, and a score can differ from Whoosh's in the
-  last bit (``tests/test_arrayquery.py`` compares to 1e-9).
+  last bit (``tests/equivalence/test_arrayquery.py`` compares to 1e-9).
 * **Positions only where they can matter.** A phrase reads positions only for the
   sections that have all its terms and that the rest of the query still allows
   (``within``): inside ``AndMaybe(words, phrase)`` that is the sections the words
   matched, a handful for the typical query. They come from the snapshot's decoded
-  occurrences (``search.occurrences``), a binary search per section.
+  occurrences (``sakuin.search.embedded.reading.occurrences``), a binary search per section.
 * Any other query type raises ``Unsupported``; the caller falls back to Whoosh.
 """
 

@@ -21,7 +21,7 @@ Design decisions:
   scores are Whoosh's to the last bit, without a Python call per posting (which
   was most of a server's CPU on distinct queries).
 * **The cache is bounded in bytes** (12 bytes per cached posting plus a fixed
-  overhead per term), belongs to one snapshot (``search.snapshot``) and is
+  overhead per term), belongs to one snapshot (``sakuin.search.embedded.reading.snapshot``) and is
   dropped with it: an index update never leaves the old version's scores behind.
 """
 
@@ -88,7 +88,7 @@ _BYTE_TO_LENGTH = np.array(_length_byte_cache, np.float64)
 def _leaf_postings(reader: Any, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
     """(segment-local docnums, term frequencies) of ``term`` in one segment, deleted sections dropped.
 
-    Reads Whoosh's W3 posting blocks whole (``search.w3blocks.read_blocks``) instead of
+    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.read_blocks``) instead of
     posting by posting; postings inlined in the terms file come through Whoosh's matcher.
     """
     ids: list[Any] = []
@@ -145,7 +145,7 @@ def _score_postings(
     """Every live section's BM25 score for one term, computed in bulk.
 
     The same formula, statistics and float operations, in the same order, as
-    Whoosh's ``BM25FScorer`` (``tests/test_snapshot.py`` checks the scores are
+    Whoosh's ``BM25FScorer`` (``tests/embedded/test_snapshot.py`` checks the scores are
     identical); only the per-posting Python calls are gone.
     """
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
@@ -211,7 +211,7 @@ def accumulate(
 
 
 def top(docs: np.ndarray, scores: np.ndarray, limit: int, key_of: Callable[[int], Any]) -> list[tuple[int, float]]:
-    """The best ``limit`` of (docs, scores), equal scores in key order (``search.scoring.best``)."""
+    """The best ``limit`` of (docs, scores), equal scores in key order (``scoring.best``)."""
     if len(docs) > limit:
         # Only what can reach the top ``limit`` (ties with the cut included) goes on to ``best``.
         cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]

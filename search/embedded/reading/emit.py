@@ -45,7 +45,7 @@ def _union(queries: list[wq.Query]) -> wq.Or:
 
     Whoosh picks a preloading matcher for segments under 5,000 documents, which
     reads every posting of every clause; for a handful of clauses inside an AND
-    that costs several times more than it saves (bench/README.md).
+    that costs several times more than it saves (measured with bench/bench_query.py).
     """
     q = wq.Or(queries)
     q.matcher_type = wq.Or.DEFAULT_MATCHER

@@ -1,11 +1,11 @@
 """Running queries: query → ranked sections → hits with snippets.
 
 ``EmbeddedEngine`` (a ``SearchBackend``) only orchestrates: the
-live index version is pinned for the whole request (``search.snapshot``: one
+live index version is pinned for the whole request (``sakuin.search.embedded.reading.snapshot``: one
 snapshot per version, a pool of searchers, closed when the version is retired),
 the query is compiled against that snapshot's statistics, ranked
-(``search.ranking``), and the page's hits get their highlight spans
-(``search.highlight``) and snippets. Because a request reads one snapshot from
+(``sakuin.search.embedded.reading.ranking``), and the page's hits get their highlight spans
+(``sakuin.search.highlight.spans``) and snippets. Because a request reads one snapshot from
 start to end, its total, its hits and its statistics all belong to one version,
 even while ``sakuin index`` publishes a new one.
 """
@@ -87,7 +87,7 @@ class EmbeddedEngine:
         number field, ``-field`` for descending; ``facets``: keyword fields (and
         ``path``) to count values of; ``collapse``: fold sections with the same
         text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
-        (``search.query.with_filters``; ``q`` may then be empty). Everything
+        (``sakuin.search.query.request.with_filters``; ``q`` may then be empty). Everything
         else is the path users get.
         """
         started = time.perf_counter()

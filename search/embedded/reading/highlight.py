@@ -27,7 +27,7 @@ def postings_spans(
     occurrences: TermOccurrences | None = None,
 ) -> dict[int, list[tuple[int, int]]]:
     """Character spans of ``terms`` in each document, from the snapshot's decoded
-    occurrences (``search.occurrences``; a private cache when None).
+    occurrences (``sakuin.search.embedded.reading.occurrences``; a private cache when None).
 
     A term whose scores ``cache`` holds (every term a question was ranked by) says
     which of the documents have it, so only those terms are decoded: most of a

@@ -1,6 +1,6 @@
 """Metadata as arrays: filters, facet counts, sort keys and duplicate groups per snapshot.
 
-A snapshot (``search.snapshot``) owns one ``MetaTables``; each table is built
+A snapshot (``sakuin.search.embedded.reading.snapshot``) owns one ``MetaTables``; each table is built
 on first use from the index and kept for the version's life:
 
 * a keyword field (and ``path``) → ``ValueTable``: its values in term order and,
@@ -93,7 +93,7 @@ class MetaTables:
 
     def key_ranks(self, searcher: Any) -> np.ndarray:
         """Each section's place in section-key order: equal scores rank by it
-        (``search.scoring.best``). Read once per snapshot: opening the key column
+        (``sakuin.search.embedded.reading.scoring.best``). Read once per snapshot: opening the key column
         for a request read its whole offset table each time."""
         return self.get("keys", lambda: _key_ranks(searcher))
 

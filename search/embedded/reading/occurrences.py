@@ -7,7 +7,7 @@ the posting list block by block, unpickling each block header and the values of
 each block it lands in, for every request: on livedoor that was a third of a
 server's CPU. ``TermOccurrences`` decodes a word's whole posting list once into
 flat arrays and keeps it for the snapshot's life (bounded in bytes, as the term
-scores are, ``search.bagofwords``); a request then finds a section's
+scores are, ``sakuin.search.embedded.reading.bagofwords``); a request then finds a section's
 occurrences with a binary search.
 
 Design decisions:
@@ -20,7 +20,7 @@ Design decisions:
   request reads only the sections it needs from it.
 * **Any Whoosh ``Characters`` value.** Each posting's value is decoded with
   ``pickle.loads`` (what ``Characters.decode_characters`` does), so a segment
-  written by Whoosh's own writer reads the same as one of ``search.segments``.
+  written by Whoosh's own writer reads the same as one of ``sakuin.search.embedded.writing.segments``.
 * **Global section numbers, deleted ones included.** Callers ask about sections
   they already know are live hits, so nothing is filtered here.
 """

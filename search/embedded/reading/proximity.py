@@ -8,8 +8,8 @@ the pair's weight once, however often it has it.
 
 Design decisions:
 
-* **Ordered adjacency, a constant per pair.** On the dev set (README
-  "Relevance") that did better than unordered windows, distance-decayed or
+* **Ordered adjacency, a constant per pair.** On the dev set (docs/relevance.md)
+  that did better than unordered windows, distance-decayed or
   idf-weighted pair scores and the longest run of consecutive words: the
   question's phrasing found again is the signal, and a constant is what both
   backends add the same way (the cluster: a ``constant_score`` ``match_phrase``).

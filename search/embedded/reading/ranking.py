@@ -4,9 +4,9 @@ Every request goes the same four steps, so filters, facets, sorting and
 collapsing work with every query form:
 
 1. **Match.** A query that is a single sentence goes term at a time through the
-   snapshot's cached term scores (``search.bagofwords``); any other text query is
+   snapshot's cached term scores (``sakuin.search.embedded.reading.bagofwords``); any other text query is
    its Whoosh query tree evaluated over the same cached term arrays
-   (``search.arrayquery``: Whoosh's matches and scores, without its per-posting
+   (``sakuin.search.embedded.reading.arrayquery``: Whoosh's matches and scores, without its per-posting
    matcher calls; Whoosh's own matcher for a node type it does not evaluate); a
    query of filters only matches every live section (score 0). A keyword query (words typed as they are) also
    finds the sections that contain its words only inside longer words (京都 in
@@ -16,16 +16,16 @@ collapsing work with every query form:
    never cross title, heading and body, so it needs no check). These substring
    matches rank after every word match, by their bigram score, and are marked
    ``match="substring"``.
-2. **Filter.** The plan's metadata filters (``search.facets.evaluate``) as one
+2. **Filter.** The plan's metadata filters (``sakuin.search.embedded.reading.metatables.evaluate``) as one
    boolean array; they select, they never score. Then a question's best sections
-   that have its words side by side earn the pairs' bonus (``search.proximity``),
+   that have its words side by side earn the pairs' bonus (``sakuin.search.embedded.reading.proximity``),
    after filtering, so the sections that pass decide the window.
 3. **Count.** Facet counts over all matching sections (exact, not the page);
    a field's own filters are left out of its counts (``category:a`` still lists
    ``b`` with the count that checking it would add), as Algolia and Meilisearch
    count disjunctive facets.
 4. **Order and collapse.** By relevance (equal scores in section-key order,
-   ``search.scoring.best``, so the order never depends on the order sections
+   ``sakuin.search.embedded.reading.scoring.best``, so the order never depends on the order sections
    were added) or by a date/number field (missing values last, then relevance).
    Sections with the same body text (``dup`` hash) collapse into the first of
    them, which carries how many more there are; ``total`` counts hits after
@@ -143,7 +143,7 @@ def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _M
 
 
 def _word_matches(pinned: Pinned, query: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Every match of the word query and its score, term arrays at a time (``search.arrayquery``)
+    """Every match of the word query and its score, term arrays at a time (``arrayquery``)
     or, for a query type it does not evaluate, by Whoosh."""
     searcher = pinned.searcher
     try:

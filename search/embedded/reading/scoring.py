@@ -3,7 +3,7 @@
 Whoosh's default idf, log(N/(df+1))+1, flattens the gap between rare and common
 words; questions are long, so that flattening lets common words outvote the
 rare ones that identify the passage. Parameters were tuned on the dev set
-(README, "Relevance"): short passages with few repeated words prefer a low K1.
+(docs/relevance.md): short passages with few repeated words prefer a low K1.
 
 Equal scores are ordered by section key, not by document number: document
 numbers depend on the order sections were added (an update appends, a

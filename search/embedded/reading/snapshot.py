@@ -16,7 +16,7 @@ Design decisions:
   request borrows one exclusively and returns it. The pool keeps at most
   ``pool_size`` idle searchers (the server's threads), so the memory of searchers
   is bounded by concurrency, not by threads × versions. Segment files are read in
-  place (``search.mapped``): a searcher's own memory is small.
+  place (``sakuin.search.embedded.reading.mapped``): a searcher's own memory is small.
 * **Caches bounded in bytes, owned by the snapshot**: one budget (``CACHE_BYTES``,
   ``SAKUIN_CACHE_MB``, 136 MB) shared by term scores (64 MB), words' decoded
   positions and offsets for phrases and highlights (32 MB), the stored fields of
@@ -86,9 +86,9 @@ class Snapshot:
         budget = config.cache_bytes() if cache_bytes is None else cache_bytes
         share = {name: int(budget * part) for name, part in CACHE_SHARES.items()}
         self.scores = TermScoreCache(share["scores"])
-        #: (field, word) → positions and offsets, for phrases and highlights (``search.occurrences``).
+        #: (field, word) → positions and offsets, for phrases and highlights (``occurrences``).
         self.occurrences = TermOccurrences(share["occurrences"])
-        #: Filters, facet counts, sort keys, duplicate groups (``search.facets``).
+        #: Filters, facet counts, sort keys, duplicate groups (``sakuin.search.embedded.reading.metatables``).
         self.meta = MetaTables()
         #: (field, word) → live document frequency, for query plans and scorers.
         self.frequencies: ByteLRU[int] = ByteLRU(share["frequencies"], lambda _: _FREQUENCY_COST)

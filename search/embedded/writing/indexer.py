@@ -12,9 +12,9 @@ Design decisions:
   replaced, the others keep their sections. Other formats are one document per
   file and are tracked per file.
 * A deleted section's contribution to the term statistics is recorded
-  (``search.livestats``) so that searches on an updated index score exactly as on
+  (``sakuin.search.embedded.livestats``) so that searches on an updated index score exactly as on
   a fresh build of the same inputs.
-* Before publishing, ``search.compaction`` picks segments to rewrite (many
+* Before publishing, ``sakuin.search.embedded.writing.compaction`` picks segments to rewrite (many
   deletions, or a full size tier); ``optimize`` rewrites them all.
 """
 
@@ -81,7 +81,7 @@ def build_index(
     """Bring the index at ``index_dir`` in line with ``paths`` and publish it.
 
     ``declare`` adds metadata fields (name, kind) to those the index already
-    declares (``search.metadata``); raises MetadataError for a bad declaration.
+    declares (``sakuin.search.documents.metadata``); raises MetadataError for a bad declaration.
     A new declaration re-derives every live section's metadata (a full rewrite
     from the stored sections; the inputs are not re-read).
     """
@@ -284,7 +284,7 @@ def _write(
 ) -> int:
     """Delete what stale files produced, add the new sections, compact; returns the expected count.
 
-    New sections become new segments (``search.pipeline``); deletions are marked
+    New sections become new segments (``sakuin.search.embedded.writing.pipeline``); deletions are marked
     in the existing segments, whose objects Whoosh's writer then commits in a new
     TOC that lists both, so the index stays a standard Whoosh index.
     """

@@ -1,7 +1,7 @@
 """Sections in, Whoosh segments out: the analysis workers of an index build.
 
 The main process reads the input files and deals documents out in batches;
-each worker analyses its batches (``search.postings``), accumulates them in a
+each worker analyses its batches (``sakuin.search.analysis.terms``), accumulates them in a
 ``SegmentBuilder`` and writes a segment whenever the builder passes its memory
 budget, and once more at the end. The main process never holds postings, only
 the batches in flight, so memory is bounded by workers × (budget + the analysis's
@@ -15,8 +15,8 @@ Design decisions:
   numbers: a build is reproducible.
 * Only what a worker needs crosses the pipe: ids, title, path, meta and each
   section's heading and body; the combined ``content`` text, the metadata
-  terms and columns (``search.metadata.derive``) are built there.
-* Workers are forked after the writer lock is taken; ``search.store`` makes them
+  terms and columns (``sakuin.search.documents.metadata.derive``) are built there.
+* Workers are forked after the writer lock is taken; ``sakuin.search.embedded.store`` makes them
   drop their copy of the lock and die with the writer. A worker keeps what it
   inherited out of its garbage collections (``gc.freeze``) and loads the
   dictionary while its first batch is being read.

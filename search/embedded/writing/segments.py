@@ -6,7 +6,7 @@ codec. ``SegmentBuilder`` appends each section's postings to flat per-field
 arrays (term id, document, and for word fields each occurrence's position and
 character offsets), sorts them once with numpy when the segment is written, and
 encodes every field's posting lists at once in the W3 codec's block format
-(``search.w3blocks``), so ``whoosh.index.open_dir`` opens the result and
+(``sakuin.search.embedded.writing.w3blocks``), so ``whoosh.index.open_dir`` opens the result and
 Whoosh's searcher gives the same documents and scores (a test compares both
 writers on the seed and a livedoor sample: terms, postings, term statistics,
 field lengths, stored fields, columns and scores).
@@ -19,15 +19,15 @@ What is ours:
 * accumulating postings in arrays instead of a pool of tuples: word and reading
   terms as the analysis's vocabulary ids (``search.postings.Vocabulary``), taken
   as lists and made numpy arrays a chunk at a time, bigrams as integer codes
-  (``search.normalize.gram_codes``), an ``ID`` field's value as its one term;
+  (``sakuin.search.analysis.normalize.gram_codes``), an ``ID`` field's value as its one term;
 * the per-document files written a column at a time (Whoosh's per-document
   writer pays a call per document and field); stored fields at zlib level 0
   (``STORED_LEVEL``: a valid zlib stream, which any reader decompresses; level 1
   cost a worker 0.2-0.3 s of livedoor's build to halve the stored text, 9 % of
   the index);
 * posting lists encoded a field at a time with array arithmetic
-  (``search.w3blocks``), only the compression running once per block;
-* blocks are compressed by ISA-L (``search.w3blocks.compress``: the same zlib
+  (``sakuin.search.embedded.writing.w3blocks``), only the compression running once per block;
+* blocks are compressed by ISA-L (``sakuin.search.embedded.writing.w3blocks.compress``: the same zlib
   format, several times faster than zlib); a block whose pickled data is under
   ``COMPRESS_MIN_BYTES`` is stored without compression. The block header carries
   the compression level and Whoosh's reader honours it; Whoosh's writer meant to
@@ -72,7 +72,7 @@ from sakuin.search.embedded.writing.w3blocks import TERMINFO, characters_values,
 
 #: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
 #: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
-#: for its sorted copies and the encoding's arrays (``search.w3blocks``, in slices of
+#: for its sorted copies and the encoding's arrays (``sakuin.search.embedded.writing.w3blocks``, in slices of
 #: ``ENCODE_CHUNK``), and the allocator keeps about a half more. Measured on the scale
 #: corpus (``bench/scale.py``): a worker's peak RSS grows by 2.3-2.5× the buffered bytes,
 #: so ``SAKUIN_SEGMENT_MB`` is close to what a worker's peak grows by above its base.
@@ -108,7 +108,7 @@ STORED_LEVEL = 0
 #: ``ID`` (the value is the one term: what ``index`` gives, without a token for it).
 _NOT_INDEXED, _WORDS, _GRAMS, _READING, _WHOOSH, _ID = range(6)
 _KINDS = {**dict.fromkeys(WORD_FIELDS, _WORDS), "grams": _GRAMS, "reading": _READING}
-#: Compression level of posting blocks (ISA-L's levels 1-3, ``search.w3blocks.compress``):
+#: Compression level of posting blocks (ISA-L's levels 1-3, ``sakuin.search.embedded.writing.w3blocks.compress``):
 #: 1 gave livedoor's blocks in 0.15 s a worker (zlib's level 1: 0.41 s), as small as zlib's.
 COMPRESSION = 1
 #: ``filetables``' on-disk structs: a record's key and value lengths (``!ii``) and a
@@ -289,7 +289,7 @@ class _ReadingPostings(_TermIds):
 
 
 class _GramPostings:
-    """The bigram field's postings: each section's bigram codes (``search.normalize.gram_codes``,
+    """The bigram field's postings: each section's bigram codes (``sakuin.search.analysis.normalize.gram_codes``,
     repeats included) as added; the repeats go when the segment is written, in one sort
     for all sections rather than one per section."""
 
@@ -315,7 +315,7 @@ class _GramPostings:
         self.codes = []  # consumed: the segment is being written
         codes, docs = _distinct_pairs(codes, docs)
         ends = _run_ends(codes)
-        # Code order is the terms' UTF-8 byte order (``search.normalize``).
+        # Code order is the terms' UTF-8 byte order (``sakuin.search.analysis.normalize``).
         btexts = [gram.encode("utf-8") for gram in gram_texts(codes[ends - 1])]
         return btexts, ends, docs
 
@@ -508,7 +508,7 @@ class _BulkFieldWriter(W3FieldWriter):
         freqs: np.ndarray | None = None,
         occurrences: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """All terms of the current field (``search.w3blocks.encode_postings``): term i has
+        """All terms of the current field (``sakuin.search.embedded.writing.w3blocks.encode_postings``): term i has
         the postings ``ends[i-1]:ends[i]`` of ``docs`` (and of ``freqs``); ``length_bytes``
         maps a document to its length byte; ``freqs`` None: every weight is 1 and the
         format stores no value; ``occurrences``: for a ``Characters`` field, where each

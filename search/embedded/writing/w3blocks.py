@@ -15,7 +15,7 @@ block of a field at once:
   ``pickle.dumps`` gives (a test compares them for every size class);
 * weights are Whoosh's minified forms (None, one float, or a tuple of floats; a tuple
   of ints when every weight is a whole number, as term frequencies are: two bytes a
-  posting instead of nine, and Whoosh's reader and ``search.bagofwords`` use them as
+  posting instead of nine, and Whoosh's reader and ``sakuin.search.embedded.reading.bagofwords`` use them as
   the numbers they are), and
   values either one ``bytes`` of fixed-size values (``Frequency``) or a tuple of
   ``bytes`` (``Characters``: ``characters_values`` builds each posting's count and
@@ -33,7 +33,7 @@ block of a field at once:
 read at once from the postings file, one ``pickle.load`` per block header,
 instead of Whoosh's matcher.
 
-``whoosh.index.open_dir`` reads the result as any W3 segment; ``tests/test_segments.py``
+``whoosh.index.open_dir`` reads the result as any W3 segment; ``tests/equivalence/test_segments.py``
 checks it against Whoosh's own writer (terms, postings, statistics, scores).
 """
 
@@ -50,7 +50,7 @@ import numpy as np
 from isal import isal_zlib
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
-#: Pickled block data below this many bytes is stored without zlib (see ``search.segments``).
+#: Pickled block data below this many bytes is stored without zlib (see ``sakuin.search.embedded.writing.segments``).
 COMPRESS_MIN_BYTES = 512
 
 _MARK, _TUPLE, _BINPUT, _NONE, _TUPLE3, _STOP, _BINFLOAT = 0x28, 0x74, 0x71, 0x4E, 0x87, 0x2E, 0x47
