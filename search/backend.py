@@ -59,8 +59,11 @@ class SearchBackend(Protocol):
         facets: Sequence[str] = (),
         collapse: bool = True,
         filters: Sequence[str] = (),
+        substrings: bool = False,
     ) -> SearchResult:
-        """A page of ranked sections; raises QuerySyntaxError or IndexMissing."""
+        """A page of ranked sections; raises QuerySyntaxError or IndexMissing. ``substrings``:
+        also list the sections that have the words only inside longer words (after every
+        word match), which are otherwise counted apart (``SearchResult.substring_total``)."""
         ...
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:

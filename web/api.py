@@ -28,7 +28,7 @@ health_bp = Blueprint("health", __name__)
 
 
 #: The keys a POST /api/search body may have.
-SEARCH_KEYS = ("q", "page", "per_page", "sort", "facets", "filter", "collapse")
+SEARCH_KEYS = ("q", "page", "per_page", "sort", "facets", "filter", "collapse", "substring")
 
 
 @bp.get("/search")

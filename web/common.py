@@ -127,6 +127,7 @@ class SearchParams:
     facets: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
     collapse: bool = True
+    substrings: bool = False
 
     def run(self, snippets: bool = True) -> Any:
         return engine().search(
@@ -138,12 +139,14 @@ class SearchParams:
             facets=self.facets,
             filters=self.filters,
             collapse=self.collapse,
+            substrings=self.substrings,
         )
 
 
 def search_params(default_facets: bool = False) -> SearchParams:
     """The search parameters of a GET request: ``q``, ``page``, ``per_page``, ``sort``,
-    ``facets`` (comma-separated or repeated), ``filter`` (repeated), ``collapse``.
+    ``facets`` (comma-separated or repeated), ``filter`` (repeated), ``collapse``,
+    ``substring`` (list the substring matches too).
 
     ``q`` may be empty when there is a filter. ``default_facets``: with no
     ``facets`` parameter, count every facet field the index has (the HTML page).
@@ -161,6 +164,7 @@ def search_params(default_facets: bool = False) -> SearchParams:
         tuple(_checked_list("facets", facets, MAX_FACETS)),
         filters,
         _checked_bool("collapse", request.args.get("collapse"), True),
+        _checked_bool("substring", request.args.get("substring"), False),
     )
 
 
@@ -182,6 +186,7 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
         tuple(_checked_list("facets", body.get("facets", []), MAX_FACETS)),
         filters,
         _checked_bool("collapse", body.get("collapse"), True),
+        _checked_bool("substring", body.get("substring"), False),
     )
 
 

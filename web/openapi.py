@@ -65,10 +65,16 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "The document's own http(s) address (its `url` metadata), else null.",
             },
+            "title_html": {
+                "type": "string",
+                "description": "The title, escaped, with the query's matches in <mark> (a hit that matches only "
+                "through its document's title shows why).",
+            },
             "section": _obj(
                 {
                     "ordinal": {**_INT0, "description": "The section's position; the #s-N anchor of the doc page."},
                     "heading": _STR,
+                    "heading_html": {"type": "string", "description": "The heading, escaped, matches in <mark>."},
                 }
             ),
             "score": {"type": "number"},
@@ -113,6 +119,12 @@ SCHEMAS: dict[str, Any] = {
             "last_page": {"type": "integer", "minimum": 1, "description": "The last page with hits (1 if none)."},
             "filters": {"type": "array", "items": _STR, "description": "The `filter` parameters, as given."},
             "sections": {**_INT0, "description": "Matching sections before same-text sections were collapsed."},
+            "substring_total": {
+                **_INT0,
+                "description": "Sections that have the query's words only inside longer words (京都 in 東京都). "
+                "They are listed after every word match, and counted in `total` and the facets, only with "
+                "`substring=true` or when no section matches as a word.",
+            },
             "sort": {"type": "string", "description": "`relevance`, or the field sorted by (`-` first: descending)."},
             "hits": {"type": "array", "items": _ref("Hit"), "maxItems": MAX_PER_PAGE},
             "facets": {
@@ -140,6 +152,7 @@ SCHEMAS: dict[str, Any] = {
             "facets": {"type": "array", "items": _STR, "maxItems": MAX_FACETS},
             "filter": {"type": "array", "items": _STR, "maxItems": MAX_FILTERS},
             "collapse": {"type": "boolean", "default": True},
+            "substring": {"type": "boolean", "default": False},
         },
         required=[],
     ),
@@ -312,6 +325,14 @@ SEARCH_OPTIONS = [
         "query",
         {"type": "boolean", "default": True},
         "Collapse sections with the same body text into one hit. Empty means the default.",
+        empty=True,
+    ),
+    _param(
+        "substring",
+        "query",
+        {"type": "boolean", "default": False},
+        "Also list the sections that have the words only inside longer words (after every word match). "
+        "Empty means the default.",
         empty=True,
     ),
 ]

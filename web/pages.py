@@ -96,7 +96,8 @@ def search() -> tuple[str, int]:
         context["error"] = exc.japanese()
     result: SearchResult | None = context["result"]
     collapse = request.args.get("collapse", "").lower() not in ("0", "false", "no")
-    state = SearchState(raw_q, tuple(filters), context["sort"], collapse)
+    substrings = request.args.get("substring", "").lower() in ("1", "true", "yes")
+    state = SearchState(raw_q, tuple(filters), context["sort"], collapse, substrings)
     context["state"] = state
     if result is not None:
         last = min(result.pages, MAX_PAGE)
@@ -157,7 +158,7 @@ def document(doc_id: str) -> str | Response:
                 # mark_html escapes the text, so these render as they are.
                 "heading_html": Markup(mark_html(s.heading, found.get("heading", []))),
                 "paragraphs": paragraphs(s.text, found.get("body")),
-                "matches": sum(len(v) for v in found.values()),
+                "matches": len(found.get("heading", [])) + len(found.get("body", [])),
             }
         )
     return render_template(

@@ -84,6 +84,7 @@ class SearchState:
     filters: tuple[str, ...] = ()
     sort: str = "relevance"
     collapse: bool = True
+    substrings: bool = False
 
     def params(self, **extra: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"q": self.q, "filter": list(self.filters) or None}
@@ -91,6 +92,8 @@ class SearchState:
             out["sort"] = self.sort
         if not self.collapse:
             out["collapse"] = "false"
+        if self.substrings:
+            out["substring"] = "true"
         out.update({k: v for k, v in extra.items() if v is not None})
         return out
 
@@ -107,6 +110,9 @@ class SearchState:
 
     def uncollapsed(self) -> SearchState:
         return replace(self, collapse=False)
+
+    def with_substrings(self, shown: bool = True) -> SearchState:
+        return replace(self, substrings=shown)
 
 
 #: How the pages name the built-in facet and common metadata fields (others by their name).

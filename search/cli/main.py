@@ -182,6 +182,12 @@ def optimize(index_dir: Path, backend: str | None, procs: int | None, no_wait: b
     "--sort", default=None, metavar="[-]FIELD", help="relevance (default), or a date/number field; -: descending."
 )
 @click.option("--no-collapse", is_flag=True, help="Show sections with the same text one by one.")
+@click.option(
+    "--substring",
+    "substrings",
+    is_flag=True,
+    help="Also list sections that have the words only inside longer words (京都 in 東京都).",
+)
 def search(
     query: tuple[str, ...],
     index_dir: Path,
@@ -193,6 +199,7 @@ def search(
     filters: tuple[str, ...],
     sort: str | None,
     no_collapse: bool,
+    substrings: bool,
 ) -> None:
     """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:,
     and metadata filters (category:スポーツ, date:2012-01..2012-06, path:docs/).
@@ -213,6 +220,7 @@ def search(
             facets=[f for raw in facets for f in raw.split(",")],
             filters=filters,
             collapse=not no_collapse,
+            substrings=substrings,
         )
     except QuerySyntaxError as exc:
         if not as_json:

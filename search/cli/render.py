@@ -107,8 +107,10 @@ def search_result(result: SearchResult) -> None:
         click.echo(f"{name}: {listed or '-'}")
     for i, hit in enumerate(result.hits, start=first + 1):
         heading = f" › {hit.heading}" if hit.heading else ""
+        inside = "  (inside a longer word)" if hit.match == "substring" else ""
         click.echo(
             f"\n{i}. {click.style(hit.title + heading, bold=True)}  [{hit.doc_id} #s-{hit.ordinal}]  {hit.score:.2f}"
+            + inside
         )
         shown = {k: v for k, v in hit.meta.items() if isinstance(v, (str, int, float)) and k != "url"}
         if hit.url or shown:
@@ -116,6 +118,10 @@ def search_result(result: SearchResult) -> None:
         click.echo("   " + marked(hit.snippet.text, hit.snippet.highlights))
         if hit.duplicates:
             click.echo(f"   (+{hit.duplicates} more with the same text)")
+    listed = result.substrings or any(h.match == "substring" for h in result.hits)
+    if result.substring_total and result.total and not listed:
+        more = count(result.substring_total, "more section")
+        click.echo(f"\n{more} have it only inside a longer word: --substring lists them")
     if result.did_you_mean:
         click.echo(f"did you mean: {', '.join(result.did_you_mean)}")
     for notice in result.notices:

@@ -89,7 +89,7 @@ def match_spans(
     spans_of: SpansOf,
     substring: set[int] | None = None,
 ) -> Spans:
-    """Per document number, the merged spans of the query's matches in heading and body.
+    """Per document number, the merged spans of the query's matches in title, heading and body.
 
     The content field holds title, heading and body, so its offsets are shifted
     back into the heading or the body; reading matches are found by re-analysing
@@ -99,7 +99,7 @@ def match_spans(
     with each section (``stored_spans``).
     """
     docnums = list(stored)
-    out: Spans = {n: {"heading": [], "body": []} for n in docnums}
+    out: Spans = {n: {"title": [], "heading": [], "body": []} for n in docnums}
     for fieldname, terms in targets.highlight.items():
         if fieldname not in ("content", "heading"):
             continue
@@ -115,9 +115,11 @@ def match_spans(
                     out[docnum]["body"].append((s - body_start, e - body_start))
                 elif head_start <= s and e <= head_start + len(heading):
                     out[docnum]["heading"].append((s - head_start, e - head_start))
+                elif e < head_start:  # in the document's title, which every section carries
+                    out[docnum]["title"].append((s, e))
     if targets.readings:
         for docnum, fields in stored.items():
-            for part in ("heading", "body"):
+            for part in ("title", "heading", "body"):
                 out[docnum][part] += reading_spans(fields.get(part) or "", targets.readings)
     if targets.literals:
         for docnum, fields in stored.items():
@@ -125,6 +127,6 @@ def match_spans(
                 continue
             if substring is None and (out[docnum]["heading"] or out[docnum]["body"]):
                 continue
-            for part in ("heading", "body"):
+            for part in ("title", "heading", "body"):
                 out[docnum][part] += literal_spans(fields.get(part) or "", list(targets.literals))
     return {n: {k: merge_spans(v) for k, v in parts.items()} for n, parts in out.items()}

@@ -78,11 +78,19 @@ def _pair(pair: Pair) -> DSL:
 
 
 def _sentence(run: Run, pairs: bool) -> DSL | None:
+    """A sentence's terms, any of which may match; for the query that is one question
+    (``pairs``), also its pairs' bonus and, as a filter that does not score, the share of
+    its words a section must have (``Run.min_words``), as the embedded backend counts."""
     terms = run.sentence_terms()
     if not terms:
         return None
     should = [_term(t) for t in terms] + ([_pair(p) for p in run.pairs] if pairs else [])
-    return {"bool": {"should": should, "minimum_should_match": 1}}
+    query: DSL = {"bool": {"should": should, "minimum_should_match": 1}}
+    need = run.min_words()
+    if pairs and need:
+        words = [{"term": {_field(t.field): t.text}} for t in terms if t.field != "grams"]
+        query["bool"]["filter"] = [{"bool": {"should": words, "minimum_should_match": need}}]
+    return query
 
 
 def _sequence(run: Run) -> list[str]:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE
+from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE, TITLE_WINDOW, TYPED_WEIGHT
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
 from sakuin.search.errors import IndexMissing, QuerySyntaxError
@@ -149,11 +149,12 @@ class OpenSearchEngine:
         facets: Sequence[str] = (),
         collapse: bool = True,
         filters: Sequence[str] = (),
+        substrings: bool = False,
     ) -> SearchResult:
         started = time.perf_counter()
         index, manifest = self._live()
         declaration = Declaration.from_manifest(manifest.get("metadata"))
-        request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters)
+        request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings)
         page, per_page, order, wanted = request.page, request.per_page, request.sort, request.facets
         plan = self._plan(index, request.text, request.literal, declaration)
         marks = targets(plan)
@@ -167,6 +168,12 @@ class OpenSearchEngine:
             "_source": [*_SOURCE, "offsets"],
             "sort": ["_score", {"key": "asc"}],
         }
+        question = plan.question is not None
+        typed = self._typed_first(index, marks, scoring, where, body, question) if marks.typed else None
+        title_only = self._title_only(index, marks, body) if order is None and not question and TITLE_WINDOW else set()
+        tiers = _tiers(typed, title_only) if order is None else []
+        if tiers:
+            body["size"] = 0  # the page comes in tiers (``_tiered_page``)
         if order is not None:
             direction = "desc" if order.descending else "asc"
             body["sort"] = [{f"num_{order.field}": {"order": direction, "missing": "_last"}}, "_score", {"key": "asc"}]
@@ -189,12 +196,15 @@ class OpenSearchEngine:
         if aggs:
             body["aggs"] = aggs
         answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
+        if tiers:
+            answer["hits"]["hits"] = self._tiered_page(index, body, tiers, (page - 1) * per_page, per_page, collapse)
         sections = answer["hits"]["total"]["value"]
         total = answer["aggregations"]["groups"]["value"] if collapse and sections else sections
         result = SearchResult(query=q, total=total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = sections
         result.filters = [f.strip() for f in filters if f.strip()]
         result.sort = sort_name(order)
+        result.substrings = substrings
         selected = selected_values(plan.filter)
         for name in wanted:
             buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
@@ -209,6 +219,9 @@ class OpenSearchEngine:
         words = total  # word hits, which come before every substring hit
         if marks.substring is not None:
             found = self._substrings(index, marks, scoring, where)
+            result.substring_total = len(found)
+            if words and not substrings:  # word matches exist: the substring ones are only counted
+                found = []
             result.total += len(found)
             result.sections += len(found)
             for name in wanted:  # substring hits pass every filter: count them under their own values
@@ -237,6 +250,102 @@ class OpenSearchEngine:
         result.notices.extend(notices(plan, result))
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _typed_first(
+        self,
+        index: str,
+        marks: Targets,
+        scoring: dict[str, Any],
+        where: list[Any],
+        body: dict[str, Any],
+        question: bool,
+    ) -> set[str] | None:
+        """The embedded backend's typed-first rule (``ranking._typed_first``): the matches that
+        write each respelled word as typed are found as substring candidates are (its bigrams,
+        then the text, at most ``SUBSTRING_CANDIDATES``). A question gives each such word
+        ``TYPED_WEIGHT`` as a constant bonus (added to ``body``); for a keyword query, returns
+        the keys of the sections that write them all, which ``_tiered_page`` lists first."""
+        written: list[set[str]] = []
+        for needle, grams in zip(marks.typed, marks.typed_grams, strict=True):
+            must = [scoring, *({"term": {"grams": g}} for g in grams)]
+            query = {"bool": {"must": must, "filter": where}}
+            check = [needle] if len(needle) > 2 else []
+            hits = self._scan(index, query, ["key", "title", "heading", "body"])
+            written.append({h["_source"]["key"] for h in hits if contains_all(fold_section(h["_source"]), check)})
+        bool_query = body["query"]["bool"]
+        if question:
+            bool_query["should"] = [
+                {"constant_score": {"filter": {"terms": {"key": sorted(keys)}}, "boost": TYPED_WEIGHT}}
+                for keys in written
+                if keys
+            ]
+            return None
+        return set.intersection(*written)
+
+    def _title_only(self, index: str, marks: Targets, body: dict[str, Any]) -> set[str]:
+        """The keys of the best ``TITLE_WINDOW`` sections that have the query's words only in
+        their document's title (``ranking._own_text_first``): read from the offsets each
+        section stores, every one before the end of the title."""
+        terms = marks.highlight.get("content", frozenset())
+        if not terms:
+            return set()
+        window = {**body, "from": 0, "size": TITLE_WINDOW, "_source": ["key", "title", "offsets"], "aggs": {}}
+        window.pop("collapse", None)
+        hits = self.client.search(index=index, body=window, search_type="dfs_query_then_fetch")["hits"]["hits"]
+        out = set()
+        for h in hits:
+            source = h["_source"]
+            title_end = len(source.get("title") or "")
+            table = (source.get("offsets") or {}).get("content") or {}
+            starts = [s for term in terms & table.keys() for s in table[term][::2]]
+            if starts and all(s < title_end for s in starts):
+                out.add(source["key"])
+        return out
+
+    def _tiered_page(
+        self, index: str, body: dict[str, Any], tiers: list[dict[str, Any]], start: int, size: int, collapse: bool
+    ) -> list[Any]:
+        """One page of ``body``'s hits, tier after tier (each a ``bool`` of key clauses), each
+        tier by score: a sort on a set of keys needs a script, and a boost would cost the
+        scores their precision (they are 32-bit floats), so the tiers are read apart and
+        joined, each counted on the way (after collapsing) to know where the page starts."""
+        hits: list[Any] = []
+        seen = 0
+        for tier in tiers:
+            part = {**body, "from": max(0, start - seen), "size": size - len(hits), "aggs": {}}
+            part["query"] = {"bool": {**body["query"]["bool"]}}
+            for clause, extra in tier.items():
+                part["query"]["bool"][clause] = [*body["query"]["bool"].get(clause, []), *extra]
+            if collapse:
+                part["aggs"] = {"groups": {"cardinality": {"field": "group", "precision_threshold": 40000}}}
+            answer = self.client.search(index=index, body=part, search_type="dfs_query_then_fetch")
+            if start < seen + (count := self._count(answer, collapse)):
+                hits += answer["hits"]["hits"]
+            seen += count
+            if len(hits) >= size:
+                break
+        return hits[:size]
+
+    @staticmethod
+    def _count(answer: dict[str, Any], collapse: bool) -> int:
+        return int(answer["aggregations"]["groups"]["value"] if collapse else answer["hits"]["total"]["value"])
+
+    def _scan(self, index: str, query: dict[str, Any], source: list[str]) -> list[Any]:
+        """Up to ``SUBSTRING_CANDIDATES`` matches of ``query``, read in pages of ``SUBSTRING_PAGE``."""
+        body: dict[str, Any] = {
+            "size": SUBSTRING_PAGE,
+            "query": query,
+            "sort": [{"key": "asc"}],
+            "track_total_hits": False,
+            "_source": source,
+        }
+        out: list[Any] = []
+        while True:
+            page = self.client.search(index=index, body=body)["hits"]["hits"]
+            out += page
+            if len(page) < SUBSTRING_PAGE or len(out) >= SUBSTRING_CANDIDATES:
+                return out
+            body["search_after"] = page[-1]["sort"]
 
     def _substrings(self, index: str, marks: Targets, words: dict[str, Any], where: list[Any]) -> list[Any]:
         """Sections that contain the typed words only inside longer words, checked against their text.
@@ -401,6 +510,25 @@ class OpenSearchEngine:
             "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
             "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
         }
+
+
+def _tiers(typed: set[str] | None, title_only: set[str]) -> list[dict[str, Any]]:
+    """The order of a keyword query's word matches as ``bool`` clauses over keys: those that
+    write the respelled words as typed first, and in each, the sections that have the words in
+    their own text before those that have them only in the title (as the embedded ranking)."""
+    if not typed and not title_only:
+        return []
+    first: list[dict[str, Any]] = [{}]
+    if typed:
+        first = [{"filter": [{"terms": {"key": sorted(typed)}}]}, {"must_not": [{"terms": {"key": sorted(typed)}}]}]
+    if not title_only:
+        return first
+    title = {"terms": {"key": sorted(title_only)}}
+    out = []
+    for tier in first:
+        out.append({**tier, "must_not": [*tier.get("must_not", []), title]})
+        out.append({**tier, "filter": [*tier.get("filter", []), title]})
+    return out
 
 
 __all__ = ["OpenSearchEngine"]

@@ -18,12 +18,14 @@ own field and tests can assert what a query means without running it::
                         コッカ キミツ (readings)
 
 Japanese users rarely type spaces, so one unspaced run often holds several
-content words, or a whole question. A run of up to ``SHORT_RUN`` content words
-with no particle between them is a keyword (all words required); a longer run,
-or one with particles, is a sentence: any content word (or character bigram) may
-match, and BM25 ranks by how many match and how rare they are. Function and
-question words never become query terms. An all-kana word is also looked up by
-its reading.
+content words, or a whole question. A run of content words with no particle or
+question word among them is a compound typed without spaces (サッカー日本代表,
+国防大臣電話会談): a keyword, every word required. A run with particles or a
+question word is a sentence: any content word (or character bigram) may match,
+and BM25 ranks by how many match and how rare they are, but a section must match
+at least ``MIN_WORD_SHARE`` of its words to count (``Run.min_words``). Function
+and question words never become query terms. An all-kana word is also looked up
+by its reading.
 
 The plan may use the index's statistics (``Lexicon``): terms the index does not
 have are dropped (they cannot match and only cost time), kana is segmented into
@@ -32,6 +34,7 @@ known readings, and very common bigrams are left out of sentences.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ from typing import Literal
 
 from sakuin.search.analysis.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
 from sakuin.search.analysis.sudachi import Morph, cached_morphemes, is_content
-from sakuin.search.config import GRAM_MAX_DF, KANA_WEIGHT, PAIR_WEIGHT, SHORT_KANA, SHORT_RUN, WORD_WEIGHT
+from sakuin.search.config import GRAM_MAX_DF, KANA_WEIGHT, MIN_WORD_SHARE, PAIR_WEIGHT, SHORT_KANA, WORD_WEIGHT
 from sakuin.search.documents.metadata import PATH, Declaration
 from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
@@ -112,6 +115,11 @@ class Word:
     unit: Term
     parts: tuple[Term, ...]
     oov: bool
+    #: The noun as typed, folded, when normalization turned it into another spelling
+    #: (ジャポン → ジャパン, ｶﾀｶﾅ → 片仮名, 附属 → 付属), else None: a section that writes it
+    #: as typed ranks first (``Targets.typed``). Verbs and adjectives are normalized to
+    #: their dictionary form, which is no respelling.
+    respelled: str | None = None
 
     def sequence(self) -> tuple[Term, ...]:
         """The finest-grained terms, in order (parts of a compound, else the unit)."""
@@ -148,6 +156,13 @@ class Run:
     def empty(self) -> bool:
         """Nothing in it can match (only particles or punctuation, or unknown terms)."""
         return not (self.words or self.readings or self.grams or self.kana)
+
+    def min_words(self) -> int:
+        """How many of a sentence's word terms a section must have to count as a match: a
+        fair share (``MIN_WORD_SHARE``), so a question's total counts sections that answer
+        some of it, not every section that shares one common word with it. 0: no bound."""
+        n = len({t.text for w in self.words for t in w.sequence()})
+        return max(1, math.ceil(MIN_WORD_SHARE * n)) if self.kind == "sentence" and n else 0
 
     def sentence_terms(self) -> tuple[Term, ...]:
         """A sentence's terms in order: unique word terms (weighted), then its bigrams."""
@@ -217,6 +232,12 @@ class Plan:
     def needles(self) -> tuple[str, ...]:
         """For a keyword plan: the folded words a section must contain."""
         return tuple(r.folded for r in self.runs()) if self.keyword else ()
+
+    @property
+    def respelled(self) -> tuple[str, ...]:
+        """The selecting words that normalization respelled, as typed and folded (``Word.respelled``)."""
+        out = [w.respelled for r in self.runs() if r.kind != "phrase" for w in r.words]
+        return tuple(dict.fromkeys(s for s in out if s))
 
     @property
     def only_function_words(self) -> bool:
@@ -316,13 +337,19 @@ class Planner:
     def _word(m: Morph, fieldname: str, weight: float = 1.0) -> Word:
         unit = Term(fieldname, normalize_term(m.normalized), "unit", weight)
         parts = tuple(Term(fieldname, normalize_term(p[0]), "part", weight) for p in m.parts)
-        return Word(m.surface, unit, parts, m.oov)
+        typed = fold(m.surface)
+        respelled = typed if m.tag == "名詞" and typed != fold(unit.text) else None
+        return Word(m.surface, unit, parts, m.oov, respelled)
 
     def _run(self, node: Text, negated: bool) -> Run:
         fieldname = node.field or "content"
         morphs = cached_morphemes(node.text)
         content = [m for m in morphs if is_content(m)]
-        sentence = len(content) > SHORT_RUN or (len(content) > 1 and any(m.tag in GRAMMAR_TAGS for m in morphs))
+        # A question has particles between its words or asks (誰, 何処); a run of content
+        # words with neither is a compound typed without spaces (サッカー日本代表) and needs
+        # every word, however many.
+        asks = any(m.tag in QUESTION_TAGS or m.normalized in QUESTION_WORDS for m in content)
+        sentence = len(content) > 1 and (asks or any(m.tag in GRAMMAR_TAGS for m in morphs))
         # All kana that reads as indexed words is a word typed by its reading
         # (こっかきみつ), whatever Sudachi makes of it as text.
         readings = self._readings(node.text, morphs, content) if node.field is None else ()
@@ -387,7 +414,7 @@ class Planner:
                 continue
             if not w.parts and not self._known(fieldname, w.unit.text):
                 continue
-            out.append(Word(w.surface, w.unit, parts, w.oov))
+            out.append(Word(w.surface, w.unit, parts, w.oov, w.respelled))
         return tuple(out)
 
     def _phrase(self, node: Text) -> Run:

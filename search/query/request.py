@@ -61,6 +61,8 @@ class Request:
     sort: Sort | None
     facets: tuple[str, ...]
     collapse: bool
+    #: List the sections that have the words only inside longer words even when there are word matches.
+    substrings: bool = False
 
     @classmethod
     def of(
@@ -74,6 +76,7 @@ class Request:
         facets: Sequence[str],
         collapse: bool,
         filters: Sequence[str],
+        substrings: bool = False,
     ) -> Request:
         """Raises QuerySyntaxError (``unknown_sort``, ``unknown_facet``, ``bad_filter``)."""
         order, wanted = _sort_of(declaration, sort), _facet_names_of(declaration, facets)
@@ -85,6 +88,7 @@ class Request:
             sort=order,
             facets=wanted,
             collapse=collapse,
+            substrings=substrings,
         )
 
 

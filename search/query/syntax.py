@@ -189,6 +189,16 @@ def _positive(node: Node) -> bool:
     return True
 
 
+#: Full-width brackets are text (森（しん）), not grouping: NFKC would make them ASCII.
+_TEXT_BRACKETS = re.compile("([（）])")
+
+
+def _nfkc(q: str) -> str:
+    """The query NFKC-normalised (an IME's full-width letters, spaces and quotes become the
+    syntax's), except full-width parentheses, which stay text: only ASCII ( ) group."""
+    return "".join(p if p in "（）" else unicodedata.normalize("NFKC", p) for p in _TEXT_BRACKETS.split(q))
+
+
 def parse(q: str, literal: bool = False) -> Node:
     """Parse a user query; raises QuerySyntaxError with a one-line fix-it message.
 
@@ -200,7 +210,7 @@ def parse(q: str, literal: bool = False) -> Node:
         q.encode("utf-8")
     except UnicodeEncodeError:
         raise QuerySyntaxError("invalid_text") from None
-    q = unicodedata.normalize("NFKC", q).replace("\u201c", '"').replace("\u201d", '"').strip()
+    q = _nfkc(q).replace("\u201c", '"').replace("\u201d", '"').strip()
     if not q:
         raise QuerySyntaxError("empty_query")
     if len(q) > MAX_QUERY_CHARS:

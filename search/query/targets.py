@@ -7,7 +7,11 @@ substring match must contain. Both backends read these from the plan the same wa
 * ``substring``: for a keyword plan, the folded bigrams each typed word needs (one
   group per word, all required): the candidates of sections that contain the
   words inside longer words; ``needles`` are the folded words, checked against a
-  candidate's folded text (``contains_all``) so a candidate is never a false hit.
+  candidate's folded text (``contains_all``) so a candidate is never a false hit;
+* ``typed``: the words that normalization respelled (ジャポン matches ジャパン), as
+  typed and folded, with their bigrams (``typed_grams``): the sections that write
+  them as typed rank above those that only match through the normalized form, found
+  and checked the same way as substring candidates.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class Targets:
     literals: tuple[str, ...] = ()
     substring: tuple[tuple[str, ...], ...] | None = None
     needles: tuple[str, ...] = ()
+    typed: tuple[str, ...] = ()
+    typed_grams: tuple[tuple[str, ...], ...] = ()
 
     def needles_to_check(self) -> list[str]:
         """The typed words a substring candidate's text must contain; a word of two
@@ -64,12 +70,15 @@ def _substring(plan: Plan) -> tuple[tuple[str, ...], ...] | None:
 
 def targets(plan: Plan) -> Targets:
     substring = _substring(plan)
+    typed = tuple(t for t in plan.respelled if len(t) >= 2)  # one character has no bigram to find it by
     return Targets(
         highlight=MappingProxyType(_highlight(plan)),
         readings=frozenset(t.text for r in plan.runs() for t in r.readings),
         literals=tuple(r.text for r in plan.runs()) if substring else (),
         substring=substring,
         needles=plan.needles if substring else (),
+        typed=typed,
+        typed_grams=tuple(tuple(dict.fromkeys(pairs(t))) for t in typed),
     )
 
 

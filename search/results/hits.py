@@ -30,6 +30,7 @@ def hit_from(
         score=score,
         snippet=make_snippet(fields.get("body") or "", spans.get("body", [])),
         heading_html=mark_html(heading, spans.get("heading", [])),
+        title_html=mark_html(fields.get("title") or "", spans.get("title", [])),
         match=match,
         meta=fields.get("meta") or {},
         duplicates=duplicates,

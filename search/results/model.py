@@ -40,6 +40,9 @@ class Hit:
     score: float
     snippet: Snippet
     heading_html: str = ""
+    #: The document title with the query's matches marked (a hit that matches only through
+    #: its title shows why it matched).
+    title_html: str = ""
     #: "word": the query's words match as words; "substring": only inside longer words.
     match: str = "word"
     #: The document's metadata as its source gave it (JSONL fields, front matter, <meta>).
@@ -57,9 +60,10 @@ class Hit:
         return {
             "doc_id": self.doc_id,
             "title": self.title,
+            "title_html": self.title_html,
             "path": self.path,
             "url": self.url,
-            "section": {"ordinal": self.ordinal, "heading": self.heading},
+            "section": {"ordinal": self.ordinal, "heading": self.heading, "heading_html": self.heading_html},
             "score": round(self.score, 4),
             "match": self.match,
             "duplicates": self.duplicates,
@@ -125,7 +129,13 @@ class SearchResult:
     filters: list[str] = field(default_factory=list)
     #: The order: "relevance", or a date/number field, "-" first for descending.
     sort: str = "relevance"
-    #: For few or no hits: indexed words close to the query's (``sakuin.search.embedded.reading.suggest``).
+    #: Sections that have the query's words only inside longer words (京都 in 東京都): listed
+    #: after every word match when ``substrings`` was asked for or nothing matches as a word,
+    #: else only counted here (they are not in ``total`` or the facets).
+    substring_total: int = 0
+    #: Whether the request asked for the substring matches to be listed.
+    substrings: bool = False
+    #: For few or no hits: indexed words close to the query's (``sakuin.search.results.suggestions``).
     did_you_mean: list[str] = field(default_factory=list)
 
     @property
@@ -152,6 +162,7 @@ class SearchResult:
             "last_page": self.pages,
             "filters": self.filters,
             "sections": self.sections,
+            "substring_total": self.substring_total,
             "sort": self.sort,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},

@@ -62,7 +62,11 @@ def test_search_top_hits_for_a_phone_call_are_the_seed_sections(api: Api) -> Non
     _, body = api.get("/api/search", query_string={"q": "電話会談", "per_page": 3})
     hits = body["hits"]
     assert [h["doc_id"] for h in hits] == [SEED_ID] * 3
-    assert hits[0]["section"] == {"ordinal": 1, "heading": "露国防大臣が米国防長官と電話会談"}
+    assert hits[0]["section"] == {
+        "ordinal": 1,
+        "heading": "露国防大臣が米国防長官と電話会談",
+        "heading_html": "露国防大臣が米国防長官と<mark>電話会談</mark>",
+    }
     assert "電話会談" in hits[1]["section"]["heading"]
     assert all("<mark>電話会談</mark>" in h["snippet"]["html"] for h in hits[:2])
 

@@ -70,12 +70,14 @@ def test_search_json_contract(seed_index: Where) -> None:
     data = json.loads(out.stdout)
     assert set(data) == {
         *("query", "total", "took_ms", "page", "per_page", "last_page", "hits", "notices"),
-        *("filters", "sections", "sort", "facets", "did_you_mean"),
+        *("filters", "sections", "substring_total", "sort", "facets", "did_you_mean"),
     }
     assert data["per_page"] == 3 and data["page"] == 1 and data["total"] >= 3
     hit = data["hits"][0]
-    assert set(hit) == {"doc_id", "title", "path", "url", "section", "score", "match", "duplicates", "meta", "snippet"}
-    assert set(hit["section"]) == {"ordinal", "heading"}
+    assert set(hit) == {
+        *("doc_id", "title", "title_html", "path", "url", "section", "score", "match", "duplicates", "meta", "snippet")
+    }
+    assert set(hit["section"]) == {"ordinal", "heading", "heading_html"}
     snippet = hit["snippet"]
     assert "<mark>" in snippet["html"]
     for start, end in snippet["highlights"]:

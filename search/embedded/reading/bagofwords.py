@@ -194,18 +194,28 @@ def _score_postings_slowly(searcher: Searcher, fieldname: str, term: str) -> Pos
 
 
 def accumulate(
-    searcher: Searcher, cache: TermScoreCache, terms: list[tuple[str, str, float]]
+    searcher: Searcher, cache: TermScoreCache, terms: list[tuple[str, str, float]], min_words: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sum the weighted term scores: (matching section numbers ascending, their scores)."""
+    """Sum the weighted term scores: (matching section numbers ascending, their scores).
+
+    ``min_words``: a section counts only if it has at least that many of the word terms
+    (the terms not in the ``grams`` field), each counted once."""
     size = searcher.reader().doc_count_all()
     acc = np.zeros(size, np.float64)
     seen = np.zeros(size, np.bool_)
+    words = np.zeros(size, np.int32) if min_words else None
+    counted: set[str] = set()
     for fieldname, term, weight in terms:
         docs, scores = cache.get(searcher, fieldname, term)
         if not len(docs):
             continue
         acc[docs] += scores if weight == 1.0 else weight * scores
         seen[docs] = True
+        if words is not None and fieldname != "grams" and term not in counted:
+            counted.add(term)
+            words[docs] += 1
+    if words is not None:
+        seen &= words >= min_words
     matched = np.flatnonzero(seen)
     return matched, acc[matched]
 

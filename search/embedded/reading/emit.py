@@ -35,6 +35,8 @@ class Compiled:
     query: wq.Query | None
     bag: Bag | None = None
     pairs: tuple[Pair, ...] = ()
+    #: For a question: the word terms a section must have to count (``Run.min_words``).
+    min_words: int = 0
     targets: Targets = field(default_factory=Targets)
     #: The plan's metadata filters, evaluated by the backend (``metatables.evaluate``).
     filter: FilterNode | None = None
@@ -141,6 +143,7 @@ def emit(plan: Plan) -> Compiled:
         query=query,
         bag=bag,
         pairs=question.pairs if question is not None else (),
+        min_words=question.min_words() if question is not None else 0,
         targets=targets(plan),
         filter=plan.filter,
     )

@@ -78,6 +78,7 @@ class EmbeddedEngine:
         facets: Sequence[str] = (),
         collapse: bool = True,
         filters: Sequence[str] = (),
+        substrings: bool = False,
     ) -> SearchResult:
         """Ranked sections for ``q``; raises QuerySyntaxError or IndexMissing.
 
@@ -87,13 +88,14 @@ class EmbeddedEngine:
         number field, ``-field`` for descending; ``facets``: keyword fields (and
         ``path``) to count values of; ``collapse``: fold sections with the same
         text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
-        (``sakuin.search.query.request.with_filters``; ``q`` may then be empty). Everything
-        else is the path users get.
+        (``sakuin.search.query.request.with_filters``; ``q`` may then be empty);
+        ``substrings``: also list the substring matches (``SearchBackend.search``).
+        Everything else is the path users get.
         """
         started = time.perf_counter()
         with self.live.pin() as pinned:
             request = Request.of(
-                pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters
+                pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings
             )
             result = self._search(pinned, request, snippets)
             result.query = q
@@ -109,9 +111,19 @@ class EmbeddedEngine:
             q, searcher.doc_frequency, searcher.doc_count(), literal=request.literal, metadata=declaration
         )
         limit = page * per_page
-        ranked = rank(pinned, compiled, limit, sort=request.sort, facets=request.facets, collapse=request.collapse)
+        ranked = rank(
+            pinned,
+            compiled,
+            limit,
+            sort=request.sort,
+            facets=request.facets,
+            collapse=request.collapse,
+            substrings=request.substrings,
+        )
         result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = ranked.sections
+        result.substring_total = ranked.substring_total
+        result.substrings = request.substrings
         result.sort = sort_name(request.sort)
         selected = selected_values(compiled.filter)
         result.facets = {

@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sakuin.search.config import TITLE_WINDOW, TYPED_WEIGHT
 from sakuin.search.embedded.reading import arrayquery, bagofwords, proximity
 from sakuin.search.embedded.reading.emit import Compiled
 from sakuin.search.embedded.reading.metatables import all_of, evaluate
@@ -58,13 +59,15 @@ MatchKind = Literal["word", "substring"]
 class Ranked:
     """``total`` hits after collapsing (``sections`` before); ``top``: the best ``limit``
     as (docnum, score, match); ``duplicates``: docnum → sections collapsed into it;
-    ``facets``: field → [(value, count)], most frequent first."""
+    ``facets``: field → [(value, count)], most frequent first; ``substring_total``: the
+    sections that have the typed words only inside longer words (whether listed or not)."""
 
     total: int
     top: list[tuple[int, float, MatchKind]]
     sections: int = 0
     duplicates: dict[int, int] = field(default_factory=dict)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    substring_total: int = 0
 
 
 @dataclass
@@ -72,9 +75,18 @@ class _Matches:
     docs: np.ndarray
     scores: np.ndarray
     substring: np.ndarray  # bool per match
+    #: Per match, whether it writes every respelled word as typed (``Targets.typed``): these
+    #: rank before the other word matches. None: the query respelled nothing.
+    typed: np.ndarray | None = None
+    #: Per match, whether the query's words are only in its document's title (which every
+    #: section carries): known for the best ``TITLE_WINDOW``; these rank after the sections
+    #: that have the words in their own text. None: not looked at.
+    title_only: np.ndarray | None = None
 
     def keep(self, mask: np.ndarray) -> _Matches:
-        return _Matches(self.docs[mask], self.scores[mask], self.substring[mask])
+        typed = self.typed[mask] if self.typed is not None else None
+        title_only = self.title_only[mask] if self.title_only is not None else None
+        return _Matches(self.docs[mask], self.scores[mask], self.substring[mask], typed, title_only)
 
 
 def rank(
@@ -85,7 +97,11 @@ def rank(
     sort: Sort | None = None,
     facets: Sequence[str] = (),
     collapse: bool = True,
+    substrings: bool = False,
 ) -> Ranked:
+    """``substrings``: list the sections that have the words only inside longer words (after
+    every word match) even when there are word matches; without it they are only counted
+    (``substring_total``), unless no section matches as a word."""
     searcher = pinned.searcher
     tables = pinned.snapshot.meta
 
@@ -100,12 +116,19 @@ def rank(
     own = {name for name in facets if any(fields_of(n) == {name} for n in nodes)}
     found = _match(pinned, compiled, None if own else allowed)
     matches = found.keep(allowed[found.docs]) if allowed is not None else found
+    substring_total = int(np.count_nonzero(matches.substring))
+    if not substrings and substring_total < len(matches.docs):  # word matches exist: they are the answer
+        matches, found = matches.keep(~matches.substring), found.keep(~found.substring)
+    if compiled.targets.typed and len(matches.docs):
+        matches = _typed_first(pinned, compiled, matches)
     if compiled.pairs:
         snapshot = pinned.snapshot
         scores = proximity.with_pairs(
             searcher, snapshot.scores, snapshot.occurrences, compiled.pairs, matches.docs, matches.scores
         )
-        matches = _Matches(matches.docs, scores, matches.substring)
+        matches = _Matches(matches.docs, scores, matches.substring, matches.typed)
+    if sort is None and compiled.bag is None and TITLE_WINDOW and len(matches.docs):
+        matches = _own_text_first(pinned, compiled, matches)
     counts: dict[str, list[tuple[str, int]]] = {}
     for name in facets:
         docs = matches.docs
@@ -115,7 +138,7 @@ def rank(
         counts[name] = _facet(pinned, docs, name, compiled.filter)
     order = _Order(pinned, matches, sort, key_of)
     top, duplicates, total = _collapse(order, tables.dups(searcher) if collapse else None, limit)
-    return Ranked(total, top, len(matches.docs), duplicates, counts)
+    return Ranked(total, top, len(matches.docs), duplicates, counts, substring_total)
 
 
 # -- 1. match ---------------------------------------------------------------------------
@@ -124,7 +147,7 @@ def rank(
 def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _Matches:
     searcher = pinned.searcher
     if compiled.bag is not None:
-        docs, scores = bagofwords.accumulate(searcher, pinned.snapshot.scores, list(compiled.bag))
+        docs, scores = bagofwords.accumulate(searcher, pinned.snapshot.scores, list(compiled.bag), compiled.min_words)
         return _Matches(docs.astype(np.int64), scores, np.zeros(len(docs), np.bool_))
     if compiled.query is None:
         if compiled.plan.root is not None:  # text with nothing to look up (only particles)
@@ -182,6 +205,52 @@ def _substrings(
     if not check or not len(docs):
         return docs, scores
     return _checked(pinned, docs, scores, check)
+
+
+def _typed_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _Matches:
+    """The matches that write the respelled words as typed (ジャポン, not only ジャパン).
+
+    A keyword query ranks them first: they are a tier (``_Matches.typed``). A question,
+    ranked by how much of it a section covers, gives each such word ``TYPED_WEIGHT``
+    instead (a typed word counts for about one more matched word). Sections are found
+    as substring candidates are: the typed word's bigrams, then the folded text."""
+    searcher, cache = pinned.searcher, pinned.snapshot.scores
+    written = []
+    for needle, grams in zip(compiled.targets.typed, compiled.targets.typed_grams, strict=True):
+        candidates, _ = bagofwords.match_all(searcher, cache, (grams,))
+        has = np.isin(matches.docs, candidates) & ~matches.substring
+        if len(needle) > 2 and has.any():  # a two-character word is its one bigram: exact
+            docs, _ = _checked(pinned, matches.docs[has], np.zeros(int(has.sum())), [needle])
+            has &= np.isin(matches.docs, docs)
+        written.append(has)
+    if compiled.bag is not None:
+        return _Matches(matches.docs, matches.scores + TYPED_WEIGHT * np.sum(written, axis=0), matches.substring)
+    return _Matches(matches.docs, matches.scores, matches.substring, np.logical_and.reduce(written))
+
+
+def _own_text_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _Matches:
+    """Which of a keyword query's best ``TITLE_WINDOW`` word matches have its words only in their
+    document's title: every section of a document carries its title in ``content``, so each
+    one matches the title's words, and a section that says nothing of them itself should not
+    rank with those that do. A section has a word in its own text when the word occurs in
+    ``content`` more often than in ``title`` (the same analysis: the counts compare)."""
+    terms = sorted(compiled.targets.highlight.get("content", ()))
+    words = np.flatnonzero(~matches.substring)
+    if not terms or not len(words):
+        return matches
+    best = words[proximity.window(matches.scores[words], TITLE_WINDOW)]
+    wanted = sorted(matches.docs[best].tolist())
+    searcher, occurrences = pinned.searcher, pinned.snapshot.occurrences
+    own = np.zeros(len(wanted), np.bool_)
+    for term in terms:
+        in_content = occurrences.get(searcher, "content", term, wanted).rows(wanted)
+        in_title = occurrences.get(searcher, "title", term, wanted).rows(wanted)
+        for i, (c, t) in enumerate(zip(in_content, in_title, strict=True)):
+            if c is not None and c[1] - c[0] > (t[1] - t[0] if t is not None else 0):
+                own[i] = True
+    title_only = np.zeros(len(matches.docs), np.bool_)
+    title_only[best] = ~own[np.searchsorted(wanted, matches.docs[best])]
+    return _Matches(matches.docs, matches.scores, matches.substring, matches.typed, title_only)
 
 
 def _checked(pinned: Pinned, docs: np.ndarray, scores: np.ndarray, needles: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -246,25 +315,30 @@ class _Order:
         if self.sort is not None:
             order = self._sorted()[:n].tolist()
             return [(int(m.docs[i]), float(m.scores[i]), "substring" if m.substring[i] else "word") for i in order]
-        words = ~m.substring
-        out: list[tuple[int, float, MatchKind]] = [
-            (d, s, "word") for d, s in bagofwords.top(m.docs[words], m.scores[words], n, self.key_of)
-        ]
+        out: list[tuple[int, float, MatchKind]] = []
+        tiers = [~m.substring] if m.typed is None else [m.typed, ~m.substring & ~m.typed]
+        if m.title_only is not None:  # in each tier, the sections that have the words in their own text first
+            tiers = [part for tier in tiers for part in (tier & ~m.title_only, tier & m.title_only)]
+        for tier in tiers:
+            if len(out) < n:
+                best = bagofwords.top(m.docs[tier], m.scores[tier], n - len(out), self.key_of)
+                out += [(d, s, "word") for d, s in best]
         if len(out) < n and m.substring.any():
             more = bagofwords.top(m.docs[m.substring], m.scores[m.substring], n - len(out), self.key_of)
             out += [(d, s, "substring") for d, s in more]
         return out
 
     def _sorted(self) -> np.ndarray:
-        """Missing values last, then the value, then relevance (word matches first), then
-        section number: the sections of one document (which share its date) stay in order."""
+        """Word matches before substring matches, then missing values last, then the value,
+        then relevance, then section number: the sections of one document (which share its
+        date) stay in order."""
         if self._full is None:
             assert self.sort is not None
             m = self.matches
             values = self.pinned.snapshot.meta.numbers(self.pinned.searcher, self.sort.field)[m.docs]
             missing = np.isnan(values)
             by = np.where(missing, 0.0, -values if self.sort.descending else values)
-            self._full = np.lexsort((m.docs, -m.scores, m.substring, by, missing))
+            self._full = np.lexsort((m.docs, -m.scores, by, missing, m.substring))
         return self._full
 
 
