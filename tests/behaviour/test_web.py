@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from flask.testing import FlaskClient
 from support.backends import Seed
 from support.corpora import SEED_ID
 from support.processes import free_port
+from support.web import wait_healthy
 
 from sakuin.web import create_app
 from sakuin.web.render import page_window, paragraphs
@@ -597,7 +597,7 @@ def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Pat
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         assert f"at {base}/ with 2 workers" in line
-        health = _get_json(base + "/healthz", deadline=time.monotonic() + 20)
+        health = wait_healthy(base + "/healthz", proc, timeout=20)
         assert health["status"] == "ok"
         with urllib.request.urlopen(base + "/doc/x%2F..%2Fy") as r:  # the id "x/../y"
             assert r.status == 200 and r.headers["Server"] == "sakuin"
@@ -620,17 +620,6 @@ def test_serve_runs_the_app_under_gunicorn_workers(make_index: Callable[..., Pat
     assert any(f'"GET /static/style.css HTTP/1.1" 200 {css_bytes} ' in entry for entry in log), out
     assert "sakuin: stopped" in out
     assert "Traceback" not in err_text
-
-
-def _get_json(url: str, deadline: float) -> dict:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return json.loads(r.read())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 @pytest.fixture

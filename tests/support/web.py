@@ -87,7 +87,7 @@ def serve_command(index: Path, port: int) -> list[str]:
         script = Path(sys.executable).parent / "sakuin"  # the console script of this venv
         if script.exists():
             return [str(script), "serve", *args]
-        return [sys.executable, "-c", "from search.cli import main; main()", "serve", *args]
+        return [sys.executable, "-m", "sakuin", "serve", *args]
     return [sys.executable, "-m", "sakuin.web.server", *args]
 
 
