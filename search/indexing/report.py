@@ -39,6 +39,8 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: What went as it should but is worth saying (pages read through OCR).
+    notes: list[str] = field(default_factory=list)
     sections_written: int = 0
     sections_deleted: int = 0
     #: Segments rewritten by compaction, and the live sections they held.
@@ -74,6 +76,7 @@ class IndexReport:
             "unchanged": self.unchanged,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "problems": self.problems,
+            "notes": self.notes,
             "seconds": round(self.seconds, 3),
             "sections_written": self.sections_written,
             "sections_deleted": self.sections_deleted,

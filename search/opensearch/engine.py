@@ -42,7 +42,7 @@ from sakuin.search.results.suggestions import closest, did_you_mean, last_word, 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
 MAX_CACHED_TERMS = 200_000
-_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
+_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "info", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
 #: Sections read for the words that complete a prefix while typing.
