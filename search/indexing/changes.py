@@ -321,6 +321,7 @@ class Reading:
                 outcome = by_source.get(p.key)
                 if outcome is None:
                     raise RuntimeError(f"{p.path}: no word from its analysis worker; previous index kept")
+                report.extract_seconds += outcome.seconds
                 if outcome.skipped is not None:
                     report.skipped.append((str(p.path), outcome.skipped))
                     what = "skipped"

@@ -9,6 +9,7 @@ does, the worker goes on: a skip is an outcome, never an exception.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sakuin.search.documents.extract import extract_file
@@ -18,10 +19,13 @@ from sakuin.search.indexing.tasks import DocTask, FileOutcome, FileTask, doc_tas
 
 def run_file_task(task: FileTask) -> tuple[list[DocTask], FileOutcome]:
     """The document tasks of one extracted file, and what to report about it."""
+    started = time.process_time()
     try:
         extraction = extract_file(Path(task.path), Path(task.root), task.reserved)
     except UnreadableFile as exc:
-        return [], FileOutcome(task.source, [], 0, str(exc) or "unreadable", [], [], [])
+        seconds = time.process_time() - started
+        return [], FileOutcome(task.source, [], 0, str(exc) or "unreadable", [], [], [], seconds)
+    seconds = time.process_time() - started
     docs = extraction.documents
     tasks = [doc_task(doc, task.source) for doc in docs]
     return tasks, FileOutcome(
@@ -32,6 +36,7 @@ def run_file_task(task: FileTask) -> tuple[list[DocTask], FileOutcome]:
         extraction.problems,
         extraction.notes,
         [doc.meta for doc in docs if doc.meta],
+        seconds,
     )
 
 

@@ -50,6 +50,8 @@ class IndexReport:
     seconds: float = 0.0
     sudachi_seconds: float = 0.0
     worker_seconds: float = 0.0
+    #: CPU seconds the workers spent extracting PDF, Office, EPUB and mail files.
+    extract_seconds: float = 0.0
     workers: int = 0
     size_bytes: int = 0
     version: str | None = None
@@ -86,9 +88,15 @@ class IndexReport:
             "size_bytes": self.size_bytes,
             "version": self.version,
             "sudachi_share": round(self.sudachi_share, 3),
+            "extraction_share": round(self.extraction_share, 3),
             "metadata": self.metadata,
             "suggestions": self.suggestions,
         }
+
+    @property
+    def extraction_share(self) -> float:
+        """The share of the workers' CPU time spent extracting files (PDF, Office, EPUB, mail)."""
+        return min(1.0, self.extract_seconds / self.worker_seconds) if self.worker_seconds else 0.0
 
     @property
     def sudachi_share(self) -> float:

@@ -84,6 +84,8 @@ class FileOutcome(NamedTuple):
     notes: list[str]
     #: Each document's metadata, for the summary's suggestions (``FieldSurvey``).
     metas: list[dict[str, Any]]
+    #: CPU seconds the worker spent extracting the file (for the summary's share).
+    seconds: float = 0.0
 
 
 Task = DocTask | FileTask

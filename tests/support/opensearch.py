@@ -21,7 +21,11 @@ from support.paths import ROOT
 SCRIPT = ROOT / "scripts" / "opensearch-cluster"
 
 #: The session cluster's own state directory and ports, so it never touches a developer's cluster.
-CLUSTER_ENV = {"SAKUIN_OPENSEARCH_HOME": "/var/tmp/sakuin-os-tests", "SAKUIN_OPENSEARCH_PORT": "9551"}
+#: Two test runs on one machine (two work trees) each give their own folder and ports here.
+CLUSTER_ENV = {
+    "SAKUIN_OPENSEARCH_HOME": os.environ.get("SAKUIN_TEST_OPENSEARCH_HOME", "/var/tmp/sakuin-os-tests"),
+    "SAKUIN_OPENSEARCH_PORT": os.environ.get("SAKUIN_TEST_OPENSEARCH_PORT", "9551"),
+}
 
 # Start covers a first download through Maven plus the script's own 180 s wait for green.
 START_TIMEOUT = 600
