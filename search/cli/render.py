@@ -86,7 +86,8 @@ def index_report(report: IndexReport) -> None:
         click.echo(
             f"analysed {count(report.sections_written, 'section')}{compacted} in "
             f"{count(max(1, report.workers), 'process')}; {extraction}Sudachi's tokenizer took "
-            f"{100 * report.sudachi_share:.0f} % of their CPU time, the rest went to building terms and writing the index"
+            f"{100 * report.sudachi_share:.0f} % of their CPU time, "
+            "the rest went to building terms and writing the index"
         )
 
 

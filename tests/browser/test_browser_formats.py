@@ -76,7 +76,8 @@ def test_a_pdf_hit_opens_at_its_page_with_a_boxed_thumbnail(server: str, browser
         figure = pg.locator("#s-2 figure.page-thumb img")
         expect(figure).to_be_visible()
         pg.wait_for_function(
-            "() => { const i = document.querySelector('#s-2 figure img'); return i && i.complete && i.naturalWidth > 0; }"
+            "() => { const i = document.querySelector('#s-2 figure img');"
+            " return i && i.complete && i.naturalWidth > 0; }"
         )
         assert figure.evaluate("i => i.naturalWidth") == 480
         overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
