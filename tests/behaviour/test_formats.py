@@ -222,3 +222,17 @@ def test_an_update_rereads_only_the_changed_file(folder: Path, tmp_path: Path) -
     engine = open_engine(index)
     assert engine.search("新記録").total == 1
     assert engine.search("前年比").total == 0
+
+
+def test_builds_with_extraction_in_the_workers_are_reproducible(folder: Path, tmp_path: Path) -> None:
+    """The same folder and worker count give the same sections in the same order (document numbers)."""
+    orders = []
+    for name in ("one", "two"):
+        index = tmp_path / name
+        build(index, [folder], procs=2)
+        engine = open_engine(index)
+        with engine.live.pin() as pinned:
+            orders.append([(f["key"], f.get("info")) for f in pinned.searcher.all_stored_fields()])
+        engine.close()
+    assert orders[0] == orders[1]
+    assert len(orders[0]) > 15
