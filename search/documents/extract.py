@@ -25,7 +25,6 @@ Design decisions:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,9 +246,4 @@ def _read_bytes(path: Path) -> bytes:
         return stream.read()
 
 
-def iter_extracted(path: Path, root: Path) -> Iterator[Document]:
-    """The documents of one extracted file (``extract_file``), for callers that stream."""
-    yield from extract_file(path, root).documents
-
-
-__all__ = ["MAX_NESTING", "Extraction", "extract_file", "iter_extracted", "safe_name"]
+__all__ = ["MAX_NESTING", "Extraction", "extract_file", "safe_name"]

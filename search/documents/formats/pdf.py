@@ -457,15 +457,6 @@ def _properties(pdf: pdfium.PdfDocument) -> tuple[dict[str, Any], str]:
 # -- thumbnails -----------------------------------------------------------------------
 
 
-def page_count(source: Source) -> int:
-    with PDFIUM_LOCK:
-        pdf = open_pdf(source)
-        try:
-            return len(pdf)
-        finally:
-            pdf.close()
-
-
 def render_page(source: Source, number: int, width: int, words: list[str]) -> bytes:
     """Page ``number`` (1-based) as a PNG ``width`` pixels wide, each occurrence of ``words``
     (as they stand in the page's text) boxed. Raises ``UnreadableFile`` or ``IndexError``."""
@@ -536,7 +527,6 @@ __all__ = [
     "PageText",
     "PdfText",
     "open_pdf",
-    "page_count",
     "page_text",
     "pdf_date",
     "read_pdf",
