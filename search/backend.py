@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sakuin.search.documents.metadata import Declaration, Kind
 from sakuin.search.documents.model import Document
+from sakuin.search.documents.originals import Original
 from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.results.examples import Examples
 from sakuin.search.results.model import SearchResult, Suggestion
@@ -76,6 +77,10 @@ class SearchBackend(Protocol):
 
     def section_spans(self, doc_id: str, q: str) -> SectionSpans:
         """Per section of ``doc_id``, where ``q`` matched (for the document page)."""
+        ...
+
+    def original(self, doc_id: str) -> Original | None:
+        """Where ``doc_id``'s original file is, if it may be served (``sakuin.search.documents.originals``)."""
         ...
 
     def stats(self) -> dict[str, Any]:
@@ -151,6 +156,7 @@ def build(
 
 __all__ = [
     "IndexBackend",
+    "Original",
     "SearchBackend",
     "SectionSpans",
     "build",

@@ -208,6 +208,51 @@ MAX_FILE_MB = _define(
     env="SAKUIN_MAX_FILE_MB",
     unit="MB",
 )
+MAX_DOCUMENT_MB = _define(
+    "MAX_DOCUMENT_MB",
+    500,
+    "indexing",
+    """Largest PDF, Office, EPUB or mail file read (they are read page by page or part by
+    part, not held whole: the limits below bound the work).""",
+    env="SAKUIN_MAX_DOCUMENT_MB",
+    unit="MB",
+)
+MAX_PAGES = _define(
+    "MAX_PAGES",
+    5_000,
+    "indexing",
+    """A PDF with more pages is skipped with its reason (a page tree can claim millions
+    of pages in a few kilobytes).""",
+    env="SAKUIN_MAX_PAGES",
+)
+MAX_UNZIPPED_MB = _define(
+    "MAX_UNZIPPED_MB",
+    300,
+    "indexing",
+    """What a DOCX, PPTX, XLSX or EPUB (a zip) may hold once decompressed, by its own
+    directory; more is a zip bomb and the file is skipped. Python's zip reader never
+    returns more than a member declares, so the directory's sizes bound the work.""",
+    env="SAKUIN_MAX_UNZIPPED_MB",
+    unit="MB",
+)
+MAX_FILE_SECONDS = _define(
+    "MAX_FILE_SECONDS",
+    120,
+    "indexing",
+    """Time one file's extraction may take (checked between pages and parts; a timer
+    interrupts a reader stuck in Python code); a file that takes longer is skipped.""",
+    env="SAKUIN_MAX_FILE_SECONDS",
+    unit="s",
+)
+MAX_EXTRACTED_MB = _define(
+    "MAX_EXTRACTED_MB",
+    40,
+    "indexing",
+    """Text one PDF, Office, EPUB or mail file may yield (UTF-8); more is skipped: the
+    worker holds a file's text while it analyses it.""",
+    env="SAKUIN_MAX_EXTRACTED_MB",
+    unit="MB",
+)
 MAX_SECTION_CHARS = _define(
     "MAX_SECTION_CHARS",
     100_000,
@@ -284,6 +329,21 @@ DEFAULT_THREADS = _define(
     """Threads per server worker (``sakuin serve --threads``). Requests are CPU-bound Python:
     two let a fast request pass a slow one; four cost a third of the throughput.""",
 )
+THUMBNAIL_WIDTH = _define(
+    "THUMBNAIL_WIDTH",
+    480,
+    "serving",
+    "Width in pixels of a PDF page's thumbnail on the document page (the height follows the page).",
+)
+THUMBNAIL_CACHE_MB = _define(
+    "THUMBNAIL_CACHE_MB",
+    32,
+    "serving",
+    """What rendered page thumbnails (PNG) may hold in all, per server process; rendered
+    on demand, least recently used dropped first.""",
+    env="SAKUIN_THUMBNAIL_CACHE_MB",
+    unit="MB",
+)
 GRACEFUL_SECONDS = _define("GRACEFUL_SECONDS", 30, "serving", "How long SIGTERM lets in-flight requests finish.")
 
 # -- limits ---------------------------------------------------------------------------
@@ -345,6 +405,23 @@ def max_file_bytes() -> int:
     return int(_number("SAKUIN_MAX_FILE_MB", MAX_FILE_MB) * MB)
 
 
+def document_limits() -> dict[str, float]:
+    """The per-file limits of extraction: ``MAX_DOCUMENT_MB``, ``MAX_PAGES``, ``MAX_UNZIPPED_MB``,
+    ``MAX_FILE_SECONDS`` and ``MAX_EXTRACTED_MB``, each from its variable when set."""
+    return {
+        "file_bytes": _number("SAKUIN_MAX_DOCUMENT_MB", MAX_DOCUMENT_MB) * MB,
+        "pages": _number("SAKUIN_MAX_PAGES", MAX_PAGES),
+        "unzipped_bytes": _number("SAKUIN_MAX_UNZIPPED_MB", MAX_UNZIPPED_MB) * MB,
+        "seconds": _number("SAKUIN_MAX_FILE_SECONDS", MAX_FILE_SECONDS),
+        "text_bytes": _number("SAKUIN_MAX_EXTRACTED_MB", MAX_EXTRACTED_MB) * MB,
+    }
+
+
+def thumbnail_cache_bytes() -> int:
+    """``THUMBNAIL_CACHE_MB`` in bytes, or ``SAKUIN_THUMBNAIL_CACHE_MB``."""
+    return int(_number("SAKUIN_THUMBNAIL_CACHE_MB", THUMBNAIL_CACHE_MB) * MB)
+
+
 def cluster_index() -> str:
     """``CLUSTER_INDEX``, or ``SAKUIN_CLUSTER_INDEX``."""
     return os.environ.get("SAKUIN_CLUSTER_INDEX") or CLUSTER_INDEX
@@ -357,6 +434,8 @@ __all__ = [
     "Setting",
     "cache_bytes",
     "cluster_index",
+    "document_limits",
     "max_file_bytes",
     "segment_budget_bytes",
+    "thumbnail_cache_bytes",
 ]

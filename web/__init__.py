@@ -17,9 +17,9 @@ from flask import Flask
 from sakuin.search.backend import open_engine
 from sakuin.search.config import MAX_CONTENT_LENGTH, MAX_QUERY_STRING
 from sakuin.search.results.facets import facet_filter
-from sakuin.web import api, errors, pages, security
+from sakuin.web import api, errors, files, pages, security
 from sakuin.web.common import ENGINE_KEY, DocIdConverter
-from sakuin.web.render import facet_label, filter_label, local_time, meta_text
+from sakuin.web.render import facet_label, filter_label, local_time, meta_text, page_label, type_label
 
 DEFAULT_INDEX_DIR = "index"
 
@@ -46,7 +46,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["docid"] = DocIdConverter
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals.update(facet_filter=facet_filter, facet_label=facet_label, filter_label=filter_label)
+    app.jinja_env.globals.update(
+        facet_filter=facet_filter,
+        facet_label=facet_label,
+        filter_label=filter_label,
+        type_label=type_label,
+        page_label=page_label,
+    )
     app.jinja_env.filters["meta_text"] = meta_text
     app.jinja_env.filters["local_time"] = local_time
 
@@ -56,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(files.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health_bp)
     return app

@@ -67,7 +67,17 @@ def document(doc_id: str) -> Response:
             "title": doc.title,
             "path": doc.path,
             "meta": doc.meta or {},
-            "sections": [{"ordinal": s.ordinal, "heading": s.heading, "text": s.text} for s in doc.sections],
+            "type": doc.file_type,
+            "modified": doc.modified,
+            "sections": [
+                {
+                    "ordinal": s.ordinal,
+                    "heading": s.heading,
+                    "text": s.text,
+                    "pages": list(s.page_range) if s.page_range else None,
+                }
+                for s in doc.sections
+            ],
         }
     )
 

@@ -31,6 +31,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 _INT0 = {"type": "integer", "minimum": 0}
+_INT1 = {"type": "integer", "minimum": 1}
 _STR = {"type": "string"}
 
 SCHEMAS: dict[str, Any] = {
@@ -89,6 +90,27 @@ SCHEMAS: dict[str, Any] = {
                 "(`collapse=false` lists them).",
             },
             "meta": {"type": "object", "description": "The document's metadata as its source gave it."},
+            "type": {
+                "type": "string",
+                "description": "The built-in `type`: pdf, docx, xlsx, xls, ods, pptx, epub, eml, rtf, md, html, txt, "
+                "jsonl.",
+            },
+            "modified": {
+                "type": ["string", "null"],
+                "description": "The file's modification time when it was read (ISO 8601), the built-in `modified`.",
+            },
+            "pages": {
+                "type": ["array", "null"],
+                "description": "A PDF section's [first, last] page (a PPTX section's slide), else null.",
+                "prefixItems": [_INT1, _INT1],
+                "minItems": 2,
+                "maxItems": 2,
+            },
+            "page": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "The page of the section's first match; `/files/<doc_id>#page=N` opens a PDF there.",
+            },
             "snippet": _ref("Snippet"),
         }
     ),
@@ -180,10 +202,25 @@ SCHEMAS: dict[str, Any] = {
             "doc_id": _STR,
             "title": _STR,
             "path": _STR,
-            "meta": {"type": "object", "description": "Extra JSONL fields, as given."},
+            "meta": {"type": "object", "description": "Extra JSONL fields, or the format's document properties."},
+            "type": {"type": "string", "description": "The built-in `type` (pdf, docx, md…)."},
+            "modified": {"type": ["string", "null"], "description": "The file's modification time (ISO 8601)."},
             "sections": {
                 "type": "array",
-                "items": _obj({"ordinal": _INT0, "heading": _STR, "text": _STR}),
+                "items": _obj(
+                    {
+                        "ordinal": _INT0,
+                        "heading": _STR,
+                        "text": _STR,
+                        "pages": {
+                            "type": ["array", "null"],
+                            "description": "A PDF section's [first, last] page, else null.",
+                            "prefixItems": [_INT1, _INT1],
+                            "minItems": 2,
+                            "maxItems": 2,
+                        },
+                    }
+                ),
             },
         }
     ),

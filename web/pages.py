@@ -149,16 +149,23 @@ def document(doc_id: str) -> str | Response:
             except QuerySyntaxError as exc:
                 notice = "この検索語は強調表示できません: " + exc.japanese()
     sections = []
+    pdf = doc.file_type == "pdf"
     for s in doc.sections:
         found = spans.get(s.ordinal, {})
+        body = found.get("body") or []
+        page = s.page_at(min(body)[0]) if body else None
         sections.append(
             {
                 "ordinal": s.ordinal,
                 "heading": s.heading,
                 # mark_html escapes the text, so these render as they are.
                 "heading_html": Markup(mark_html(s.heading, found.get("heading", []))),
-                "paragraphs": paragraphs(s.text, found.get("body")),
+                "paragraphs": paragraphs(s.text, body),
                 "matches": len(found.get("heading", [])) + len(found.get("body", [])),
+                "pages": s.page_range,
+                "page": page or (s.page_range[0] if s.page_range else None),
+                # The page of the section's first match, its matches boxed (``sakuin.web.files``).
+                "thumbnail": url_for("files.thumbnail", page=page, doc_id=doc_id, q=q) if pdf and page else None,
             }
         )
     return render_template(
@@ -168,6 +175,7 @@ def document(doc_id: str) -> str | Response:
         q=q,
         notice=notice,
         json_url=url_for("api.document", doc_id=doc_id),
+        original_url=url_for("files.original_file", doc_id=doc_id) if doc.file_type not in ("", "jsonl") else None,
     )
 
 

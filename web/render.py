@@ -128,11 +128,54 @@ FACET_LABELS = {
     "type": "種類",
     "created": "作成日時",
     "modified": "更新日時",
+    "updated": "保存日時",
+    "subject": "件名",
+    "keywords": "キーワード",
+    "last_modified_by": "最終更新者",
+    "from": "差出人",
+    "to": "宛先",
+    "cc": "CC",
+    "attachments": "添付",
+    "language": "言語",
+    "publisher": "出版社",
+    "published": "出版日",
 }
+
+#: The label shown for each document type (the built-in ``type``) on the results and document pages.
+TYPE_LABELS = {
+    "pdf": "PDF",
+    "docx": "Word",
+    "xlsx": "Excel",
+    "xls": "Excel",
+    "ods": "表計算",
+    "pptx": "PowerPoint",
+    "epub": "EPUB",
+    "eml": "メール",
+    "rtf": "RTF",
+    "md": "Markdown",
+    "html": "HTML",
+    "txt": "テキスト",
+    "jsonl": "JSONL",
+}
+
+
+def type_label(file_type: str) -> str:
+    """The label of a document type (its own name, upper-cased, when it has none)."""
+    return TYPE_LABELS.get(file_type, file_type.upper())
 
 
 def facet_label(name: str) -> str:
     return FACET_LABELS.get(name, name)
+
+
+def page_label(pages: tuple[int, int] | None, file_type: str) -> str:
+    """A section's pages as a reader says them: p. 3, pp. 3–5; a slide's number for a PPTX."""
+    if not pages:
+        return ""
+    first, last = pages
+    if file_type == "pptx":
+        return f"スライド {first}" if first == last else f"スライド {first}–{last}"
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
 
 
 def filter_label(text: str) -> str:

@@ -37,6 +37,8 @@ def limit_request_size() -> None:
 
 
 def add_security_headers(response: Response) -> Response:
+    """The headers above on every response; a route that sets its own (a served original's
+    policy, ``sakuin.web.files``) keeps it."""
     for name, value in SECURITY_HEADERS.items():
-        response.headers[name] = value
+        response.headers.setdefault(name, value)
     return response

@@ -49,6 +49,8 @@ def index_report(report: IndexReport) -> None:
         click.echo(f"warning: {problem}", err=True)
     for path, reason in report.skipped:
         click.echo(f"skipped: {path}: {reason}", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if report.up_to_date:
         click.echo(f"index is up to date ({report.unchanged} files unchanged)")
     else:
@@ -76,10 +78,16 @@ def index_report(report: IndexReport) -> None:
         click.echo(f"metadata seen but not declared; to filter and facet by it, add: {' '.join(report.suggestions)}")
     if report.worker_seconds:
         compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
+        extraction = (
+            f"extracting PDF, Office, EPUB and mail files took {100 * report.extraction_share:.0f} %, "
+            if report.extract_seconds
+            else ""
+        )
         click.echo(
             f"analysed {count(report.sections_written, 'section')}{compacted} in "
-            f"{count(max(1, report.workers), 'process')}; Sudachi's tokenizer took {100 * report.sudachi_share:.0f} % "
-            "of their CPU time, the rest went to building terms and writing the index"
+            f"{count(max(1, report.workers), 'process')}; {extraction}Sudachi's tokenizer took "
+            f"{100 * report.sudachi_share:.0f} % of their CPU time, "
+            "the rest went to building terms and writing the index"
         )
 
 

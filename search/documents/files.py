@@ -22,6 +22,7 @@ from sakuin.search.documents.formats.html import declared_charset, parse_html
 from sakuin.search.documents.formats.jsonl import Problem, Record, parse_jsonl
 from sakuin.search.documents.formats.markdown import parse_markdown
 from sakuin.search.documents.formats.text import parse_plaintext
+from sakuin.search.documents.kinds import REFUSED, file_type, is_extracted, modified_time
 from sakuin.search.documents.model import Document
 from sakuin.search.documents.sections import has_content, make_document
 from sakuin.search.errors import UnreadableFile
@@ -36,6 +37,7 @@ __all__ = [
     "iter_input_files",
     "open_input",
     "read_file",
+    "text_document",
 ]
 
 Parser = Callable[[str, str], tuple[str, list[tuple[str, str]]]]
@@ -92,6 +94,18 @@ def iter_documents(path: Path, root: Path) -> DocumentStream:
     yields the surviving documents in file order.
     """
     suffix = path.suffix.lower()
+    if suffix in REFUSED:
+        raise UnreadableFile(REFUSED[suffix])
+    if is_extracted(path):
+        _check_name(path)
+        from sakuin.search.documents.extract import extract_file  # extract reads text attachments through here
+
+        extraction = extract_file(path, root)
+        return DocumentStream(
+            iter([(d, extraction.size if i == 0 else 0) for i, d in enumerate(extraction.documents)]),
+            extraction.problems,
+            extraction.size,
+        )
     if suffix not in _PARSERS and suffix not in _JSONL:
         raise UnreadableFile(f"unsupported file type {suffix}")
     _check_name(path)
@@ -109,19 +123,28 @@ def iter_documents(path: Path, root: Path) -> DocumentStream:
             data = stream.read()
     except OSError as exc:
         raise UnreadableFile(_os_reason(exc)) from exc
-    document = _read_text_document(path, root, suffix, data)
+    rel = doc_id_for(path, root)
+    document = text_document(rel, rel, path.name, data, modified_time(path))
     return DocumentStream(iter([(document, len(data))]), [], len(data))
 
 
-def _read_text_document(path: Path, root: Path, suffix: str, data: bytes) -> Document:
-    hint = declared_charset(data) if _PARSERS[suffix] is parse_html else None
+def is_text(name: str) -> bool:
+    """Whether ``name`` is a text, Markdown or HTML file (read whole by ``text_document``)."""
+    return Path(name).suffix.lower() in _PARSERS
+
+
+def text_document(doc_id: str, rel: str, name: str, data: bytes, modified: str | None) -> Document:
+    """A text, Markdown or HTML file's bytes as a document (``name`` gives its format and
+    fallback title); raises UnreadableFile when nothing of it can be read."""
+    suffix = Path(name).suffix.lower()
+    parser = _PARSERS[suffix]
+    hint = declared_charset(data) if parser is parse_html else None
     text = decode_bytes(data, hint)
     if not text.strip():
         raise UnreadableFile("empty file")
-    title, raw_sections = _PARSERS[suffix](text, path.stem)
-    rel = doc_id_for(path, root)
-    meta = html_metadata(text) if _PARSERS[suffix] is parse_html else front_matter(text) if suffix in _MARKDOWN else {}
-    document = make_document(rel, title, rel, raw_sections, meta)
+    title, raw_sections = parser(text, Path(name).stem)
+    meta = html_metadata(text) if parser is parse_html else front_matter(text) if suffix in _MARKDOWN else {}
+    document = make_document(doc_id, title, rel, raw_sections, meta, file_type=file_type(name), modified=modified)
     if not document.sections:
         raise UnreadableFile("no text content")
     return document
@@ -289,7 +312,7 @@ def _stream_jsonl(path: Path, root: Path, size: int) -> DocumentStream:
             raise UnreadableFile("binary file")
         stream.seek(0)
         survivors, problems = _survivors(parse_jsonl(stream, rel), rel)
-    return DocumentStream(_surviving_documents(path, rel, survivors), problems, size)
+    return DocumentStream(_surviving_documents(path, rel, survivors, modified_time(path)), problems, size)
 
 
 def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, int], list[str]]:
@@ -314,14 +337,19 @@ def _survivors(items: Iterable[Record | Problem], rel: str) -> tuple[dict[str, i
     return survivors, problems
 
 
-def _surviving_documents(path: Path, rel: str, survivors: dict[str, int]) -> Iterator[tuple[Document, int]]:
+def _surviving_documents(
+    path: Path, rel: str, survivors: dict[str, int], modified: str | None
+) -> Iterator[tuple[Document, int]]:
     """The second pass: each kept record as a Document, with the bytes read since the last one."""
     with open_input(path) as stream:
         lines = _Counted(stream)
         reported = 0
         for item in parse_jsonl(lines, rel):
             if isinstance(item, Record) and survivors.get(item.doc_id) == item.line:
-                yield make_document(item.doc_id, item.title, rel, item.sections, item.meta), lines.nbytes - reported
+                document = make_document(
+                    item.doc_id, item.title, rel, item.sections, item.meta, file_type="jsonl", modified=modified
+                )
+                yield document, lines.nbytes - reported
                 reported = lines.nbytes
 
 

@@ -12,7 +12,11 @@ index remembers the declaration in its manifest, so later runs need not repeat i
   fields are range-filterable (``date:>=2012-01-01``, ``date:2012-01..2012-06``,
   ``price:10..20``) and sortable (``--sort -date``);
 * ``path`` is built in: the folders a file lies in, filterable by prefix
-  (``path:docs/guide/``) and facetable.
+  (``path:docs/guide/``) and facetable;
+* ``type`` is built in: what kind of document it is (``pdf``, ``docx``, ``md``,
+  ``jsonl``…; ``sakuin.search.documents.kinds``), filterable and facetable;
+* ``modified`` is built in: the file's modification time when it was read, a
+  date field (``modified:2026-12``, ``--sort -modified``).
 
 Design decisions:
 
@@ -46,8 +50,14 @@ Kind = Literal["keyword", "date", "number"]
 KINDS: tuple[Kind, ...] = ("keyword", "date", "number")
 #: The built-in facet of every index: the folders of a document's file.
 PATH = "path"
-#: Field names a declaration may not take (the query language's own fields).
-RESERVED = frozenset({"title", "heading", "content", "grams", "reading", PATH, "id", "text", "sections"})
+#: The built-in facet of every index: the kind of document (``pdf``, ``md``…).
+TYPE = "type"
+#: The built-in date field of every index: the file's modification time.
+MODIFIED = "modified"
+#: Field names a declaration may not take (the query language's own fields, the built-ins).
+RESERVED = frozenset(
+    {"title", "heading", "content", "grams", "reading", PATH, TYPE, MODIFIED, "id", "text", "sections"}
+)
 #: A field name as the query language reads it (``name:``).
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 #: Separates a field's name from its value in a ``facets`` term.
@@ -73,7 +83,7 @@ class Declaration:
     def from_manifest(cls, data: Any) -> Declaration:
         if not isinstance(data, dict):
             return cls()
-        return cls({str(k): v for k, v in data.items() if v in KINDS})
+        return cls({str(k): v for k, v in data.items() if v in KINDS and k not in RESERVED})
 
     def to_manifest(self) -> dict[str, str]:
         return dict(sorted(self.fields.items()))
@@ -97,17 +107,25 @@ class Declaration:
 
     @property
     def facets(self) -> list[str]:
-        """Facetable fields: the keyword fields, then ``path``."""
-        return [*self.of_kind("keyword"), PATH]
+        """Facetable fields: the keyword fields, then ``path`` and ``type``."""
+        return [*self.of_kind("keyword"), PATH, TYPE]
 
     @property
     def sortable(self) -> list[str]:
-        return self.of_kind("date", "number")
+        """Date and number fields, then ``modified``: each has a column."""
+        return [*self.of_kind("date", "number"), MODIFIED]
 
     def kind(self, name: str) -> Kind | None:
-        if name == PATH:
+        if name in (PATH, TYPE):
             return "keyword"
+        if name == MODIFIED:
+            return "date"
         return self.fields.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Every field a filter may name: the built-ins, then the declared ones."""
+        return [PATH, TYPE, MODIFIED, *sorted(self.fields)]
 
 
 # -- values --------------------------------------------------------------------------
@@ -181,11 +199,23 @@ class Derived:
     numbers: Mapping[str, float]
 
 
-def derive(declaration: Declaration, meta: Mapping[str, Any] | None, path: str) -> Derived:
-    """The ``facets`` terms (keyword values and the path) and the columns of one document."""
+def derive(
+    declaration: Declaration,
+    meta: Mapping[str, Any] | None,
+    path: str,
+    info: Mapping[str, Any] | None = None,
+) -> Derived:
+    """The ``facets`` terms (keyword values, the path and the type) and the columns of one
+    document; ``info`` holds the built-ins (``type``, ``modified``) its reader found."""
     terms = [f"{PATH}{SEP}{f}" for f in folders(path)]
     terms.append(f"{PATH}{SEP}{path}")
     numbers: dict[str, float] = {}
+    info = info or {}
+    if info.get(TYPE):
+        terms.append(f"{TYPE}{SEP}{info[TYPE]}")
+    modified = parse_date(info.get(MODIFIED))
+    if modified is not None:
+        numbers[column_name(MODIFIED)] = modified
     meta = meta or {}
     for name, kind in declaration.fields.items():
         value = meta.get(name)
@@ -251,8 +281,11 @@ class FieldSurvey:
 
 __all__ = [
     "KINDS",
+    "MODIFIED",
     "PATH",
+    "RESERVED",
     "SEP",
+    "TYPE",
     "Declaration",
     "Derived",
     "FieldSurvey",

@@ -126,6 +126,7 @@ def build_schema(declaration: Declaration | None = None) -> Schema:
         grams=_presence_field(gram_analyzer(), GramPresence()),
         reading=_presence_field(reading_analyzer(lines=3), Presence()),
         meta=STORED(),
+        info=STORED(),
         facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
         dup=COLUMN(NumericColumn("Q", default=0)),
         folded=COLUMN(FOLDED_COLUMN),

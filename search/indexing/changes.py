@@ -4,13 +4,20 @@ Incremental by content hash: a run hashes every input file, but only files whose
 bytes changed are read again; files that disappeared from the given paths lose
 their documents. A JSONL file is tracked per record (id → hash of the document it
 makes): when the file changes, only the records whose document changed are
-re-analysed and replaced, the others keep their sections. Other formats are one
-document per file and are tracked per file. Both backends decide with these
-functions and differ only in how they delete and write.
+re-analysed and replaced, the others keep their sections. Other formats are
+tracked per file. Both backends decide with these functions and differ only in
+how they delete and write.
+
+Files that are extracted (PDF, Office, EPUB, mail) are not read here: ``Reading``
+hands each to the workers as a ``FileTask`` and, once the workers are done, makes
+its manifest entry from the worker's ``FileOutcome`` (``Reading.finish``). The
+summary's lists are filled then, for every file in the order the files were
+listed, so they do not depend on which worker finished first.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -19,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sakuin.search.documents.files import iter_documents, open_input
+from sakuin.search.documents.files import doc_id_for, iter_documents, open_input
+from sakuin.search.documents.kinds import REFUSED, is_extracted
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.errors import UnreadableFile
 from sakuin.search.indexing.report import IndexReport
 from sakuin.search.indexing.sections import SCHEMA_VERSION
-from sakuin.search.indexing.tasks import DocTask, doc_task
+from sakuin.search.indexing.tasks import FileOutcome, FileTask, Task, doc_task
 
 #: Suffixes of the files tracked record by record.
 RECORD_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -166,27 +174,81 @@ def pending_documents(
     report: IndexReport,
     deleter: Deleter,
     survey: FieldSurvey,
-) -> Iterator[tuple[DocTask | None, int]]:
+) -> Reading:
+    """The pending files' work (``Reading``): ``tasks()`` for the workers, ``finish(outcomes)`` after."""
+    return Reading(pending, new_files, report, deleter, survey)
+
+
+class Reading:
     """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
 
     Files are read one at a time and JSONL record by record, so nothing here grows
     with the corpus but the id table. The first owner of a document id keeps it; a
     later document with the same id is reported, not merged. A JSONL file known
     record by record yields only its new and changed records and deletes the
-    sections of changed and vanished ones. Each file's manifest entry is made once
-    its documents have all been handed out.
+    sections of changed and vanished ones. An extracted file becomes one
+    ``FileTask``. Each file's manifest entry is made once its documents have all
+    been handed out, or, for an extracted file, in ``finish``.
     """
-    owner = {doc_id: key for key, entry in new_files.items() for doc_id in entry["doc_ids"]}
-    for p in pending:
+
+    def __init__(
+        self,
+        pending: list[Pending],
+        new_files: dict[str, dict[str, Any]],
+        report: IndexReport,
+        deleter: Deleter,
+        survey: FieldSurvey,
+    ) -> None:
+        self.pending = pending
+        self.new_files = new_files
+        self.report = report
+        self.deleter = deleter
+        self.survey = survey
+        self.owner = {doc_id: key for key, entry in new_files.items() for doc_id in entry["doc_ids"]}
+        #: Per pending file, in order: what happened to it ("added"/"changed", "skipped", or a FileTask).
+        self.done: list[tuple[Pending, Any]] = []
+        self.finished = False
+
+    def _reserved(self) -> list[str]:
+        """Sorted ids containing ``#`` owned by kept files or named by pending ones (``extract``)."""
+        ids = {doc_id for doc_id in self.owner if "#" in doc_id}
+        ids.update(rel for p in self.pending if "#" in (rel := doc_id_for(p.path, p.root)))
+        return sorted(ids)
+
+    def tasks(self) -> Iterator[tuple[Task | None, int]]:
+        reserved = self._reserved()
+        for p in self.pending:
+            suffix = p.path.suffix.lower()
+            if is_extracted(p.path) and suffix not in REFUSED:
+                yield self._file_task(p, reserved)
+                continue
+            yield from self._read(p)
+
+    def _file_task(self, p: Pending, reserved: list[str]) -> tuple[Task | None, int]:
+        rel = doc_id_for(p.path, p.root)
+        size = p.size
+        if rel in self.owner:
+            self.report.problems.append(
+                f"{p.key}: duplicate document id {rel!r} (already from {self.owner[rel]}); skipped"
+            )
+            self._entry(p, [], 0)
+            self.done.append((p, "indexed"))
+            return None, size
+        self.owner[rel] = p.key
+        prefix = rel + "#"
+        lo = bisect.bisect_left(reserved, prefix)
+        hi = bisect.bisect_left(reserved, rel + "$")  # "$" follows "#": every id starting with the prefix
+        task = FileTask(p.key, str(p.path), str(p.root), rel, size, frozenset(reserved[lo:hi]))
+        self.done.append((p, task))
+        return task, size
+
+    def _read(self, p: Pending) -> Iterator[tuple[Task | None, int]]:
+        report, deleter, owner = self.report, self.deleter, self.owner
         try:
             stream = iter_documents(p.path, p.root)
         except UnreadableFile as exc:
-            report.skipped.append((str(p.path), str(exc)))
-            if p.known:
-                report.removed.append(str(p.path))
-                if p.by_record:  # not deleted up front with the other stale files
-                    deleter.delete(source=p.key)
-            continue
+            self._skip(p, str(exc))
+            return
         records = p.is_records
         old_records: dict[str, list[Any]] = p.prev["records"] if p.by_record and p.prev else {}
         new_records: dict[str, list[Any]] = {}
@@ -202,7 +264,7 @@ def pending_documents(
                     yield None, nbytes
                     continue
                 owner[doc.doc_id] = p.key
-                survey.add(doc.meta)
+                self.survey.add(doc.meta)
                 doc_ids.append(doc.doc_id)
                 sections += len(doc.sections)
                 if records:
@@ -223,19 +285,71 @@ def pending_documents(
             deleter.delete(doc_id=doc_id, source=p.key)
             counts["removed"] += 1
         report.problems.extend(stream.problems)
-        (report.changed if p.known else report.added).append(str(p.path))
         if p.by_record:
             report.records[str(p.path)] = counts
-        entry: dict[str, Any] = {"hash": p.digest, "doc_ids": doc_ids, "sections": sections}
+        entry = self._entry(p, doc_ids, sections)
         if records:
             entry["records"] = new_records
-        new_files[p.key] = entry
+        self.done.append((p, "indexed"))
+
+    def _skip(self, p: Pending, reason: str) -> None:
+        self.report.skipped.append((str(p.path), reason))
+        self.done.append((p, "skipped"))
+        if p.known and p.by_record:  # not deleted up front with the other stale files
+            self.deleter.delete(source=p.key)
+
+    def _entry(self, p: Pending, doc_ids: list[str], sections: int) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "hash": p.digest,
+            "doc_ids": doc_ids,
+            "sections": sections,
+            "root": str(p.root.absolute()),
+        }
+        self.new_files[p.key] = entry
+        return entry
+
+    def finish(self, outcomes: Iterable[FileOutcome]) -> None:
+        """The extracted files' manifest entries from their workers' outcomes, and the summary's
+        lists for every pending file, in the order the files were listed."""
+        if self.finished:
+            return
+        self.finished = True
+        by_source = {o.source: o for o in outcomes}
+        report = self.report
+        for p, what in self.done:
+            if isinstance(what, FileTask):
+                outcome = by_source.get(p.key)
+                if outcome is None:
+                    raise RuntimeError(f"{p.path}: no word from its analysis worker; previous index kept")
+                report.extract_seconds += outcome.seconds
+                if outcome.skipped is not None:
+                    report.skipped.append((str(p.path), outcome.skipped))
+                    what = "skipped"
+                else:
+                    for doc_id in outcome.doc_ids[1:]:
+                        if self.owner.get(doc_id, p.key) != p.key:
+                            report.problems.append(
+                                f"{p.key}: document id {doc_id!r} is also used by {self.owner[doc_id]}"
+                            )
+                        self.owner.setdefault(doc_id, p.key)
+                    for meta in outcome.metas:
+                        self.survey.add(meta)
+                    report.problems.extend(outcome.problems)
+                    report.notes.extend(outcome.notes)
+                    self._entry(p, outcome.doc_ids, outcome.sections)
+                    what = "indexed"
+            if what == "skipped":
+                if p.known:
+                    report.removed.append(str(p.path))
+                continue
+            (report.changed if p.known else report.added).append(str(p.path))
 
 
 __all__ = [
     "RECORD_SUFFIXES",
     "Deleter",
     "Pending",
+    "Reading",
     "changes",
     "file_hash",
     "file_key",

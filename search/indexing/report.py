@@ -39,6 +39,8 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: What went as it should but is worth saying (pages read through OCR).
+    notes: list[str] = field(default_factory=list)
     sections_written: int = 0
     sections_deleted: int = 0
     #: Segments rewritten by compaction, and the live sections they held.
@@ -48,6 +50,8 @@ class IndexReport:
     seconds: float = 0.0
     sudachi_seconds: float = 0.0
     worker_seconds: float = 0.0
+    #: CPU seconds the workers spent extracting PDF, Office, EPUB and mail files.
+    extract_seconds: float = 0.0
     workers: int = 0
     size_bytes: int = 0
     version: str | None = None
@@ -74,6 +78,7 @@ class IndexReport:
             "unchanged": self.unchanged,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "problems": self.problems,
+            "notes": self.notes,
             "seconds": round(self.seconds, 3),
             "sections_written": self.sections_written,
             "sections_deleted": self.sections_deleted,
@@ -83,9 +88,15 @@ class IndexReport:
             "size_bytes": self.size_bytes,
             "version": self.version,
             "sudachi_share": round(self.sudachi_share, 3),
+            "extraction_share": round(self.extraction_share, 3),
             "metadata": self.metadata,
             "suggestions": self.suggestions,
         }
+
+    @property
+    def extraction_share(self) -> float:
+        """The share of the workers' CPU time spent extracting files (PDF, Office, EPUB, mail)."""
+        return min(1.0, self.extract_seconds / self.worker_seconds) if self.worker_seconds else 0.0
 
     @property
     def sudachi_share(self) -> float:

@@ -6,8 +6,10 @@ schema, ``sakuin.search.embedded.schema``; the cluster mapping,
 place: ``content`` is title, heading and body one per line (a word never spans
 two of them), ``folded`` the same folded (``sakuin.search.analysis.normalize.fold``)
 for the substring check, ``dup`` a hash of the folded body to collapse the same
-text found in several documents, and the declared metadata's terms and numbers
-(``sakuin.search.documents.metadata.derive``).
+text found in several documents, the declared metadata's terms and numbers
+(``sakuin.search.documents.metadata.derive``) with the built-in ``type`` and
+``modified``, and ``info``: the section's built-ins as stored for display (the
+document's ``type`` and ``modified``, the section's page starts).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from sakuin.search.indexing.tasks import DocTask
 #: Bump when the schema, the analysis or the section rules change in a way that needs a
 #: rebuild (a live index of another version is rebuilt by the next ``sakuin index``).
 #: 9: a heading with no text of its own is carried by the next section.
-SCHEMA_VERSION = 9
+#: 10: the built-in ``type`` facet and ``modified`` date, a section's pages (``info``),
+#: each file's root in the manifest.
+SCHEMA_VERSION = 10
 
 
 def section_key(doc_id: str, ordinal: int) -> str:
@@ -69,11 +73,17 @@ def content_offsets(title: str, heading: str) -> tuple[int, int]:
 
 def section_fields(task: DocTask, declaration: Declaration | None = None) -> Iterator[dict[str, Any]]:
     """The Whoosh fields of each section of a document task (``add_document`` keywords)."""
-    doc_id, source, path, title, meta, sections = task
-    derived = derive(declaration or Declaration(), meta, path)
+    doc_id, source, path, title, meta, sections, doc_info = task
+    doc_info = doc_info or {}
+    derived = derive(declaration or Declaration(), meta, path, doc_info)
     facets = "\n".join(derived.terms)
     folded_title = fold(title)
+    pages = doc_info.get("pages") or []
+    base = {k: doc_info[k] for k in ("type", "modified") if doc_info.get(k)}
     for ordinal, heading, body in sections:
+        info = dict(base)
+        if ordinal < len(pages) and pages[ordinal]:
+            info["pages"] = pages[ordinal]
         content = content_text(title, heading, body)
         folded_body = fold(body)
         yield {
@@ -93,7 +103,20 @@ def section_fields(task: DocTask, declaration: Declaration | None = None) -> Ite
             "grams": content,
             "reading": content,
             "meta": meta,
+            "info": info or None,
         }
+
+
+def task_info(infos: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """A document task's ``info`` rebuilt from its sections' stored ``info``, in ordinal order
+    (compaction and re-derivation make tasks from stored sections)."""
+    first = next((i for i in infos if i), None)
+    if first is None:
+        return None
+    out = {k: first[k] for k in ("type", "modified") if first.get(k)}
+    if any(i and i.get("pages") for i in infos):
+        out["pages"] = [(i or {}).get("pages") or [] for i in infos]
+    return out or None
 
 
 __all__ = [
@@ -106,4 +129,5 @@ __all__ = [
     "folded_text",
     "section_fields",
     "section_key",
+    "task_info",
 ]

@@ -27,7 +27,7 @@ from typing import Any
 from sakuin.search.analysis.normalize import fold, gram_texts
 from sakuin.search.analysis.terms import SectionTerms, Words, analyse_text, section_terms
 from sakuin.search.config import K1, B
-from sakuin.search.documents.metadata import PATH, SEP, Declaration
+from sakuin.search.documents.metadata import PATH, SEP, TYPE, Declaration
 from sakuin.search.indexing.sections import section_fields
 
 TEXT_FIELDS = ("content", "title", "heading")
@@ -69,6 +69,7 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
         "body": {"type": "text", "index": False},
         "meta": {"type": "object", "enabled": False},
         "offsets": {"type": "object", "enabled": False},
+        "info": {"type": "object", "enabled": False},
         "grams": presence,
         "reading": presence,
         "group": {"type": "long"},
@@ -78,7 +79,7 @@ def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, A
     for field in TEXT_FIELDS:
         properties[f"{field}_all"] = text
         properties[f"{field}_fine"] = text
-    for name in declaration.of_kind("keyword"):
+    for name in [*declaration.of_kind("keyword"), TYPE]:
         properties[f"f_{name}"] = keyword
         properties[f"ff_{name}"] = keyword
     for name in declaration.sortable:
@@ -115,6 +116,7 @@ def section_documents(
         doc: dict[str, Any] = {name: fields[name] for name in _KEPT}
         doc.update(
             meta=meta or {},
+            info=fields["info"] or {},
             grams=" ".join(gram_texts(terms.grams)),
             reading=" ".join(r for r, n in terms.reading.items() for _ in range(n)),
             group=fields["dup"] or _own_group(fields["key"]),

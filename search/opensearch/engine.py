@@ -23,6 +23,7 @@ from typing import Any
 from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE, TITLE_WINDOW, TYPED_WEIGHT
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
+from sakuin.search.documents.originals import Original, Originals
 from sakuin.search.errors import IndexMissing, QuerySyntaxError
 from sakuin.search.highlight.spans import match_spans, stored_spans
 from sakuin.search.opensearch.client import connect, index_name
@@ -42,7 +43,7 @@ from sakuin.search.results.suggestions import closest, did_you_mean, last_word, 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
 MAX_CACHED_TERMS = 200_000
-_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "key", "group"]
+_SOURCE = ["doc_id", "title", "path", "ordinal", "heading", "body", "meta", "info", "key", "group"]
 #: How long the alias's target is trusted before it is asked again (a publish shows within this).
 ALIAS_SECONDS = 1.0
 #: Sections read for the words that complete a prefix while typing.
@@ -59,6 +60,7 @@ class OpenSearchEngine:
         self.client = connect(urls)
         self.state = ClusterState(self.client, index_name())
         self._manifest: tuple[str | None, dict[str, Any]] = (None, {})
+        self._originals: tuple[str | None, Originals] = (None, Originals({}))
         self._alias: tuple[str | None, float] = (None, 0.0)
         #: Per live version: its section count and the document frequencies asked so far.
         self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
@@ -457,6 +459,13 @@ class OpenSearchEngine:
             "_source": [*_SOURCE, "offsets"],
         }
         return [h["_source"] for h in self.client.search(index=index, body=body)["hits"]["hits"]]
+
+    def original(self, doc_id: str) -> Original | None:
+        """Where ``doc_id``'s original file is, from the live version's manifest (served read-only)."""
+        index, manifest = self._live()
+        if self._originals[0] != index:
+            self._originals = (index, Originals(manifest.get("files", {})))
+        return self._originals[1].find(doc_id)
 
     def document(self, doc_id: str) -> Document | None:
         index, _ = self._live()

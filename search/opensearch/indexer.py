@@ -39,9 +39,10 @@ from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.errors import IndexBusy, IndexMissing
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
+from sakuin.search.indexing.extraction import run_file_task
 from sakuin.search.indexing.report import IndexReport, Progress
-from sakuin.search.indexing.sections import SCHEMA_VERSION
-from sakuin.search.indexing.tasks import Batch, DocTask, batches
+from sakuin.search.indexing.sections import SCHEMA_VERSION, task_info
+from sakuin.search.indexing.tasks import Batch, DocTask, FileOutcome, FileTask, Task, batches
 from sakuin.search.opensearch.client import connect, index_name
 from sakuin.search.opensearch.documents import BATCH, mapping, section_documents
 
@@ -199,16 +200,19 @@ class ClusterState:
                 self.client.indices.delete(index=index, ignore=[404])
 
 
-def _analyse(declaration: Declaration, batch: Batch) -> list[dict[str, Any]]:
-    return [doc for task in batch[0] for doc in section_documents(task, declaration)]
-
-
-def _counted(tasks: Iterable[tuple[DocTask | None, int]], report: IndexReport) -> Iterator[tuple[DocTask | None, int]]:
-    """The tasks as they are, their sections counted as written."""
-    for task, nbytes in tasks:
-        if task is not None:
-            report.sections_written += len(task.sections)
-        yield task, nbytes
+def _analyse(declaration: Declaration, batch: Batch) -> tuple[list[dict[str, Any]], list[FileOutcome]]:
+    """A batch's cluster documents (files extracted first, in the worker) and its files' outcomes."""
+    docs: list[dict[str, Any]] = []
+    outcomes: list[FileOutcome] = []
+    for task in batch[0]:
+        if isinstance(task, FileTask):
+            extracted, outcome = run_file_task(task)
+            outcomes.append(outcome)
+        else:
+            extracted = [task]
+        for doc_task in extracted:
+            docs.extend(section_documents(doc_task, declaration))
+    return docs, outcomes
 
 
 class _Deletions:
@@ -276,10 +280,12 @@ def build_cluster_index(
             if key not in new_files and key not in {p.key for p in pending if p.by_record}:
                 deletions.delete(source=key)
         survey = FieldSurvey()
-        tasks = pending_documents(pending, new_files, report, deletions, survey)
+        reading = pending_documents(pending, new_files, report, deletions, survey)
         workers = procs or os.cpu_count() or 1
-        actions = _analysed_actions(_counted(tasks, report), workers, new_index, declaration)
-        _bulk(client, actions)
+        outcomes: list[FileOutcome] = []
+        actions = _analysed_actions(reading.tasks(), workers, new_index, declaration, outcomes)
+        report.sections_written += _bulk(client, actions)
+        reading.finish(outcomes)
         if current is not None and not report.redeclared:
             report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
         elif current is not None:  # a new declaration: every section re-derived from its stored text
@@ -422,17 +428,25 @@ class OpenSearchIndexer:
 
 
 def _analysed_actions(
-    tasks: Iterable[tuple[DocTask | None, int]], workers: int, index: str, declaration: Declaration
+    tasks: Iterable[tuple[Task | None, int]],
+    workers: int,
+    index: str,
+    declaration: Declaration,
+    outcomes: list[FileOutcome] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Bulk actions for the sections of ``tasks``, analysed in batches (``sakuin.search.indexing.tasks.batches``)
-    by ``workers`` processes."""
+    by ``workers`` processes, which also extract the files of ``FileTask``s; their outcomes are
+    appended to ``outcomes``."""
     analyse = partial(_analyse, declaration)
+    found = outcomes if outcomes is not None else []
     if workers <= 1:
-        for docs in map(analyse, batches(tasks)):
+        for docs, done in map(analyse, batches(tasks)):
+            found.extend(done)
             yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
         return
     with mp.get_context("fork").Pool(workers) as pool:
-        for docs in pool.imap(analyse, batches(tasks)):
+        for docs, done in pool.imap(analyse, batches(tasks)):
+            found.extend(done)
             yield from ({"_index": index, "_id": d["key"], "_source": d} for d in docs)
 
 
@@ -451,6 +465,7 @@ def _copied(client: Any, source: str, target: str, deletions: _Deletions) -> Ite
 def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[tuple[DocTask, int]]:
     """The live sections regrouped into document tasks (to re-derive their metadata)."""
     tasks: dict[tuple[str, str], DocTask] = {}
+    infos: dict[tuple[str, str], dict[int, Any]] = {}
     for hit in _scan(client, source):
         s = hit["_source"]
         if not deletions.keeps(s):
@@ -458,9 +473,10 @@ def _rederived(client: Any, source: str, deletions: _Deletions) -> Iterator[tupl
         key = (s["doc_id"], s["source"])
         task = tasks.setdefault(key, DocTask(s["doc_id"], s["source"], s["path"], s["title"], s["meta"], []))
         task.sections.append((s["ordinal"], s["heading"], s["body"]))
-    for task in tasks.values():
+        infos.setdefault(key, {})[s["ordinal"]] = s.get("info") or None
+    for key, task in tasks.items():
         task.sections.sort()
-        yield task, 0
+        yield task._replace(info=task_info([infos[key][o] for o, _, _ in task.sections])), 0
 
 
 def _summarise(report: IndexReport, client: Any, state: ClusterState, files: dict[str, Any]) -> None:

@@ -44,7 +44,7 @@ from typing import Literal
 from sakuin.search.analysis.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
 from sakuin.search.analysis.sudachi import Morph, cached_morphemes, is_content
 from sakuin.search.config import GRAM_MAX_DF, KANA_WEIGHT, MIN_WORD_SHARE, PAIR_WEIGHT, SHORT_KANA, WORD_WEIGHT
-from sakuin.search.documents.metadata import PATH, Declaration
+from sakuin.search.documents.metadata import Declaration
 from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
 from sakuin.search.query.syntax import All, Node, Not, Text, is_keyword_query
@@ -309,7 +309,7 @@ class Planner:
 
     @property
     def known_fields(self) -> list[str]:
-        return [*self.fields, PATH, *sorted(self.metadata.fields)]
+        return [*self.fields, *self.metadata.names]
 
     # -- nodes ------------------------------------------------------------------
 

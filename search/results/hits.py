@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sakuin.search.documents.model import Document, Section
+from sakuin.search.documents.model import Document, Section, page_at, page_range
 from sakuin.search.highlight.snippets import make_snippet, mark_html
 from sakuin.search.query.plan import Plan
 from sakuin.search.results.model import Hit, Notice, SearchResult
@@ -21,6 +21,9 @@ def hit_from(
     """A section's stored fields as a hit, its snippet and heading marked with ``spans``
     (``sakuin.search.highlight.spans.match_spans``). Both backends build their hits with it."""
     heading = fields.get("heading") or ""
+    info = fields.get("info") or {}
+    pages = _page_starts(info)
+    body_spans = spans.get("body", [])
     return Hit(
         doc_id=fields["doc_id"],
         title=fields.get("title") or "",
@@ -34,7 +37,15 @@ def hit_from(
         match=match,
         meta=fields.get("meta") or {},
         duplicates=duplicates,
+        file_type=info.get("type") or "",
+        modified=info.get("modified"),
+        pages=page_range(pages),
+        page=page_at(pages, min(body_spans)[0] if body_spans else 0),
     )
+
+
+def _page_starts(info: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(offset), int(page)) for offset, page in info.get("pages") or ())
 
 
 def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
@@ -42,8 +53,20 @@ def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
     if not rows:
         return None
     first = rows[0]
-    sections = tuple(Section(r["ordinal"], r.get("heading") or "", r.get("body") or "") for r in rows)
-    return Document(doc_id, first.get("title") or "", first.get("path") or "", sections, first.get("meta") or {})
+    sections = tuple(
+        Section(r["ordinal"], r.get("heading") or "", r.get("body") or "", _page_starts(r.get("info") or {}))
+        for r in rows
+    )
+    info = first.get("info") or {}
+    return Document(
+        doc_id,
+        first.get("title") or "",
+        first.get("path") or "",
+        sections,
+        first.get("meta") or {},
+        file_type=info.get("type") or "",
+        modified=info.get("modified"),
+    )
 
 
 def notices(plan: Plan, result: SearchResult) -> list[Notice]:

@@ -49,6 +49,13 @@ class Hit:
     meta: dict[str, Any] = field(default_factory=dict)
     #: Sections with the same text in other places, collapsed into this hit.
     duplicates: int = 0
+    #: The built-in ``type`` (``pdf``, ``md``…; "" when the index does not know it).
+    file_type: str = ""
+    #: The file's modification time when it was read (ISO 8601), if known.
+    modified: str | None = None
+    #: A paged document's section: its (first, last) page, and the page of its first match.
+    pages: tuple[int, int] | None = None
+    page: int | None = None
 
     @property
     def url(self) -> str | None:
@@ -68,6 +75,10 @@ class Hit:
             "match": self.match,
             "duplicates": self.duplicates,
             "meta": self.meta,
+            "type": self.file_type,
+            "modified": self.modified,
+            "pages": list(self.pages) if self.pages else None,
+            "page": self.page,
             "snippet": self.snippet.to_dict(),
         }
 

@@ -159,7 +159,7 @@ def test_document_ids_with_slashes_and_meta(make_index: Callable[..., Path]) -> 
     r, body = api.get("/api/documents/{doc_id}", "/api/documents/" + quote(record["id"], safe="/"))
     assert r.status_code == 200
     assert body["meta"] == {"author": "山田", "tags": ["a", "b"]}
-    assert body["sections"] == [{"ordinal": 0, "heading": "", "text": "本文"}]
+    assert body["sections"] == [{"ordinal": 0, "heading": "", "text": "本文", "pages": None}]
 
 
 @pytest.mark.parametrize(

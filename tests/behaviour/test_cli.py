@@ -75,8 +75,10 @@ def test_search_json_contract(seed_index: Where) -> None:
     assert data["per_page"] == 3 and data["page"] == 1 and data["total"] >= 3
     hit = data["hits"][0]
     assert set(hit) == {
-        *("doc_id", "title", "title_html", "path", "url", "section", "score", "match", "duplicates", "meta", "snippet")
+        *("doc_id", "title", "title_html", "path", "url", "section", "score", "match", "duplicates", "meta"),
+        *("snippet", "type", "modified", "pages", "page"),
     }
+    assert hit["type"] == "txt" and hit["pages"] is None and hit["page"] is None
     assert set(hit["section"]) == {"ordinal", "heading", "heading_html"}
     snippet = hit["snippet"]
     assert "<mark>" in snippet["html"]

@@ -234,7 +234,17 @@ def test_bad_metadata_requests_have_codes(
 def test_unknown_field_lists_the_declared_ones(engine: EmbeddedEngine) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         engine.search("author:x")
-    assert err.value.params["fields"] == ["title", "heading", "path", "category", "date", "price", "tags"]
+    assert err.value.params["fields"] == [
+        "title",
+        "heading",
+        "path",
+        "type",
+        "modified",
+        "category",
+        "date",
+        "price",
+        "tags",
+    ]
 
 
 def test_bad_declarations_are_refused(corpus: Path, index: Seed) -> None:

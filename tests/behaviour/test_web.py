@@ -189,7 +189,10 @@ def test_no_results_gives_hints(client: FlaskClient) -> None:
         ("(会談", "括弧 ( が閉じていません"),
         ("-会談", "除外する語（NOT/-）だけでは検索できません"),
         ("会談 OR", "OR の両側"),
-        ("author:foo", "author: というフィールドはありません。使えるのは title:、heading:、path: です"),
+        (
+            "author:foo",
+            "author: というフィールドはありません。使えるのは title:、heading:、path:、type:、modified: です",
+        ),
         ("(" * 30 + "会談" + ")" * 30, "括弧の入れ子が深すぎます。20 段まで"),
     ],
 )

@@ -118,7 +118,7 @@ def test_unknown_fields_are_refused_with_the_list_of_fields() -> None:
     with pytest.raises(QuerySyntaxError) as err:
         plan_query("author:foo")
     assert err.value.code == "unknown_field"
-    assert err.value.params == {"field": "author", "fields": ["title", "heading", "path"]}
+    assert err.value.params == {"field": "author", "fields": ["title", "heading", "path", "type", "modified"]}
     assert "title:, heading:" in err.value.message
 
 

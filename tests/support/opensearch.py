@@ -20,7 +20,6 @@ from support.paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "opensearch-cluster"
 
-#: The session cluster's own state directory and ports, so it never touches a developer's cluster.
 #: Where the session's cluster lives and listens; a second checkout testing at the same time on
 #: the same machine sets ``SAKUIN_TEST_OPENSEARCH_HOME`` and ``SAKUIN_TEST_OPENSEARCH_PORT``.
 CLUSTER_ENV = {

@@ -20,6 +20,7 @@ from typing import Any
 from sakuin.search.config import DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
+from sakuin.search.documents.originals import Original, Originals
 from sakuin.search.embedded.reading.emit import compile_query
 from sakuin.search.embedded.reading.examples import example_queries
 from sakuin.search.embedded.reading.highlight import spans_from_postings
@@ -179,6 +180,13 @@ class EmbeddedEngine:
                 compiled.targets, stored, spans_from_postings(searcher, None, pinned.snapshot.occurrences)
             )
         return {stored[n]["ordinal"]: found for n, found in spans.items()}
+
+    def original(self, doc_id: str) -> Original | None:
+        """Where ``doc_id``'s original file is, from the live version's manifest (served read-only)."""
+        with self.live.pin() as pinned:
+            snapshot = pinned.snapshot
+            originals = snapshot.meta.get("originals", lambda: Originals(snapshot.manifest.get("files", {})))
+        return originals.find(doc_id)
 
     def examples(self) -> Examples:
         """Example queries from the live version (worked out once per version)."""

@@ -55,6 +55,7 @@ from whoosh.filedb.filestore import Storage
 from whoosh.reading import SegmentReader
 
 from sakuin.search.config import DELETED_SHARE, FLOOR_BYTES, SIZE_LIMIT, TIER_FACTOR
+from sakuin.search.indexing.sections import task_info
 from sakuin.search.indexing.tasks import DocTask
 
 
@@ -123,18 +124,21 @@ def live_tasks(storage: Storage, schema: Schema, segment: Any) -> Iterator[tuple
     reader = SegmentReader(storage, schema, segment)
     try:
         task: DocTask | None = None
+        infos: list[dict[str, Any] | None] = []
         for _docnum, fields in reader.iter_docs():  # live sections only
             doc_id, source = fields["doc_id"], fields["source"]
             heading, body = fields.get("heading") or "", fields.get("body") or ""
             if task is None or task.doc_id != doc_id or task.source != source:
                 if task is not None:
-                    yield task, len(task.sections)
+                    yield task._replace(info=task_info(infos)), len(task.sections)
                 task = DocTask(
                     doc_id, source, fields.get("path") or "", fields.get("title") or "", fields.get("meta"), []
                 )
+                infos = []
             task.sections.append((fields["ordinal"], heading, body))
+            infos.append(fields.get("info"))
         if task is not None:
-            yield task, len(task.sections)
+            yield task._replace(info=task_info(infos)), len(task.sections)
     finally:
         reader.close()
 

@@ -172,9 +172,10 @@ def _update(
 ) -> None:
     """One build in a private version: delete, add, compact, check, publish.
 
-    ``make_tasks(deleter)`` yields the new input as worker tasks (and may delete
-    the sections of changed records as it goes); ``None`` means no new input and
-    a full rewrite (``optimize``).
+    ``make_tasks(deleter)`` gives the new input's ``Reading``: its ``tasks()`` for the
+    workers (which may delete the sections of changed records as they are read) and
+    its ``finish(outcomes)`` once they are done; ``None`` means no new input and a
+    full rewrite (``optimize``).
     """
     tmp = store.start_version(copy_current=not report.rebuilt)
     try:
@@ -305,8 +306,9 @@ def _write(
         if job.make_tasks is not None:
             if progress is not None:
                 progress.start(job.total)
-            tasks = job.make_tasks(deleter)
-            added = build_segments(writer.schema, folder, tasks, procs, on_progress, declaration=declaration)
+            reading = job.make_tasks(deleter)
+            added = build_segments(writer.schema, folder, reading.tasks(), procs, on_progress, declaration=declaration)
+            reading.finish(added.outcomes)
         deleter.close()
         report.sections_deleted = deleter.count
 

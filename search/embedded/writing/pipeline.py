@@ -1,12 +1,14 @@
 """Sections in, Whoosh segments out: the analysis workers of an index build.
 
-The main process reads the input files and deals documents out in batches;
-each worker analyses its batches (``sakuin.search.analysis.terms``), accumulates them in a
-``SegmentBuilder`` and writes a segment whenever the builder passes its memory
-budget, and once more at the end. The main process never holds postings, only
-the batches in flight, so memory is bounded by workers × (budget + the analysis's
-vocabulary and word tables, ``search.postings.MAX_VOCABULARY`` terms at most) + the
-queues, whatever the corpus size.
+The main process reads the text input files and deals documents out in batches,
+with the files to extract (PDF, Office, EPUB, mail) as ``FileTask``s among them;
+each worker extracts those (``sakuin.search.indexing.extraction``), analyses its
+batches (``sakuin.search.analysis.terms``), accumulates them in a ``SegmentBuilder``
+and writes a segment whenever the builder passes its memory budget, and once more at
+the end. The main process never holds postings, only the batches in flight, so
+memory is bounded by workers × (budget + the analysis's vocabulary and word tables,
+``search.postings.MAX_VOCABULARY`` terms at most) + the queues,
+whatever the corpus size.
 
 Design decisions:
 
@@ -20,8 +22,14 @@ Design decisions:
   drop their copy of the lock and die with the writer. A worker keeps what it
   inherited out of its garbage collections (``gc.freeze``) and loads the
   dictionary while its first batch is being read.
+* Extraction runs in the workers, not the main process, so reading PDFs and
+  Office files scales with the workers like analysis does. What the main process
+  needs of an extracted file (its document ids, section count, skip reason,
+  problems) comes back with the batch's counts as a ``FileOutcome``; the caller
+  turns the outcomes into manifest entries once every worker is done.
 * A worker's failure is reported with its traceback and ends the build; the
   caller discards the private build directory, so the live index is untouched.
+  A file that cannot be extracted is not a failure: it is an outcome, skipped.
 """
 
 from __future__ import annotations
@@ -44,8 +52,9 @@ from sakuin.search.config import QUEUE_DEPTH, segment_budget_bytes
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.store import fsync_file
 from sakuin.search.embedded.writing.segments import SegmentBuilder
+from sakuin.search.indexing.extraction import run_file_task
 from sakuin.search.indexing.sections import folded_parts, section_fields
-from sakuin.search.indexing.tasks import DocTask, batches
+from sakuin.search.indexing.tasks import DocTask, FileOutcome, FileTask, Task, batches
 
 INDEX_NAME = "MAIN"
 
@@ -60,6 +69,8 @@ class BuildStats:
     worker_seconds: float = 0.0
     workers: int = 1
     segments: list[Any] = field(default_factory=list)
+    #: What the workers reported of each extracted file.
+    outcomes: list[FileOutcome] = field(default_factory=list)
 
 
 class _Analyser:
@@ -88,6 +99,21 @@ class _Analyser:
                 self.flush()
         return n
 
+    def run(self, batch: list[Task]) -> tuple[int, int, list[FileOutcome]]:
+        """A batch's (sections, documents, outcomes): file tasks extracted, then analysed."""
+        sections = documents = 0
+        outcomes: list[FileOutcome] = []
+        for task in batch:
+            if isinstance(task, FileTask):
+                extracted, outcome = run_file_task(task)
+                outcomes.append(outcome)
+            else:
+                extracted = [task]
+            for doc in extracted:
+                sections += self.add(doc)
+                documents += 1
+        return sections, documents, outcomes
+
     def flush(self) -> None:
         if self.builder.docs:
             segment = self.builder.write(self.storage, INDEX_NAME)
@@ -110,7 +136,8 @@ def _worker(
         prepare()  # while the main process reads the first batch, not after it arrives
         while (batch := tasks.get()) is not None:
             docs, nbytes = batch
-            results.put(("done", sum(analyser.add(task) for task in docs), nbytes, len(docs)))
+            sections, documents, outcomes = analyser.run(docs)
+            results.put(("done", sections, nbytes, documents, outcomes))
         analyser.flush()
         results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
     except BaseException:
@@ -120,7 +147,7 @@ def _worker(
 def build_segments(
     schema: Schema,
     folder: Path,
-    tasks: Iterable[tuple[DocTask | None, int]],
+    tasks: Iterable[tuple[Task | None, int]],
     procs: int,
     on_progress: Any = None,
     budget: int | None = None,
@@ -138,7 +165,9 @@ def build_segments(
         started = time.process_time()
         analyser = _Analyser(schema, folder, budget, declaration)
         for docs, nbytes in batches(tasks):
-            _count(stats, on_progress, sum(analyser.add(task) for task in docs), nbytes, len(docs))
+            sections, documents, outcomes = analyser.run(docs)
+            stats.outcomes.extend(outcomes)
+            _count(stats, on_progress, sections, nbytes, documents)
         analyser.flush()
         stats.segments = analyser.segments
         stats.sudachi_seconds = analyser.timer.seconds
@@ -217,6 +246,7 @@ def _drain(
             return
         kind = message[0]
         if kind == "done":
+            stats.outcomes.extend(message[4])
             _count(stats, on_progress, message[1], message[2], message[3])
         elif kind == "segments":
             finished[message[1]] = message[2]
