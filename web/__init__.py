@@ -1,8 +1,8 @@
 """The web front end: ``create_app()`` builds the Flask app (pages, /api, errors, headers).
 
-One ``EmbeddedEngine`` is created per app and kept in ``app.extensions``; it follows the
-index's CURRENT pointer, so the server sees a new ``sakuin index`` run without a
-restart, and owns the open index versions (``search/snapshot.py``). Creating the
+One engine (``open_engine``: the embedded index or a cluster) is created per app and kept
+in ``app.extensions``; it follows the live version, so the server sees a new ``sakuin
+index`` run without a restart, and owns what it opens (``search/embedded/reading/snapshot.py``). Creating the
 app never touches the index, so a missing index is a 503 per request (and a
 clear message from ``sakuin serve``) rather than a crash at import.
 """

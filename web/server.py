@@ -17,10 +17,10 @@ of scope.
   worker opens and warms the live version in gunicorn's ``post_fork`` hook,
   before it accepts a request, so the first query costs what any other does.
   Every request checks CURRENT, so all workers move to a new version on their
-  next request without a restart (``search/snapshot.py``: one snapshot per
+  next request without a restart (``search/embedded/reading/snapshot.py``: one snapshot per
   version per worker, a pool of ``--threads`` searchers, the old version closed
   when its last request ends). The index files are mmap'd and read in place
-  (``search/mapped.py``), shared through the page cache by every worker and
+  (``search/embedded/reading/mapped.py``), shared through the page cache by every worker and
   thread; each worker loads its own Sudachi dictionary (also mmap'd).
 * Access log: one line per request on stdout, ``host [time] "request" status
   bytes ms``; no other per-request logging.

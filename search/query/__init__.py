@@ -3,9 +3,9 @@
 ``syntax``: the string → an AST (no index knowledge; typed errors with codes);
 ``plan``: the AST → an immutable plan of terms and their derivations (each run
 analysed once, against the index's statistics) and of metadata filters
-(``filters``); ``emit``: the plan → the Whoosh
-query, the term-at-a-time bag, the substring candidates and the highlight terms.
-``compile_query`` runs all three.
+(``filters``, ``targets``); ``request``: a request's filters ANDed into its query.
+Each backend then emits the plan in its own terms (``embedded.reading.emit``,
+``opensearch.emit``), so nothing here knows an index.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sakuin.search.documents.metadata import Declaration
 from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FilterNode
 from sakuin.search.query.plan import QUERY_FIELDS, Lexicon, Plan, Planner
+from sakuin.search.query.request import with_filters
 from sakuin.search.query.syntax import All, Any_, Node, Not, Text, parse
 
 
