@@ -1,6 +1,6 @@
 """The JSON API. Bodies are the same ``to_dict()`` objects the CLI prints with --json.
 
-Errors are raised, not returned, so that ``web.errors`` gives every endpoint the
+Errors are raised, not returned, so that ``sakuin.web.errors`` gives every endpoint the
 same ``{"error": {"code", "message"}}`` shape and status codes.
 """
 

@@ -322,7 +322,7 @@ def _param(
     name: str, where: str, schema: dict[str, Any], description: str, required: bool = False, empty: bool = False
 ) -> dict[str, Any]:
     """One parameter. ``empty``: the server takes an empty value (``page=``, as an HTML form
-    sends it) as absent, i.e. the default (``web.common``); OpenAPI says so with ``allowEmptyValue``."""
+    sends it) as absent, i.e. the default (``sakuin.web.common``); OpenAPI says so with ``allowEmptyValue``."""
     param = {"name": name, "in": where, "required": required, "schema": schema, "description": description}
     if empty:
         param["allowEmptyValue"] = True

@@ -56,7 +56,10 @@ def offsets(words: Words) -> dict[str, list[int]]:
 
 def mapping(declaration: Declaration, shards: int, replicas: int) -> dict[str, Any]:
     text = {"type": "text", "analyzer": "whitespace", "similarity": "sakuin"}
-    presence = {**text, "index_options": "docs"}  # as ``search.schema.Presence``: tf 1, lengths count all
+    presence = {
+        **text,
+        "index_options": "docs",
+    }  # as ``sakuin.search.embedded.schema.Presence``: tf 1, lengths count all
     keyword = {"type": "keyword"}
     properties: dict[str, Any] = {
         "key": keyword,

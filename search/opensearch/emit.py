@@ -9,7 +9,7 @@ them with the same BM25 terms:
   run's phrase optional (it ranks higher);
 * a sentence: a ``bool`` of weighted ``term`` clauses (words and useful bigrams),
   any of which may match; for a query that is one sentence (``Plan.question``),
-  also each of its pairs (``search.query.plan.Pair``) as a ``match_phrase`` on
+  also each of its pairs (``sakuin.search.query.plan.Pair``) as a ``match_phrase`` on
   ``<field>_fine`` in a ``constant_score`` of the pair's weight: the bonus the
   embedded backend adds (``sakuin.search.embedded.reading.proximity``). The embedded backend looks for
   pairs in its best ``PAIR_WINDOW`` sections only, the cluster in every match; a

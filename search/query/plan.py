@@ -91,7 +91,7 @@ class Term:
 class Pair:
     """Two terms of a sentence at consecutive positions, as the index numbers them.
 
-    Positions count content words only (``search.analysis.PositionFilter``), so
+    Positions count content words only (``sakuin.search.analysis.chain.PositionFilter``), so
     日本のネット is the pair 日本 ネット, and a compound's parts (国防 大臣) are pairs
     too. A section that has ``first`` immediately followed by ``second`` scores
     ``weight`` more: proximity, measured where it is cheapest to be exact.

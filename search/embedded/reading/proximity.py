@@ -2,7 +2,7 @@
 
 BM25 scores each word on its own, so a section that says 電話会談 and one that has
 電話 in one sentence and 会談 three lines later score alike. The plan lists a
-sentence's adjacent words (``search.query.plan.Pair``: consecutive positions,
+sentence's adjacent words (``sakuin.search.query.plan.Pair``: consecutive positions,
 particles not counted); a section that has a pair side by side, in order, earns
 the pair's weight once, however often it has it.
 
@@ -18,7 +18,7 @@ Design decisions:
   is a fixed rule of the scores, whatever page is asked for. On the dev set a
   window of 20 ranked as well as one of 100.
 * **Positions cached per word, per index version** (the snapshot's
-  ``search.occurrences.TermOccurrences``, which phrases and highlights share), as
+  ``sakuin.search.embedded.reading.occurrences.TermOccurrences``, which phrases and highlights share), as
   the term scores are: a word's positions are decoded once, all of them, into
   flat numpy arrays. Reading them per query from Whoosh's postings (a compressed,
   pickled block per 128 postings, unpickled again for each posting) cost half

@@ -38,7 +38,7 @@ class SakuinBM25(BM25F):
 
 def best(scored: Iterable[tuple[int, float]], limit: int, key_of: Callable[[int], int]) -> list[tuple[int, float]]:
     """The best ``limit`` (docnum, score) pairs; equal scores in ``key_of(docnum)`` order
-    (a section's rank in section-key order, ``search.facets.MetaTables.key_ranks``).
+    (a section's rank in section-key order, ``sakuin.search.embedded.reading.metatables.MetaTables.key_ranks``).
 
     Keys are looked up only for scores that occur more than once among the
     candidates (the top ``limit`` and whatever ties with its last score), so the

@@ -7,7 +7,7 @@ batches (``sakuin.search.analysis.terms``), accumulates them in a ``SegmentBuild
 and writes a segment whenever the builder passes its memory budget, and once more at
 the end. The main process never holds postings, only the batches in flight, so
 memory is bounded by workers × (budget + the analysis's vocabulary and word tables,
-``search.postings.MAX_VOCABULARY`` terms at most) + the queues,
+``sakuin.search.analysis.terms.MAX_VOCABULARY`` terms at most) + the queues,
 whatever the corpus size.
 
 Design decisions:

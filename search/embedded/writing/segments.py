@@ -17,7 +17,7 @@ layout, the term table's file format, the compound segment file and the TOC.
 What is ours:
 
 * accumulating postings in arrays instead of a pool of tuples: word and reading
-  terms as the analysis's vocabulary ids (``search.postings.Vocabulary``), taken
+  terms as the analysis's vocabulary ids (``sakuin.search.analysis.terms.Vocabulary``), taken
   as lists and made numpy arrays a chunk at a time, bigrams as integer codes
   (``sakuin.search.analysis.normalize.gram_codes``), an ``ID`` field's value as its one term;
 * the per-document files written a column at a time (Whoosh's per-document
@@ -189,7 +189,7 @@ class _Ints:
 
 
 class _TermIds:
-    """A word or reading field's term ids (``search.postings.Vocabulary``), each section's in
+    """A word or reading field's term ids (``sakuin.search.analysis.terms.Vocabulary``), each section's in
     text order with its document number; counts the distinct terms as chunks are made."""
 
     __slots__ = ("counts", "distinct", "docs", "ids", "lengths", "seen", "vocabulary")
@@ -243,7 +243,7 @@ class _TermIds:
 
 
 class _WordPostings(_TermIds):
-    """A word field's occurrences (``search.postings.Words``), flat and in the order added."""
+    """A word field's occurrences (``sakuin.search.analysis.terms.Words``), flat and in the order added."""
 
     __slots__ = ("spans",)
 
