@@ -338,7 +338,7 @@ def eval_command(
     where = target(index_dir or DEFAULT_INDEX / f"eval-{corpus.stem}", backend)
     report = build(where, [corpus])
     if not report.up_to_date:
-        click.echo(f"indexed {report.sections} sections in {report.seconds:.1f} s", err=True)
+        click.echo(f"indexed {render.count(report.sections, 'section')} in {report.seconds:.1f} s", err=True)
     result, run = evaluate(open_engine(where), read_queries(queries), qrels, k=k)
     if run_out:
         write_trec(run, run_out)

@@ -52,11 +52,11 @@ def index_report(report: IndexReport) -> None:
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     if report.up_to_date:
-        click.echo(f"index is up to date ({report.unchanged} files unchanged)")
+        click.echo(f"index is up to date ({count(report.unchanged, 'file')} unchanged)")
     else:
         click.echo(
             f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-            f"unchanged {report.unchanged} files"
+            f"unchanged {count(report.unchanged, 'file')}"
         )
     for path, counts in report.records.items():
         changes = [f"{count(n, 'record')} {what}" for what, n in counts.items() if n and what != "unchanged"]
@@ -109,7 +109,8 @@ def search_result(result: SearchResult) -> None:
     first = (result.page - 1) * result.per_page
     collapsed = result.sections - result.total
     folded = f", {collapsed} more with the same text folded in" if collapsed > 0 else ""
-    click.echo(f"{result.total} sections match{folded} ({result.took_ms:.0f} ms)")
+    verb = "matches" if result.total == 1 else "match"
+    click.echo(f"{count(result.total, 'section')} {verb}{folded} ({result.took_ms:.0f} ms)")
     for name, values in result.facets.items():
         listed = ", ".join(f"{'*' if v.selected else ''}{v.value} {v.count}" for v in values)
         click.echo(f"{name}: {listed or '-'}")

@@ -66,7 +66,7 @@ def test_indexing_the_folder_that_holds_the_index_leaves_the_index_out(tmp_path:
     assert report["skipped"] == [] and report["changed"] == [] and report["added"] == []
     assert report["documents"] == 1
     third = subprocess.run(sakuin_cmd("index", "."), capture_output=True, text=True, cwd=tmp_path)
-    assert "index is up to date (1 files unchanged)" in third.stdout
+    assert "index is up to date (1 file unchanged)" in third.stdout
     search = subprocess.run(sakuin_cmd("search", "CURRENT", "--json"), capture_output=True, text=True, cwd=tmp_path)
     assert '"total": 0' in search.stdout
 
@@ -144,6 +144,11 @@ def test_the_summary_counts_in_words_and_shares_stay_under_100(tmp_path: Path) -
     share = int(re.search(r"Sudachi's tokenizer took (\d+) % of their CPU time", out.stdout).group(1))  # type: ignore[union-attr]
     assert 0 <= share <= 100
     assert " our " not in out.stdout
+    assert "added 1, changed 0, removed 0, unchanged 0 files" in out.stdout
+    again = sakuin("index", str(tmp_path / "one.md"), "--index-dir", str(tmp_path / "ix"))
+    assert "index is up to date (1 file unchanged)" in again.stdout
+    found = sakuin("search", "猫", "--index-dir", str(tmp_path / "ix"))
+    assert found.stdout.startswith("1 section matches (")
 
 
 # -- 4. raw UTF-8 in an address ---------------------------------------------------------------
