@@ -194,7 +194,8 @@ class Observers:
                 return
             except OSError as exc:
                 if self.poll:
-                    raise
+                    self.notes.append(f"{root}: cannot be read for changes ({exc.strerror or exc})")
+                    return
                 self.notes.append(
                     f"{root}: cannot be watched by {self.mode} ({exc.strerror or exc}); polled every "
                     f"{FALLBACK_POLL:g} s instead (on Linux, raise fs.inotify.max_user_watches)"
@@ -202,7 +203,11 @@ class Observers:
             if self.fallback is None:
                 self.fallback = PollingObserver(timeout=FALLBACK_POLL)
                 self.fallback.start()
-            handle = self.fallback.schedule(self.feed, where, recursive=recursive, event_filter=WATCHED)
+            try:
+                handle = self.fallback.schedule(self.feed, where, recursive=recursive, event_filter=WATCHED)
+            except OSError as exc:
+                self.notes.append(f"{root}: cannot be read for changes ({exc.strerror or exc})")
+                return
             self.watches[str(root)] = (self.fallback, handle)
 
     def unwatch(self, root: Path) -> None:

@@ -40,7 +40,7 @@ PREFIX = "watcher-"
 #: Documents of watchers no longer running that a starting watcher keeps (the newest).
 KEEP_STOPPED = 3
 #: The states, in words for the status page's legend.
-STATES = ("idle", "pending", "updating", "waiting", "retrying", "missing", "stopped", "gone")
+STATES = ("idle", "pending", "updating", "waiting", "retrying", "stopped", "gone")
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -68,10 +69,8 @@ def stamp() -> str:
 
 
 def _echo(line: str, error: bool = False) -> None:
-    import sys
-
-    stream = sys.stderr if error else sys.stdout
-    print(line, file=stream, flush=True)
+    """Routine lines on stdout, failures and warnings on stderr."""
+    print(line, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 class Watcher:
@@ -245,8 +244,9 @@ class Watcher:
         delay = self.backoff.failed(time.monotonic())
         self.debounce.note(time.monotonic())  # the work is still to be done
         retry = datetime.fromtimestamp(time.time() + delay).astimezone()
+        said = str(exc).removesuffix("; previous index kept").removesuffix("; previous kept")
         self.echo(
-            f"{stamp()} watch: update failed: {exc}; the index is unchanged; "
+            f"{stamp()} watch: update failed: {said}; the index is unchanged; "
             f"trying again in {delay:.0f} s (attempt {self.backoff.failures + 1})",
             True,
         )

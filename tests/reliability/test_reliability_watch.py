@@ -122,10 +122,12 @@ def test_two_watchers_on_one_index_one_writes_the_other_waits(tmp_path: Path) ->
         assert "updated" not in b.output() and a.proc.poll() is None
         a.wait_for("watch: updated v000001")
         b.wait_for("watch: no change")  # then it runs, and a already did the work
-        write_corpus(docs, 2, range(3))
-        a.wait_for("watch: updated", 2)
-        b.wait_for("watch:", 5)
-        time.sleep(1.0)
+        write_corpus(docs, 2, range(3))  # both notice; whichever takes the lock first writes
+        deadline = time.monotonic() + 120
+        while "updated v000002" not in a.output() + b.output():
+            assert time.monotonic() < deadline, a.output() + b.output()
+            time.sleep(0.05)
+        _wait_idle(ix, watchers=2)
     finally:
         a.stop()
         if b is not None:
@@ -133,6 +135,23 @@ def test_two_watchers_on_one_index_one_writes_the_other_waits(tmp_path: Path) ->
     assert "update failed" not in a.output() + b.output()
     assert snapshot(ix) == _fresh(docs, tmp_path / "fresh")
     assert len(IndexStore(ix).versions()) <= 2 and leftovers(ix) == []
+
+
+def _wait_idle(ix: Path, watchers: int = 1, timeout: float = 60) -> None:
+    """Until every running watcher of ``ix`` is idle with nothing pending (and stays so for a second)."""
+    deadline = time.monotonic() + timeout
+    calm_since = None
+    while time.monotonic() < deadline:
+        states = [w for w in read_watchers(FileStatusStore(ix)) if w["running"]]
+        calm = len(states) == watchers and all(w["state"] == "idle" and not w["pending"] for w in states)
+        if calm and calm_since is None:
+            calm_since = time.monotonic()
+        elif not calm:
+            calm_since = None
+        if calm_since is not None and time.monotonic() - calm_since > 1.0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the watchers never settled: {read_watchers(FileStatusStore(ix))}")
 
 
 def test_a_storm_during_an_update_is_picked_up_by_the_next(tmp_path: Path) -> None:
@@ -150,14 +169,7 @@ def test_a_storm_during_an_update_is_picked_up_by_the_next(tmp_path: Path) -> No
             if i % 10 == 9:
                 (docs / f"storm-{i - 5:02d}.md").unlink()
             time.sleep(0.02)
-        w.wait_for("watch: updated v000003", timeout=180)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # until the watcher is idle with nothing pending
-            states = read_watchers(FileStatusStore(ix))
-            if states and states[0]["state"] == "idle" and not states[0]["pending"]:
-                break
-            time.sleep(0.2)
-        time.sleep(1.0)
+        _wait_idle(ix, timeout=180)  # every update after the storm done (a failed one retried)
     finally:
         w.stop()
     assert snapshot(ix) == _fresh(docs, tmp_path / "fresh")

@@ -89,8 +89,8 @@ def test_create_change_rename_delete(tmp_path: Path) -> None:
         wait_for(lambda: w.files() == {"c.txt"}, what="deleted")
         assert w.found("猫") == 0 and w.found("温泉") == 1
     updates = [line for line in w.updates() if " updated " in line]
-    assert len(updates) == 5, w.lines  # the first build and one per change
-    assert "1 added (c.txt); 1 removed (b.txt)" in updates[3]
+    assert 5 <= len(updates) <= 7, w.lines  # the first build and one per change (a write seen half-done: two)
+    assert any("1 added (c.txt); 1 removed (b.txt)" in line for line in updates), w.lines  # a rename: one update
     assert w.lines[-1].endswith("watch: stopped")
 
 
@@ -166,7 +166,8 @@ def test_a_failing_update_keeps_the_index_and_retries(tmp_path: Path, monkeypatc
         wait_for(lambda: sum("update failed" in line for line in w.lines) >= 1, what="a failure")
         assert IndexStore(ix).current_name() == version and w.found("猫") == 1  # still serving
         state = FileStatusStore(ix).read(w.watcher.writer.state.id)
-        assert state["state"] == "retrying" and "No space left" in state["error"]
+        assert state["failures"] >= 1 and "No space left" in state["error"]
+        assert state["state"] in ("retrying", "updating")  # (the retry may have started already)
         wait_for(lambda: "b.md" in w.files(), what="the retry that succeeds")
     failed = [line for line in w.lines if "update failed" in line]
     assert len(failed) == 2 and "the index is unchanged; trying again in" in failed[0]
