@@ -190,3 +190,31 @@ def test_the_status_report_shows_the_watcher(tmp_path: Path) -> None:
         assert report["skipped"]["reasons"] == {"unsupported_type": 1}
     (watcher,) = status_report(EmbeddedEngine(ix), FileStatusStore(ix))["watchers"]
     assert watcher["state"] == "stopped" and not watcher["running"]
+
+
+def test_polling_for_network_mounts(tmp_path: Path) -> None:
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    _write(docs / "a.md", "# 猫\n\n猫が鳴く。\n")
+    with Running([docs], ix, poll=0.2) as w:
+        assert w.watcher.observers.mode == "polling every 0.2 s"
+        _write(docs / "sub" / "b.md", "# 犬\n\n犬の話。\n")
+        wait_for(lambda: w.files() == {"a.md", "b.md"}, what="created, seen by polling")
+        (docs / "a.md").unlink()
+        wait_for(lambda: w.files() == {"b.md"}, what="deleted, seen by polling")
+
+
+def test_a_folder_that_cannot_be_watched_natively_is_polled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """inotify's watch limit reached (ENOSPC from inotify_add_watch): poll that folder, and say so."""
+    from watchdog.observers.inotify import InotifyObserver
+
+    def limit(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(InotifyObserver, "schedule", limit)
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    _write(docs / "a.md", "# 猫\n\n猫が鳴く。\n")
+    with Running([docs], ix) as w:
+        assert any("polled every 5 s instead" in line for line in w.lines), w.lines
+        assert "some folders polled" in w.watcher.observers.mode
+        _write(docs / "b.md", "# 犬\n\n犬の話。\n")
+        wait_for(lambda: "b.md" in w.files(), timeout=30, what="a change seen by the fallback poll")
