@@ -3,9 +3,10 @@
 ``SearchBackend`` is what the CLI and the web app search through; ``IndexBackend``
 what ``sakuin index`` and ``sakuin optimize`` write through. The embedded Whoosh
 index (``sakuin.search.embedded``) and an OpenSearch cluster
-(``sakuin.search.opensearch``) each implement both, and neither imports the
-other's internals: what they share (the query plan, highlighting, result objects,
-change detection) lives outside both.
+(``sakuin.search.opensearch``) each implement both (and a ``StatusStore`` for the
+run history, ``open_status``), and neither imports the other's internals: what
+they share (the query plan, highlighting, result objects, change detection) lives
+outside both.
 
 ``--backend`` (or ``SAKUIN_BACKEND``) takes either kind of target: a path is the
 embedded index, ``http(s)://`` URLs (comma-separated nodes) a cluster;
@@ -23,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from sakuin.search.documents.metadata import Declaration, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.documents.originals import Original
+from sakuin.search.indexing.history import StatusStore
 from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.results.examples import Examples
 from sakuin.search.results.model import SearchResult, Suggestion
@@ -109,8 +111,10 @@ class IndexBackend(Protocol):
         progress: Progress | None = None,
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
+        trigger: str = "index",
     ) -> IndexReport:
-        """Bring the index in line with ``paths`` and publish it (``sakuin index``)."""
+        """Bring the index in line with ``paths`` and publish it (``sakuin index``); the run history
+        records the run as started by ``trigger`` (``index`` or ``watch``)."""
         ...
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
@@ -147,6 +151,18 @@ def open_indexer(target: str | Path, *, shards: int | None = None, replicas: int
     return EmbeddedIndexer(Path(target))
 
 
+def open_status(target: str | Path) -> StatusStore:
+    """The run history, skipped files and watchers' states kept beside an index
+    (``sakuin.search.indexing.history``): files in the index directory, or documents on the cluster."""
+    if is_cluster(target):
+        from sakuin.search.opensearch.status import ClusterStatusStore
+
+        return ClusterStatusStore(str(target))
+    from sakuin.search.embedded.status import FileStatusStore
+
+    return FileStatusStore(Path(target))
+
+
 def build(
     target: str | Path, paths: list[Path], *, shards: int | None = None, replicas: int | None = None, **options: Any
 ) -> IndexReport:
@@ -159,8 +175,10 @@ __all__ = [
     "Original",
     "SearchBackend",
     "SectionSpans",
+    "StatusStore",
     "build",
     "is_cluster",
     "open_engine",
     "open_indexer",
+    "open_status",
 ]

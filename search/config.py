@@ -10,8 +10,8 @@ to something that is not a number is an error (``bad_setting``), never ignored.
 
 Groups: ``paths`` (where things are), ``ranking`` (tuned on the dev set and the
 keyword benchmark: ``docs/relevance.md``), ``results``, ``indexing`` and
-``serving`` (tuned by the benchmarks: ``docs/performance.md``), ``limits`` (what
-a request or a file may be), ``opensearch``.
+``serving`` (tuned by the benchmarks: ``docs/performance.md``), ``watching`` (``sakuin
+watch`` and the run history), ``limits`` (what a request or a file may be), ``opensearch``.
 """
 
 from __future__ import annotations
@@ -346,6 +346,64 @@ THUMBNAIL_CACHE_MB = _define(
 )
 GRACEFUL_SECONDS = _define("GRACEFUL_SECONDS", 30, "serving", "How long SIGTERM lets in-flight requests finish.")
 
+# -- watching -------------------------------------------------------------------------
+
+WATCH_QUIET = _define(
+    "WATCH_QUIET",
+    1.0,
+    "watching",
+    """``sakuin watch`` updates once the folders have been quiet this long after a change, so a
+    copy of thousands of files or a branch switch is one update, not thousands.""",
+    env="SAKUIN_WATCH_QUIET",
+    unit="seconds",
+)
+WATCH_MAX_DELAY = _define(
+    "WATCH_MAX_DELAY",
+    30.0,
+    "watching",
+    """Under changes that never pause, ``sakuin watch`` updates at least this often (counted from
+    the first change not yet indexed).""",
+    env="SAKUIN_WATCH_MAX_DELAY",
+    unit="seconds",
+)
+WATCH_RETRY_FIRST = _define(
+    "WATCH_RETRY_FIRST",
+    2.0,
+    "watching",
+    "After a failed update the watcher tries again this many seconds later, then twice as long each time.",
+)
+WATCH_RETRY_MAX = _define(
+    "WATCH_RETRY_MAX",
+    300.0,
+    "watching",
+    "The longest wait between two attempts after failed updates (seconds).",
+)
+WATCH_HEARTBEAT = _define(
+    "WATCH_HEARTBEAT",
+    10.0,
+    "watching",
+    """How often a watcher rewrites its state for ``sakuin status`` (seconds); a watcher on another
+    machine whose state is three times older than this counts as stopped.""",
+)
+WATCH_ROOT_CHECK = _define(
+    "WATCH_ROOT_CHECK",
+    1.0,
+    "watching",
+    "How often the watcher checks that its folders are still there (an unmounted share; seconds).",
+)
+RUNS_KEPT = _define(
+    "RUNS_KEPT",
+    200,
+    "watching",
+    "Index runs the run history keeps (``sakuin status``, ``/status``); older ones are dropped.",
+)
+RUN_PATHS_KEPT = _define(
+    "RUN_PATHS_KEPT",
+    20,
+    "watching",
+    "Paths a run's record names per kind of change (added, changed, removed); the counts are exact.",
+)
+
 # -- limits ---------------------------------------------------------------------------
 
 MAX_QUERY_CHARS = _define("MAX_QUERY_CHARS", 1000, "limits", "Characters of a query (after NFKC), whatever the script.")
@@ -422,6 +480,16 @@ def thumbnail_cache_bytes() -> int:
     return int(_number("SAKUIN_THUMBNAIL_CACHE_MB", THUMBNAIL_CACHE_MB) * MB)
 
 
+def watch_quiet() -> float:
+    """``WATCH_QUIET``, or ``SAKUIN_WATCH_QUIET``."""
+    return _number("SAKUIN_WATCH_QUIET", WATCH_QUIET)
+
+
+def watch_max_delay() -> float:
+    """``WATCH_MAX_DELAY``, or ``SAKUIN_WATCH_MAX_DELAY``."""
+    return _number("SAKUIN_WATCH_MAX_DELAY", WATCH_MAX_DELAY)
+
+
 def cluster_index() -> str:
     """``CLUSTER_INDEX``, or ``SAKUIN_CLUSTER_INDEX``."""
     return os.environ.get("SAKUIN_CLUSTER_INDEX") or CLUSTER_INDEX
@@ -438,4 +506,6 @@ __all__ = [
     "max_file_bytes",
     "segment_budget_bytes",
     "thumbnail_cache_bytes",
+    "watch_max_delay",
+    "watch_quiet",
 ]

@@ -57,7 +57,8 @@ class Message:
     exit: int
     en: str
     ja: str
-    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, notice.
+    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, notice,
+    #: watch; ``skip`` rows name why a file was skipped (never raised).
     kind: str
 
     @property
@@ -249,6 +250,11 @@ MESSAGES: tuple[Message, ...] = (
         ("bad_parameter/count", "at most {limit} {name} values", "{name} は {limit} 個までです。"),
         ("bad_parameter/bool", "{name} must be true or false", "{name} は true か false で指定してください。"),
         (
+            "bad_parameter/choice",
+            "{name} must be one of {choices:list}",
+            "{name} に使えるのは {choices:ja_list} です。",
+        ),
+        (
             "bad_parameter/key",
             "unknown key {key!r}: the keys are {keys:list}",
             "{key} というキーはありません。使えるのは {keys:ja_list} です。",
@@ -435,6 +441,59 @@ MESSAGES: tuple[Message, ...] = (
             "page {page} is past the end: the last page is {last_page}",
             "{page} ページ目はありません。最後のページは {last_page} ページ目です。",
         ),
+    ),
+    # -- watching and the status page: usage errors, and why a file was skipped ----------
+    *_rows(
+        "usage",
+        0,
+        EXIT_USAGE,
+        (
+            "no_such_path",
+            "no such file or directory: {paths:list}",
+            "ファイルまたはフォルダがありません: {paths:ja_list}",
+        ),
+        (
+            "watch_needs_paths",
+            "--watch needs the folders to watch: sakuin serve --watch PATH...",
+            "--watch の後に監視するフォルダを書いてください: sakuin serve --watch PATH...",
+        ),
+        (
+            "paths_need_watch",
+            "folders to watch follow --watch: sakuin serve --watch {paths:list}",
+            "監視するフォルダは --watch の後に書いてください: sakuin serve --watch {paths:ja_list}",
+        ),
+    ),
+    *_rows(
+        "watch",
+        0,
+        EXIT_FAILED,
+        (
+            "watcher_failed",
+            "the watcher stopped before the index was built (exit status {status}); its messages are above",
+            "索引を作る前に監視が止まりました（終了コード {status}）。",
+        ),
+    ),
+    #: Why a file was skipped (``sakuin.search.indexing.skips``): the status page's filter labels.
+    *_rows(
+        "skip",
+        0,
+        0,
+        ("unsupported_type", "file type not supported", "対応していない形式"),
+        ("too_large", "too large", "大きすぎる"),
+        ("empty_file", "empty file", "空のファイル"),
+        ("no_text", "no text", "本文がない"),
+        ("scanned", "scanned pages without text", "文字のないスキャン画像"),
+        ("encrypted", "encrypted", "暗号化されている"),
+        ("old_format", "old Office format: save as a newer one", "古い形式（新しい形式で保存し直す）"),
+        ("over_limit", "over a per-file limit", "ファイルごとの上限を超えた"),
+        ("binary_file", "binary file", "バイナリ"),
+        ("undecodable", "text encoding not recognised", "文字コードを判別できない"),
+        ("malformed", "malformed", "形式が壊れている"),
+        ("bad_file_name", "file name not UTF-8", "ファイル名が UTF-8 でない"),
+        ("not_regular", "not a regular file", "通常のファイルでない"),
+        ("link", "symbolic link not followed", "たどらないシンボリックリンク"),
+        ("unreadable", "cannot be read", "読み取れない"),
+        ("other", "other reasons", "その他"),
     ),
 )
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import Flask
 
-from sakuin.search.backend import open_engine
+from sakuin.search.backend import open_engine, open_status
 from sakuin.search.config import MAX_CONTENT_LENGTH, MAX_QUERY_STRING
 from sakuin.search.results.facets import facet_filter
-from sakuin.web import api, errors, files, pages, security
+from sakuin.web import api, errors, files, pages, security, status
 from sakuin.web.common import ENGINE_KEY, DocIdConverter
 from sakuin.web.render import facet_label, filter_label, local_time, meta_text, page_label, type_label
 
@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     target = app.config.get("BACKEND") or app.config["INDEX_DIR"]
     app.extensions[ENGINE_KEY] = open_engine(target, pool_size=app.config["SEARCHERS"])
+    app.extensions[status.STATUS_KEY] = open_status(target)
 
     security.init_app(app)
     errors.init_app(app)
@@ -65,16 +66,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(files.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.health_bp)
+    app.register_blueprint(status.bp)
+    status.init_app(app)
     return app
 
 
 def serve(
-    target: str | Path, host: str = "127.0.0.1", port: int = 5000, threads: int = 2, workers: int | None = None
+    target: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    threads: int = 2,
+    workers: int | None = None,
+    *,
+    watch: list[Path] | None = None,
+    poll: float | None = None,
 ) -> None:
-    """``sakuin serve``: the app under gunicorn until stopped (``sakuin.web.server``)."""
+    """``sakuin serve``: the app under gunicorn until stopped (``sakuin.web.server``); ``watch``:
+    folders a ``sakuin watch`` beside it keeps the index equal to (``poll``: its ``--poll``)."""
     from sakuin.web.server import serve as run
 
-    run(target, host, port, threads, workers)
+    run(target, host, port, threads, workers, watch=watch, poll=poll)
 
 
 __all__ = ["create_app", "serve"]

@@ -11,8 +11,21 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sakuin.search.config import FACET_LIMIT, MAX_FACETS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from sakuin.search.config import (
+    FACET_LIMIT,
+    MAX_FACETS,
+    MAX_FILTERS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_CHARS,
+    RUN_PATHS_KEPT,
+    RUNS_KEPT,
+)
 from sakuin.search.errors import MESSAGES, codes
+from sakuin.search.indexing.history import TRIGGERS
+from sakuin.search.indexing.skips import SKIP_CODES
+from sakuin.search.watching.state import STATES
+from sakuin.search.watching.status import DEFAULT_RUNS
 from sakuin.web.common import DEFAULT_PER_PAGE, MAX_ANALYZE_CHARS
 
 
@@ -265,11 +278,125 @@ SCHEMAS: dict[str, Any] = {
                 {"status": {"enum": ["green", "yellow", "red"]}, "nodes": _INT0},
                 description="Only with an OpenSearch backend: the cluster's health.",
             ),
+            "types": {
+                "type": "object",
+                "description": "Documents per file type (the suffix without its dot; `none` for none), largest first.",
+                "additionalProperties": _INT0,
+            },
+            "folders": {
+                "type": "object",
+                "description": "Documents per folder at the first level under `root` (`.`: files right in it), "
+                "largest first; beyond the 30 largest, the rest summed under `…`.",
+                "additionalProperties": _INT0,
+            },
+            "root": {"type": "string", "description": "The folder that holds every indexed file."},
         },
         required=[
             *("version", "documents", "sections", "files", "segments", "terms", "size_bytes", "index_dir"),
-            *("updated", "metadata"),
+            *("updated", "metadata", "types", "folders", "root"),
         ],
+    ),
+    # -- the status report (GET /api/status; sakuin.search.watching.status) ---------------------
+    "Run": _obj(
+        {
+            "started": {"type": "string", "description": "When the run started (ISO 8601, UTC)."},
+            "seconds": {"type": "number", "minimum": 0},
+            "trigger": {"enum": list(TRIGGERS), "description": "`index` (sakuin index), `watch` or `optimize`."},
+            "outcome": {"enum": ["updated", "unchanged", "failed", "interrupted"]},
+            "error": {"type": ["string", "null"], "description": "Why a failed run failed; the index was kept."},
+            "paths": {"type": "array", "items": _STR, "description": "The run's inputs (absolute paths)."},
+            "added": _INT0,
+            "changed": _INT0,
+            "removed": _INT0,
+            "unchanged": _INT0,
+            "records": _obj({"added": _INT0, "changed": _INT0, "removed": _INT0}),
+            "skipped": _INT0,
+            "problems": _INT0,
+            "examples": _obj(
+                {
+                    k: {"type": "array", "items": _STR, "maxItems": RUN_PATHS_KEPT}
+                    for k in ("added", "changed", "removed")
+                },
+                description=f"The first {RUN_PATHS_KEPT} paths of each kind of change.",
+            ),
+            "rebuilt": {"type": "boolean"},
+            "documents": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "After the run (null if it failed).",
+            },
+            "sections": {"type": ["integer", "null"], "minimum": 0},
+            "size_bytes": {"type": ["integer", "null"], "minimum": 0},
+            "version": {"type": ["string", "null"]},
+        }
+    ),
+    "Watcher": _obj(
+        {
+            "id": _STR,
+            "host": _STR,
+            "pid": _INT0,
+            "paths": {"type": "array", "items": _STR},
+            "mode": {"type": "string", "description": "How changes are noticed: `inotify`, `polling every 5 s`, …"},
+            "started": _STR,
+            "heartbeat": {"type": "string", "description": "When the watcher last wrote this state."},
+            "state": {"enum": list(STATES), "description": "`gone`: it stopped without saying so (killed)."},
+            "since": _STR,
+            "running": {"type": "boolean"},
+            "pending": {**_INT0, "description": "Changes noticed and not yet indexed."},
+            "pending_since": {"type": ["string", "null"]},
+            "missing": {
+                "type": "object",
+                "description": "Paths that disappeared (their documents are kept): `gone`, or `other_fs` "
+                "(an unmounted share).",
+                "additionalProperties": {"enum": ["gone", "other_fs"]},
+            },
+            "last_check": {"type": ["string", "null"]},
+            "last_change": {"type": ["string", "null"]},
+            "updates": _INT0,
+            "failures": {**_INT0, "description": "Failed attempts in a row."},
+            "error": {"type": ["string", "null"]},
+            "retry_at": {"type": ["string", "null"]},
+            "notes": {"type": "array", "items": _STR},
+        }
+    ),
+    "SkippedFile": _obj(
+        {
+            "path": _STR,
+            "reason": {"type": "string", "description": "Why, in words."},
+            "code": {"enum": list(SKIP_CODES), "description": "Why, as a stable code (docs/errors.md)."},
+            "at": {"type": "string", "description": "When the run that skipped it started."},
+        }
+    ),
+    "Status": _obj(
+        {
+            "index": {
+                "anyOf": [_ref("Stats"), {"type": "null"}],
+                "description": "The live version (null: no index yet).",
+            },
+            "watchers": {"type": "array", "items": _ref("Watcher"), "description": "Running ones first."},
+            "runs": {
+                "type": "array",
+                "items": _ref("Run"),
+                "maxItems": RUNS_KEPT,
+                "description": "The last runs, newest first.",
+            },
+            "skipped": _obj(
+                {
+                    "total": _INT0,
+                    "reasons": {
+                        "type": "object",
+                        "description": "Skipped files per reason code, over all of them.",
+                        "additionalProperties": _INT0,
+                    },
+                    "filter": _obj({"reasons": {"type": "array", "items": {"enum": list(SKIP_CODES)}}, "path": _STR}),
+                    "files": {
+                        "type": "array",
+                        "items": _ref("SkippedFile"),
+                        "description": "Every skipped file the filter keeps, by path.",
+                    },
+                }
+            ),
+        }
     ),
     "Health": _obj({"status": {"const": "ok"}, "version": {"type": ["string", "null"]}}),
     "HealthUnavailable": _obj({"status": {"const": "unavailable"}, "error": _ref("ErrorBody")}),
@@ -463,6 +590,40 @@ PATHS: dict[str, Any] = {
             "operationId": "stats",
             "summary": "Index counts and sizes",
             "responses": {"200": _ok("Stats", "The live index version's statistics."), **_common("503")},
+        }
+    },
+    "/api/status": {
+        "get": {
+            "operationId": "status",
+            "summary": "What the index holds and what happened to it",
+            "description": "The live version (documents by type and folder), the watchers, the last runs and every "
+            "skipped file with its reason: the same as `sakuin status --json`. The HTML twin is `/status`.",
+            "parameters": [
+                _param(
+                    "runs",
+                    "query",
+                    {"type": "integer", "minimum": 0, "maximum": RUNS_KEPT, "default": DEFAULT_RUNS},
+                    "How many of the last runs to list. Empty means the default.",
+                    empty=True,
+                ),
+                {
+                    **_param(
+                        "reason",
+                        "query",
+                        {"type": "array", "items": {"enum": [*SKIP_CODES, ""]}},
+                        "Repeatable: list only the files skipped for these reasons. Empty values are ignored.",
+                    ),
+                    "style": "form",
+                    "explode": True,
+                },
+                _param(
+                    "path",
+                    "query",
+                    {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                    "List only the skipped files whose path contains this (case-insensitive).",
+                ),
+            ],
+            "responses": {"200": _ok("Status", "The status report."), **_common("400", "503")},
         }
     },
     "/api/openapi.json": {

@@ -53,9 +53,10 @@ from gunicorn.app.base import BaseApplication
 
 from sakuin.search.backend import open_engine
 from sakuin.search.config import DEFAULT_THREADS, GRACEFUL_SECONDS
-from sakuin.search.errors import IndexMissing
+from sakuin.search.errors import IndexMissing, SakuinError
 from sakuin.web import create_app
 from sakuin.web.common import ENGINE_KEY
+from sakuin.web.watching import WatcherProcess
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 
@@ -140,8 +141,32 @@ def serve(
     port: int = 5000,
     threads: int = DEFAULT_THREADS,
     workers: int | None = None,
+    *,
+    watch: list[Path] | None = None,
+    poll: float | None = None,
 ) -> None:
-    """Serve ``index_dir`` at http://host:port/ until stopped; exit 1 if there is no index."""
+    """Serve ``index_dir`` at http://host:port/ until stopped; exit 1 if there is no index.
+
+    ``watch``: folders a ``sakuin watch`` child keeps the index equal to (``sakuin.web.watching``);
+    it starts first (building the index if there is none) and stops with the server."""
+    watcher = WatcherProcess(watch, index_dir, poll) if watch else None
+    if watcher is not None:
+        watcher.start()
+        try:
+            watcher.wait_for_index()
+        except SakuinError as exc:
+            _fail(str(exc))
+        except BaseException:
+            watcher.stop()
+            raise
+    try:
+        _serve(index_dir, host, port, threads, workers)
+    finally:
+        if watcher is not None and os.getpid() == watcher.parent:
+            watcher.stop()
+
+
+def _serve(index_dir: Path | str, host: str, port: int, threads: int, workers: int | None) -> None:
     try:
         # Open it now: a typo in --index-dir should fail here, not as a 503 in the browser.
         # Closed before the fork: workers must not share open files (and their offsets).

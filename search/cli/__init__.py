@@ -1,4 +1,4 @@
-"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval (``main``)."""
+"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval, watch, status (``main``)."""
 
 from sakuin.search.cli.main import main
 

@@ -1,4 +1,4 @@
-"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval.
+"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval, watch, status.
 
 Every command that prints results can print JSON (``--json``) built from the same
 objects the web API returns (``render`` says them in words otherwise). Commands
@@ -31,6 +31,7 @@ from sakuin.search.cli.options import (
     target,
 )
 from sakuin.search.cli.progress import ProgressBar
+from sakuin.search.cli.watching import status, watch
 from sakuin.search.errors import (
     EXIT_INTERRUPTED,
     EXIT_SKIPPED,
@@ -262,6 +263,7 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
 @backend_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -279,16 +281,43 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
     help="Worker processes (default: one per core).",
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads per worker.")
-def serve(index_dir: Path, backend: str | None, host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option("--watch", "watching", is_flag=True, help="Run sakuin watch on PATHS beside the server.")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.1, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="With --watch: as sakuin watch --poll.",
+)
+def serve(
+    paths: tuple[Path, ...],
+    index_dir: Path,
+    backend: str | None,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    watching: bool,
+    poll: float | None,
+) -> None:
     """Serve the search pages and JSON API at http://HOST:PORT/ (gunicorn, Unix).
 
     Every worker follows the index: a new ``sakuin index`` run is served from
     the next request on, without a restart. One access-log line per request on
     stdout. SIGTERM lets in-flight requests finish; Ctrl+C stops at once.
+    With --watch PATH..., a sakuin watch of PATHS runs beside the server and
+    stops with it (the index is built first if there is none yet).
     """
     from sakuin.web import serve as run
 
-    run(target(index_dir, backend), host, port, threads, workers)
+    if paths and not watching:
+        raise SakuinError("paths_need_watch", paths=[str(p) for p in paths])
+    if watching and not paths:
+        raise SakuinError("watch_needs_paths")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SakuinError("no_such_path", paths=missing)
+    run(target(index_dir, backend), host, port, threads, workers, watch=list(paths), poll=poll)
 
 
 @main.command(name="eval")
@@ -355,5 +384,9 @@ def eval_command(
     per_query = result.seconds / max(1, result.queries) * 1000
     click.echo(f"{result.queries} queries in {result.seconds:.1f} s ({per_query:.1f} ms/query)")
 
+
+# -- sakuin watch, sakuin status (sakuin.search.cli.watching) ---------------------------------
+main.add_command(watch)
+main.add_command(status)
 
 __all__ = ["main"]

@@ -26,6 +26,7 @@ from sakuin.search.documents.model import Document
 from sakuin.search.documents.originals import Original, Originals
 from sakuin.search.errors import IndexMissing, QuerySyntaxError
 from sakuin.search.highlight.spans import match_spans, stored_spans
+from sakuin.search.indexing.inventory import inventory
 from sakuin.search.opensearch.client import connect, index_name
 from sakuin.search.opensearch.emit import facet_aggregations, filter_clause, query
 from sakuin.search.opensearch.indexer import ClusterState
@@ -506,6 +507,7 @@ class OpenSearchEngine:
         files = manifest.get("files", {})
         store = self.client.indices.stats(index=index, metric="store,docs")["_all"]["primaries"]
         health = self.client.cluster.health()
+        held = inventory(files)
         return {
             "version": index,
             "documents": sum(len(f["doc_ids"]) for f in files.values()),
@@ -518,6 +520,7 @@ class OpenSearchEngine:
             "updated": manifest.get("published"),
             "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
             "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
+            **{k: held[k] for k in ("types", "folders", "root")},
         }
 
 

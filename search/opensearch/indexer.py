@@ -40,11 +40,13 @@ from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.errors import IndexBusy, IndexMissing
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
 from sakuin.search.indexing.extraction import run_file_task
+from sakuin.search.indexing.history import recorded
 from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.indexing.sections import SCHEMA_VERSION, task_info
 from sakuin.search.indexing.tasks import Batch, DocTask, FileOutcome, FileTask, Task, batches
 from sakuin.search.opensearch.client import connect, index_name
 from sakuin.search.opensearch.documents import BATCH, mapping, section_documents
+from sakuin.search.opensearch.status import ClusterStatusStore
 
 #: How long a second writer waits for the lock before giving up.
 LOCK_WAIT_SECONDS = 600
@@ -244,8 +246,10 @@ def build_cluster_index(
     declare: Iterable[tuple[str, Kind]] = (),
     shards: int = DEFAULT_SHARDS,
     replicas: int = DEFAULT_REPLICAS,
+    trigger: str = "index",
 ) -> IndexReport:
-    """Bring the cluster's sakuin index in line with ``paths`` and publish it (module doc)."""
+    """Bring the cluster's sakuin index in line with ``paths`` and publish it (module doc); the run
+    is recorded in the run history (``sakuin.search.indexing.history``) as started by ``trigger``."""
 
     started = time.perf_counter()
     client = connect(urls)
@@ -256,58 +260,61 @@ def build_cluster_index(
     state.lock(wait)
     new_index = None
     try:
-        live = state.manifest()
-        current = state.current()
-        declaration, old_files = previous(live if current else {}, declare, rebuild, report)
-        if not old_files:
-            current = None  # a rebuild (or a first build) copies nothing forward
-        new_files, pending = changes(inputs, old_files, roots, report, everything=report.redeclared)
-        if not (pending or report.removed or report.rebuilt or report.redeclared):
-            report.suggestions = []
-            _summarise(report, client, state, new_files)
-            report.seconds = time.perf_counter() - started
-            return report
+        with recorded(ClusterStatusStore(urls, client), report, trigger, paths):
+            live = state.manifest()
+            current = state.current()
+            declaration, old_files = previous(live if current else {}, declare, rebuild, report)
+            if not old_files:
+                current = None  # a rebuild (or a first build) copies nothing forward
+            new_files, pending = changes(inputs, old_files, roots, report, everything=report.redeclared)
+            if not (pending or report.removed or report.rebuilt or report.redeclared):
+                report.suggestions = []
+                _summarise(report, client, state, new_files)
+                report.seconds = time.perf_counter() - started
+                return report
 
-        generation = int(live.get("generation", 0)) + 1
-        new_index = f"{state.name}-v{generation:06d}"
-        client.indices.delete(index=new_index, ignore=[404])  # left by an interrupted build
-        client.indices.create(index=new_index, body=mapping(declaration, shards, replicas))
-        # Every replica allocated before the first write: a node lost mid-build then has a
-        # copy of each shard to promote, and the build rides through it (module doc).
-        client.cluster.health(index=new_index, wait_for_status="green", params={"timeout": "120s"}, request_timeout=130)
-        deletions = _Deletions()
-        for key in old_files:
-            if key not in new_files and key not in {p.key for p in pending if p.by_record}:
-                deletions.delete(source=key)
-        survey = FieldSurvey()
-        reading = pending_documents(pending, new_files, report, deletions, survey)
-        workers = procs or os.cpu_count() or 1
-        outcomes: list[FileOutcome] = []
-        actions = _analysed_actions(reading.tasks(), workers, new_index, declaration, outcomes)
-        report.sections_written += _bulk(client, actions)
-        reading.finish(outcomes)
-        if current is not None and not report.redeclared:
-            report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
-        elif current is not None:  # a new declaration: every section re-derived from its stored text
-            rederived = _rederived(client, current, deletions)
-            _bulk(client, _analysed_actions(rederived, workers, new_index, declaration))
-        client.indices.refresh(index=new_index)
-        expected = sum(f["sections"] for f in new_files.values())
-        actual = client.count(index=new_index)["count"]
-        if actual != expected:
-            raise RuntimeError(f"index check failed: {actual} sections written, {expected} expected; previous kept")
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "files": new_files,
-            "metadata": report.metadata,
-            "generation": generation,
-            "index": new_index,
-            "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-        }
-        state.publish(new_index, manifest)
-        new_index = None
-        report.suggestions = survey.suggestions(declaration)
-        _summarise(report, client, state, new_files)
+            generation = int(live.get("generation", 0)) + 1
+            new_index = f"{state.name}-v{generation:06d}"
+            client.indices.delete(index=new_index, ignore=[404])  # left by an interrupted build
+            client.indices.create(index=new_index, body=mapping(declaration, shards, replicas))
+            # Every replica allocated before the first write: a node lost mid-build then has a
+            # copy of each shard to promote, and the build rides through it (module doc).
+            client.cluster.health(
+                index=new_index, wait_for_status="green", params={"timeout": "120s"}, request_timeout=130
+            )
+            deletions = _Deletions()
+            for key in old_files:
+                if key not in new_files and key not in {p.key for p in pending if p.by_record}:
+                    deletions.delete(source=key)
+            survey = FieldSurvey()
+            reading = pending_documents(pending, new_files, report, deletions, survey)
+            workers = procs or os.cpu_count() or 1
+            outcomes: list[FileOutcome] = []
+            actions = _analysed_actions(reading.tasks(), workers, new_index, declaration, outcomes)
+            report.sections_written += _bulk(client, actions)
+            reading.finish(outcomes)
+            if current is not None and not report.redeclared:
+                report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
+            elif current is not None:  # a new declaration: every section re-derived from its stored text
+                rederived = _rederived(client, current, deletions)
+                _bulk(client, _analysed_actions(rederived, workers, new_index, declaration))
+            client.indices.refresh(index=new_index)
+            expected = sum(f["sections"] for f in new_files.values())
+            actual = client.count(index=new_index)["count"]
+            if actual != expected:
+                raise RuntimeError(f"index check failed: {actual} sections written, {expected} expected; previous kept")
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "files": new_files,
+                "metadata": report.metadata,
+                "generation": generation,
+                "index": new_index,
+                "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            }
+            state.publish(new_index, manifest)
+            new_index = None
+            report.suggestions = survey.suggestions(declaration)
+            _summarise(report, client, state, new_files)
     finally:
         if new_index is not None:
             client.indices.delete(index=new_index, ignore=[404])
@@ -376,21 +383,20 @@ def optimize_cluster_index(urls: str, wait: bool = True) -> IndexReport:
     current = state.current()
     if current is None:
         raise IndexMissing("index_missing/cluster", urls=urls)
+    report = IndexReport(optimized=True, version=current)
     state.lock(wait)
     try:
-        client.indices.forcemerge(index=current, max_num_segments=1, request_timeout=600)
+        with recorded(ClusterStatusStore(urls, client), report, "optimize", None):
+            client.indices.forcemerge(index=current, max_num_segments=1, request_timeout=600)
+            files = state.manifest().get("files", {})
+            store = client.indices.stats(index=current, metric="store,docs")["_all"]["primaries"]
+            report.documents = sum(len(f["doc_ids"]) for f in files.values())
+            report.sections = store["docs"]["count"]
+            report.size_bytes = store["store"]["size_in_bytes"]
     finally:
         state.unlock()
-    files = state.manifest().get("files", {})
-    store = client.indices.stats(index=current, metric="store,docs")["_all"]["primaries"]
-    return IndexReport(
-        documents=sum(len(f["doc_ids"]) for f in files.values()),
-        sections=store["docs"]["count"],
-        version=current,
-        size_bytes=store["store"]["size_in_bytes"],
-        optimized=True,
-        seconds=time.perf_counter() - started,
-    )
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 class OpenSearchIndexer:
@@ -410,6 +416,7 @@ class OpenSearchIndexer:
         progress: Progress | None = None,
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
+        trigger: str = "index",
     ) -> IndexReport:
         """``progress`` is not reported: the cluster's bulk requests are the run's pace."""
         return build_cluster_index(
@@ -421,6 +428,7 @@ class OpenSearchIndexer:
             declare=declare,
             shards=self.shards,
             replicas=self.replicas,
+            trigger=trigger,
         )
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:

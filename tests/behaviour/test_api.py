@@ -358,6 +358,11 @@ def test_new_index_versions_are_served_without_a_restart(tmp_path: Path) -> None
     assert health["version"] != health_after["version"]
 
 
+def unreachable_api() -> Api:
+    """An app whose cluster does not answer (nothing listens on port 9)."""
+    return Api(create_app({"TESTING": True, "BACKEND": "http://127.0.0.1:9"}).test_client())
+
+
 def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api) -> None:
     """Each (path, status) the document promises is produced for real and validated."""
     doc = "/api/documents/{doc_id}"
@@ -378,6 +383,10 @@ def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api
         (api, "/api/openapi.json", "/api/openapi.json", 200),
         (api, "/healthz", "/healthz", 200),
         (missing_api, "/healthz", "/healthz", 503),
+        (api, "/api/status", "/api/status", 200),
+        (api, "/api/status", "/api/status?reason=nope", 400),
+        (missing_api, "/api/status", "/api/status", 200),  # no index yet is a status too
+        (unreachable_api(), "/api/status", "/api/status", 503),
     ]
     seen = set()
     for client, template, url, status in cases:

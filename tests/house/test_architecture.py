@@ -19,7 +19,7 @@ import pytest
 from support.paths import ROOT
 
 SOURCES = {"sakuin.search": ROOT / "search", "sakuin.web": ROOT / "web", "sakuin": ROOT / "sakuin"}
-NEUTRAL = ("documents", "analysis", "indexing", "query", "highlight", "results")
+NEUTRAL = ("documents", "analysis", "indexing", "query", "highlight", "results", "watching")
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

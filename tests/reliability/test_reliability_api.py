@@ -133,7 +133,7 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 CASES = [
     *(
         (op, mode)
-        for op in ("GET /api/search", "GET /api/analyze", "GET /api/suggest")
+        for op in ("GET /api/search", "GET /api/analyze", "GET /api/suggest", "GET /api/status")
         for mode in (POSITIVE, NEGATIVE)
     ),
     ("POST /api/search", POSITIVE),

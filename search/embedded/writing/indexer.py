@@ -35,10 +35,12 @@ from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.embedded.livestats import DeletedStats
 from sakuin.search.embedded.schema import build_schema, open_index
+from sakuin.search.embedded.status import FileStatusStore
 from sakuin.search.embedded.store import IndexStore
 from sakuin.search.embedded.writing import compaction
 from sakuin.search.embedded.writing.pipeline import BuildStats, build_segments
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
+from sakuin.search.indexing.history import recorded
 from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.indexing.sections import SCHEMA_VERSION
 from sakuin.search.indexing.tasks import DocTask
@@ -59,9 +61,17 @@ class EmbeddedIndexer:
         progress: Progress | None = None,
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
+        trigger: str = "index",
     ) -> IndexReport:
         return build_index(
-            paths, self.index_dir, rebuild=rebuild, procs=procs, progress=progress, wait=wait, declare=declare
+            paths,
+            self.index_dir,
+            rebuild=rebuild,
+            procs=procs,
+            progress=progress,
+            wait=wait,
+            declare=declare,
+            trigger=trigger,
         )
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
@@ -77,13 +87,15 @@ def build_index(
     progress: Progress | None = None,
     wait: bool = True,
     declare: Iterable[tuple[str, Kind]] = (),
+    trigger: str = "index",
 ) -> IndexReport:
     """Bring the index at ``index_dir`` in line with ``paths`` and publish it.
 
     ``declare`` adds metadata fields (name, kind) to those the index already
     declares (``sakuin.search.documents.metadata``); raises MetadataError for a bad declaration.
     A new declaration re-derives every live section's metadata (a full rewrite
-    from the stored sections; the inputs are not re-read).
+    from the stored sections; the inputs are not re-read). The run is recorded in the
+    run history (``sakuin.search.indexing.history``) as started by ``trigger``.
     """
     started = time.perf_counter()
     store = IndexStore(index_dir)
@@ -91,7 +103,7 @@ def build_index(
     inputs = list(iter_input_files(paths, skipped=report.skipped, exclude=[index_dir]))
     roots = [file_key(p) for p in paths]
 
-    with store.writer_lock(wait=wait):
+    with store.writer_lock(wait=wait), recorded(FileStatusStore(index_dir), report, trigger, paths):
         declaration, old_files = previous(store.manifest(), declare, rebuild, report)
         survey = FieldSurvey()
         new_files, pending = changes(inputs, old_files, roots, report)
@@ -128,7 +140,7 @@ def optimize_index(
     started = time.perf_counter()
     store = IndexStore(index_dir)
     report = IndexReport(optimized=True)
-    with store.writer_lock(wait=wait):
+    with store.writer_lock(wait=wait), recorded(FileStatusStore(index_dir), report, "optimize", None):
         store.current()  # raises IndexMissing with what to do
         manifest = store.manifest()
         files = manifest.get("files", {})
