@@ -297,6 +297,22 @@ MESSAGES: tuple[Message, ...] = (
         "request",
     ),
     Message(
+        "request_timeout",
+        408,
+        0,
+        "The request took too long to arrive: send it again, whole.",
+        "リクエストの受信に時間がかかりすぎました。もう一度送ってください。",
+        "request",
+    ),
+    Message(
+        "header_too_large",
+        431,
+        0,
+        "The request's headers are too large: at most 256 KiB in all.",
+        "リクエストのヘッダーが大きすぎます（合わせて 256 KiB まで）。",
+        "request",
+    ),
+    Message(
         "internal_error",
         500,
         0,
@@ -490,8 +506,8 @@ MESSAGES: tuple[Message, ...] = (
         ),
         (
             "bad_auth_file/value",
-            "{path}: {what}: {key} must be a string or a list of strings",
-            "{path}: {what} の {key} は文字列か文字列のリストにしてください。",
+            "{path}: {what}: {key} must be {expected}",
+            "{path}: {what} の {key} の値が正しくありません（{expected}）。",
         ),
         (
             "bad_auth_file/proxy",
@@ -637,6 +653,10 @@ class MissingExtra(SakuinError):
     """A command needs an optional dependency that is not installed; the message names the ``pip install``."""
 
 
+class AuthFailed(SakuinError):
+    """A request without credentials where they are needed, or with wrong ones (``auth_required``, ``bad_token``)."""
+
+
 class UnreadableFile(Exception):
     """A file that cannot become documents; the message says why, for the summary (a skip, not an error)."""
 
@@ -649,6 +669,7 @@ __all__ = [
     "EXIT_SKIPPED",
     "EXIT_USAGE",
     "MESSAGES",
+    "AuthFailed",
     "BackendUnavailable",
     "BadParameter",
     "IndexBusy",

@@ -14,6 +14,7 @@
 
     [proxy]                          # optional: an SSO proxy (oauth2-proxy…) signs users in
     addresses = ["127.0.0.1", "10.0.0.0/8"]
+    sso = true                       # false: trust only its X-Forwarded-Proto (a TLS proxy)
     user_header = "X-Forwarded-User"     # the defaults
     groups_header = "X-Forwarded-Groups"
 
@@ -60,7 +61,7 @@ GROUP_NAME = re.compile(r"\*|[^\s,]{1,64}")
 _HASH = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = ("default", "users", "allow", "proxy")
 _USER_KEYS = ("token_sha256", "groups")
-_PROXY_KEYS = ("addresses", "user_header", "groups_header")
+_PROXY_KEYS = ("addresses", "sso", "user_header", "groups_header")
 _HEADER = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -75,11 +76,14 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Proxy:
-    """An SSO proxy whose headers name the user, trusted only from ``networks``."""
+    """A proxy in front of the server, trusted only from ``networks``: its ``X-Forwarded-Proto``
+    says whether the client used HTTPS and, with ``sso`` (the default), its user and groups
+    headers sign the user in."""
 
     networks: tuple[Network, ...]
     user_header: str = "X-Forwarded-User"
     groups_header: str = "X-Forwarded-Groups"
+    sso: bool = True
 
     def trusts(self, address: str | None) -> bool:
         """Whether a request from ``address`` (the TCP peer) comes from the proxy."""
@@ -172,7 +176,9 @@ def _rule(number: int, entry: Any, where: str) -> Rule:
             raise SakuinError("bad_auth_file/key", path=where, key=key, what=what, keys=("path", "groups", "<field>"))
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-            raise SakuinError("bad_auth_file/value", path=where, what=what, key=key)
+            raise SakuinError(
+                "bad_auth_file/value", path=where, what=what, key=key, expected="a string or a list of strings"
+            )
         conditions.append((key, tuple(values)))
     if not conditions:
         raise SakuinError("bad_auth_file/rule", path=where, number=number)
@@ -192,11 +198,15 @@ def _proxy(entry: Any, where: str) -> Proxy:
             networks.append(ipaddress.ip_network(str(address), strict=False))
         except ValueError:
             raise SakuinError("bad_auth_file/proxy", path=where, value=address) from None
-    headers = {}
+    headers: dict[str, Any] = {}
+    if "sso" in entry:
+        if not isinstance(entry["sso"], bool):
+            raise SakuinError("bad_auth_file/value", path=where, what="proxy", key="sso", expected="true or false")
+        headers["sso"] = entry["sso"]
     for key in ("user_header", "groups_header"):
         if key in entry:
             if not isinstance(entry[key], str) or not _HEADER.fullmatch(entry[key]):
-                raise SakuinError("bad_auth_file/value", path=where, what="proxy", key=key)
+                raise SakuinError("bad_auth_file/value", path=where, what="proxy", key=key, expected="a header name")
             headers[key] = entry[key]
     return Proxy(tuple(networks), **headers)
 
