@@ -71,4 +71,74 @@ def csrf_of(client: FlaskClient) -> str:
     return found.group(1)
 
 
-__all__ = ["access_text", "bearer", "csrf_of", "sign_in", "token_of", "write_access"]
+# -- a corpus with folders, categories and a word of its own per document ------------------
+
+#: (doc id, category, the document's own word): every document also says 報告 (the common word).
+#: legal/d4.md is in legal/ but filed under 人事, so folder and metadata rules differ.
+ACCESS_DOCS = [
+    ("hr/d1.md", "人事", "ゾルバニア"),
+    ("hr/d2.md", "人事", "ゾルバトス"),
+    ("legal/d3.md", "法務", "ゾルバリン"),
+    ("legal/d4.md", "人事", "ゾルバカン"),
+    ("sales/d5.md", "営業", "ゾルバミロ"),
+    ("sales/d6.md", "広報", "ゾルバヌフ"),
+    ("pub/d7.md", "広報", "ゾルバペラ"),
+    ("pub/d8.md", "営業", "ゾルバジュ"),
+]
+FOLDERS = ("hr/", "legal/", "sales/", "pub/")
+CATEGORIES = ("人事", "法務", "営業", "広報")
+COMMON = "報告"
+
+
+def title_of(word: str) -> str:
+    return f"{word}の報告書"
+
+
+def write_access_corpus(folder: Path) -> Path:
+    """The documents of ``ACCESS_DOCS`` as Markdown files with front matter, under ``folder``."""
+    for doc_id, category, word in ACCESS_DOCS:
+        path = folder / doc_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"---\ncategory: {category}\n---\n# {title_of(word)}\n\n## 概要\n\n{word}についての定例報告。\n\n"
+            f"## 詳細\n\n{word}の詳細な報告。\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def readable(rules: Iterable[Mapping[str, Any]], default: str, groups: Iterable[str]) -> set[str]:
+    """The model the engine must agree with: the doc ids a user in ``groups`` may read."""
+    mine = set(groups)
+    out = set()
+    for doc_id, category, _ in ACCESS_DOCS:
+        named = admitted = False
+        for rule in rules:
+            conditions = {k: v for k, v in rule.items() if k != "groups"}
+            values = {k: [v] if isinstance(v, str) else list(v) for k, v in conditions.items()}
+            ok = all(
+                any(doc_id.startswith(p) for p in vs) if key == "path" else category in vs for key, vs in values.items()
+            )
+            if ok:
+                named = True
+                admitted |= "*" in rule["groups"] or bool(mine & set(rule["groups"]))
+        if admitted or (not named and default == "allow"):
+            out.add(doc_id)
+    return out
+
+
+__all__ = [
+    "ACCESS_DOCS",
+    "CATEGORIES",
+    "COMMON",
+    "FOLDERS",
+    "access_text",
+    "bearer",
+    "csrf_of",
+    "readable",
+    "sign_in",
+    "title_of",
+    "token_of",
+    "write_access",
+    "write_access_corpus",
+]
