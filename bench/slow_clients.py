@@ -142,9 +142,8 @@ def print_human(res: dict[str, Any]) -> None:
     m = res["median"]
     print(f"{res['searches']} searches × {len(res['rounds'])} rounds (medians over rounds)")
     print(f"  idle:                  p50 {m['idle_p50_ms']:.1f} ms  p95 {m['idle_p95_ms']:.1f} ms")
-    print(
-        f"  {str(res['slow_clients']) + ' slow clients:':<22} p50 {m['slow_p50_ms']:.1f} ms  p95 {m['slow_p95_ms']:.1f} ms"
-    )
+    label = f"{res['slow_clients']} slow clients:"
+    print(f"  {label:<22} p50 {m['slow_p50_ms']:.1f} ms  p95 {m['slow_p95_ms']:.1f} ms")
     print(f"  p95 ratio: {m['ratio_p95']:.2f} (aim ≤ 2); searches that failed: {m['failed']}")
 
 

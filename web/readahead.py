@@ -226,7 +226,10 @@ class ReadAheadWorker(ThreadWorker):  # type: ignore[misc]
         """gunicorn's sweep, and the requests whose client ran out of time (each loop turn)."""
         super().murder_pending()
         now = time.monotonic()
-        for conn, state in [(c, s) for c, s in self.reading.items() if s.deadline <= now]:
+        stopping = not self.alive  # a stopping worker does not wait for requests not yet begun
+        for conn, state in [(c, s) for c, s in self.reading.items() if s.deadline <= now or stopping]:
+            if stopping and state.buffer and state.deadline > now:
+                continue  # begun: it may still arrive within its time, and be answered
             if state.buffer:
                 self._answer(conn, _TIMEOUT)
             else:

@@ -56,7 +56,7 @@ def leak_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def _rule() -> st.SearchStrategy[dict[str, Any]]:
     condition = st.one_of(
-        st.fixed_dictionaries({"path": st.sampled_from(FOLDERS)}),
+        st.fixed_dictionaries({"path": st.sampled_from((*FOLDERS, ""))}),  # "": every document
         st.fixed_dictionaries({"category": st.sampled_from(CATEGORIES)}),
         st.fixed_dictionaries({"path": st.sampled_from(FOLDERS), "category": st.sampled_from(CATEGORIES)}),
         st.fixed_dictionaries({"category": st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True)}),

@@ -244,3 +244,21 @@ def test_a_bad_access_file_is_one_line_at_start(index: Path, tmp_path: Path) -> 
         assert caught.value.code == code and "\n" not in str(caught.value), text
     with pytest.raises(SakuinError):
         create_app({"TESTING": True, "INDEX_DIR": str(index), "AUTH_FILE": str(tmp_path / "absent.toml")})
+
+
+def test_thumbnails_and_originals_of_a_denied_pdf_answer_as_missing_ones(tmp_path: Path) -> None:
+    from support.documents import PAGES_HTML, chromium_pdf
+
+    docs = tmp_path / "docs"
+    (docs / "hr").mkdir(parents=True)
+    chromium_pdf(PAGES_HTML, docs / "hr" / "minutes.pdf", outline=False)
+    build_index([docs], tmp_path / "index")
+    access = write_access(tmp_path / "access.toml", USERS, RULES)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index"), "AUTH_FILE": str(access)}).test_client()
+    for url in ("/thumbs/1/hr/minutes.pdf?q=予算", "/files/hr/minutes.pdf", "/doc/hr/minutes.pdf?q=予算"):
+        allowed = client.get(url, headers=bearer("hana"))
+        assert allowed.status_code == 200, url
+        denied = client.get(url, headers=bearer("ken"))
+        missing = client.get(url.replace("minutes", "absent"), headers=bearer("ken"))
+        assert denied.status_code == missing.status_code == 404, url
+        assert denied.get_data().replace(b"minutes", b"absent") == missing.get_data(), url
