@@ -46,11 +46,24 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master started by ``command`` on 127.0.0.1:``port``, ready once ``probe`` answers 200."""
 
-    def __init__(self, command: list[str], port: int, probe: str, cwd: Path = REPO, timeout: float = 120) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        port: int,
+        probe: str,
+        cwd: Path = REPO,
+        timeout: float = 120,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = port
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 — kept open for the server's lifetime
         self.proc = subprocess.Popen(
-            command, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -109,17 +122,27 @@ class Gunicorn:
 
 
 class SakuinServer(Gunicorn):
-    """``sakuin serve`` on 127.0.0.1:<free port>."""
+    """``sakuin serve`` on 127.0.0.1:<free port>. The load drivers play many clients from one
+    address, so the per-client limit on concurrent searches is lifted (``SAKUIN_CLIENT_CONCURRENCY``)
+    unless ``clients_limit`` is given."""
 
-    def __init__(self, index_dir: Path, threads: int, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        threads: int,
+        workers: int | None = None,
+        extra: list[str] | None = None,
+        clients_limit: int = 1000,
+    ) -> None:
         port = free_port()
         super().__init__(
             sakuin(
                 "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port),
-                "--threads", str(threads), *(["--workers", str(workers)] if workers else []),
+                "--threads", str(threads), *(["--workers", str(workers)] if workers else []), *(extra or []),
             ),
             port,
             "/healthz",
+            env={"SAKUIN_CLIENT_CONCURRENCY": str(clients_limit)},
         )  # fmt: skip
 
 

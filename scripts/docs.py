@@ -39,22 +39,34 @@ def cli() -> str:
         for name in sorted(main.list_commands(root)):
             command = main.get_command(root, name)
             assert command is not None
-            with click.Context(command, info_name=name, parent=root) as ctx:
-                usage = " ".join(command.collect_usage_pieces(ctx))
-                out += [f"### `sakuin {name}`", "", "```", f"sakuin {name} {usage}".rstrip(), "```", ""]
-                out += [_help(command.help or ""), ""]
-                rows = []
-                for param in command.get_params(ctx):
-                    if isinstance(param, click.Argument):
-                        continue  # named in the usage line
-                    record = param.get_help_record(ctx)
-                    if record is None:
-                        continue
-                    opts, text = record
-                    rows.append(f"| `{_cell(opts)}` | {_cell(text)} |")
-                if rows:
-                    out += ["| option | meaning |", "| --- | --- |", *rows, ""]
+            out += _command(command, name, root)
     return "\n".join(out)
+
+
+def _command(command: click.Command, name: str, parent: click.Context) -> list[str]:
+    """One command's section, then one per subcommand of a group (``sakuin auth add-user``)."""
+    out: list[str] = []
+    with click.Context(command, info_name=name.split()[-1], parent=parent) as ctx:
+        usage = " ".join(command.collect_usage_pieces(ctx))
+        out += [f"### `sakuin {name}`", "", "```", f"sakuin {name} {usage}".rstrip(), "```", ""]
+        out += [_help(command.help or ""), ""]
+        rows = []
+        for param in command.get_params(ctx):
+            if isinstance(param, click.Argument):
+                continue  # named in the usage line
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            opts, text = record
+            rows.append(f"| `{_cell(opts)}` | {_cell(text)} |")
+        if rows:
+            out += ["| option | meaning |", "| --- | --- |", *rows, ""]
+        if isinstance(command, click.Group):
+            for sub in sorted(command.list_commands(ctx)):
+                child = command.get_command(ctx, sub)
+                assert child is not None
+                out += _command(child, f"{name} {sub}", ctx)
+    return out
 
 
 def _help(text: str) -> str:

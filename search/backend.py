@@ -13,6 +13,12 @@ embedded index, ``http(s)://`` URLs (comma-separated nodes) a cluster;
 ``--index-dir`` stays the embedded index's option. Every command builds its engine
 or indexer through ``open_engine`` / ``open_indexer``, so the CLI, the API and the
 pages never branch on the backend.
+
+Access control (``sakuin.search.access``) crosses this seam as a typed argument: every
+method that reads documents takes ``access``, the filter of what the reader may read
+(None: everything), and the backend applies it before it ranks or counts anything, so
+a denied document is never in a total, a facet, a suggestion or a page, and is the
+same ``None`` as a missing one. It is never part of the query string.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from sakuin.search.access.model import Access
 from sakuin.search.documents.metadata import Declaration, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.documents.originals import Original
@@ -63,34 +70,36 @@ class SearchBackend(Protocol):
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        access: Access | None = None,
     ) -> SearchResult:
         """A page of ranked sections; raises QuerySyntaxError or IndexMissing. ``substrings``:
         also list the sections that have the words only inside longer words (after every
-        word match), which are otherwise counted apart (``SearchResult.substring_total``)."""
+        word match), which are otherwise counted apart (``SearchResult.substring_total``).
+        ``access``: only what it permits is matched, counted and suggested."""
         ...
 
-    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
-        """Completions of what is being typed: indexed words, then matching titles."""
+    def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
+        """Completions of what is being typed: indexed words, then matching titles (of what ``access`` permits)."""
         ...
 
-    def document(self, doc_id: str) -> Document | None:
-        """A whole document rebuilt from its stored sections, or None."""
+    def document(self, doc_id: str, *, access: Access | None = None) -> Document | None:
+        """A whole document rebuilt from its stored sections, or None (missing or not permitted)."""
         ...
 
-    def section_spans(self, doc_id: str, q: str) -> SectionSpans:
-        """Per section of ``doc_id``, where ``q`` matched (for the document page)."""
+    def section_spans(self, doc_id: str, q: str, *, access: Access | None = None) -> SectionSpans:
+        """Per section of ``doc_id``, where ``q`` matched (for the document page); empty if not permitted."""
         ...
 
-    def original(self, doc_id: str) -> Original | None:
+    def original(self, doc_id: str, *, access: Access | None = None) -> Original | None:
         """Where ``doc_id``'s original file is, if it may be served (``sakuin.search.documents.originals``)."""
         ...
 
-    def stats(self) -> dict[str, Any]:
-        """Counts and sizes of the live version (``GET /api/stats``)."""
+    def stats(self, *, access: Access | None = None) -> dict[str, Any]:
+        """Counts and sizes of the live version (``GET /api/stats``), counted over what ``access`` permits."""
         ...
 
-    def examples(self) -> Examples:
-        """Queries taken from what is indexed, for the pages to suggest."""
+    def examples(self, *, access: Access | None = None) -> Examples:
+        """Queries taken from what is indexed (and permitted), for the pages to suggest."""
         ...
 
     def close(self) -> None:
@@ -171,6 +180,7 @@ def build(
 
 
 __all__ = [
+    "Access",
     "IndexBackend",
     "Original",
     "SearchBackend",

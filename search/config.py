@@ -345,6 +345,62 @@ THUMBNAIL_CACHE_MB = _define(
     unit="MB",
 )
 GRACEFUL_SECONDS = _define("GRACEFUL_SECONDS", 30, "serving", "How long SIGTERM lets in-flight requests finish.")
+READ_SECONDS = _define(
+    "READ_SECONDS",
+    10,
+    "serving",
+    """Time a client has to send a request's head (request line and headers), and then again
+    its body; a connection still sending after that is closed. The server reads requests in
+    each worker's event loop and hands only complete ones to the threads, so slow clients
+    (slowloris) hold a socket, never a thread.""",
+    env="SAKUIN_READ_TIMEOUT",
+    unit="s",
+)
+MAX_HEAD_BYTES = _define(
+    "MAX_HEAD_BYTES",
+    256 * 1024,
+    "serving",
+    """A request head (request line and headers) larger than this is refused (431) before it
+    reaches the app: the app's own limits (``MAX_QUERY_STRING``) answer anything smaller.""",
+)
+CLIENT_CONCURRENCY = _define(
+    "CLIENT_CONCURRENCY",
+    0,
+    "serving",
+    """Expensive requests (searches, suggestions, document pages, originals and thumbnails)
+    one client (a signed-in user, else an address) may have running at once in one server
+    process; more are answered 429 at once. 0: one less than ``--threads`` (at least 1), so
+    no client holds every thread of a worker.""",
+    env="SAKUIN_CLIENT_CONCURRENCY",
+)
+ACCESS_LOG_CHARS = _define(
+    "ACCESS_LOG_CHARS",
+    2000,
+    "serving",
+    """Characters of a request line the access log writes; a longer one is cut and says how
+    many characters were left out (a 180 KB query string is not a log line).""",
+)
+AUTH_RELOAD_SECONDS = _define(
+    "AUTH_RELOAD_SECONDS",
+    1.0,
+    "serving",
+    """How often at most each server process checks the access file (``--auth``) for changes;
+    a changed file applies to the next request, without a restart or a re-index.""",
+)
+SESSION_HOURS = _define(
+    "SESSION_HOURS",
+    12,
+    "serving",
+    """How long a sign-in on the pages lasts (the session cookie's lifetime). Sessions are
+    signed with a key made when the server starts: a restart signs everyone out.""",
+)
+ACCESS_CACHE_MB = _define(
+    "ACCESS_CACHE_MB",
+    16,
+    "serving",
+    """What the embedded index keeps per version and process of the sections each reader's
+    access rules permit (one byte per section per distinct set of rules).""",
+)
 
 # -- watching -------------------------------------------------------------------------
 
@@ -490,6 +546,17 @@ def watch_max_delay() -> float:
     return _number("SAKUIN_WATCH_MAX_DELAY", WATCH_MAX_DELAY)
 
 
+def read_seconds() -> float:
+    """``READ_SECONDS``, or ``SAKUIN_READ_TIMEOUT``."""
+    return _number("SAKUIN_READ_TIMEOUT", READ_SECONDS)
+
+
+def client_concurrency(threads: int) -> int:
+    """``CLIENT_CONCURRENCY`` (or ``SAKUIN_CLIENT_CONCURRENCY``); 0 means ``threads - 1``, at least 1."""
+    value = int(_number("SAKUIN_CLIENT_CONCURRENCY", CLIENT_CONCURRENCY))
+    return value if value > 0 else max(1, threads - 1)
+
+
 def cluster_index() -> str:
     """``CLUSTER_INDEX``, or ``SAKUIN_CLUSTER_INDEX``."""
     return os.environ.get("SAKUIN_CLUSTER_INDEX") or CLUSTER_INDEX
@@ -501,9 +568,11 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "cache_bytes",
+    "client_concurrency",
     "cluster_index",
     "document_limits",
     "max_file_bytes",
+    "read_seconds",
     "segment_budget_bytes",
     "thumbnail_cache_bytes",
     "watch_max_delay",

@@ -57,8 +57,8 @@ class Message:
     exit: int
     en: str
     ja: str
-    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, notice,
-    #: watch; ``skip`` rows name why a file was skipped (never raised).
+    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, warning,
+    #: notice, watch; ``skip`` rows name why a file was skipped (never raised).
     kind: str
 
     @property
@@ -303,6 +303,22 @@ MESSAGES: tuple[Message, ...] = (
         "request",
     ),
     Message(
+        "request_timeout",
+        408,
+        0,
+        "The request took too long to arrive: send it again, whole.",
+        "リクエストの受信に時間がかかりすぎました。もう一度送ってください。",
+        "request",
+    ),
+    Message(
+        "header_too_large",
+        431,
+        0,
+        "The request's headers are too large: at most 256 KiB in all.",
+        "リクエストのヘッダーが大きすぎます（合わせて 256 KiB まで）。",
+        "request",
+    ),
+    Message(
         "internal_error",
         500,
         0,
@@ -317,6 +333,46 @@ MESSAGES: tuple[Message, ...] = (
         0,
         "No document has this id; it may have been removed.",
         "この ID の文書はありません。削除された可能性があります。",
+        "request",
+    ),
+    Message(
+        "auth_required",
+        401,
+        0,
+        "Sign in first: send the header Authorization: Bearer TOKEN (pages: sign in at /login).",
+        "ログインしてください。",
+        "request",
+    ),
+    Message(
+        "bad_token",
+        401,
+        0,
+        "The token is not valid: check it, or ask for a new one (sakuin auth add-user).",
+        "トークンが正しくありません。確かめるか、新しいトークンを発行してもらってください。",
+        "request",
+    ),
+    Message(
+        "bad_login",
+        401,
+        0,
+        "Wrong user name or token.",
+        "ユーザー名かトークンが違います。",
+        "request",
+    ),
+    Message(
+        "csrf_failed",
+        403,
+        0,
+        "The form has expired or was not sent from this site: reload the page and send it again.",
+        "フォームの有効期限が切れたか、このサイト以外から送られました。ページを読み込み直してやり直してください。",
+        "request",
+    ),
+    Message(
+        "too_many_requests",
+        429,
+        0,
+        "Too many requests at once from this client: at most {limit} run at a time; wait for them and retry.",
+        "同時に送られたリクエストが多すぎます（同時に {limit} 件まで）。少し待ってからやり直してください。",
         "request",
     ),
     *_rows(
@@ -420,11 +476,84 @@ MESSAGES: tuple[Message, ...] = (
         "setting",
         0,
         EXIT_USAGE,
+        ("bad_auth_file", "cannot use the access file {path}: {reason}", "アクセス設定ファイル {path} を使えません。"),
+        (
+            "bad_auth_file/default",
+            '{path}: default must be "allow" or "deny" (it is {value!r})',
+            '{path}: default は "allow" か "deny" にしてください。',
+        ),
+        (
+            "bad_auth_file/key",
+            "{path}: unknown key {key!r} in {what}; the keys are {keys:list}",
+            "{path}: {what} に {key} というキーはありません。",
+        ),
+        (
+            "bad_auth_file/name",
+            "{path}: user name {name!r}: use letters, digits and . _ @ - (at most 64), as a table [users.NAME]",
+            "{path}: ユーザー名 {name} は使えません。",
+        ),
+        (
+            "bad_auth_file/user",
+            "{path}: user {name!r}: token_sha256 must be the 64 hex digits of the token's SHA-256"
+            " (sakuin auth add-user writes it)",
+            "{path}: ユーザー {name} の token_sha256 はトークンの SHA-256（16 進 64 桁）にしてください。",
+        ),
+        (
+            "bad_auth_file/groups",
+            '{path}: {what}: groups must be a list of group names, e.g. groups = ["hr"] ("*": every signed-in user)',
+            '{path}: {what} の groups はグループ名のリストにしてください（例: groups = ["hr"]）。',
+        ),
+        (
+            "bad_auth_file/rule",
+            '{path}: allow rule {number} names no documents: give it path = "folder/" or a metadata field,'
+            ' e.g. category = "人事", and groups',
+            "{path}: {number} 番目の allow に対象がありません。"
+            'path = "folder/" かメタデータ（例: category = "人事"）を書いてください。',
+        ),
+        (
+            "bad_auth_file/value",
+            "{path}: {what}: {key} must be {expected}",
+            "{path}: {what} の {key} の値が正しくありません（{expected}）。",
+        ),
+        (
+            "bad_auth_file/proxy",
+            '{path}: proxy addresses must be IP addresses or networks, e.g. addresses = ["127.0.0.1", "10.0.0.0/8"]'
+            " (got {value!r})",
+            "{path}: proxy の addresses は IP アドレスかネットワークにしてください。",
+        ),
+        (
+            "bad_user_name",
+            "bad user name {name!r}: use letters, digits and . _ @ - (at most 64 characters)",
+            "ユーザー名 {name} は使えません。英数字と . _ @ - で 64 文字までにしてください。",
+        ),
+        (
+            "bad_group_name",
+            "bad group name {group!r}: no spaces or commas, at most 64 characters",
+            "グループ名 {group} は使えません。空白やカンマを含まない 64 文字までにしてください。",
+        ),
+        (
+            "user_exists",
+            "user {name!r} is already in {path}: choose another name, or add --replace to give it a new token",
+            "ユーザー {name} はすでに {path} にあります。",
+        ),
+    ),
+    *_rows(
+        "setting",
+        0,
+        EXIT_USAGE,
         (
             "bad_setting",
             "{name} must be a number, 0 or more (it is {value!r})",
             "{name} には 0 以上の数を指定してください（いまは {value}）。",
         ),
+    ),
+    Message(
+        "public_without_auth",
+        0,
+        0,
+        "warning: serving on {host} without --auth: anyone who reaches this address can read every document",
+        "警告: --auth なしで {host} に公開しています。このアドレスに届く人は誰でもすべての文書を読めます。",
+        "warning",
     ),
     *_rows(
         "notice",
@@ -583,6 +712,10 @@ class MissingExtra(SakuinError):
     """A command needs an optional dependency that is not installed; the message names the ``pip install``."""
 
 
+class AuthFailed(SakuinError):
+    """A request without credentials where they are needed, or with wrong ones (``auth_required``, ``bad_token``)."""
+
+
 class UnreadableFile(Exception):
     """A file that cannot become documents; the message says why, for the summary (a skip, not an error)."""
 
@@ -595,6 +728,7 @@ __all__ = [
     "EXIT_SKIPPED",
     "EXIT_USAGE",
     "MESSAGES",
+    "AuthFailed",
     "BackendUnavailable",
     "BadParameter",
     "IndexBusy",

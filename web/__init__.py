@@ -15,9 +15,9 @@ from typing import Any
 from flask import Flask
 
 from sakuin.search.backend import open_engine, open_status
-from sakuin.search.config import MAX_CONTENT_LENGTH, MAX_QUERY_STRING
+from sakuin.search.config import AUTH_RELOAD_SECONDS, MAX_CONTENT_LENGTH, MAX_QUERY_STRING
 from sakuin.search.results.facets import facet_filter
-from sakuin.web import api, errors, files, pages, security, status
+from sakuin.web import api, auth, errors, files, limits, pages, security, status
 from sakuin.web.common import ENGINE_KEY, DocIdConverter
 from sakuin.web.render import facet_label, filter_label, local_time, meta_text, page_label, type_label
 
@@ -26,13 +26,17 @@ DEFAULT_INDEX_DIR = "index"
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides defaults, e.g. ``{"INDEX_DIR": "/srv/index"}``
-    (or ``{"BACKEND": "http://node1:9200,http://node2:9200"}`` for a cluster)."""
+    (or ``{"BACKEND": "http://node1:9200,http://node2:9200"}`` for a cluster, ``{"AUTH_FILE":
+    "access.toml"}`` for sign-in and access rules: raises SakuinError if it cannot be used)."""
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=DEFAULT_INDEX_DIR,
         SEARCHERS=None,  # idle searchers kept per index version (the server's threads); None: the default
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         MAX_QUERY_STRING=MAX_QUERY_STRING,
+        AUTH_FILE=None,  # the access file (``sakuin serve --auth``): sign-in and per-folder rules
+        AUTH_RELOAD_SECONDS=AUTH_RELOAD_SECONDS,
+        CLIENT_CONCURRENCY=None,  # expensive requests one client may run at once (``sakuin.web.limits``)
     )
     if config:
         app.config.update(config)
@@ -62,6 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+    if app.config.get("AUTH_FILE"):
+        auth.init_app(app, app.config["AUTH_FILE"])
+    if app.config.get("CLIENT_CONCURRENCY"):
+        limits.init_app(app, int(app.config["CLIENT_CONCURRENCY"]))
     app.register_blueprint(pages.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(api.bp)
@@ -77,6 +85,7 @@ def serve(
     port: int = 5000,
     threads: int = 2,
     workers: int | None = None,
+    auth: str | Path | None = None,
     *,
     watch: list[Path] | None = None,
     poll: float | None = None,
@@ -85,7 +94,7 @@ def serve(
     folders a ``sakuin watch`` beside it keeps the index equal to (``poll``: its ``--poll``)."""
     from sakuin.web.server import serve as run
 
-    run(target, host, port, threads, workers, watch=watch, poll=poll)
+    run(target, host, port, threads, workers, auth, watch=watch, poll=poll)
 
 
 __all__ = ["create_app", "serve"]

@@ -14,8 +14,14 @@ from urllib.parse import quote, unquote_to_bytes
 from flask import current_app, request
 from werkzeug.routing import BaseConverter
 
+from sakuin.search.backend import Access, Original, SearchBackend, SectionSpans
 from sakuin.search.config import MAX_FACETS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from sakuin.search.documents.metadata import Declaration
+from sakuin.search.documents.model import Document
 from sakuin.search.errors import BadParameter
+from sakuin.search.results.examples import Examples
+from sakuin.search.results.model import SearchResult, Suggestion
+from sakuin.web.auth.guard import current_access
 
 ENGINE_KEY = "sakuin.engine"
 DEFAULT_PER_PAGE = 10
@@ -28,6 +34,7 @@ __all__ = [
     "DEFAULT_PER_PAGE",
     "MAX_ANALYZE_CHARS",
     "DocIdConverter",
+    "Reader",
     "SearchParams",
     "checked_int",
     "checked_text",
@@ -40,10 +47,51 @@ __all__ = [
 ]
 
 
-def engine() -> Any:
+def engine() -> Reader:
+    """The app's engine as this request's reader sees it: every read passes their access
+    (``sakuin.web.auth.current_access``; None without ``--auth``)."""
+    return Reader(current_app.extensions[ENGINE_KEY], current_access())
+
+
+class Reader:
     """The one engine created with the app (``sakuin.search.backend.open_engine``: an embedded
-    ``EmbeddedEngine``, which follows the index's CURRENT pointer itself, or a ``OpenSearchEngine``)."""
-    return current_app.extensions[ENGINE_KEY]
+    ``EmbeddedEngine``, which follows the index's CURRENT pointer itself, or an ``OpenSearchEngine``),
+    bound to one reader's ``Access``: no page or endpoint can read the index without it."""
+
+    def __init__(self, backend: SearchBackend, access: Access | None) -> None:
+        self.backend = backend
+        self.access = access
+
+    @property
+    def version(self) -> str | None:
+        return self.backend.version
+
+    def ready(self) -> str:
+        return self.backend.ready()
+
+    def declaration(self) -> Declaration:
+        return self.backend.declaration()
+
+    def search(self, q: str, **options: Any) -> SearchResult:
+        return self.backend.search(q, **options, access=self.access)
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        return self.backend.suggest(text, limit, access=self.access)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.backend.document(doc_id, access=self.access)
+
+    def section_spans(self, doc_id: str, q: str) -> SectionSpans:
+        return self.backend.section_spans(doc_id, q, access=self.access)
+
+    def original(self, doc_id: str) -> Original | None:
+        return self.backend.original(doc_id, access=self.access)
+
+    def stats(self) -> dict[str, Any]:
+        return self.backend.stats(access=self.access)
+
+    def examples(self) -> Examples:
+        return self.backend.examples(access=self.access)
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -266,7 +266,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Distinct terms per indexed text field; the fields depend on the index schema.",
                 "additionalProperties": _INT0,
             },
-            "size_bytes": _INT0,
+            "size_bytes": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "The index's size; null for a reader whose access rules hide part of it (their "
+                "counts are of what they may read, and `terms` is empty).",
+            },
             "index_dir": _STR,
             "updated": {"type": ["string", "null"], "description": "When this version was published (ISO 8601)."},
             "metadata": {
@@ -396,6 +401,11 @@ SCHEMAS: dict[str, Any] = {
                     },
                 }
             ),
+            "restricted": {
+                "type": "boolean",
+                "description": "With `--auth`, a reader who may not read every document: `index` counts what "
+                "they may read, and `watchers`, `runs` and `skipped` are empty (they name files and folders).",
+            },
         }
     ),
     "Health": _obj({"status": {"const": "ok"}, "version": {"type": ["string", "null"]}}),
@@ -422,6 +432,18 @@ RESPONSES: dict[str, Any] = {
     "PayloadTooLarge": _error(f"A request body over 16 KiB ({_codes(413)})."),
     "UriTooLong": _error(f"A query string over 40,000 bytes or a path over 2,000 characters ({_codes(414)})."),
     "IndexMissing": _error(f"No index has been built yet, or it cannot be opened or reached: {_codes(503)}."),
+    "Unauthorized": _error(
+        "Only with `sakuin serve --auth`: no credentials, or wrong ones "
+        f"({_codes(401)}); the `WWW-Authenticate` header names the Bearer scheme."
+    ),
+    "Forbidden": _error(
+        f"A POST authenticated by the pages' session cookie without its CSRF token ({_codes(403)}); "
+        "requests with a bearer token need none."
+    ),
+    "TooManyRequests": _error(
+        f"This client already has as many searches running as it may ({_codes(429)}); retry after the "
+        "`Retry-After` seconds."
+    ),
     "InternalError": _error(f"A bug ({_codes(500)}); the details are in the server log, never in the response."),
 }
 
@@ -434,14 +456,17 @@ def _common(*extra: str) -> dict[str, Any]:
     """The error responses every endpoint can give, plus the endpoint-specific ones."""
     codes = {
         "400": "BadParameter",
+        "401": "Unauthorized",
+        "403": "Forbidden",
         "404": "NotFound",
         "405": "MethodNotAllowed",
         "413": "PayloadTooLarge",
         "414": "UriTooLong",
+        "429": "TooManyRequests",
         "500": "InternalError",
         "503": "IndexMissing",
     }
-    wanted = {"405", "413", "414", "500", *extra}
+    wanted = {"401", "405", "413", "414", "500", *extra}
     return {c: {"$ref": f"#/components/responses/{codes[c]}"} for c in sorted(wanted)}
 
 
@@ -534,7 +559,7 @@ PATHS: dict[str, Any] = {
             "description": "Matching sections, best first, with a snippet each. "
             "The HTML twin is `/search?q=...`, which groups the same hits by document.",
             "parameters": [Q, PAGE, PER_PAGE, *SEARCH_OPTIONS],
-            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
+            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "429", "503")},
         },
         "post": {
             "operationId": "searchPost",
@@ -545,7 +570,7 @@ PATHS: dict[str, Any] = {
                 "required": True,
                 "content": {"application/json": {"schema": _ref("SearchRequest")}},
             },
-            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "503")},
+            "responses": {"200": _ok("SearchResult", "A page of hits."), **_common("400", "403", "429", "503")},
         },
     },
     "/api/suggest": {
@@ -564,7 +589,7 @@ PATHS: dict[str, Any] = {
                     empty=True,
                 ),
             ],
-            "responses": {"200": _ok("Suggestions", "Suggestions, best first."), **_common("400", "503")},
+            "responses": {"200": _ok("Suggestions", "Suggestions, best first."), **_common("400", "429", "503")},
         }
     },
     "/api/documents/{doc_id}": {
@@ -573,7 +598,7 @@ PATHS: dict[str, Any] = {
             "summary": "A whole document",
             "description": "All sections in order. The HTML twin is `/doc/{doc_id}`.",
             "parameters": [DOC_ID],
-            "responses": {"200": _ok("Document", "The document."), **_common("404", "503")},
+            "responses": {"200": _ok("Document", "The document."), **_common("404", "429", "503")},
         }
     },
     "/api/analyze": {
@@ -630,9 +655,10 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "openapi",
             "summary": "This document",
+            "security": [],
             "responses": {
                 "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
-                **_common(),
+                **{k: v for k, v in _common().items() if k != "401"},
             },
         }
     },
@@ -640,13 +666,32 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "health",
             "summary": "Readiness",
-            "description": "200 once the live index opens; 503 otherwise (for load balancers and scripts).",
+            "description": "200 once the live index opens; 503 otherwise (for load balancers and scripts). "
+            "Needs no credentials.",
+            "security": [],
             "responses": {
                 "200": _ok("Health", "Ready; `version` is the live index version."),
                 "503": _ok("HealthUnavailable", "Not ready: no index (`index_missing`) or it does not open."),
-                **{k: v for k, v in _common().items() if k != "503"},
+                **{k: v for k, v in _common().items() if k not in ("401", "503")},
             },
         }
+    },
+}
+
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "With `sakuin serve --auth`: the token `sakuin auth add-user` printed. A denied "
+        "document answers 404, as a missing one; totals, facets and suggestions count only what the "
+        "token's user may read.",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "sakuin_session",
+        "description": "The pages' sign-in (/login); a POST then needs the CSRF token in `X-CSRFToken`.",
     },
 }
 
@@ -674,5 +719,7 @@ def openapi_spec() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        # Only with ``sakuin serve --auth``; without it no credentials are needed (the empty alternative).
+        "security": [{"bearer": []}, {"session": []}, {}],
     }

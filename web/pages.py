@@ -30,20 +30,24 @@ def _examples() -> dict[str, Any]:
     """Example queries for every page (the box's placeholder, the home page, the no-hit tips,
     the help page): built from the index's own words and kept only if they find something."""
     try:
-        examples = engine().examples()
-        found = _EXAMPLES.get(examples)
+        reader = engine()
+        examples = reader.examples()
+        key = (examples, reader.access.key if reader.access is not None else "")
+        found = _EXAMPLES.get(key)
         if found is None:
-            if len(_EXAMPLES) > 8:
-                _EXAMPLES.clear()  # one entry per live version: old ones go
-            found = _EXAMPLES[examples] = _verified(examples)
+            if len(_EXAMPLES) > 64:
+                _EXAMPLES.clear()  # one entry per live version and reader's rules: old ones go
+            found = _EXAMPLES[key] = _verified(examples)
     except Exception:  # an error page must render whatever the index's state
         examples, found = Examples(), {}
     home = [found[k] for k in ("word", "all", "either", "without", "question", "filter") if k in found]
     return {"examples": examples, "example": found, "example_queries": home}
 
 
-#: Examples that find something, per the live version's ``Examples`` (they differ by version).
-_EXAMPLES: dict[Examples, dict[str, str]] = {}
+#: Examples that find something, per the live version's ``Examples`` (they differ by version) and
+#: the reader's access (verified with the reader's searches: a reader is shown only what finds
+#: something they may read).
+_EXAMPLES: dict[tuple[Examples, str], dict[str, str]] = {}
 
 
 def _verified(examples: Examples) -> dict[str, str]:

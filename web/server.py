@@ -22,8 +22,17 @@ of scope.
   when its last request ends). The index files are mmap'd and read in place
   (``search/embedded/reading/mapped.py``), shared through the page cache by every worker and
   thread; each worker loads its own Sudachi dictionary (also mmap'd).
+* Requests are read whole before a thread sees them (``sakuin.web.readahead``):
+  each worker's event loop reads the head and body of every request, within
+  ``READ_SECONDS``, so slow clients (slowloris) hold sockets, never threads.
 * Access log: one line per request on stdout, ``host [time] "request" status
-  bytes ms``; no other per-request logging.
+  bytes ms``, the request line cut past ``ACCESS_LOG_CHARS`` (``sakuin.web.accesslog``);
+  no other per-request logging.
+* ``--auth FILE``: users, sign-in and what each may read (``sakuin.web.auth``,
+  ``docs/access.md``). Without it every document is public: fine on 127.0.0.1 (the
+  default), said loudly (``public_without_auth``) for any other address.
+* One client (a user, else an address) may run at most ``CLIENT_CONCURRENCY``
+  expensive requests at once per worker (``sakuin.web.limits``).
 * SIGTERM stops gracefully: workers finish in-flight requests (up to
   ``GRACEFUL_SECONDS``) before exiting. Ctrl+C (SIGINT) and SIGQUIT stop at once.
 * Limits: gunicorn's request-line limit (8 KB) would cut a 1,000-character
@@ -38,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import re
 import socket
@@ -52,22 +62,32 @@ import gunicorn.http.wsgi
 from gunicorn.app.base import BaseApplication
 
 from sakuin.search.backend import open_engine
-from sakuin.search.config import DEFAULT_THREADS, GRACEFUL_SECONDS
-from sakuin.search.errors import IndexMissing, SakuinError
+from sakuin.search.config import DEFAULT_THREADS, GRACEFUL_SECONDS, client_concurrency
+from sakuin.search.errors import IndexMissing, SakuinError, message
 from sakuin.web import create_app
+from sakuin.web.accesslog import ACCESS_LOG_FORMAT, AccessLogger
 from sakuin.web.common import ENGINE_KEY
+from sakuin.web.readahead import ReadAheadWorker
 from sakuin.web.watching import WatcherProcess
-
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     click.echo(f"sakuin: {message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as ``--host`` takes it) is reachable from this machine only."""
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _url(host: str, port: int) -> str:
@@ -141,11 +161,13 @@ def serve(
     port: int = 5000,
     threads: int = DEFAULT_THREADS,
     workers: int | None = None,
+    auth: Path | str | None = None,
     *,
     watch: list[Path] | None = None,
     poll: float | None = None,
 ) -> None:
-    """Serve ``index_dir`` at http://host:port/ until stopped; exit 1 if there is no index.
+    """Serve ``index_dir`` at http://host:port/ until stopped; exit 1 if there is no index, 2 if the
+    access file (``auth``) cannot be used.
 
     ``watch``: folders a ``sakuin watch`` child keeps the index equal to (``sakuin.web.watching``);
     it starts first (building the index if there is none) and stops with the server."""
@@ -160,13 +182,15 @@ def serve(
             watcher.stop()
             raise
     try:
-        _serve(index_dir, host, port, threads, workers)
+        _serve(index_dir, host, port, threads, workers, auth)
     finally:
         if watcher is not None and os.getpid() == watcher.parent:
             watcher.stop()
 
 
-def _serve(index_dir: Path | str, host: str, port: int, threads: int, workers: int | None) -> None:
+def _serve(
+    index_dir: Path | str, host: str, port: int, threads: int, workers: int | None, auth: Path | str | None
+) -> None:
     try:
         # Open it now: a typo in --index-dir should fail here, not as a 503 in the browser.
         # Closed before the fork: workers must not share open files (and their offsets).
@@ -179,14 +203,26 @@ def _serve(index_dir: Path | str, host: str, port: int, threads: int, workers: i
         _fail(f"cannot open the index in {index_dir}: {exc}")
     port = _check_port(host, port)
     workers = workers or default_workers()
-    app = create_app({"BACKEND": str(index_dir), "SEARCHERS": threads})
+    config: dict[str, Any] = {
+        "BACKEND": str(index_dir),
+        "SEARCHERS": threads,
+        "CLIENT_CONCURRENCY": client_concurrency(threads),
+    }
+    if auth is not None:
+        config["AUTH_FILE"] = str(auth)
+    try:
+        app = create_app(config)
+    except SakuinError as exc:  # the access file: one line, exit 2
+        _fail(str(exc), exc.exit)
+    if auth is None and not is_loopback(host):
+        click.echo(f"sakuin: {message('public_without_auth').english({'host': host or '0.0.0.0'})}", err=True)
     gunicorn.http.wsgi.SERVER = "sakuin"  # the Server header (gunicorn has no setting for it)
     gunicorn.http.parser.RequestParser.mesg_class = _Request
     options = {
         "bind": [_bind_address(host, port)],
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": ReadAheadWorker,
         "preload_app": True,
         "graceful_timeout": GRACEFUL_SECONDS,
         "timeout": 120,
@@ -196,6 +232,7 @@ def _serve(index_dir: Path | str, host: str, port: int, threads: int, workers: i
         "sendfile": False,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": AccessLogger,
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "sakuin",
@@ -230,8 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--auth", type=Path, default=None)
     args = parser.parse_args(argv)
-    serve(args.index_dir, args.host, args.port, args.threads, args.workers)
+    serve(args.index_dir, args.host, args.port, args.threads, args.workers, args.auth)
 
 
 if __name__ == "__main__":  # pragma: no cover

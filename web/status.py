@@ -25,6 +25,7 @@ from sakuin.search.indexing.skips import SKIP_CODES
 from sakuin.search.watching import status_report
 from sakuin.search.watching.status import DEFAULT_RUNS
 from sakuin.web import api
+from sakuin.web.auth import current_access
 from sakuin.web.charts import bar_chart, line_chart
 from sakuin.web.common import engine, int_arg, text_arg
 from sakuin.web.render import local_time
@@ -76,6 +77,12 @@ def _params() -> dict[str, Any]:
     }
 
 
+def _restricted() -> bool:
+    """Whether this request's reader may not read every document (``status_report``)."""
+    access = current_access()
+    return access is not None and not access.allows_all
+
+
 def _query(params: dict[str, Any]) -> dict[str, Any]:
     """``params`` as URL parameters (defaults left out)."""
     out: dict[str, Any] = {}
@@ -92,13 +99,13 @@ def _query(params: dict[str, Any]) -> dict[str, Any]:
 def api_status() -> Response:
     """``GET /api/status``: on the API's blueprint, beside ``/api/stats``."""
     params = _params()
-    return jsonify(status_report(engine(), store(), **params))
+    return jsonify(status_report(engine(), store(), **params, restricted=_restricted()))
 
 
 @bp.get("/status")
 def page() -> str:
     params = _params()
-    data = status_report(engine(), store(), **params)
+    data = status_report(engine(), store(), **params, restricted=_restricted())
     return render_template(
         "status.html",
         status=data,

@@ -1,4 +1,4 @@
-"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, eval, watch, status.
+"""The ``sakuin`` command: index, optimize, search, analyze, stats, serve, auth, eval, watch, status.
 
 Every command that prints results can print JSON (``--json``) built from the same
 objects the web API returns (``render`` says them in words otherwise). Commands
@@ -289,6 +289,14 @@ def stats(index_dir: Path, backend: str | None, as_json: bool) -> None:
     metavar="SECONDS",
     help="With --watch: as sakuin watch --poll.",
 )
+@click.option(
+    "--auth",
+    "auth_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Access file (TOML): users, their tokens and what each may read (docs/access.md). Without it every "
+    "document is public.",
+)
 def serve(
     paths: tuple[Path, ...],
     index_dir: Path,
@@ -299,6 +307,7 @@ def serve(
     threads: int,
     watching: bool,
     poll: float | None,
+    auth_file: Path | None,
 ) -> None:
     """Serve the search pages and JSON API at http://HOST:PORT/ (gunicorn, Unix).
 
@@ -307,6 +316,9 @@ def serve(
     stdout. SIGTERM lets in-flight requests finish; Ctrl+C stops at once.
     With --watch PATH..., a sakuin watch of PATHS runs beside the server and
     stops with it (the index is built first if there is none yet).
+    With --auth FILE, readers sign in (a bearer token, the sign-in page, or an
+    SSO proxy) and see only what the file's rules allow them; the file is read
+    again when it changes.
     """
     from sakuin.web import serve as run
 
@@ -317,7 +329,39 @@ def serve(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise SakuinError("no_such_path", paths=missing)
-    run(target(index_dir, backend), host, port, threads, workers, watch=list(paths), poll=poll)
+    run(target(index_dir, backend), host, port, threads, workers, auth_file, watch=list(paths), poll=poll)
+
+
+@main.group()
+def auth() -> None:
+    """Manage the access file of ``sakuin serve --auth``."""
+
+
+@auth.command(name="add-user")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group the user belongs to (repeat for more).")
+@click.option(
+    "--auth",
+    "auth_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("access.toml"),
+    show_default=True,
+    help="The access file (created if missing, deny by default).",
+)
+@click.option("--replace", is_flag=True, help="The user exists: give it a new token (its old one stops working).")
+def add_user(name: str, groups: tuple[str, ...], auth_file: Path, replace: bool) -> None:
+    """Add user NAME to the access file and print its token, once.
+
+    The file keeps only the token's SHA-256: store the token now (the user signs
+    in with it, or sends it as Authorization: Bearer TOKEN). A running server
+    picks the user up on its next request.
+    """
+    from sakuin.search.access.users import add_user as add
+
+    token = add(auth_file, name, groups, replace=replace)
+    click.echo(token)
+    shown = ", ".join(groups) if groups else "none"
+    click.echo(f"sakuin: {name} (groups: {shown}) written to {auth_file}; the token above is not kept", err=True)
 
 
 @main.command(name="eval")

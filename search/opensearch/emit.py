@@ -150,7 +150,9 @@ def query(plan: Plan) -> DSL:
 def filter_clause(node: FilterNode) -> DSL:
     if isinstance(node, Match):
         if node.field == PATH:
-            values = [t for v in node.values for t in ([v] if v.endswith("/") or not v else [v, f"{v}/"])]
+            if "" in node.values:  # the root folder: every document (an access rule's path = "")
+                return {"match_all": {}}
+            values = [t for v in node.values for t in ([v] if v.endswith("/") else [v, f"{v}/"])]
             return {"terms": {f"f_{PATH}": values}}
         return {"terms": {f"ff_{node.field}": [fold(v) for v in node.values]}}
     if isinstance(node, Range):

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sakuin.search.access.model import Access
 from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE, TITLE_WINDOW, TYPED_WEIGHT
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
@@ -28,7 +29,7 @@ from sakuin.search.errors import IndexMissing, QuerySyntaxError
 from sakuin.search.highlight.spans import match_spans, stored_spans
 from sakuin.search.indexing.inventory import inventory
 from sakuin.search.opensearch.client import connect, index_name
-from sakuin.search.opensearch.emit import facet_aggregations, filter_clause, query
+from sakuin.search.opensearch.emit import MATCH_NOTHING, facet_aggregations, filter_clause, query
 from sakuin.search.opensearch.indexer import ClusterState
 from sakuin.search.query import parse
 from sakuin.search.query.filters import top_level
@@ -51,6 +52,8 @@ ALIAS_SECONDS = 1.0
 PREFIX_SAMPLE = 200
 #: Sections whose titles give the example queries.
 EXAMPLE_SAMPLE = 300
+#: Readers' example queries kept per version (one per distinct set of rules).
+EXAMPLES_KEPT = 64
 
 
 class OpenSearchEngine:
@@ -65,7 +68,7 @@ class OpenSearchEngine:
         self._alias: tuple[str | None, float] = (None, 0.0)
         #: Per live version: its section count and the document frequencies asked so far.
         self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
-        self._examples: tuple[str | None, Examples] = (None, Examples())
+        self._examples: tuple[str | None, dict[str, Examples]] = (None, {})
 
     # -- the live version ------------------------------------------------------------
 
@@ -104,13 +107,22 @@ class OpenSearchEngine:
             df.clear()
         return sections, df
 
-    def _lexicon(self, index: str, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        _, cache = self._version_stats(index)
+    def _lexicon(
+        self, index: str, pairs: set[tuple[str, str]], guard: list[Any] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Document frequencies, cached per version; with ``guard`` (a reader's access clauses),
+        among the sections the reader may read, asked each time (a word offered to a reader
+        must be in a section they may read: ``suggest``, "did you mean")."""
+        _, shared = self._version_stats(index)
+        cache = shared if guard is None else {}
         ordered = sorted(p for p in pairs if p not in cache)
         if not ordered:
             return {p: cache[p] for p in pairs}
         # One request: a ``filters`` aggregation with a bucket per term counts them all in one pass.
-        filters = {str(i): {"term": {_FIELDS.get(f, f): t}} for i, (f, t) in enumerate(ordered)}
+        filters = {
+            str(i): {"bool": {"filter": [{"term": {_FIELDS.get(f, f): t}}, *(guard or [])]}}
+            for i, (f, t) in enumerate(ordered)
+        }
         body = {"size": 0, "track_total_hits": False, "aggs": {"df": {"filters": {"filters": filters}}}}
         buckets = self.client.search(index=index, body=body)["aggregations"]["df"]["buckets"]
         for i, p in enumerate(ordered):
@@ -153,8 +165,12 @@ class OpenSearchEngine:
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        access: Access | None = None,
     ) -> SearchResult:
+        """``access``: its clause joins every query's ``filter`` (the page, the counts, the facets'
+        global aggregations, the substring and typed-first scans, the frequencies of "did you mean")."""
         started = time.perf_counter()
+        guard = access_clauses(access)
         index, manifest = self._live()
         declaration = Declaration.from_manifest(manifest.get("metadata"))
         request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings)
@@ -162,7 +178,7 @@ class OpenSearchEngine:
         plan = self._plan(index, request.text, request.literal, declaration)
         marks = targets(plan)
         scoring = query(plan)
-        where = [filter_clause(n) for n in top_level(plan.filter)]
+        where = [filter_clause(n) for n in top_level(plan.filter)] + guard
         body: dict[str, Any] = {
             "query": {"bool": {"must": [scoring], "filter": where}},
             "from": (page - 1) * per_page,
@@ -192,7 +208,10 @@ class OpenSearchEngine:
             aggs["all"] = {
                 "global": {},
                 "aggs": {
-                    name: {"filter": {"bool": {"must": [scoring], "filter": agg["filter"]}}, "aggs": agg["aggs"]}
+                    name: {
+                        "filter": {"bool": {"must": [scoring], "filter": [agg["filter"], *guard]}},
+                        "aggs": agg["aggs"],
+                    }
                     for name, agg in facet_aggregations(plan.filter, list(wanted)).items()
                 },
             }
@@ -247,8 +266,8 @@ class OpenSearchEngine:
         result.did_you_mean = did_you_mean(
             plan,
             result.total,
-            lambda field, term: self._lexicon(index, {(field, term)})[(field, term)],
-            lambda word: self._correct(index, word),
+            lambda field, term: self._lexicon(index, {(field, term)}, guard if access else None)[(field, term)],
+            lambda word: self._correct(index, word, guard if access else None),
         )
         result.notices.extend(notices(plan, result))
         result.took_ms = (time.perf_counter() - started) * 1000
@@ -377,16 +396,17 @@ class OpenSearchEngine:
                 return found
             body["search_after"] = page[-1]["sort"]
 
-    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+    def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
         """Suggestions by the rules of ``sakuin.search.results.suggestions``: completed words, then titles."""
         index, _ = self._live()
         if not text.split():
             return []
-        out = self._completions(index, text, limit)
-        out += self._titles(index, text, limit - len(out))
+        guard = access_clauses(access) if access is not None else None
+        out = self._completions(index, text, limit, guard)
+        out += self._titles(index, text, limit - len(out), guard)
         return out[:limit]
 
-    def _completions(self, index: str, text: str, limit: int) -> list[Suggestion]:
+    def _completions(self, index: str, text: str, limit: int, guard: list[Any] | None = None) -> list[Suggestion]:
         """Words that complete the last one typed, from the sections that have a word starting
         with it (``PREFIX_SAMPLE`` of them), ranked by their true document frequency."""
         last = last_word(text)
@@ -396,16 +416,16 @@ class OpenSearchEngine:
             "size": PREFIX_SAMPLE,
             "track_total_hits": False,
             "_source": ["offsets.content"],
-            "query": {"prefix": {_FIELDS["content"]: last}},
+            "query": {"bool": {"must": [{"prefix": {_FIELDS["content"]: last}}], "filter": guard or []}},
         }
         candidates: set[str] = set()
         for h in self.client.search(index=index, body=body)["hits"]["hits"]:
             terms = h["_source"].get("offsets", {}).get("content", {})
             candidates.update(t for t in terms if t.startswith(last) and t != last)
-        df = self._lexicon(index, {("content", t) for t in candidates})
+        df = self._lexicon(index, {("content", t) for t in candidates}, guard)
         return words_for(text, candidates, lambda field, term: df[(field, term)], limit)
 
-    def _titles(self, index: str, text: str, limit: int) -> list[Suggestion]:
+    def _titles(self, index: str, text: str, limit: int, guard: list[Any] | None = None) -> list[Suggestion]:
         """Titles that contain the typed words."""
         if limit <= 0:
             return []
@@ -419,7 +439,7 @@ class OpenSearchEngine:
         body = {
             "size": limit * 3,
             "_source": ["title", "doc_id"],
-            "query": {"bool": {"must": [{"term": {"title_all": t}} for t in terms]}},
+            "query": {"bool": {"must": [{"term": {"title_all": t}} for t in terms], "filter": guard or []}},
         }
         out: dict[str, Suggestion] = {}
         for h in self.client.search(index=index, body=body)["hits"]["hits"]:
@@ -428,7 +448,7 @@ class OpenSearchEngine:
                 out[title] = Suggestion("title", title, h["_source"].get("doc_id"))
         return list(out.values())[:limit]
 
-    def _correct(self, index: str, word: str) -> str | None:
+    def _correct(self, index: str, word: str, guard: list[Any] | None = None) -> str | None:
         """``did_you_mean``'s correction: candidates from OpenSearch's term suggester (edit
         distance at most 2, from every shard), chosen by ``closest`` on global frequencies.
 
@@ -447,66 +467,99 @@ class OpenSearchEngine:
         body = {"size": 0, "track_total_hits": False, "suggest": {"word": {"text": word, "term": options}}}
         entries = self.client.search(index=index, body=body)["suggest"]["word"]
         candidates = {o["text"] for e in entries for o in e["options"]}
-        df = self._lexicon(index, {("content", c) for c in candidates})
+        df = self._lexicon(index, {("content", c) for c in candidates}, guard)
         return closest(word, candidates, lambda field, term: df[(field, term)])
 
     # -- documents and stats ----------------------------------------------------------
 
-    def _sections(self, index: str, doc_id: str) -> list[dict[str, Any]]:
+    def _sections(self, index: str, doc_id: str, access: Access | None = None) -> list[dict[str, Any]]:
+        """Every section of ``doc_id``, or none if ``access`` does not permit every one of them."""
+        guard = access_clauses(access)
         body = {
             "size": 10_000,
-            "query": {"term": {"doc_id": doc_id}},
+            "query": {"bool": {"filter": [{"term": {"doc_id": doc_id}}]}},
             "sort": [{"ordinal": "asc"}],
             "_source": [*_SOURCE, "offsets"],
         }
-        return [h["_source"] for h in self.client.search(index=index, body=body)["hits"]["hits"]]
+        if guard:  # counted in the same request: the sections the reader may not read
+            body["aggs"] = {"denied": {"filter": {"bool": {"must_not": [{"bool": {"filter": guard}}]}}}}
+        answer = self.client.search(index=index, body=body)
+        if guard and answer["aggregations"]["denied"]["doc_count"]:
+            return []  # the whole document is hidden, as a missing one
+        return [h["_source"] for h in answer["hits"]["hits"]]
 
-    def original(self, doc_id: str) -> Original | None:
+    def original(self, doc_id: str, *, access: Access | None = None) -> Original | None:
         """Where ``doc_id``'s original file is, from the live version's manifest (served read-only)."""
         index, manifest = self._live()
+        if access is not None and not self._sections(index, doc_id, access):
+            return None
         if self._originals[0] != index:
             self._originals = (index, Originals(manifest.get("files", {})))
         return self._originals[1].find(doc_id)
 
-    def document(self, doc_id: str) -> Document | None:
+    def document(self, doc_id: str, *, access: Access | None = None) -> Document | None:
         index, _ = self._live()
-        return document_from(doc_id, self._sections(index, doc_id))
+        return document_from(doc_id, self._sections(index, doc_id, access))
 
-    def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
+    def section_spans(
+        self, doc_id: str, q: str, *, access: Access | None = None
+    ) -> dict[int, dict[str, list[tuple[int, int]]]]:
         index, manifest = self._live()
         plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")))
-        rows = self._sections(index, doc_id)
+        rows = self._sections(index, doc_id, access)
         stored = {i: r for i, r in enumerate(rows)}
         spans = match_spans(targets(plan), stored, stored_spans(stored))
         return {rows[i]["ordinal"]: found for i, found in spans.items()}
 
-    def examples(self) -> Examples:
-        """Example queries from a sample of the live version's sections (cached per version):
-        the frequent words of their titles, one of the titles, and the first declared facet's
-        most frequent value."""
+    def examples(self, *, access: Access | None = None) -> Examples:
+        """Example queries from a sample of the live version's sections (cached per version and
+        reader's rules): the frequent words of their titles, one of the titles, and the first
+        declared facet's most frequent value."""
         index, manifest = self._live()
+        key = access.key if access is not None else ""
         if self._examples[0] != index:
-            self._examples = (index, self._example_queries(index, manifest))
-        return self._examples[1]
+            self._examples = (index, {})
+        kept = self._examples[1]
+        if key not in kept:
+            if len(kept) >= EXAMPLES_KEPT:
+                kept.clear()
+            kept[key] = self._example_queries(index, manifest, access_clauses(access))
+        return kept[key]
 
-    def _example_queries(self, index: str, manifest: dict[str, Any]) -> Examples:
-        body = {"size": EXAMPLE_SAMPLE, "sort": [{"key": "asc"}], "_source": ["title"], "track_total_hits": False}
+    def _example_queries(self, index: str, manifest: dict[str, Any], guard: list[Any]) -> Examples:
+        body = {
+            "size": EXAMPLE_SAMPLE,
+            "sort": [{"key": "asc"}],
+            "_source": ["title"],
+            "track_total_hits": False,
+            "query": {"bool": {"filter": guard}},
+        }
         titles = [h["_source"].get("title") or "" for h in self.client.search(index=index, body=body)["hits"]["hits"]]
         words = frequent_words(title_word_counts(titles))
         keywords = [n for n in Declaration.from_manifest(manifest.get("metadata")).of_kind("keyword") if n != "url"]
         facet = None
         if keywords:
             aggs = {"top": {"terms": {"field": f"f_{keywords[0]}", "size": 1}}}
-            answer = self.client.search(index=index, body={"size": 0, "track_total_hits": False, "aggs": aggs})
+            body = {"size": 0, "track_total_hits": False, "aggs": aggs, "query": {"bool": {"filter": guard}}}
+            answer = self.client.search(index=index, body=body)
             buckets = answer["aggregations"]["top"]["buckets"]
             facet = facet_example(keywords[0], buckets[0]["key"] if buckets else None)
         return Examples(words, question_from(titles, words), facet)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, *, access: Access | None = None) -> dict[str, Any]:
         index, manifest = self._live()
         files = manifest.get("files", {})
         store = self.client.indices.stats(index=index, metric="store,docs")["_all"]["primaries"]
         health = self.client.cluster.health()
+        if access is not None and not access.allows_all:
+            guard = access_clauses(access)
+            held = inventory(self._readable_files(index, guard))
+            return {
+                **self._counted(index, guard),
+                **self._about(index, manifest, health),
+                "size_bytes": None,
+                **{k: held[k] for k in ("types", "folders", "root")},
+            }
         held = inventory(files)
         return {
             "version": index,
@@ -522,6 +575,55 @@ class OpenSearchEngine:
             "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
             **{k: held[k] for k in ("types", "folders", "root")},
         }
+
+    def _counted(self, index: str, guard: list[Any]) -> dict[str, Any]:
+        """Documents, sections and files among the sections a reader may read: every document
+        has a section 0, and ``source`` is a section's file (its distinct count is exact below
+        40,000 files, HyperLogLog's estimate above)."""
+        first = {"bool": {"filter": [*guard, {"term": {"ordinal": 0}}]}}
+        aggs = {"files": {"cardinality": {"field": "source", "precision_threshold": 40000}}}
+        body = {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": guard}}, "aggs": aggs}
+        answer = self.client.search(index=index, body=body)
+        return {
+            "documents": self.client.count(index=index, body={"query": first})["count"],
+            "sections": answer["hits"]["total"]["value"],
+            "files": int(answer["aggregations"]["files"]["value"]),
+        }
+
+    def _readable_files(self, index: str, guard: list[Any]) -> dict[str, dict[str, Any]]:
+        """Each file with the documents a reader may read in it (as many ``doc_ids`` as there are:
+        ``inventory`` counts them), from the first sections the guard lets through."""
+        first = {"bool": {"filter": [*guard, {"term": {"ordinal": 0}}]}}
+        aggs = {"files": {"terms": {"field": "source", "size": MAX_INVENTORY_FILES}}}
+        answer = self.client.search(index=index, body={"size": 0, "query": first, "aggs": aggs})
+        buckets = answer["aggregations"]["files"]["buckets"]
+        return {b["key"]: {"doc_ids": [None] * int(b["doc_count"])} for b in buckets}
+
+    def _about(self, index: str, manifest: dict[str, Any], health: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "version": index,
+            "segments": 0,
+            "terms": {},
+            "index_dir": self.urls,
+            "updated": manifest.get("published"),
+            "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
+            "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
+        }
+
+
+#: Files a restricted reader's documents by type and by folder are counted over (a terms
+#: aggregation's buckets): past it, the largest files count and the rest are left out.
+MAX_INVENTORY_FILES = 60_000  # under the cluster's search.max_buckets (65,535)
+
+
+def access_clauses(access: Access | None) -> list[dict[str, Any]]:
+    """A reader's access (``sakuin.search.access``) as ``filter`` clauses: none for no control
+    or every section, a clause that matches nothing when nothing is permitted."""
+    if access is None or access.allows_all:
+        return []
+    if access.node is None:
+        return [MATCH_NOTHING]
+    return [filter_clause(access.node)]
 
 
 def _tiers(typed: set[str] | None, title_only: set[str]) -> list[dict[str, Any]]:

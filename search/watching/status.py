@@ -10,7 +10,12 @@ tables read exactly these numbers), so the three never disagree.
 * ``runs``: the last runs, newest first (``sakuin.search.indexing.history``);
 * ``skipped``: every skipped file (``files``, filtered by ``reason`` codes and a
   ``path`` substring when asked), and how many there are per reason over all of
-  them (``reasons``), so a filter shows what it leaves out.
+  them (``reasons``), so a filter shows what it leaves out;
+* ``restricted``: True for a reader of ``sakuin serve --auth`` who may not read every
+  document. The run history, the skipped files and the watchers name files and folders
+  whatever the rules say, so such a reader gets none of them (empty lists, zero
+  counts), only the live version as they may read it (their own counts by type and by
+  folder): a denied document must look like a missing one, here too.
 """
 
 from __future__ import annotations
@@ -37,13 +42,15 @@ def status_report(
     runs: int = DEFAULT_RUNS,
     reasons: Sequence[str] = (),
     path: str = "",
+    restricted: bool = False,
 ) -> dict[str, Any]:
-    """The status report (module doc); ``reasons`` and ``path`` filter the skipped files listed."""
+    """The status report (module doc); ``reasons`` and ``path`` filter the skipped files listed;
+    ``restricted``: the reader may not read every document (no history, skips or watchers)."""
     try:
         index: dict[str, Any] | None = engine.stats()
     except IndexMissing:
         index = None
-    skipped = read_skipped(store)
+    skipped = [] if restricted else read_skipped(store)
     counts = Counter(s["code"] for s in skipped)
     wanted = set(reasons)
     needle = path.casefold()
@@ -52,14 +59,15 @@ def status_report(
     ]
     return {
         "index": index,
-        "watchers": read_watchers(store),
-        "runs": read_runs(store, max(0, min(runs, RUNS_KEPT))),
+        "watchers": [] if restricted else read_watchers(store),
+        "runs": [] if restricted else read_runs(store, max(0, min(runs, RUNS_KEPT))),
         "skipped": {
             "total": len(skipped),
             "reasons": {code: counts[code] for code in SKIP_CODES if counts[code]},
             "filter": {"reasons": [c for c in SKIP_CODES if c in wanted], "path": path},
             "files": files,
         },
+        "restricted": restricted,
     }
 
 

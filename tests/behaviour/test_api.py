@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from support.access import sign_in, write_access
 from support.backends import Seed
 from support.corpora import SEED_ID
 from support.web import REGISTRY, SPEC, SPEC_URI, Api, schema_for
@@ -22,6 +23,7 @@ from support.web import REGISTRY, SPEC, SPEC_URI, Api, schema_for
 from sakuin.search.analysis.sudachi import explain
 from sakuin.search.embedded.writing.indexer import build_index
 from sakuin.web import create_app
+from sakuin.web.limits import LIMIT_KEY
 from sakuin.web.security import CONTENT_SECURITY_POLICY
 
 
@@ -363,7 +365,37 @@ def unreachable_api() -> Api:
     return Api(create_app({"TESTING": True, "BACKEND": "http://127.0.0.1:9"}).test_client())
 
 
-def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api) -> None:
+def _auth_responses(seed: Seed, tmp_path: Path) -> set[tuple[str, str]]:
+    """With ``--auth``: 401 wherever credentials are needed, 403 for a cookie POST without its CSRF
+    token, 429 for a client whose limit is taken (one request already counted as running)."""
+    access = write_access(tmp_path / "access.toml", {"reader": ["all"]}, [{"path": "", "groups": ["all"]}])
+    app = seed.app(AUTH_FILE=str(access), CLIENT_CONCURRENCY=1)
+    anonymous, signed = Api(app.test_client()), Api(app.test_client())
+    seen = set()
+    for template in SPEC["paths"]:
+        if SPEC["paths"][template]["get"].get("security") == []:
+            continue
+        r, _ = anonymous.get(template, template.replace("{doc_id}", SEED_ID))
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer"), template
+        seen.add((template, "401"))
+    sign_in(signed.client, "reader")
+    r, _ = signed.call("/api/search", "post", "/api/search", json={"q": "会談"})
+    assert r.status_code == 403
+    seen.add(("/api/search", "403"))
+    limits = app.extensions[LIMIT_KEY]
+    for template in ("/api/search", "/api/suggest", "/api/documents/{doc_id}"):
+        assert limits.enter("user:reader")  # as if a request of this user were running
+        try:
+            url = {"/api/search": "/api/search?q=会談", "/api/suggest": "/api/suggest?q=会"}.get(template)
+            r, _ = signed.get(template, url or f"/api/documents/{SEED_ID}")
+        finally:
+            limits.leave("user:reader")
+        assert r.status_code == 429 and r.headers["Retry-After"] == "1", template
+        seen.add((template, "429"))
+    return seen
+
+
+def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api, seed: Seed, tmp_path: Path) -> None:
     """Each (path, status) the document promises is produced for real and validated."""
     doc = "/api/documents/{doc_id}"
     cases: list[tuple[Api, str, str, int]] = [
@@ -408,6 +440,7 @@ def test_every_documented_response_matches_a_real_one(api: Api, missing_api: Api
         r, _ = client.call("/api/search", "post", "/api/search", json=body)
         assert r.status_code == status, body
         seen.add(("/api/search", str(status)))
+    seen |= _auth_responses(seed, tmp_path)
     documented = {
         (path, status)
         for path, item in SPEC["paths"].items()

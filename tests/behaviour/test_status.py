@@ -189,3 +189,34 @@ def test_status_without_an_index(tmp_path: Path) -> None:
     assert r.status_code == 200 and body["index"] is None and body["runs"] == []
     page = client.get("/status")
     assert page.status_code == 200 and "検索索引はまだありません" in page.get_data(as_text=True)
+
+
+def test_a_reader_who_may_not_read_everything_sees_only_their_own_counts(tmp_path: Path) -> None:
+    """With ``--auth``, the run history, the skipped files and the watchers name files whatever the
+    rules say: a reader limited to some folders gets none of them, and counts of what they may read."""
+    from support.access import bearer, write_access
+
+    docs = tmp_path / "docs"
+    for folder, n in (("hr", 2), ("eng", 3)):
+        (docs / folder).mkdir(parents=True)
+        for i in range(n):
+            (docs / folder / f"{folder}{i}.md").write_text(f"# {folder} {i}\n\n定例の報告。\n", encoding="utf-8")
+    (docs / "hr" / "salaries.zip").write_bytes(b"PK\x03\x04")
+    build_index([docs], tmp_path / "ix")
+    access = write_access(
+        tmp_path / "access.toml",
+        {"ken": ["eng"], "admin": ["all"]},
+        [{"path": "eng/", "groups": ["eng"]}, {"path": "", "groups": ["all"]}],
+    )
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix"), "AUTH_FILE": str(access)}).test_client()
+    full = client.get("/api/status", headers=bearer("admin")).get_json()
+    assert full["restricted"] is False and full["runs"] and full["skipped"]["total"] == 1
+    assert full["index"]["folders"] == {"eng": 3, "hr": 2}
+    limited = client.get("/api/status", headers=bearer("ken")).get_json()
+    assert limited["restricted"] is True
+    assert (limited["runs"], limited["watchers"], limited["skipped"]["total"]) == ([], [], 0)
+    assert limited["index"]["documents"] == 3 and limited["index"]["types"] == {"md": 3}
+    assert limited["index"]["size_bytes"] is None
+    page = client.get("/status", headers=bearer("ken")).get_data(as_text=True)
+    assert "hr" not in page.replace("href", "").replace("https", "") and "salaries" not in page
+    assert "すべての文書を読める利用者にだけ" in page

@@ -1,7 +1,7 @@
 """The layout's rules, checked on the source: what may import what, and what is installed.
 
 * the backends are siblings: neither imports the other's internals, and the parts both
-  use (documents, analysis, indexing, query, highlight, results) import neither;
+  use (documents, analysis, indexing, query, highlight, results, access) import neither;
 * the CLI and the web app reach a backend only through ``sakuin.search.backend``, and the
   CLI uses the web app only through its package (``sakuin.web.serve()``);
 * no module imports another module's private (``_``) names;
@@ -19,7 +19,7 @@ import pytest
 from support.paths import ROOT
 
 SOURCES = {"sakuin.search": ROOT / "search", "sakuin.web": ROOT / "web", "sakuin": ROOT / "sakuin"}
-NEUTRAL = ("documents", "analysis", "indexing", "query", "highlight", "results", "watching")
+NEUTRAL = ("documents", "analysis", "indexing", "query", "highlight", "results", "watching", "access")
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -75,17 +75,24 @@ def http_get(url: str, timeout: float = 30) -> tuple[int, bytes]:
 class Server:
     """``sakuin serve`` as a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, index_dir: Path, threads: int = 8) -> None:
+    def __init__(
+        self, index_dir: Path, threads: int = 8, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        """``env`` adds to the environment; tests play many clients from 127.0.0.1, so the
+        per-client limit on concurrent searches is lifted unless ``env`` sets it."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = index_dir.parent / f"serve-{self.port}.log"
         self._log = open(self.log, "wb")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
-            sakuin_cmd("serve", "--index-dir", str(index_dir), "--port", str(self.port), "--threads", str(threads)),
+            sakuin_cmd(
+                "serve", "--index-dir", str(index_dir), "--port", str(self.port), "--threads", str(threads), *args
+            ),
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, "SAKUIN_CLIENT_CONCURRENCY": "64", **(env or {})},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -17,13 +17,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from sakuin.search.access.model import Access
 from sakuin.search.config import DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
 from sakuin.search.documents.originals import Original, Originals
+from sakuin.search.embedded.reading.caches import ByteLRU
 from sakuin.search.embedded.reading.emit import compile_query
 from sakuin.search.embedded.reading.examples import example_queries
 from sakuin.search.embedded.reading.highlight import spans_from_postings
+from sakuin.search.embedded.reading.permitted import distinct, frequency, permitted, readable, values
 from sakuin.search.embedded.reading.ranking import rank
 from sakuin.search.embedded.reading.snapshot import LiveIndex, Pinned
 from sakuin.search.embedded.reading.suggest import complete, corrections
@@ -36,6 +41,9 @@ from sakuin.search.results.facets import selected_values
 from sakuin.search.results.hits import document_from, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
 from sakuin.search.results.suggestions import did_you_mean
+
+#: Readers' example queries kept per version (one per distinct set of rules).
+EXAMPLES_KEPT = 64
 
 
 class EmbeddedEngine:
@@ -81,6 +89,7 @@ class EmbeddedEngine:
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        access: Access | None = None,
     ) -> SearchResult:
         """Ranked sections for ``q``; raises QuerySyntaxError or IndexMissing.
 
@@ -91,7 +100,8 @@ class EmbeddedEngine:
         ``path``) to count values of; ``collapse``: fold sections with the same
         text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
         (``sakuin.search.query.request.with_filters``; ``q`` may then be empty);
-        ``substrings``: also list the substring matches (``SearchBackend.search``).
+        ``substrings``: also list the substring matches (``SearchBackend.search``);
+        ``access``: what the reader may read (``sakuin.search.embedded.reading.permitted``).
         Everything else is the path users get.
         """
         started = time.perf_counter()
@@ -99,13 +109,13 @@ class EmbeddedEngine:
             request = Request.of(
                 pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings
             )
-            result = self._search(pinned, request, snippets)
+            result = self._search(pinned, request, snippets, permitted(pinned, access))
             result.query = q
             result.filters = [f.strip() for f in filters if f.strip()]
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _search(self, pinned: Pinned, request: Request, snippets: bool) -> SearchResult:
+    def _search(self, pinned: Pinned, request: Request, snippets: bool, allowed: np.ndarray | None) -> SearchResult:
         searcher = pinned.searcher
         declaration = pinned.snapshot.declaration
         q, page, per_page = request.text, request.page, request.per_page
@@ -121,6 +131,7 @@ class EmbeddedEngine:
             facets=request.facets,
             collapse=request.collapse,
             substrings=request.substrings,
+            permitted=allowed,
         )
         result = SearchResult(query=q, total=ranked.total, took_ms=0.0, page=page, per_page=per_page)
         result.sections = ranked.sections
@@ -132,9 +143,8 @@ class EmbeddedEngine:
             name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
             for name, values in ranked.facets.items()
         }
-        result.did_you_mean = did_you_mean(
-            compiled.plan, result.total, pinned.searcher.doc_frequency, corrections(pinned)
-        )
+        df = frequency(pinned, allowed)
+        result.did_you_mean = did_you_mean(compiled.plan, result.total, df, corrections(pinned, df))
         result.notices.extend(notices(compiled.plan, result))
         top = ranked.top[(page - 1) * per_page : limit]
         stored = {docnum: pinned.snapshot.stored_fields(searcher, docnum) for docnum, _, _ in top}
@@ -156,22 +166,28 @@ class EmbeddedEngine:
             )
         return result
 
-    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+    def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
         """Completions of what is being typed: indexed words, then matching titles."""
         with self.live.pin() as pinned:
-            return complete(pinned, text, limit)
+            return complete(pinned, text, limit, permitted(pinned, access))
 
     # -- documents and stats ----------------------------------------------------------
 
-    def document(self, doc_id: str) -> Document | None:
-        """A whole document rebuilt from its stored sections, or None."""
+    def document(self, doc_id: str, *, access: Access | None = None) -> Document | None:
+        """A whole document rebuilt from its stored sections, or None (also when not permitted)."""
         with self.live.pin() as pinned:
+            if access is not None and not readable(pinned, doc_id, permitted(pinned, access)):
+                return None
             rows = sorted(pinned.searcher.documents(doc_id=doc_id), key=lambda r: r["ordinal"])
         return document_from(doc_id, rows)
 
-    def section_spans(self, doc_id: str, q: str) -> dict[int, dict[str, list[tuple[int, int]]]]:
+    def section_spans(
+        self, doc_id: str, q: str, *, access: Access | None = None
+    ) -> dict[int, dict[str, list[tuple[int, int]]]]:
         """Per section ordinal, the query's matches in heading and body (for the doc page)."""
         with self.live.pin() as pinned:
+            if access is not None and not readable(pinned, doc_id, permitted(pinned, access)):
+                return {}
             searcher = pinned.searcher
             compiled = compile_query(
                 q, searcher.doc_frequency, searcher.doc_count(), metadata=pinned.snapshot.declaration
@@ -182,24 +198,37 @@ class EmbeddedEngine:
             )
         return {stored[n]["ordinal"]: found for n, found in spans.items()}
 
-    def original(self, doc_id: str) -> Original | None:
+    def original(self, doc_id: str, *, access: Access | None = None) -> Original | None:
         """Where ``doc_id``'s original file is, from the live version's manifest (served read-only)."""
         with self.live.pin() as pinned:
+            if access is not None and not readable(pinned, doc_id, permitted(pinned, access)):
+                return None
             snapshot = pinned.snapshot
             originals = snapshot.meta.get("originals", lambda: Originals(snapshot.manifest.get("files", {})))
         return originals.find(doc_id)
 
-    def examples(self) -> Examples:
-        """Example queries from the live version (worked out once per version)."""
+    def examples(self, *, access: Access | None = None) -> Examples:
+        """Example queries from the live version (worked out once per version and reader's rules)."""
         with self.live.pin() as pinned:
-            return pinned.snapshot.meta.get("examples", lambda: example_queries(pinned))
+            allowed = permitted(pinned, access)
+            if allowed is None:
+                return pinned.snapshot.meta.get("examples", lambda: example_queries(pinned))
+            assert access is not None
+            cache = pinned.snapshot.meta.get("examples:access", lambda: ByteLRU(EXAMPLES_KEPT, lambda _: 1))
+            return cache.get_or_make(access.key, lambda: example_queries(pinned, allowed))
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, *, access: Access | None = None) -> dict[str, Any]:
         """Figures of the live version, every one read from the same snapshot.
 
         Worked out once per version (counting the terms reads every term of three
-        fields: over half a second on livedoor), then served from the snapshot."""
+        fields: over half a second on livedoor), then served from the snapshot. For a
+        reader with an access filter, the counts (and the documents by type and by
+        folder) are of what they may read, and the figures of the whole index that no
+        document has (its terms, its size) are left out."""
         with self.live.pin() as pinned:
+            allowed = permitted(pinned, access)
+            if allowed is not None:
+                return self._restricted_stats(pinned, allowed)
             return dict(pinned.snapshot.meta.get("stats", lambda: self._stats(pinned)))
 
     def _stats(self, pinned: Pinned) -> dict[str, Any]:
@@ -214,6 +243,30 @@ class EmbeddedEngine:
             "segments": len(reader.leaf_readers()),
             "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
             "size_bytes": self.store.size_bytes(snapshot.folder),
+            "updated": snapshot.manifest.get("published"),
+            "metadata": snapshot.declaration.to_manifest(),
+            "index_dir": str(self.store.root),
+            "types": held["types"],
+            "folders": held["folders"],
+            "root": held["root"],
+        }
+
+    def _restricted_stats(self, pinned: Pinned, allowed: np.ndarray) -> dict[str, Any]:
+        snapshot, reader = pinned.snapshot, pinned.searcher.reader()
+        permitted_docs = values(pinned, "doc_id", allowed)
+        files = {
+            key: {**entry, "doc_ids": [d for d in entry.get("doc_ids", ()) if d in permitted_docs]}
+            for key, entry in snapshot.manifest.get("files", {}).items()
+        }
+        held = inventory(files)
+        return {
+            "version": snapshot.name,
+            "documents": len(permitted_docs),
+            "sections": int(np.count_nonzero(allowed)),
+            "files": distinct(pinned, "source", allowed),
+            "segments": len(reader.leaf_readers()),
+            "terms": {},
+            "size_bytes": None,
             "updated": snapshot.manifest.get("published"),
             "metadata": snapshot.declaration.to_manifest(),
             "index_dir": str(self.store.root),

@@ -109,7 +109,10 @@ def evaluate(node: FilterNode, tables: MetaTables, searcher: Any) -> np.ndarray:
         out = np.zeros(size, np.bool_)
         for value in node.values:
             if node.field == PATH:
-                terms = [value] if value.endswith("/") or not value else [value, f"{value}/"]
+                if not value:  # the root folder: every document (an access rule's path = "")
+                    out |= tables.live(searcher)
+                    continue
+                terms = [value] if value.endswith("/") else [value, f"{value}/"]
                 for term in terms:
                     out[term_docs(searcher, "facets", f"{PATH}{SEP}{term}")] = True
             else:

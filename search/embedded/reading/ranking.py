@@ -16,6 +16,9 @@ collapsing work with every query form:
    never cross title, heading and body, so it needs no check). These substring
    matches rank after every word match, by their bigram score, and are marked
    ``match="substring"``.
+   A reader's access filter (``sakuin.search.embedded.reading.permitted``) cuts the
+   matches first, before any of the steps below: nothing a reader may not read is
+   filtered, counted, collapsed or ranked.
 2. **Filter.** The plan's metadata filters (``sakuin.search.embedded.reading.metatables.evaluate``) as one
    boolean array; they select, they never score. Then a question's best sections
    that have its words side by side earn the pairs' bonus (``sakuin.search.embedded.reading.proximity``),
@@ -98,10 +101,12 @@ def rank(
     facets: Sequence[str] = (),
     collapse: bool = True,
     substrings: bool = False,
+    permitted: np.ndarray | None = None,
 ) -> Ranked:
     """``substrings``: list the sections that have the words only inside longer words (after
     every word match) even when there are word matches; without it they are only counted
-    (``substring_total``), unless no section matches as a word."""
+    (``substring_total``), unless no section matches as a word. ``permitted``: the sections
+    the reader may read (None: all); the others are never matched."""
     searcher = pinned.searcher
     tables = pinned.snapshot.meta
 
@@ -114,7 +119,10 @@ def rank(
     masks = [evaluate(node, tables, searcher) for node in nodes]
     allowed = all_of(masks)
     own = {name for name in facets if any(fields_of(n) == {name} for n in nodes)}
-    found = _match(pinned, compiled, None if own else allowed)
+    narrowest = all_of([m for m in (allowed, permitted) if m is not None])
+    found = _match(pinned, compiled, permitted if own else narrowest)
+    if permitted is not None:
+        found = found.keep(permitted[found.docs])
     matches = found.keep(allowed[found.docs]) if allowed is not None else found
     substring_total = int(np.count_nonzero(matches.substring))
     if not substrings and substring_total < len(matches.docs):  # word matches exist: they are the answer

@@ -33,14 +33,18 @@ import numpy as np
 
 from sakuin.search.analysis.normalize import is_kana, pairs, to_katakana
 from sakuin.search.config import MAX_CANDIDATES
+from sakuin.search.embedded.reading.permitted import frequency as allowed_frequency
 from sakuin.search.embedded.reading.snapshot import Pinned
 from sakuin.search.query import plan_query
 from sakuin.search.results.model import Suggestion
 from sakuin.search.results.suggestions import Frequency, closest, last_word, words_by_reading, words_for
 
 
-def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
+def complete(pinned: Pinned, text: str, limit: int = 8, permitted: np.ndarray | None = None) -> list[Suggestion]:
+    """``permitted``: the sections the reader may read (None: all). A word is then offered only
+    if a permitted section has it (``frequency`` counts those), a title only of such a section."""
     searcher = pinned.searcher
+    frequency = allowed_frequency(pinned, permitted)
     last = last_word(text)
     candidates = []
     if last:
@@ -48,6 +52,8 @@ def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
             if i >= 2000:
                 break
             candidates.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+    if permitted is not None:
+        candidates = _verified(candidates, searcher.doc_frequency, frequency, limit)
     by_reading: list[str] = []
     if last and is_kana(last):
         kana = to_katakana(last)
@@ -55,17 +61,33 @@ def complete(pinned: Pinned, text: str, limit: int = 8) -> list[Suggestion]:
             (_text(r) for r in islice(searcher.reader().expand_prefix("reading", kana), 2000)),
             key=lambda r: -searcher.doc_frequency("reading", r),
         )
-        by_reading = words_by_reading(last, readings, searcher.doc_frequency)
-    out = words_for(text, candidates, searcher.doc_frequency, limit, by_reading)
-    out += _titles(pinned, text, limit - len(out))
+        by_reading = words_by_reading(last, readings, frequency)
+    out = words_for(text, candidates, frequency, limit, by_reading)
+    out += _titles(pinned, text, limit - len(out), permitted)
     return out[:limit]
+
+
+#: Completions checked against a reader's permitted sections, most frequent first.
+VERIFIED = 200
+
+
+def _verified(candidates: list[str], everywhere: Frequency, permitted: Frequency, limit: int) -> list[str]:
+    """The candidates a permitted section has: the index's most frequent first, until ``limit``
+    are found (each check reads a word's postings, so not all 2,000 are checked)."""
+    out = []
+    for term in sorted(candidates, key=lambda t: -everywhere("content", t))[:VERIFIED]:
+        if permitted("content", term):
+            out.append(term)
+            if len(out) > limit:
+                break
+    return out
 
 
 def _text(term: bytes | str) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
+def _titles(pinned: Pinned, text: str, limit: int, permitted: np.ndarray | None = None) -> list[Suggestion]:
     from whoosh import query as wq
 
     searcher = pinned.searcher
@@ -78,7 +100,9 @@ def _titles(pinned: Pinned, text: str, limit: int) -> list[Suggestion]:
         return []
     q = wq.And([wq.Term("title", t) for t in terms])
     seen: dict[str, Suggestion] = {}
-    for hit in searcher.search(q, limit=limit * 4):
+    for hit in searcher.search(q, limit=limit * 4 if permitted is None else None):
+        if permitted is not None and not permitted[hit.docnum]:
+            continue
         fields = hit.fields()
         title = fields.get("title") or ""
         if title and title not in seen:
@@ -138,10 +162,12 @@ def _keys(word: str) -> set[str]:
     return {*pairs(word), *word}
 
 
-def corrections(pinned: Pinned) -> Callable[[str], str | None]:
-    """The embedded index's ``correct`` for ``did_you_mean`` (its vocabulary is built on first use)."""
-    searcher = pinned.searcher
-    return lambda word: nearest(spelling_index(pinned), word, searcher.doc_frequency)
+def corrections(pinned: Pinned, frequency: Frequency | None = None) -> Callable[[str], str | None]:
+    """The embedded index's ``correct`` for ``did_you_mean`` (its vocabulary is built on first use).
+    ``frequency``: a reader's (``permitted.frequency``): a word no section they may read has is
+    never offered, whatever the whole index has."""
+    chosen = frequency or pinned.searcher.doc_frequency
+    return lambda word: nearest(spelling_index(pinned), word, chosen)
 
 
 __all__ = ["MAX_CANDIDATES", "SpellingIndex", "complete", "corrections", "nearest", "spelling_index"]
