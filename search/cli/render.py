@@ -76,7 +76,7 @@ def index_report(report: IndexReport) -> None:
         click.echo(f"metadata: {fields}{redeclared}")
     if report.suggestions:
         click.echo(f"metadata seen but not declared; to filter and facet by it, add: {' '.join(report.suggestions)}")
-    if report.worker_seconds:
+    if report.worker_seconds and (report.sections_written or report.sections_rewritten):
         compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
         extraction = (
             f"extracting PDF, Office, EPUB and mail files took {100 * report.extraction_share:.0f} %, "

@@ -147,6 +147,7 @@ def test_the_summary_counts_in_words_and_shares_stay_under_100(tmp_path: Path) -
     assert "added 1, changed 0, removed 0, unchanged 0 files" in out.stdout
     again = sakuin("index", str(tmp_path / "one.md"), "--index-dir", str(tmp_path / "ix"))
     assert "index is up to date (1 file unchanged)" in again.stdout
+    assert "analysed" not in again.stdout  # nothing was: no line about how the time went
     found = sakuin("search", "猫", "--index-dir", str(tmp_path / "ix"))
     assert found.stdout.startswith("1 section matches (")
 
