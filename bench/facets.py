@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import corpora
-from harness import arguments, ensure_index, finish, interleaved_rounds, log, machine_info
-from queries import mixed_queries
+from harness import faceted_queries_main, interleaved_rounds, log
 
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
@@ -77,17 +74,7 @@ def print_human(res: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    parser = arguments(__doc__)
-    parser.add_argument("--index-dir", type=Path, default=None, help="reuse this index (built with the facets)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--queries", type=int, default=400)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="sakuin-facets-") as tmp:
-        declare = [("category", "keyword"), ("date", "date")]
-        index_dir, _ = ensure_index(args.index_dir, Path(tmp), args.data, args.limit, declare=declare)
-        qs = mixed_queries(corpora.livedoor_jsonl(args.data, Path(tmp), args.limit), args.queries)
-        results = {"machine": machine_info(), "queries": len(qs), **run(index_dir, qs, args.rounds)}
-    return finish(results, args, print_human)
+    return faceted_queries_main(__doc__, "sakuin-facets-", run, print_human)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import platform
 import pstats
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -239,6 +240,30 @@ def ensure_index(
 
 #: pstats stat-tuple indexes.
 OWN, CUMULATIVE = 2, 3
+
+
+def faceted_queries_main(
+    doc: str | None,
+    prefix: str,
+    run: Callable[[Path, list[dict[str, Any]], int], dict[str, Any]],
+    print_human: Callable[[dict[str, Any]], None],
+) -> int:
+    """The ``main`` of a benchmark that times the mixed API queries on livedoor indexed with its
+    ``category`` and ``date`` (``--index-dir`` reuses such an index): ``run(index_dir, queries,
+    rounds)`` gives the results."""
+    from queries import mixed_queries
+
+    parser = arguments(doc)
+    parser.add_argument("--index-dir", type=Path, default=None, help="reuse this index (built with the facets)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--queries", type=int, default=400)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        declare = [("category", "keyword"), ("date", "date")]
+        index_dir, _ = ensure_index(args.index_dir, Path(tmp), args.data, args.limit, declare=declare)
+        qs = mixed_queries(corpora.livedoor_jsonl(args.data, Path(tmp), args.limit), args.queries)
+        results = {"machine": machine_info(), "queries": len(qs), **run(index_dir, qs, args.rounds)}
+    return finish(results, args, print_human)
 
 
 def _profile_label(func: tuple[str, int, str]) -> str:

@@ -232,41 +232,56 @@ class EmbeddedEngine:
             return dict(pinned.snapshot.meta.get("stats", lambda: self._stats(pinned)))
 
     def _stats(self, pinned: Pinned) -> dict[str, Any]:
-        snapshot, reader = pinned.snapshot, pinned.searcher.reader()
-        files = snapshot.manifest.get("files", {})
-        held = inventory(files)
-        return {
-            "version": snapshot.name,
-            "documents": sum(len(f["doc_ids"]) for f in files.values()),
-            "sections": pinned.searcher.doc_count(),
-            "files": len(files),
-            "segments": len(reader.leaf_readers()),
-            "terms": {f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
-            "size_bytes": self.store.size_bytes(snapshot.folder),
-            "updated": snapshot.manifest.get("published"),
-            "metadata": snapshot.declaration.to_manifest(),
-            "index_dir": str(self.store.root),
-            "types": held["types"],
-            "folders": held["folders"],
-            "root": held["root"],
-        }
+        files = pinned.snapshot.manifest.get("files", {})
+        reader = pinned.searcher.reader()
+        return self._figures(
+            pinned,
+            files,
+            documents=sum(len(f["doc_ids"]) for f in files.values()),
+            sections=pinned.searcher.doc_count(),
+            file_count=len(files),
+            terms={f: sum(1 for _ in reader.lexicon(f)) for f in ("content", "grams", "reading")},
+            size_bytes=self.store.size_bytes(pinned.snapshot.folder),
+        )
 
     def _restricted_stats(self, pinned: Pinned, allowed: np.ndarray) -> dict[str, Any]:
-        snapshot, reader = pinned.snapshot, pinned.searcher.reader()
         permitted_docs = values(pinned, "doc_id", allowed)
         files = {
             key: {**entry, "doc_ids": [d for d in entry.get("doc_ids", ()) if d in permitted_docs]}
-            for key, entry in snapshot.manifest.get("files", {}).items()
+            for key, entry in pinned.snapshot.manifest.get("files", {}).items()
         }
+        return self._figures(
+            pinned,
+            files,
+            documents=len(permitted_docs),
+            sections=int(np.count_nonzero(allowed)),
+            file_count=distinct(pinned, "source", allowed),
+            terms={},
+            size_bytes=None,
+        )
+
+    def _figures(
+        self,
+        pinned: Pinned,
+        files: dict[str, Any],
+        *,
+        documents: int,
+        sections: int,
+        file_count: int,
+        terms: dict[str, int],
+        size_bytes: int | None,
+    ) -> dict[str, Any]:
+        """``stats()``'s dictionary: the counts given, and what every reader may see of the version."""
+        snapshot = pinned.snapshot
         held = inventory(files)
         return {
             "version": snapshot.name,
-            "documents": len(permitted_docs),
-            "sections": int(np.count_nonzero(allowed)),
-            "files": distinct(pinned, "source", allowed),
-            "segments": len(reader.leaf_readers()),
-            "terms": {},
-            "size_bytes": None,
+            "documents": documents,
+            "sections": sections,
+            "files": file_count,
+            "segments": len(pinned.searcher.reader().leaf_readers()),
+            "terms": terms,
+            "size_bytes": size_bytes,
             "updated": snapshot.manifest.get("published"),
             "metadata": snapshot.declaration.to_manifest(),
             "index_dir": str(self.store.root),
