@@ -162,6 +162,14 @@ FACET_LIMIT = _define(
     "FACET_LIMIT", 20, "results", "Values listed per facet (the most frequent; selected values always)."
 )
 FEW_HITS = _define("FEW_HITS", 3, "results", 'A keyword query with fewer hits than this gets a "did you mean".')
+TRACK_TOTAL = _define(
+    "TRACK_TOTAL",
+    10_000,
+    "results",
+    """Hits are counted exactly up to this many; past it an answer says "at least this many"
+    (``total_relation`` ``gte``, 「10,000 件以上」), as Elasticsearch's ``track_total_hits``
+    does, and the embedded index stops counting and scores only what can reach the page.""",
+)
 MAX_CANDIDATES = _define(
     "MAX_CANDIDATES",
     300,

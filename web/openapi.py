@@ -20,6 +20,7 @@ from sakuin.search.config import (
     MAX_QUERY_CHARS,
     RUN_PATHS_KEPT,
     RUNS_KEPT,
+    TRACK_TOTAL,
 )
 from sakuin.search.errors import MESSAGES, codes
 from sakuin.search.indexing.history import TRIGGERS
@@ -148,12 +149,23 @@ SCHEMAS: dict[str, Any] = {
                 **_INT0,
                 "description": "All hits, not just this page (sections with the same text count once).",
             },
+            "total_relation": {
+                "type": "string",
+                "enum": ["eq", "gte"],
+                "description": "`eq`: `total` and `sections` are exact; `gte`: more than "
+                f"{TRACK_TOTAL:,} hits matched, `total` is {TRACK_TOTAL:,} (at least that many) "
+                "and `substring_total` counts those found before counting stopped.",
+            },
             "took_ms": {"type": "number", "minimum": 0},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "last_page": {"type": "integer", "minimum": 1, "description": "The last page with hits (1 if none)."},
             "filters": {"type": "array", "items": _STR, "description": "The `filter` parameters, as given."},
-            "sections": {**_INT0, "description": "Matching sections before same-text sections were collapsed."},
+            "sections": {
+                **_INT0,
+                "description": "Matching sections before same-text sections were collapsed, "
+                f"counted up to {TRACK_TOTAL:,}.",
+            },
             "substring_total": {
                 **_INT0,
                 "description": "Sections that have the query's words only inside longer words (京都 in 東京都). "

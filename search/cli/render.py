@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from sakuin.search.config import TRACK_TOTAL
 from sakuin.search.indexing.report import IndexReport
 from sakuin.search.results.model import SearchResult
 
@@ -108,9 +109,11 @@ def search_result(result: SearchResult) -> None:
     """Hits with their place, score, metadata and snippet (matches in bold yellow), then facets and notes."""
     first = (result.page - 1) * result.per_page
     collapsed = result.sections - result.total
-    folded = f", {collapsed} more with the same text folded in" if collapsed > 0 else ""
-    verb = "matches" if result.total == 1 else "match"
-    click.echo(f"{count(result.total, 'section')} {verb}{folded} ({result.took_ms:.0f} ms)")
+    exact = not result.at_least and result.sections < TRACK_TOTAL
+    folded = f", {collapsed} more with the same text folded in" if collapsed > 0 and exact else ""
+    counted = f"at least {result.total:,} sections" if result.at_least else count(result.total, "section")
+    verb = "matches" if result.total == 1 and not result.at_least else "match"
+    click.echo(f"{counted} {verb}{folded} ({result.took_ms:.0f} ms)")
     for name, values in result.facets.items():
         listed = ", ".join(f"{'*' if v.selected else ''}{v.value} {v.count}" for v in values)
         click.echo(f"{name}: {listed or '-'}")
@@ -130,12 +133,13 @@ def search_result(result: SearchResult) -> None:
     listed = result.substrings or any(h.match == "substring" for h in result.hits)
     if result.substring_total and result.total and not listed:
         more = count(result.substring_total, "more section")
+        more = f"at least {more}" if result.at_least else more
         click.echo(f"\n{more} have it only inside a longer word: --substring lists them")
     if result.did_you_mean:
         click.echo(f"did you mean: {', '.join(result.did_you_mean)}")
     for notice in result.notices:
         click.echo(f"note: {notice.message}")
-    if result.total > first + len(result.hits):
+    if result.total > first + len(result.hits) or (result.at_least and len(result.hits) == result.per_page):
         click.echo(f"\nmore: --page {result.page + 1}")
 
 

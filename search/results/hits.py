@@ -74,7 +74,7 @@ def notices(plan: Plan, result: SearchResult) -> list[Notice]:
     out = []
     if result.total == 0 and plan.only_function_words:
         out.append(Notice.of("only_function_words", query=plan.text.strip()))
-    if result.total and result.page > result.pages:
+    if result.total and result.page > result.pages and not (result.at_least and result.hits):
         out.append(Notice.of("page_past_end", page=result.page, last_page=result.pages))
     return out
 

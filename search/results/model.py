@@ -132,7 +132,8 @@ class SearchResult:
     per_page: int
     hits: list[Hit] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
-    #: Matching sections before near-duplicates were collapsed (``total`` counts hits after).
+    #: Matching sections before near-duplicates were collapsed (``total`` counts hits after),
+    #: up to ``TRACK_TOTAL``.
     sections: int = 0
     #: Requested facets: field → values with their counts over all matching sections.
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
@@ -146,12 +147,21 @@ class SearchResult:
     substring_total: int = 0
     #: Whether the request asked for the substring matches to be listed.
     substrings: bool = False
+    #: "eq": ``total`` is exact; "gte": there are more than ``TRACK_TOTAL`` (10,000) hits,
+    #: ``total`` says that many ("at least"), and ``substring_total`` counts what was found
+    #: before counting stopped. ``sections`` is counted up to ``TRACK_TOTAL`` too.
+    total_relation: str = "eq"
     #: For few or no hits: indexed words close to the query's (``sakuin.search.results.suggestions``).
     did_you_mean: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def at_least(self) -> bool:
+        """Whether ``total`` is a lower bound (more hits than were counted)."""
+        return self.total_relation == "gte"
 
     def groups(self) -> list[DocumentGroup]:
         """Hits grouped by document, in the order each document first appears."""
@@ -167,6 +177,7 @@ class SearchResult:
         return {
             "query": self.query,
             "total": self.total,
+            "total_relation": self.total_relation,
             "took_ms": round(self.took_ms, 2),
             "page": self.page,
             "per_page": self.per_page,

@@ -69,10 +69,11 @@ def test_search_json_contract(seed_index: Where) -> None:
     out = sakuin("search", "国防大臣 電話会談", "--json", "--limit", "3", where=seed_index)
     data = json.loads(out.stdout)
     assert set(data) == {
-        *("query", "total", "took_ms", "page", "per_page", "last_page", "hits", "notices"),
+        *("query", "total", "total_relation", "took_ms", "page", "per_page", "last_page", "hits", "notices"),
         *("filters", "sections", "substring_total", "sort", "facets", "did_you_mean"),
     }
     assert data["per_page"] == 3 and data["page"] == 1 and data["total"] >= 3
+    assert data["total_relation"] == "eq"
     hit = data["hits"][0]
     assert set(hit) == {
         *("doc_id", "title", "title_html", "path", "url", "section", "score", "match", "duplicates", "meta"),
