@@ -166,9 +166,9 @@ TRACK_TOTAL = _define(
     "TRACK_TOTAL",
     10_000,
     "results",
-    """Hits are counted exactly up to this many; past it an answer says "at least this many"
-    (``total_relation`` ``gte``, 「10,000 件以上」), as Elasticsearch's ``track_total_hits``
-    does, and the embedded index stops counting and scores only what can reach the page.""",
+    """On OpenSearch, hits are counted exactly up to this many (``track_total_hits``); past it an
+    answer says "at least this many" (``total_relation`` ``gte``, 「10,000 件以上」). The
+    embedded index scores every match, so its totals are always exact.""",
 )
 MAX_CANDIDATES = _define(
     "MAX_CANDIDATES",

@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sakuin.search.access.model import Access
-from sakuin.search.config import FEW_HITS, SUBSTRING_CANDIDATES, SUBSTRING_PAGE, TITLE_WINDOW, TYPED_WEIGHT
+from sakuin.search.config import (
+    FEW_HITS,
+    SUBSTRING_CANDIDATES,
+    SUBSTRING_PAGE,
+    TITLE_WINDOW,
+    TRACK_TOTAL,
+    TYPED_WEIGHT,
+)
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
 from sakuin.search.documents.originals import Original, Originals
@@ -183,7 +190,7 @@ class OpenSearchEngine:
             "query": {"bool": {"must": [scoring], "filter": where}},
             "from": (page - 1) * per_page,
             "size": per_page,
-            "track_total_hits": True,
+            "track_total_hits": TRACK_TOTAL,
             "_source": [*_SOURCE, "offsets"],
             "sort": ["_score", {"key": "asc"}],
         }
@@ -220,9 +227,12 @@ class OpenSearchEngine:
         answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
         if tiers:
             answer["hits"]["hits"] = self._tiered_page(index, body, tiers, (page - 1) * per_page, per_page, collapse)
+        # Hits are counted up to TRACK_TOTAL (``track_total_hits``), as the embedded index counts them.
         sections = answer["hits"]["total"]["value"]
         total = answer["aggregations"]["groups"]["value"] if collapse and sections else sections
-        result = SearchResult(query=q, total=total, took_ms=0.0, page=page, per_page=per_page)
+        at_least = total > TRACK_TOTAL or (not collapse and answer["hits"]["total"]["relation"] == "gte")
+        result = SearchResult(query=q, total=min(total, TRACK_TOTAL), took_ms=0.0, page=page, per_page=per_page)
+        result.total_relation = "gte" if at_least else "eq"
         result.sections = sections
         result.filters = [f.strip() for f in filters if f.strip()]
         result.sort = sort_name(order)
@@ -244,8 +254,11 @@ class OpenSearchEngine:
             result.substring_total = len(found)
             if words and not substrings:  # word matches exist: the substring ones are only counted
                 found = []
-            result.total += len(found)
-            result.sections += len(found)
+            if found and not at_least:  # listed substring hits count as hits: the threshold holds for the sum
+                if result.total + len(found) > TRACK_TOTAL:
+                    result.total_relation = "gte"
+                result.total = min(result.total + len(found), TRACK_TOTAL)
+                result.sections = min(result.sections + len(found), TRACK_TOTAL)
             for name in wanted:  # substring hits pass every filter: count them under their own values
                 counts = {v.value: v.count for v in result.facets[name]}
                 for h in found:

@@ -21,8 +21,10 @@ from support.backends import BACKENDS
 from support.paths import SEEDS
 from support.web import Api
 
-from sakuin.search.backend import build, open_engine
+from sakuin.search.backend import build, is_cluster, open_engine
+from sakuin.search.cli import render
 from sakuin.search.errors import QuerySyntaxError
+from sakuin.search.opensearch import engine as cluster_engine
 from sakuin.web import create_app
 
 ALIAS = "sakuin-backends"
@@ -115,6 +117,44 @@ def test_pages_group_hits_by_document(engine: Any) -> None:
     second = engine.search("国防大臣", page=2, per_page=10)
     assert {h.ordinal for h in second.hits}.isdisjoint({h.ordinal for h in result.hits})
     assert len(second.hits) == 7
+
+
+def test_totals_past_the_threshold_are_lower_bounds(
+    engine: Any, target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More hits than ``TRACK_TOTAL`` on the cluster: "at least that many" (``gte``) in the result,
+    the JSON API (valid against the OpenAPI document), the page and the CLI; the hits are
+    unchanged. Without collapsing, the cluster's own count (``track_total_hits``) gives the
+    relation. The embedded index scores every match, so its count stays exact (``eq``)."""
+    exact = engine.search("国防大臣")
+    exact_two = engine.search("国防大臣", page=2)
+    uncollapsed = engine.search("国防大臣", collapse=False)
+    assert (exact.total, exact.total_relation, exact.sections) == (17, "eq", 17)
+    assert exact.to_dict()["total_relation"] == "eq"
+    monkeypatch.setattr(cluster_engine, "TRACK_TOTAL", 5)
+    monkeypatch.setattr(render, "TRACK_TOTAL", 5)
+    cluster = is_cluster(target)
+    counted, relation = (5, "gte") if cluster else (17, "eq")
+    result = engine.search("国防大臣")
+    assert (result.total, result.total_relation, result.sections) == (counted, relation, counted)
+    assert [(h.ordinal, h.score) for h in result.hits] == [(h.ordinal, h.score) for h in exact.hits]
+    assert len(result.hits) == 10 and result.to_dict()["total_relation"] == relation and not result.notices
+    second = engine.search("国防大臣", page=2)
+    assert [h.ordinal for h in second.hits] == [h.ordinal for h in exact_two.hits] and not second.notices
+    flat = engine.search("国防大臣", collapse=False)
+    assert (flat.total, flat.total_relation, flat.sections) == (counted, relation, counted)
+    assert [h.ordinal for h in flat.hits] == [h.ordinal for h in uncollapsed.hits]
+    api = Api(create_app({"TESTING": True, "BACKEND": target}).test_client())
+    r, body = api.get("/api/search", "/api/search?q=%E5%9B%BD%E9%98%B2%E5%A4%A7%E8%87%A3&per_page=3")
+    assert r.status_code == 200 and (body["total"], body["total_relation"]) == (counted, relation)
+    page = api.client.get("/search?q=国防大臣").get_data(as_text=True)
+    render.search_result(result)
+    line = capsys.readouterr().out.splitlines()[0]
+    if cluster:
+        assert "<strong>5</strong> 件以上" in page
+        assert line.startswith("at least 5 sections match")
+    else:
+        assert "件以上" not in page and line.startswith("17 sections match")
 
 
 def test_api_responses_match_the_openapi_document(target: str) -> None:
