@@ -61,10 +61,13 @@ class SearchBackend(Protocol):
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        synonyms: bool = True,
     ) -> SearchResult:
         """A page of ranked sections; raises QuerySyntaxError or IndexMissing. ``substrings``:
         also list the sections that have the words only inside longer words (after every
-        word match), which are otherwise counted apart (``SearchResult.substring_total``)."""
+        word match), which are otherwise counted apart (``SearchResult.substring_total``);
+        ``synonyms``: also search the synonyms of the words (``SearchResult.expansions``),
+        ranked after the sections that have the words as typed."""
         ...
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
@@ -75,8 +78,13 @@ class SearchBackend(Protocol):
         """A whole document rebuilt from its stored sections, or None."""
         ...
 
-    def section_spans(self, doc_id: str, q: str) -> SectionSpans:
+    def section_spans(self, doc_id: str, q: str, synonyms: bool = True) -> SectionSpans:
         """Per section of ``doc_id``, where ``q`` matched (for the document page)."""
+        ...
+
+    def analyze(self, text: str) -> dict[str, Any]:
+        """What the index's analysis makes of ``text``: its words (with the index's user
+        dictionaries) and the synonyms of its words (``sakuin analyze``, ``/api/analyze``)."""
         ...
 
     def original(self, doc_id: str) -> Original | None:
@@ -109,8 +117,12 @@ class IndexBackend(Protocol):
         progress: Progress | None = None,
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
+        synonyms: Sequence[str] | None = None,
+        user_dicts: Sequence[str] | None = None,
     ) -> IndexReport:
-        """Bring the index in line with ``paths`` and publish it (``sakuin index``)."""
+        """Bring the index in line with ``paths`` and publish it (``sakuin index``). ``synonyms``
+        and ``user_dicts`` (``sudachi``, files, ``none``) replace what the index remembers; None
+        keeps it (``sakuin.search.indexing.analysis``)."""
         ...
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
