@@ -128,6 +128,7 @@ class SearchParams:
     filters: tuple[str, ...] = ()
     collapse: bool = True
     substrings: bool = False
+    synonyms: bool = True
 
     def run(self, snippets: bool = True) -> Any:
         return engine().search(
@@ -140,13 +141,14 @@ class SearchParams:
             filters=self.filters,
             collapse=self.collapse,
             substrings=self.substrings,
+            synonyms=self.synonyms,
         )
 
 
 def search_params(default_facets: bool = False) -> SearchParams:
     """The search parameters of a GET request: ``q``, ``page``, ``per_page``, ``sort``,
     ``facets`` (comma-separated or repeated), ``filter`` (repeated), ``collapse``,
-    ``substring`` (list the substring matches too).
+    ``substring`` (list the substring matches too), ``synonyms`` (false: only the words typed).
 
     ``q`` may be empty when there is a filter. ``default_facets``: with no
     ``facets`` parameter, count every facet field the index has (the HTML page).
@@ -165,6 +167,7 @@ def search_params(default_facets: bool = False) -> SearchParams:
         filters,
         _checked_bool("collapse", request.args.get("collapse"), True),
         _checked_bool("substring", request.args.get("substring"), False),
+        _checked_bool("synonyms", request.args.get("synonyms"), True),
     )
 
 
@@ -187,6 +190,7 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
         filters,
         _checked_bool("collapse", body.get("collapse"), True),
         _checked_bool("substring", body.get("substring"), False),
+        _checked_bool("synonyms", body.get("synonyms"), True),
     )
 
 
