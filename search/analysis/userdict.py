@@ -105,7 +105,7 @@ def read_csv(path: Path) -> tuple[UserDictionary, bytes]:
         raise UserDictionaryError("user_dict_missing", path=str(path)) from None
     except OSError as exc:
         raise UserDictionaryError("user_dict_unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
-    check(data, str(path))
+    check(data, path.name)
     digest = hashlib.sha256(data).hexdigest()
     return UserDictionary(str(path.absolute()), digest, fingerprint(digest)), data
 

@@ -188,7 +188,11 @@ def test_analyze(api: Api) -> None:
     assert r.status_code == 200
     assert body["text"] == "関西国際空港で会談した" and body["tokens"] == explain("関西国際空港で会談した")
     # The index uses Sudachi's synonym dictionary: the abbreviation is its synonym.
-    assert {"text": "関西国際空港", "start": 0, "end": 6} == {k: body["synonyms"][0][k] for k in ("text", "start", "end")}
+    assert {k: body["synonyms"][0][k] for k in ("text", "start", "end")} == {
+        "text": "関西国際空港",
+        "start": 0,
+        "end": 6,
+    }
     assert "関空" in body["synonyms"][0]["synonyms"]
     airport = body["tokens"][0]
     assert airport["surface"] == "関西国際空港" and airport["indexed"]
