@@ -466,7 +466,7 @@ class Planner:
                 expansions=expansions,
             )
         words = tuple(self._word(m, fieldname) for m in content)
-        expansions = () if negated or chopped or readings else self._expansions(node.text, morphs, fieldname)
+        expansions = () if negated or chopped else self._expansions(node.text, morphs, fieldname)
         return Run(
             node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped, expansions=expansions
         )

@@ -31,6 +31,9 @@ DOCS = {
     "ukr": ("首都", "ウクライナの首都を訪ねた。"),
     "ukr-en": ("News", "Ukraine news today."),
     "beikoku": ("選挙", "米国の大統領選挙が始まった。"),
+    # A katakana name the index lacks, read as the readings of words it has, and its abbreviation.
+    "sony": ("半導体", "ソニーはセミコンダクタのマニュファクチャリングに強い。"),
+    "sck": ("工場", "SCKが新工場を建てた。"),
     # The company's file: ハコブネ, 物流基盤 (both ways) and ヤマビコ => 業務改革 (one way).
     "hakobune": ("社内", "ハコブネの導入が決まった。"),
     "butsuryu": ("物流", "物流基盤の刷新を進める。"),
@@ -119,6 +122,12 @@ def test_a_translation_both_ways(engine: Any, q: str, found: str, via: str) -> N
     result = engine.search(q)
     assert (found, "synonym") in matches(result)
     assert via in searched(result)[q]
+
+
+def test_a_kana_word_read_by_its_readings_still_widens(engine: Any) -> None:
+    result = engine.search("ソニーセミコンダクタマニュファクチャリング")
+    assert ("sck", "synonym") in matches(result)
+    assert searched(result) == {"ソニーセミコンダクタマニュファクチャリング": ["SCK"]}
 
 
 def test_an_entry_flagged_as_not_triggering_does_not_widen(engine: Any) -> None:
