@@ -22,8 +22,7 @@ Design decisions:
   abbreviations, translations, other and old names: スマホ ↔ スマートフォン,
   エストロゲン ↔ estrogen), never to the group's other lexemes: those are related words
   with meanings of their own (支払い's group also holds 勘定, 精算, 会計), which widen
-  a search into other topics. The keyword benchmark and the synonym evaluation
-  measured both (``docs/relevance.md``).
+  a search into other topics.
 * **Expansion control is obeyed**: a line flagged 1 is expanded to but never
   expands (an abbreviation with several meanings: CP); a line flagged 2 is neither
   (the project keeps it as a record of a removed word).
