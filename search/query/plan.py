@@ -34,7 +34,13 @@ known readings, and very common bigrams are left out of sentences.
 Synonyms (``sakuin.search.analysis.thesaurus``) widen, never narrow: a run of
 typed words that has synonyms becomes "these words, or one of their synonyms"
 (``Expansion``), a synonym's terms weigh ``SYNONYM_WEIGHT`` of the typed word's,
-and nothing is required because of a synonym. A synonym is analysed like typed
+and nothing is required because of a synonym. A synonym is scored as rare as the
+typed words at most: its weight is cut by the ratio of the typed words' inverse
+document frequency to its own (``_as_rare_as``), as Lucene's ``SynonymQuery`` scores
+every form with one document frequency. Otherwise a rare synonym (Russia, in a folder
+that writes ロシア everywhere) would lift a section that has both above the sections
+that have the typed word more often, and the synonym would decide the order it is
+only meant to widen. A synonym is analysed like typed
 text, so it is the index's own terms for it; one the index does not have, or that
 is the typed words again once normalized, is dropped. A quoted phrase, kana read as
 words and kana Sudachi could only chop are taken as typed. ``Plan.without_synonyms``
@@ -480,11 +486,13 @@ class Planner:
         out = []
         for found in self.thesaurus.find(text, morphs):
             typed = [normalize_term(m.normalized) for m in morphs[found.first : found.last + 1] if is_content(m)]
+            typed_idf = max((self._idf(fieldname, t) for t in typed), default=0.0)
             synonyms: dict[tuple[str, ...], Synonym] = {}
             for written in found.synonyms:
                 synonym = self._synonym(written, fieldname, weight * SYNONYM_WEIGHT)
                 if synonym is None:
                     continue
+                synonym = self._as_rare_as(synonym, typed_idf)
                 units = tuple(w.unit.text for w in synonym.words)
                 if list(units) != typed and units not in synonyms:
                     synonyms[units] = synonym
@@ -493,6 +501,26 @@ class Planner:
             if synonyms:
                 out.append(Expansion(order[found.first], order[found.last], found.typed, tuple(synonyms.values())))
         return tuple(out)
+
+    def _idf(self, fieldname: str, term: str) -> float:
+        """BM25's inverse document frequency of ``term`` (Lucene's form, always > 0); the
+        largest possible without the index's statistics or for a term it does not have."""
+        sections = self.sections or 0
+        df = self.lexicon(fieldname, term) if self.lexicon is not None and sections else 0
+        return math.log(1 + (sections - df + 0.5) / (df + 0.5)) if df else math.inf
+
+    def _as_rare_as(self, synonym: Synonym, typed_idf: float) -> Synonym:
+        """``synonym`` with each term's weight cut to score it no rarer than the typed words
+        (module doc); a typed word the index lacks leaves the synonym its own rarity."""
+        if self.lexicon is None or not self.sections or math.isinf(typed_idf):
+            return synonym
+
+        def cut(term: Term) -> Term:
+            idf = self._idf(term.field, term.text)
+            return term if idf <= typed_idf else replace(term, weight=term.weight * typed_idf / idf)
+
+        words = tuple(replace(w, unit=cut(w.unit), parts=tuple(cut(p) for p in w.parts)) for w in synonym.words)
+        return replace(synonym, words=words)
 
     def _synonym(self, text: str, fieldname: str, weight: float) -> Synonym | None:
         """A synonym as the index's terms, or None when the index cannot match it."""
