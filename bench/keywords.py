@@ -25,9 +25,13 @@ also rank first although their text differs. For each query we report recall@10
 (relevant sections in the first ten results / min(10, relevant)), complete
 recall (relevant sections anywhere in the results / relevant), and whether every
 ``word`` match ranks before every ``substring`` match (and those before matches
-through a kana reading only), and the substring hits whose text lacks the query
-(false hits). The word-only figures are what the results hold from word matches
-alone (without substring matching a word Sudachi does not know finds nothing).
+through a kana reading only, and those before matches only through a synonym),
+and the substring hits whose text lacks the query (false hits). ``--no-synonyms``
+searches without the index's synonyms (a section found only through a synonym
+ranks after every word and substring match, so synonyms can only add hits after
+the relevant ones). The word-only figures are what the results hold from word
+matches alone (without substring matching a word Sudachi does not know finds
+nothing).
 """
 
 from __future__ import annotations
@@ -112,7 +116,11 @@ def sections(engine: EmbeddedEngine) -> list[tuple[str, int, str]]:
 
 
 def evaluate(
-    engine: EmbeddedEngine, queries: list[dict[str, str]], corpus: list[tuple[str, int, str]], substrings: bool = True
+    engine: EmbeddedEngine,
+    queries: list[dict[str, str]],
+    corpus: list[tuple[str, int, str]],
+    substrings: bool = True,
+    synonyms: bool = True,
 ) -> dict[str, Any]:
     """``substrings``: search as a user who asked for the fragments too (「部分一致も表示」), which
     is what "every section that contains it" means; without it, the default answer, which lists
@@ -129,7 +137,7 @@ def evaluate(
         hits: list[tuple[tuple[str, int], str]] = []
         page = 1
         while True:
-            result = engine.search(item["q"], page=page, per_page=100, substrings=substrings)
+            result = engine.search(item["q"], page=page, per_page=100, substrings=substrings, synonyms=synonyms)
             hits += [((h.doc_id, h.ordinal), h.match) for h in result.hits]
             if len(hits) >= result.total or not result.hits or len(hits) >= 2 * MAX_RELEVANT:
                 break
@@ -165,7 +173,7 @@ def _score(
     scores["complete"].append(len(relevant & found) / len(relevant))
     scores["word_recall@10"].append(len(relevant & set(words[:10])) / cutoff)
     scores["word_complete"].append(len(relevant & set(words)) / len(relevant))
-    order = {"word": 0, "substring": 1, "reading": 2}
+    order = {"word": 0, "substring": 1, "reading": 2, "synonym": 3}
     scores["words_first"].append(float(kinds == sorted(kinds, key=order.__getitem__)))
     substrings = {key for key, match in hits if match == "substring"}
     scores["false_hits"].append(float(len(substrings - relevant)))  # substring hits whose text lacks the query
@@ -180,6 +188,7 @@ def main() -> int:
     parser.add_argument(
         "--default-answer", action="store_true", help="measure the default answer (fragments not asked for)"
     )
+    parser.add_argument("--no-synonyms", action="store_true", help="search without the index's synonyms")
     args = parser.parse_args()
     data = corpora.locate(args.data)
     with tempfile.TemporaryDirectory(prefix="sakuin-kw-") as tmp:
@@ -197,7 +206,8 @@ def main() -> int:
             "corpus": str(data),
             "sections": len(corpus),
             "names": len(names),
-            **evaluate(engine, queries, corpus, substrings=not args.default_answer),
+            "synonyms": not args.no_synonyms,
+            **evaluate(engine, queries, corpus, substrings=not args.default_answer, synonyms=not args.no_synonyms),
             "machine": machine_info(),
         }
         engine.close()

@@ -70,12 +70,15 @@ class SearchBackend(Protocol):
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        synonyms: bool = True,
         access: Access | None = None,
     ) -> SearchResult:
         """A page of ranked sections; raises QuerySyntaxError or IndexMissing. ``substrings``:
         also list the sections that have the words only inside longer words (after every
-        word match), which are otherwise counted apart (``SearchResult.substring_total``).
-        ``access``: only what it permits is matched, counted and suggested."""
+        word match), which are otherwise counted apart (``SearchResult.substring_total``);
+        ``synonyms``: also search the synonyms of the words (``SearchResult.expansions``),
+        ranked after the sections that have the words as typed; ``access``: only what it
+        permits is matched, counted and suggested."""
         ...
 
     def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
@@ -86,8 +89,15 @@ class SearchBackend(Protocol):
         """A whole document rebuilt from its stored sections, or None (missing or not permitted)."""
         ...
 
-    def section_spans(self, doc_id: str, q: str, *, access: Access | None = None) -> SectionSpans:
+    def section_spans(
+        self, doc_id: str, q: str, synonyms: bool = True, *, access: Access | None = None
+    ) -> SectionSpans:
         """Per section of ``doc_id``, where ``q`` matched (for the document page); empty if not permitted."""
+        ...
+
+    def analyze(self, text: str) -> dict[str, Any]:
+        """What the index's analysis makes of ``text``: its words (with the index's user
+        dictionaries) and the synonyms of its words (``sakuin analyze``, ``/api/analyze``)."""
         ...
 
     def original(self, doc_id: str, *, access: Access | None = None) -> Original | None:
@@ -121,9 +131,13 @@ class IndexBackend(Protocol):
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
         trigger: str = "index",
+        synonyms: Sequence[str] | None = None,
+        user_dicts: Sequence[str] | None = None,
     ) -> IndexReport:
         """Bring the index in line with ``paths`` and publish it (``sakuin index``); the run history
-        records the run as started by ``trigger`` (``index`` or ``watch``)."""
+        records the run as started by ``trigger`` (``index`` or ``watch``). ``synonyms`` and
+        ``user_dicts`` (``sudachi``, files, ``none``) replace what the index remembers; None keeps
+        it (``sakuin.search.indexing.analysis``)."""
         ...
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 MB = 1024 * 1024
@@ -74,6 +75,15 @@ BACKEND = _define(
     "paths",
     "``--backend`` for every command: an index directory, or OpenSearch node URLs (comma-separated).",
     env="SAKUIN_BACKEND",
+)
+
+DICTIONARY_DIR = _define(
+    "DICTIONARY_DIR",
+    "~/.cache/sakuin/dictionaries",
+    "paths",
+    """Where a server compiles the user dictionaries of a cluster's index (an embedded index
+    keeps its own in its directory); a dictionary is compiled once per fingerprint.""",
+    env="SAKUIN_DICTIONARY_DIR",
 )
 
 # -- ranking --------------------------------------------------------------------------
@@ -154,6 +164,26 @@ KANA_WEIGHT = _define(
     """How much hiragana's katakana word counts against the words Sudachi reads in the
     hiragana (あるく: アルク against 歩く): kana typed finds the kana first (keyword
     benchmark, hiragana class).""",
+)
+
+DEFAULT_SYNONYMS = _define(
+    "DEFAULT_SYNONYMS",
+    ("sudachi",),
+    "ranking",
+    """The synonym sources of an index that declares none with ``--synonyms``: Sudachi's
+    synonym dictionary, chosen by measurement (``docs/relevance.md``): the synonym
+    evaluation's recall@10 of sections in another form 0 → 0.849 (form absent) and 0.927
+    (both forms) with the typed form first in every query; the dev set and the keyword
+    benchmark within the variation between runs.""",
+)
+SYNONYM_WEIGHT = _define(
+    "SYNONYM_WEIGHT",
+    0.1,
+    "ranking",
+    """How much a synonym's match counts against the typed word's. A keyword query lists
+    the sections that write the typed words first whatever this is; in a question a synonym
+    is one more optional word, worth this share of a word (dev set nDCG@10 0.9573 at 0.1,
+    0.9570 at 0.5; perturbed questions 0.9543 at 0.1, 0.9537 at 0.5).""",
 )
 
 # -- results --------------------------------------------------------------------------
@@ -565,6 +595,11 @@ def client_concurrency(threads: int) -> int:
     return value if value > 0 else max(1, threads - 1)
 
 
+def dictionary_dir() -> Path:
+    """``DICTIONARY_DIR``, or ``SAKUIN_DICTIONARY_DIR``, with ``~`` expanded."""
+    return Path(os.environ.get("SAKUIN_DICTIONARY_DIR") or DICTIONARY_DIR).expanduser()
+
+
 def cluster_index() -> str:
     """``CLUSTER_INDEX``, or ``SAKUIN_CLUSTER_INDEX``."""
     return os.environ.get("SAKUIN_CLUSTER_INDEX") or CLUSTER_INDEX
@@ -578,6 +613,7 @@ __all__ = [
     "cache_bytes",
     "client_concurrency",
     "cluster_index",
+    "dictionary_dir",
     "document_limits",
     "max_file_bytes",
     "read_seconds",

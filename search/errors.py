@@ -16,9 +16,10 @@ Design decisions:
   programs match one code while people read the sentence that fits.
 * **Templates, not sentences at raise sites.** A raise names its row and the
   values the message needs (``params``), which stay on the exception so a UI can
-  say the same thing in its own language. Templates are ``str.format`` with four
-  list formats: ``{x:list}`` (``a, b``), ``{x:colons}`` (``a:, b:``) and their
-  Japanese twins ``{x:ja_list}`` (``a、b``), ``{x:ja_colons}``.
+  say the same thing in its own language. Templates are ``str.format`` with five
+  list formats: ``{x:list}`` (``a, b``), ``{x:colons}`` (``a:, b:``), their
+  Japanese twins ``{x:ja_list}`` (``a、b``), ``{x:ja_colons}``, and
+  ``{x:ja_quoted}`` (``「a」「b」``).
 * **Constructing an unknown key raises ``KeyError``**, so a message missing from
   the table fails the first test that reaches it rather than showing nothing.
 * Exceptions that never reach a user (a query node the array evaluator leaves to
@@ -57,8 +58,8 @@ class Message:
     exit: int
     en: str
     ja: str
-    #: Where it comes from: query, metadata, parameter, request, index, backend, usage, setting, warning,
-    #: notice, watch; ``skip`` rows name why a file was skipped (never raised).
+    #: Where it comes from: query, metadata, parameter, request, index, backend, dictionary, usage,
+    #: setting, warning, notice, watch; ``skip`` rows name why a file was skipped (never raised).
     kind: str
 
     @property
@@ -75,12 +76,19 @@ class Message:
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec in _LISTS:
-            sep, suffix = _LISTS[format_spec]
-            return sep.join(f"{v}{suffix}" for v in value)
+            prefix, sep, suffix = _LISTS[format_spec]
+            return sep.join(f"{prefix}{v}{suffix}" for v in value)
         return super().format_field(value, format_spec)
 
 
-_LISTS = {"list": (", ", ""), "colons": (", ", ":"), "ja_list": ("、", ""), "ja_colons": ("、", ":")}
+#: List formats: (before each, between, after each).
+_LISTS = {
+    "list": ("", ", ", ""),
+    "colons": ("", ", ", ":"),
+    "ja_list": ("", "、", ""),
+    "ja_colons": ("", "、", ":"),
+    "ja_quoted": ("「", "", "」"),
+}
 _FORMAT = _Formatter()
 
 
@@ -458,6 +466,44 @@ MESSAGES: tuple[Message, ...] = (
         ),
     ),
     *_rows(
+        "dictionary",
+        0,
+        EXIT_USAGE,
+        (
+            "user_dict_missing",
+            "no such user dictionary: {path} (--user-dict takes a Sudachi user-dictionary CSV, or none)",
+            "ユーザー辞書 {path} がありません。",
+        ),
+        (
+            "user_dict_unreadable",
+            "cannot read the user dictionary {path}: {reason}",
+            "ユーザー辞書 {path} を読めません（{reason}）。",
+        ),
+        ("bad_user_dict", "{file}:{line}: {reason}", "{file} の {line} 行目: {reason}"),
+        (
+            "bad_user_dict/empty",
+            "{file}: no word in it (a Sudachi user dictionary has one word per line)",
+            "{file} に語がありません（ユーザー辞書は 1 行に 1 語です）。",
+        ),
+        ("bad_user_dict/whole", "{file}: {reason}", "{file}: {reason}"),
+        (
+            "too_many_user_dicts",
+            "at most {limit} user dictionaries (Sudachi's limit); merge some CSV files into one",
+            "ユーザー辞書は {limit} 個までです。CSV をまとめてください。",
+        ),
+        (
+            "synonyms_missing",
+            "no such synonyms file: {path} (--synonyms takes sudachi, none or a file of synonyms)",
+            "同義語ファイル {path} がありません。",
+        ),
+        (
+            "synonyms_unreadable",
+            "cannot read the synonyms file {path}: {reason}",
+            "同義語ファイル {path} を読めません（{reason}）。",
+        ),
+        ("bad_synonyms", "{file}:{line}: {reason}", "{file} の {line} 行目: {reason}"),
+    ),
+    *_rows(
         "usage",
         0,
         EXIT_USAGE,
@@ -569,6 +615,11 @@ MESSAGES: tuple[Message, ...] = (
             "page_past_end",
             "page {page} is past the end: the last page is {last_page}",
             "{page} ページ目はありません。最後のページは {last_page} ページ目です。",
+        ),
+        (
+            "synonyms_searched",
+            "also searched for their synonyms {synonyms:list} (synonyms=false searches only the words typed)",
+            "{synonyms:ja_quoted}も検索しました。",
         ),
     ),
     # -- watching and the status page: usage errors, and why a file was skipped ----------
@@ -694,6 +745,11 @@ class BadParameter(SakuinError):
 
 class MetadataError(SakuinError, ValueError):
     """A metadata declaration (``--facet``, ``--date``, ``--number``) that cannot be made."""
+
+
+class UserDictionaryError(SakuinError, ValueError):
+    """A user dictionary (``--user-dict``) or synonyms file (``--synonyms``) that cannot be used;
+    a bad line is named ``file:line: reason``."""
 
 
 class IndexMissing(SakuinError):

@@ -47,11 +47,13 @@ def read_qrels(path: Path) -> Iterator[ir_measures.Qrel]:
                 yield ir_measures.Qrel(parts[0], parts[1], int(parts[2]))
 
 
-def run_queries(engine: SearchBackend, queries: list[tuple[str, str]], k: int) -> list[ScoredDoc]:
+def run_queries(
+    engine: SearchBackend, queries: list[tuple[str, str]], k: int, synonyms: bool = True
+) -> list[ScoredDoc]:
     """Top-``k`` documents per query; a document's rank is its best section's."""
     run: list[ScoredDoc] = []
     for qid, text in queries:
-        result = engine.search(text, per_page=k, snippets=False, literal=True)
+        result = engine.search(text, per_page=k, snippets=False, literal=True, synonyms=synonyms)
         seen: set[str] = set()
         for hit in result.hits:
             if hit.doc_id not in seen:
@@ -69,10 +71,11 @@ def write_trec(run: list[ScoredDoc], path: Path, tag: str = "sakuin") -> None:
 
 
 def evaluate(
-    engine: SearchBackend, queries: list[tuple[str, str]], qrels_path: Path, k: int = 100
+    engine: SearchBackend, queries: list[tuple[str, str]], qrels_path: Path, k: int = 100, synonyms: bool = True
 ) -> tuple[EvalResult, list[ScoredDoc]]:
+    """``synonyms``: widen the queries with the index's synonyms, as a search does by default."""
     started = time.perf_counter()
-    run = run_queries(engine, queries, k)
+    run = run_queries(engine, queries, k, synonyms)
     seconds = time.perf_counter() - started
     # Score only the queries asked; ir-measures counts a judged query with no
     # result as 0, as the metric definitions require.

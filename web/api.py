@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sakuin.search.analysis.sudachi import explain
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, explain
 from sakuin.search.errors import BadParameter, IndexMissing, message
 from sakuin.web.common import (
     MAX_ANALYZE_CHARS,
@@ -28,7 +28,7 @@ health_bp = Blueprint("health", __name__)
 
 
 #: The keys a POST /api/search body may have.
-SEARCH_KEYS = ("q", "page", "per_page", "sort", "facets", "filter", "collapse", "substring")
+SEARCH_KEYS = ("q", "page", "per_page", "sort", "facets", "filter", "collapse", "substring", "synonyms")
 
 
 @bp.get("/search")
@@ -84,8 +84,13 @@ def document(doc_id: str) -> Response:
 
 @bp.get("/analyze")
 def analyze() -> Response:
+    """How the index analyses ``text``: its words (with the index's user dictionaries) and the
+    synonyms of its words; before an index exists, by Sudachi's dictionary alone."""
     text = text_arg("text", MAX_ANALYZE_CHARS)
-    return jsonify({"text": text, "tokens": explain(text)})
+    try:
+        return jsonify(engine().analyze(text))
+    except IndexMissing:
+        return jsonify(explain(text, NO_SYNONYMS))
 
 
 @bp.get("/stats")

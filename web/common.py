@@ -81,8 +81,11 @@ class Reader:
     def document(self, doc_id: str) -> Document | None:
         return self.backend.document(doc_id, access=self.access)
 
-    def section_spans(self, doc_id: str, q: str) -> SectionSpans:
-        return self.backend.section_spans(doc_id, q, access=self.access)
+    def section_spans(self, doc_id: str, q: str, synonyms: bool = True) -> SectionSpans:
+        return self.backend.section_spans(doc_id, q, synonyms, access=self.access)
+
+    def analyze(self, text: str) -> dict[str, Any]:
+        return self.backend.analyze(text)
 
     def original(self, doc_id: str) -> Original | None:
         return self.backend.original(doc_id, access=self.access)
@@ -176,6 +179,7 @@ class SearchParams:
     filters: tuple[str, ...] = ()
     collapse: bool = True
     substrings: bool = False
+    synonyms: bool = True
 
     def run(self, snippets: bool = True) -> Any:
         return engine().search(
@@ -188,13 +192,14 @@ class SearchParams:
             filters=self.filters,
             collapse=self.collapse,
             substrings=self.substrings,
+            synonyms=self.synonyms,
         )
 
 
 def search_params(default_facets: bool = False) -> SearchParams:
     """The search parameters of a GET request: ``q``, ``page``, ``per_page``, ``sort``,
     ``facets`` (comma-separated or repeated), ``filter`` (repeated), ``collapse``,
-    ``substring`` (list the substring matches too).
+    ``substring`` (list the substring matches too), ``synonyms`` (false: only the words typed).
 
     ``q`` may be empty when there is a filter. ``default_facets``: with no
     ``facets`` parameter, count every facet field the index has (the HTML page).
@@ -213,6 +218,7 @@ def search_params(default_facets: bool = False) -> SearchParams:
         filters,
         _checked_bool("collapse", request.args.get("collapse"), True),
         _checked_bool("substring", request.args.get("substring"), False),
+        _checked_bool("synonyms", request.args.get("synonyms"), True),
     )
 
 
@@ -235,6 +241,7 @@ def search_params_from(body: dict[str, Any]) -> SearchParams:
         filters,
         _checked_bool("collapse", body.get("collapse"), True),
         _checked_bool("substring", body.get("substring"), False),
+        _checked_bool("synonyms", body.get("synonyms"), True),
     )
 
 

@@ -94,9 +94,10 @@ SCHEMAS: dict[str, Any] = {
             ),
             "score": {"type": "number"},
             "match": {
-                "enum": ["word", "substring"],
+                "enum": ["word", "substring", "synonym"],
                 "description": "`word`: the query's words match as words; `substring`: only inside longer words "
-                "(京都 in 東京都). Substring matches rank after every word match.",
+                "(京都 in 東京都); `synonym`: only through a synonym of a word (スマートフォン for スマホ). "
+                "Substring matches rank after every word match, synonym matches after both.",
             },
             "duplicates": {
                 **_INT0,
@@ -187,7 +188,22 @@ SCHEMAS: dict[str, Any] = {
                 "description": "For a keyword query with few or no hits: the query with indexed words nearest "
                 "to its unknown ones.",
             },
+            "synonyms": {
+                "type": "boolean",
+                "description": "Whether the search also looked for the words' synonyms (`synonyms=false`: not).",
+            },
+            "expansions": {
+                "type": "array",
+                "items": _ref("Expansion"),
+                "description": "The typed words also searched as their synonyms (those the index has).",
+            },
             "notices": {"type": "array", "items": _ref("Notice"), "description": "What to tell the user, if anything."},
+        }
+    ),
+    "Expansion": _obj(
+        {
+            "word": {"type": "string", "description": "The word (or words) as typed."},
+            "synonyms": {"type": "array", "items": _STR, "minItems": 1, "description": "As their source writes them."},
         }
     ),
     "SearchRequest": _obj(
@@ -200,6 +216,7 @@ SCHEMAS: dict[str, Any] = {
             "filter": {"type": "array", "items": _STR, "maxItems": MAX_FILTERS},
             "collapse": {"type": "boolean", "default": True},
             "substring": {"type": "boolean", "default": False},
+            "synonyms": {"type": "boolean", "default": True},
         },
         required=[],
     ),
@@ -263,9 +280,23 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Mode-A parts indexed alongside a compound.",
                 "items": _obj({"term": _STR, "start": _INT0, "end": _INT0}),
             },
+            "user_dictionary": {"type": "boolean", "description": "The word comes from the index's user dictionary."},
         }
     ),
-    "Analysis": _obj({"text": _STR, "tokens": {"type": "array", "items": _ref("Token")}}),
+    "Analysis": _obj(
+        {
+            "text": _STR,
+            "tokens": {"type": "array", "items": _ref("Token")},
+            "synonyms": {
+                "type": "array",
+                "description": "Runs of the text that have synonyms in the index's sources (a search uses those "
+                "the index has).",
+                "items": _obj(
+                    {"text": _STR, "start": _INT0, "end": _INT0, "synonyms": {"type": "array", "items": _STR}}
+                ),
+            },
+        }
+    ),
     "Stats": _obj(
         {
             "version": {"type": ["string", "null"]},
@@ -291,6 +322,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Declared metadata fields: name → `keyword`, `date` or `number`.",
                 "additionalProperties": {"enum": ["keyword", "date", "number"]},
             },
+            "synonyms": {
+                "type": "array",
+                "items": _STR,
+                "description": "The index's synonym sources: `sudachi` (Sudachi's synonym dictionary), file names.",
+            },
+            "user_dicts": {"type": "array", "items": _STR, "description": "The index's user dictionaries (CSV names)."},
             "cluster": _obj(
                 {"status": {"enum": ["green", "yellow", "red"]}, "nodes": _INT0},
                 description="Only with an OpenSearch backend: the cluster's health.",
@@ -310,7 +347,7 @@ SCHEMAS: dict[str, Any] = {
         },
         required=[
             *("version", "documents", "sections", "files", "segments", "terms", "size_bytes", "index_dir"),
-            *("updated", "metadata", "types", "folders", "root"),
+            *("updated", "metadata", "types", "folders", "root", "synonyms", "user_dicts"),
         ],
     ),
     # -- the status report (GET /api/status; sakuin.search.watching.status) ---------------------
@@ -536,6 +573,14 @@ SEARCH_OPTIONS = [
         "Empty means the default.",
         empty=True,
     ),
+    _param(
+        "synonyms",
+        "query",
+        {"type": "boolean", "default": True},
+        "Also search the synonyms of the words (the index's `--synonyms`); their matches rank after the "
+        "sections that have the words as typed. `false`: only the words typed. Empty means the default.",
+        empty=True,
+    ),
 ]
 SEARCH_OPTIONS[0]["style"], SEARCH_OPTIONS[0]["explode"] = "form", True
 PAGE = _param(
@@ -617,7 +662,9 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "analyze",
             "summary": "Show how text is tokenized",
-            "description": "What the index does to `text`: the same output as `sakuin analyze --json`. Needs no index.",
+            "description": "What the index does to `text`: the same output as `sakuin analyze --json`: its words, "
+            "read with the index's user dictionaries, and the synonyms of its words. Without an index, "
+            "Sudachi's dictionary alone and no synonyms.",
             "parameters": [TEXT],
             "responses": {"200": _ok("Analysis", "One entry per morpheme."), **_common("400")},
         }

@@ -101,11 +101,16 @@ def search() -> tuple[str, int]:
     result: SearchResult | None = context["result"]
     collapse = request.args.get("collapse", "").lower() not in ("0", "false", "no")
     substrings = request.args.get("substring", "").lower() in ("1", "true", "yes")
-    state = SearchState(raw_q, tuple(filters), context["sort"], collapse, substrings)
+    synonyms = request.args.get("synonyms", "").lower() not in ("0", "false", "no")
+    state = SearchState(raw_q, tuple(filters), context["sort"], collapse, substrings, synonyms)
     context["state"] = state
     if result is not None:
         last = min(result.pages, MAX_PAGE)
-        context["notices"] = [message(n.code).japanese(n.params) for n in result.notices if n.code != "page_past_end"]
+        shown = ("page_past_end", "synonyms_searched")  # said in their own places on the page
+        context["notices"] = [message(n.code).japanese(n.params) for n in result.notices if n.code not in shown]
+        context["synonyms_note"] = next(
+            (message(n.code).japanese(n.params) for n in result.notices if n.code == "synonyms_searched"), None
+        )
         context.update(
             groups=result.groups(),
             first=(result.page - 1) * result.per_page + 1,
@@ -149,7 +154,8 @@ def document(doc_id: str) -> str | Response:
             notice = f"検索語が長すぎるため強調表示できません（{MAX_QUERY_CHARS:,} 文字まで）。"
         else:
             try:
-                spans = engine().section_spans(doc_id, q)
+                synonyms = request.args.get("synonyms", "").lower() not in ("0", "false", "no")
+                spans = engine().section_spans(doc_id, q, synonyms)
             except QuerySyntaxError as exc:
                 notice = "この検索語は強調表示できません: " + exc.japanese()
     sections = []

@@ -85,6 +85,7 @@ class SearchState:
     sort: str = "relevance"
     collapse: bool = True
     substrings: bool = False
+    synonyms: bool = True
 
     def params(self, **extra: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"q": self.q, "filter": list(self.filters) or None}
@@ -94,6 +95,8 @@ class SearchState:
             out["collapse"] = "false"
         if self.substrings:
             out["substring"] = "true"
+        if not self.synonyms:
+            out["synonyms"] = "false"
         out.update({k: v for k, v in extra.items() if v is not None})
         return out
 
@@ -113,6 +116,9 @@ class SearchState:
 
     def with_substrings(self, shown: bool = True) -> SearchState:
         return replace(self, substrings=shown)
+
+    def with_synonyms(self, used: bool = True) -> SearchState:
+        return replace(self, synonyms=used)
 
 
 #: How the pages name the built-in facet and common metadata fields (others by their name).

@@ -22,6 +22,14 @@ Design decisions (docs/architecture.md tells the whole path):
   for one, ``sakuin.search.analysis.normalize``), so an old-form compound is one known word, not
   two unknown ones. Offsets always point into the original text; Sudachi reports
   them that way, the mapping moves none, and chunking adds the chunk's start.
+* **User dictionaries belong to an index** (``sakuin.search.analysis.userdict``), so
+  which Sudachi dictionary analyses a text depends on the index being written or
+  read. An index run and a search each say so once, around everything they do
+  (``user_dictionaries(paths)``, a context variable), rather than handing the
+  choice down through the planner, the highlighter, the snippets and the bulk
+  analysis, which all call Sudachi. Forked workers inherit it, and the index
+  workers set it again from what they are given. Each set of dictionaries has its
+  own Sudachi objects and its own cache of analysed texts.
 """
 
 from __future__ import annotations
@@ -30,8 +38,11 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sakuin.search.analysis.normalize import normalize_term, to_shinjitai
@@ -50,6 +61,28 @@ FUNCTION_TAGS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
 _ALNUM = re.compile(r"[^\W_]")
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+")
 
+#: The compiled user dictionaries (absolute paths, in order) that analysis uses now: the
+#: ones of the index being written or searched, set by ``user_dictionaries``.
+_USER_DICTIONARIES: ContextVar[tuple[str, ...]] = ContextVar("sakuin_user_dictionaries", default=())
+#: Dictionaries kept loaded per process besides the plain one (each set of user dictionaries
+#: is one); the least recently used goes first.
+MAX_DICTIONARIES = 4
+
+
+@contextmanager
+def user_dictionaries(paths: Sequence[str]) -> Iterator[None]:
+    """Analyse with these compiled user dictionaries (on top of the system one) inside the block."""
+    token = _USER_DICTIONARIES.set(tuple(str(p) for p in paths))
+    try:
+        yield
+    finally:
+        _USER_DICTIONARIES.reset(token)
+
+
+def active_dictionaries() -> tuple[str, ...]:
+    """The user dictionaries analysis uses here and now (empty: the system dictionary alone)."""
+    return _USER_DICTIONARIES.get()
+
 
 @dataclass(frozen=True, slots=True)
 class Morph:
@@ -67,41 +100,69 @@ class Morph:
     end: int
     parts: tuple[tuple[str, int, int], ...]
     oov: bool = False
+    #: A word of a user dictionary (``sakuin.search.analysis.userdict``), not of the system's.
+    user: bool = False
 
 
 class _Sudachi(threading.local):
-    """A per-process, per-thread Sudachi tokenizer, built on first use.
+    """A per-process, per-thread Sudachi tokenizer for each set of dictionaries, built on first use.
 
     Sudachi objects are neither picklable nor thread-safe; Whoosh pickles the
     analyzer into the index and the writer forks workers, so the analyzer holds
-    no Sudachi state. Each process loads the dictionary once (it is large), and
+    no Sudachi state. Each process loads a dictionary once (it is large), and
     each thread that analyses text gets its own tokenizer over it.
     """
 
     pid: int | None = None
-    state: Any = None
 
     def __init__(self) -> None:
-        self.cache: OrderedDict[str, list[Morph]] = OrderedDict()
+        self.states: dict[tuple[str, ...], Any] = {}
+        self.caches: dict[tuple[str, ...], OrderedDict[str, list[Morph]]] = {}
 
     def get(self) -> tuple[Any, list[str], Any]:
-        if self.state is None or self.pid != os.getpid():
+        key = _USER_DICTIONARIES.get()
+        if self.pid != os.getpid():
+            self.states.clear()
+            self.caches.clear()
+            self.pid = os.getpid()
+        state = self.states.get(key)
+        if state is None:
             from sudachipy import SplitMode
 
             system, tags = dictionary()
-            self.state = (system.tokenizer("C", fields=set(SUDACHI_FIELDS)), tags, SplitMode.A)
-            self.pid = os.getpid()
-        return self.state
+            state = self.states[key] = (system.tokenizer("C", fields=set(SUDACHI_FIELDS)), tags, SplitMode.A)
+            while len(self.states) > MAX_DICTIONARIES + 1:
+                oldest = next(iter(self.states))
+                del self.states[oldest]
+                self.caches.pop(oldest, None)
+        return state
+
+    @property
+    def cache(self) -> OrderedDict[str, list[Morph]]:
+        """The analysed texts of the dictionaries in use."""
+        key = _USER_DICTIONARIES.get()
+        cache = self.caches.get(key)
+        if cache is None:
+            cache = self.caches[key] = OrderedDict()
+        return cache
 
 
 _dict_lock = threading.Lock()
-_dict_state: tuple[int, Any, list[tuple[str, ...]]] | None = None
+#: (pid, {user dictionaries → (Sudachi dictionary, parts of speech)}), in order of last use.
+_dict_state: tuple[int, OrderedDict[tuple[str, ...], tuple[Any, list[tuple[str, ...]]]]] | None = None
 
 
 def dictionary() -> tuple[Any, list[str]]:
-    """The process's Sudachi dictionary and its POS-id → major tag table."""
+    """The process's Sudachi dictionary (with the user dictionaries in use) and its POS-id → major tag table."""
     dictionary, poses = _dictionary_and_poses()
     return dictionary, [pos[0] for pos in poses]
+
+
+def system_dictionary_path() -> str:
+    """The installed system dictionary's file (what user dictionaries are compiled against)."""
+    import sudachidict_core
+
+    return str(Path(sudachidict_core.__file__).parent / "resources" / "system.dic")
 
 
 def parts_of_speech() -> list[tuple[str, ...]]:
@@ -111,16 +172,24 @@ def parts_of_speech() -> list[tuple[str, ...]]:
 
 def _dictionary_and_poses() -> tuple[Any, list[tuple[str, ...]]]:
     global _dict_state
+    key = _USER_DICTIONARIES.get()
     with _dict_lock:
         if _dict_state is None or _dict_state[0] != os.getpid():
-            from sudachipy import Dictionary
+            _dict_state = (os.getpid(), OrderedDict())
+        loaded = _dict_state[1]
+        found = loaded.get(key)
+        if found is None:
+            from sudachipy import Config, Dictionary
 
-            dictionary = Dictionary(dict="core")
+            dictionary = Dictionary(config=Config(user=list(key)), dict="core") if key else Dictionary(dict="core")
             poses: list[tuple[str, ...]] = []
             while (pos := dictionary.pos_of(len(poses))) is not None:
                 poses.append(tuple(pos))
-            _dict_state = (os.getpid(), dictionary, poses)
-        return _dict_state[1], _dict_state[2]
+            found = loaded[key] = (dictionary, poses)
+            while len(loaded) > MAX_DICTIONARIES + 1:
+                loaded.popitem(last=False)
+        loaded.move_to_end(key)
+        return found
 
 
 _sudachi = _Sudachi()
@@ -191,6 +260,7 @@ def morphemes(text: str) -> list[Morph]:
                     end,
                     parts,
                     m.is_oov(),
+                    m.dictionary_id() > 0,
                 )
             )
     return out
@@ -232,7 +302,8 @@ def explain(text: str) -> list[dict[str, Any]]:
     """What the analyzer does to ``text``, morpheme by morpheme (``sakuin analyze``).
 
     ``indexed`` says whether the morpheme becomes a term; ``parts`` are the mode-A
-    terms indexed alongside a compound.
+    terms indexed alongside a compound; ``user_dictionary`` whether the word comes from a
+    user dictionary of the index (``user_dictionaries``).
     """
     return [
         {
@@ -244,6 +315,7 @@ def explain(text: str) -> list[dict[str, Any]]:
             "end": m.end,
             "indexed": is_content(m),
             "parts": [{"term": normalize_term(p), "start": s, "end": e} for p, s, e in m.parts],
+            "user_dictionary": m.user,
         }
         for m in morphemes(text)
     ]

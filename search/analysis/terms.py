@@ -128,13 +128,18 @@ MAX_CACHED_WORDS = 500_000
 #: were made with, so ids handed out before stay readable.
 MAX_VOCABULARY = 1_000_000
 _vocabulary: Vocabulary | None = None
+#: The user dictionaries ``_vocabulary``'s word tables were filled with: a word id of a
+#: user dictionary means another word in another set of dictionaries.
+_vocabulary_dictionaries: tuple[str, ...] = ()
 
 
 def _current_vocabulary() -> Vocabulary:
-    """The process's vocabulary (a new one once the last is full)."""
-    global _vocabulary
-    if _vocabulary is None or len(_vocabulary) >= MAX_VOCABULARY:
+    """The process's vocabulary (a new one once the last is full, or the dictionaries changed)."""
+    global _vocabulary, _vocabulary_dictionaries
+    dictionaries = sudachi.active_dictionaries()
+    if _vocabulary is None or len(_vocabulary) >= MAX_VOCABULARY or dictionaries != _vocabulary_dictionaries:
         _vocabulary = Vocabulary()
+        _vocabulary_dictionaries = dictionaries
     return _vocabulary
 
 

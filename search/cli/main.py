@@ -36,6 +36,7 @@ from sakuin.search.errors import (
     EXIT_INTERRUPTED,
     EXIT_SKIPPED,
     EXIT_USAGE,
+    IndexMissing,
     MissingExtra,
     QuerySyntaxError,
     SakuinError,
@@ -105,6 +106,20 @@ def main() -> None:
 @click.option("--facet", "facets", multiple=True, metavar="FIELD", help="Metadata field to filter and facet by.")
 @click.option("--date", "dates", multiple=True, metavar="FIELD", help="ISO-date metadata field (ranges, sorting).")
 @click.option("--number", "numbers", multiple=True, metavar="FIELD", help="Numeric metadata field (ranges, sorting).")
+@click.option(
+    "--synonyms",
+    "synonyms",
+    multiple=True,
+    metavar="sudachi|FILE|none",
+    help="Synonyms searched beside each word: Sudachi's synonym dictionary, a file (a, b / a => b), or none.",
+)
+@click.option(
+    "--user-dict",
+    "user_dicts",
+    multiple=True,
+    metavar="CSV|none",
+    help="A Sudachi user dictionary (CSV) for index and query analysis, or none.",
+)
 def index(
     paths: tuple[Path, ...],
     index_dir: Path,
@@ -118,13 +133,17 @@ def index(
     facets: tuple[str, ...],
     dates: tuple[str, ...],
     numbers: tuple[str, ...],
+    synonyms: tuple[str, ...],
+    user_dicts: tuple[str, ...],
 ) -> None:
     """Index files and folders (text, Markdown, HTML, JSONL), section by section.
 
     Re-running updates only what changed; the previous index stays live until the
     new one is complete. Metadata fields declared with --facet, --date and
-    --number are remembered by the index. Exit status: 0 ok, 3 finished but some
-    files were skipped.
+    --number are remembered by the index, and so are --synonyms and --user-dict
+    (repeat either for several; given, they replace what the index remembers).
+    Synonyms apply at search time; another user dictionary re-analyses every
+    section. Exit status: 0 ok, 2 bad input, 3 finished but some files were skipped.
     """
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -137,7 +156,14 @@ def index(
     indexer = open_indexer(target(index_dir, backend), shards=shards, replicas=replicas)
     report = _with_bar(
         lambda bar: indexer.build(
-            list(paths), rebuild=rebuild, procs=procs, progress=bar, wait=not no_wait, declare=declare
+            list(paths),
+            rebuild=rebuild,
+            procs=procs,
+            progress=bar,
+            wait=not no_wait,
+            declare=declare,
+            synonyms=list(synonyms) or None,
+            user_dicts=list(user_dicts) or None,
         )
     )
     if as_json:
@@ -189,6 +215,7 @@ def optimize(index_dir: Path, backend: str | None, procs: int | None, no_wait: b
     is_flag=True,
     help="Also list sections that have the words only inside longer words (京都 in 東京都).",
 )
+@click.option("--no-synonyms", is_flag=True, help="Search only the words typed, not their synonyms.")
 def search(
     query: tuple[str, ...],
     index_dir: Path,
@@ -201,6 +228,7 @@ def search(
     sort: str | None,
     no_collapse: bool,
     substrings: bool,
+    no_synonyms: bool,
 ) -> None:
     """Search the index; QUERY supports "phrases", OR, NOT/-word, title:, heading:,
     and metadata filters (category:スポーツ, date:2012-01..2012-06, path:docs/).
@@ -222,6 +250,7 @@ def search(
             filters=filters,
             collapse=not no_collapse,
             substrings=substrings,
+            synonyms=not no_synonyms,
         )
     except QuerySyntaxError as exc:
         if not as_json:
@@ -236,17 +265,25 @@ def search(
 
 @main.command()
 @click.argument("text")
+@index_dir_option
+@backend_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON /api/analyze returns.")
-def analyze(text: str, as_json: bool) -> None:
-    """Show how TEXT is tokenized and normalized (like Elasticsearch's _analyze)."""
-    from sakuin.search.analysis.sudachi import explain
+def analyze(text: str, index_dir: Path, backend: str | None, as_json: bool) -> None:
+    """Show how TEXT is tokenized and normalized (like Elasticsearch's _analyze), with the
+    index's user dictionaries and synonyms; without an index, by Sudachi's dictionary alone."""
+    from sakuin.search.analysis.thesaurus import NO_SYNONYMS, explain
 
     _require_text(text)
-    tokens = explain(text)
+    try:
+        analysis = open_engine(target(index_dir, backend)).analyze(text)
+    except IndexMissing:
+        analysis = explain(text, NO_SYNONYMS)
+        if not as_json:
+            click.echo("note: no index here: Sudachi's dictionary alone, no synonyms", err=True)
     if as_json:
-        render.dump({"text": text, "tokens": tokens})
+        render.dump(analysis)
     else:
-        render.tokens(tokens)
+        render.tokens(analysis)
 
 
 @main.command()
@@ -392,6 +429,7 @@ def add_user(name: str, groups: tuple[str, ...], auth_file: Path, replace: bool)
 @backend_option
 @click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a TREC run file.")
 @click.option("--k", type=click.IntRange(1, 100), default=100, show_default=True, help="Results per query.")
+@click.option("--no-synonyms", is_flag=True, help="Search only the words of each query, not their synonyms.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def eval_command(
     corpus: Path,
@@ -401,6 +439,7 @@ def eval_command(
     backend: str | None,
     run_out: Path | None,
     k: int,
+    no_synonyms: bool,
     as_json: bool,
 ) -> None:
     """Score ranking on a query set: nDCG@10, MRR@10, Recall@10, Recall@100."""
@@ -412,7 +451,7 @@ def eval_command(
     report = build(where, [corpus])
     if not report.up_to_date:
         click.echo(f"indexed {render.count(report.sections, 'section')} in {report.seconds:.1f} s", err=True)
-    result, run = evaluate(open_engine(where), read_queries(queries), qrels, k=k)
+    result, run = evaluate(open_engine(where), read_queries(queries), qrels, k=k, synonyms=not no_synonyms)
     if run_out:
         write_trec(run, run_out)
     summary = {

@@ -77,6 +77,12 @@ def index_report(report: IndexReport) -> None:
         click.echo(f"metadata: {fields}{redeclared}")
     if report.suggestions:
         click.echo(f"metadata seen but not declared; to filter and facet by it, add: {' '.join(report.suggestions)}")
+    changed = " (changed: searches use them from now on, no section re-analysed)" if report.synonyms_changed else ""
+    click.echo(f"synonyms: {', '.join(report.synonyms) or 'none'}{changed}")
+    if report.user_dicts or report.reanalysed:
+        click.echo(f"user dictionaries: {', '.join(report.user_dicts) or 'none'}")
+    for reason in report.reanalysed:
+        click.echo(f"{reason}: every section re-derived from its stored text")
     if report.worker_seconds and (report.sections_written or report.sections_rewritten):
         compacted = f" (and {report.sections_rewritten} compacted)" if report.sections_rewritten else ""
         extraction = (
@@ -119,7 +125,7 @@ def search_result(result: SearchResult) -> None:
         click.echo(f"{name}: {listed or '-'}")
     for i, hit in enumerate(result.hits, start=first + 1):
         heading = f" › {hit.heading}" if hit.heading else ""
-        inside = "  (inside a longer word)" if hit.match == "substring" else ""
+        inside = {"substring": "  (inside a longer word)", "synonym": "  (through a synonym)"}.get(hit.match, "")
         click.echo(
             f"\n{i}. {click.style(hit.title + heading, bold=True)}  [{hit.doc_id} #s-{hit.ordinal}]  {hit.score:.2f}"
             + inside
@@ -153,16 +159,21 @@ def marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
     return "".join(out)
 
 
-def tokens(items: list[dict[str, Any]]) -> None:
-    """``sakuin analyze``: a line per morpheme, its offsets, term, part of speech and parts."""
-    for t in items:
+def tokens(analysis: dict[str, Any]) -> None:
+    """``sakuin analyze``: a line per morpheme, its offsets, term, part of speech and parts (and
+    whether a user dictionary has it), then the runs that have synonyms."""
+    for t in analysis["tokens"]:
         parts = " + ".join(p["term"] for p in t["parts"])
         flag = "" if t["indexed"] else "  (not indexed)"
+        user = "  (user dictionary)" if t.get("user_dictionary") else ""
         click.echo(
             f"{t['start']:>4}-{t['end']:<4} {t['surface']}\t→ {t['term']}\t{t['pos']}"
             + (f"\tparts: {parts}" if parts else "")
             + flag
+            + user
         )
+    for found in analysis.get("synonyms", ()):
+        click.echo(f"synonyms of {found['text']}: {', '.join(found['synonyms'])}")
 
 
 def stats(data: dict[str, Any]) -> None:
@@ -174,6 +185,9 @@ def stats(data: dict[str, Any]) -> None:
         return
     click.echo("terms:     " + ", ".join(f"{k} {v}" for k, v in data["terms"].items()))
     click.echo(f"size:      {size(data['size_bytes'])} in {data['segments']} segments")
+    click.echo(f"synonyms:  {', '.join(data.get('synonyms') or []) or 'none'}")
+    if data.get("user_dicts"):
+        click.echo(f"user dictionaries: {', '.join(data['user_dicts'])}")
 
 
 __all__ = ["count", "dump", "index_report", "marked", "optimize_report", "search_result", "size", "stats", "tokens"]

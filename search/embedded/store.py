@@ -3,7 +3,9 @@
 Layout of ``index/``::
 
     CURRENT        name of the live version (replaced atomically with os.replace)
-    v000007/       a complete Whoosh index + manifest.json, never modified once live
+    v000007/       a complete Whoosh index + manifest.json (+ its user dictionaries:
+                   userdict-<sha256>.csv and the compiled userdict-<fingerprint>.dic),
+                   never modified once live
     .tmp-000008-…  a build in progress (deleted by the next writer if abandoned)
     .lock          held (flock) by the one running writer
 
@@ -31,13 +33,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sakuin.search.config import KEEP_OLD
+from sakuin.search.analysis.settings import AnalysisSettings
+from sakuin.search.analysis.userdict import UserDictionary, compile_dictionary, compiled
+from sakuin.search.config import KEEP_OLD, dictionary_dir
 from sakuin.search.errors import IndexBusy, IndexMissing
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
+USER_DICT_PREFIX = "userdict-"
 
 
 #: Lock descriptors this process holds, so forked children can drop their copies.
@@ -115,6 +120,7 @@ PRIVATE_FILES = frozenset({MANIFEST, DELETED_STATS, "MAIN_WRITELOCK"})
 
 
 def _link_or_copy(src: str, dst: str) -> None:
+    """A private file is copied, every other file (segments, user dictionaries) hard-linked."""
     if Path(src).name in PRIVATE_FILES:
         shutil.copy2(src, dst)
         return
@@ -253,3 +259,53 @@ class IndexStore:
             except IndexMissing:
                 return 0
         return sum(f.stat().st_size for f in version.iterdir() if f.is_file())
+
+
+# -- user dictionaries ----------------------------------------------------------------
+
+
+def dictionary_files(folder: Path, entry: UserDictionary) -> tuple[Path, Path]:
+    """A version's copy of a user dictionary's CSV, and the dictionary compiled from it for the
+    SudachiPy and system dictionary installed now."""
+    return (
+        folder / f"{USER_DICT_PREFIX}{entry.sha256}.csv",
+        folder / f"{USER_DICT_PREFIX}{entry.current().fingerprint}.dic",
+    )
+
+
+def install_dictionaries(
+    folder: Path, settings: AnalysisSettings, csv: dict[str, bytes], live: Path | None = None
+) -> tuple[str, ...]:
+    """Give a build's ``folder`` its user dictionaries (the CSV's copy, compiled), and only those;
+    ``csv``: the CSV text this run read; a dictionary whose file is gone comes from the ``live``
+    version (an update has linked it in already). Returns the compiled dictionaries' paths, in order."""
+    keep: set[str] = set()
+    out: list[str] = []
+    for entry in settings.user_dicts:
+        source, target = dictionary_files(folder, entry)
+        if not source.exists():
+            kept = dictionary_files(live, entry)[0] if live is not None else None
+            source.write_bytes(csv[entry.sha256] if entry.sha256 in csv or kept is None else kept.read_bytes())
+        if not target.exists():
+            compile_dictionary(source.read_bytes(), entry.name, target)
+        keep |= {source.name, target.name}
+        out.append(str(target))
+    for p in folder.glob(f"{USER_DICT_PREFIX}*"):
+        if p.name not in keep:
+            p.unlink()
+    return tuple(out)
+
+
+def version_dictionaries(folder: Path, settings: AnalysisSettings) -> tuple[str, ...]:
+    """The compiled user dictionaries of a published version. A version is never written again:
+    one a newer SudachiPy needs compiled anew is compiled into ``DICTIONARY_DIR``."""
+    out: list[str] = []
+    for entry in settings.user_dicts:
+        source, target = dictionary_files(folder, entry)
+        if target.exists():
+            out.append(str(target))
+            continue
+        made = compiled(entry, dictionary_dir(), lambda s=source: s.read_bytes() if s.exists() else None)
+        if made is not None:
+            out.append(str(made))
+    return tuple(out)

@@ -62,10 +62,32 @@ class IndexReport:
     redeclared: bool = False
     #: Options that would declare metadata fields seen but not declared (``--facet category``).
     suggestions: list[str] = field(default_factory=list)
+    #: The index's synonym sources after this run (``sudachi``, file names), and whether they changed.
+    synonyms: list[str] = field(default_factory=list)
+    synonyms_changed: bool = False
+    #: The index's user dictionaries after this run (file names).
+    user_dicts: list[str] = field(default_factory=list)
+    #: Why every section was derived again from its stored text (a user dictionary changed…).
+    reanalysed: list[str] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.rebuilt or self.optimized or self.redeclared)
+        return not (
+            self.added
+            or self.changed
+            or self.removed
+            or self.rebuilt
+            or self.optimized
+            or self.redeclared
+            or self.reanalysed
+            or self.synonyms_changed
+        )
+
+    @property
+    def everything(self) -> bool:
+        """Whether every live section is derived again from its stored text (a new metadata
+        declaration, another user dictionary)."""
+        return self.redeclared or bool(self.reanalysed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +113,9 @@ class IndexReport:
             "extraction_share": round(self.extraction_share, 3),
             "metadata": self.metadata,
             "suggestions": self.suggestions,
+            "synonyms": self.synonyms,
+            "user_dicts": self.user_dicts,
+            "reanalysed": self.reanalysed,
         }
 
     @property

@@ -16,6 +16,8 @@ them with the same BM25 terms:
   bonus only raises a score, so the two orders differ at most below that window;
 * a phrase: ``match_phrase`` on ``<field>_fine``; readings: ``term`` on ``reading``;
   hiragana's katakana word (``Run.kana``) and readings: alternatives to the words;
+* words that have synonyms (``Expansion``): a ``bool`` ``should`` of the words and each
+  synonym (its word, or its words as a ``match_phrase``), boosted by its weight;
 * NOT, AND, OR: ``must_not``, ``must``, ``should`` (at least one);
 * filters: ``term``/``terms``/``range`` clauses in the query's ``filter``, and each facet
   a ``filter`` aggregation over the other fields' filters (a field's own filters
@@ -33,7 +35,7 @@ from typing import Any
 from sakuin.search.analysis.normalize import fold
 from sakuin.search.documents.metadata import PATH
 from sakuin.search.query.filters import FAll, FilterNode, FNot, Match, Range, fields_of, top_level
-from sakuin.search.query.plan import NO_TERM, Pair, PAll, Plan, PlanNode, PNot, Run, Term, Word
+from sakuin.search.query.plan import NO_TERM, Pair, PAll, Plan, PlanNode, PNot, Run, Synonym, Term, Word
 
 DSL = dict[str, Any]
 MATCH_NOTHING: DSL = {"bool": {"must_not": [{"match_all": {}}]}}
@@ -71,6 +73,26 @@ def _word(word: Word) -> DSL:
     return _any([unit, _phrase(word.unit.field, [p.text for p in word.parts], word.unit.weight)])
 
 
+def _synonym(synonym: Synonym) -> DSL:
+    if len(synonym.words) == 1:
+        return _word(synonym.words[0])
+    seq = synonym.sequence()
+    return _phrase(seq[0].field, [t.text for t in seq], seq[0].weight)
+
+
+def _words(run: Run) -> list[DSL]:
+    """A keyword run's required clauses: each word, or words that have synonyms as "these words,
+    or one of the synonyms" (as the embedded emitter's ``_words_query``)."""
+    clauses: list[DSL] = []
+    i = 0
+    for e in sorted(run.expansions, key=lambda e: e.first):
+        clauses += [_word(w) for w in run.words[i : e.first]]
+        typed = [_word(w) for w in run.words[e.first : e.last + 1]]
+        clauses.append(_any([typed[0] if len(typed) == 1 else {"bool": {"must": typed}}, *map(_synonym, e.synonyms)]))
+        i = e.last + 1
+    return clauses + [_word(w) for w in run.words[i:]]
+
+
 def _pair(pair: Pair) -> DSL:
     """A constant ``weight`` for the sections that have the two words side by side, in order."""
     phrase = {"match_phrase": {_field(pair.field, fine=True): f"{pair.first} {pair.second}"}}
@@ -106,7 +128,7 @@ def _keyword(run: Run) -> DSL | None:
         return _any(alternatives)
     if not run.words and run.typed_words and not alternatives:
         return {"term": {_field(run.field): {"value": NO_TERM}}}
-    words = [_word(w) for w in run.words]
+    words = _words(run)
     query: DSL | None = None
     if len(words) == 1:
         query = words[0]

@@ -12,15 +12,29 @@ term) counts them all, and the real pass runs on those answers (cached per
 version, so recurring terms cost nothing). The plan then becomes query DSL
 (``sakuin.search.opensearch.emit``), searched with global term statistics
 (``dfs_query_then_fetch``).
+
+The page is read in parts, in the embedded ranking's order: the tiers of the word
+matches as typed (respelled words written as typed first, then the sections that
+have the words in their own text), the substring matches, then the matches only
+through a synonym (``Plan.without_synonyms`` as a ``filter`` or ``must_not``).
+The index's synonyms and user dictionaries come with its manifest
+(``sakuin.search.analysis.settings``); a user dictionary is compiled on this machine
+into ``DICTIONARY_DIR`` from the copy the cluster keeps (``ClusterState.dictionary``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sakuin.search.access.model import Access
+from sakuin.search.analysis.settings import AnalysisSettings, describe
+from sakuin.search.analysis.sudachi import user_dictionaries
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, Sources, Thesaurus, explain
+from sakuin.search.analysis.userdict import compiled
 from sakuin.search.config import (
     FEW_HITS,
     SUBSTRING_CANDIDATES,
@@ -28,6 +42,7 @@ from sakuin.search.config import (
     TITLE_WINDOW,
     TRACK_TOTAL,
     TYPED_WEIGHT,
+    dictionary_dir,
 )
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
@@ -45,9 +60,11 @@ from sakuin.search.query.request import Request, sort_name
 from sakuin.search.query.targets import Targets, contains_all, fold_section, targets
 from sakuin.search.results.examples import Examples, facet_example, frequent_words, question_from, title_word_counts
 from sakuin.search.results.facets import facet_list, selected_values
-from sakuin.search.results.hits import document_from, hit_from, notices
+from sakuin.search.results.hits import document_from, expansions, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
 from sakuin.search.results.suggestions import closest, did_you_mean, last_word, words_for
+
+MatchKind = Literal["word", "substring", "synonym"]
 
 _FIELDS = {"content": "content_all", "title": "title_all", "heading": "heading_all"}
 #: Document frequencies cached per version and process.
@@ -63,6 +80,15 @@ EXAMPLE_SAMPLE = 300
 EXAMPLES_KEPT = 64
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """How the live version analyses text: its synonyms (files followed) and compiled dictionaries."""
+
+    settings: AnalysisSettings
+    synonyms: Sources
+    dictionaries: tuple[str, ...]
+
+
 class OpenSearchEngine:
     """Search over the live version (the alias) of a sakuin index on a cluster."""
 
@@ -76,6 +102,7 @@ class OpenSearchEngine:
         #: Per live version: its section count and the document frequencies asked so far.
         self._stats: tuple[str | None, int, dict[tuple[str, str], int]] = (None, 0, {})
         self._examples: tuple[str | None, dict[str, Examples]] = (None, {})
+        self._analysis: tuple[str | None, _Analysis | None] = (None, None)
 
     # -- the live version ------------------------------------------------------------
 
@@ -96,6 +123,26 @@ class OpenSearchEngine:
 
     def declaration(self) -> Declaration:
         return Declaration.from_manifest(self._live()[1].get("metadata"))
+
+    def _analysis_of(self, index: str, manifest: dict[str, Any]) -> _Analysis:
+        if self._analysis[0] != index or self._analysis[1] is None:
+            settings = AnalysisSettings.from_manifest(manifest.get("analysis"))
+            paths = []
+            for entry in settings.user_dicts:
+                made = compiled(entry, dictionary_dir(), lambda e=entry: self.state.dictionary(e.sha256))
+                if made is not None:
+                    paths.append(str(made))
+            self._analysis = (index, _Analysis(settings, Sources(settings.synonyms), tuple(paths)))
+        assert self._analysis[1] is not None
+        return self._analysis[1]
+
+    @contextmanager
+    def _analysing(self) -> Iterator[tuple[str, dict[str, Any], _Analysis]]:
+        """The live version, its manifest and analysis, with its user dictionaries in use inside."""
+        index, manifest = self._live()
+        analysis = self._analysis_of(index, manifest)
+        with user_dictionaries(analysis.dictionaries):
+            yield index, manifest, analysis
 
     def ready(self) -> str:
         return self._live()[0]
@@ -136,7 +183,9 @@ class OpenSearchEngine:
             cache[p] = buckets[str(i)]["doc_count"]
         return {p: cache[p] for p in pairs}
 
-    def _plan(self, index: str, text: str, literal: bool, declaration: Declaration) -> Any:
+    def _plan(
+        self, index: str, text: str, literal: bool, declaration: Declaration, thesaurus: Thesaurus = NO_SYNONYMS
+    ) -> Any:
         node = parse(text, literal)
         asked: set[tuple[str, str]] = set()
 
@@ -145,7 +194,7 @@ class OpenSearchEngine:
             return 1
 
         sections, _ = self._version_stats(index)
-        Planner(record, sections, metadata=declaration).plan(node, text)
+        Planner(record, sections, metadata=declaration, thesaurus=thesaurus).plan(node, text)
         df = self._lexicon(index, asked)
 
         def lexicon(field: str, term: str) -> int:
@@ -155,7 +204,7 @@ class OpenSearchEngine:
                 df.update(self._lexicon(index, {(field, term)}))
             return df[(field, term)]
 
-        return Planner(lexicon, sections, metadata=declaration).plan(node, text)
+        return Planner(lexicon, sections, metadata=declaration, thesaurus=thesaurus).plan(node, text)
 
     # -- search -----------------------------------------------------------------------
 
@@ -172,17 +221,36 @@ class OpenSearchEngine:
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        synonyms: bool = True,
         access: Access | None = None,
     ) -> SearchResult:
         """``access``: its clause joins every query's ``filter`` (the page, the counts, the facets'
         global aggregations, the substring and typed-first scans, the frequencies of "did you mean")."""
         started = time.perf_counter()
+        with self._analysing() as (index, manifest, analysis):
+            declaration = Declaration.from_manifest(manifest.get("metadata"))
+            request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings)
+            thesaurus = analysis.synonyms.thesaurus() if synonyms else NO_SYNONYMS
+            result = self._search(index, declaration, request, thesaurus, snippets, access)
+        result.query = q
+        result.filters = [f.strip() for f in filters if f.strip()]
+        result.synonyms = synonyms
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _search(
+        self,
+        index: str,
+        declaration: Declaration,
+        request: Request,
+        thesaurus: Thesaurus,
+        snippets: bool,
+        access: Access | None,
+    ) -> SearchResult:
         guard = access_clauses(access)
-        index, manifest = self._live()
-        declaration = Declaration.from_manifest(manifest.get("metadata"))
-        request = Request.of(declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings)
         page, per_page, order, wanted = request.page, request.per_page, request.sort, request.facets
-        plan = self._plan(index, request.text, request.literal, declaration)
+        collapse, substrings = request.collapse, request.substrings
+        plan = self._plan(index, request.text, request.literal, declaration, thesaurus)
         marks = targets(plan)
         scoring = query(plan)
         where = [filter_clause(n) for n in top_level(plan.filter)] + guard
@@ -195,11 +263,17 @@ class OpenSearchEngine:
             "sort": ["_score", {"key": "asc"}],
         }
         question = plan.question is not None
+        typed_plan = plan.without_synonyms()
+        as_typed = query(typed_plan) if not question and typed_plan is not plan else None
         typed = self._typed_first(index, marks, scoring, where, body, question) if marks.typed else None
         title_only = self._title_only(index, marks, body) if order is None and not question and TITLE_WINDOW else set()
         tiers = _tiers(typed, title_only) if order is None else []
+        synonym_tiers: list[dict[str, Any]] = []
+        if as_typed is not None:
+            tiers = [{**t, "filter": [*t.get("filter", []), as_typed]} for t in tiers or [{}]]
+            synonym_tiers = [{"must_not": [as_typed]}]
         if tiers:
-            body["size"] = 0  # the page comes in tiers (``_tiered_page``)
+            body["size"] = 0  # the page comes in parts (``_page``)
         if order is not None:
             direction = "desc" if order.descending else "asc"
             body["sort"] = [{f"num_{order.field}": {"order": direction, "missing": "_last"}}, "_score", {"key": "asc"}]
@@ -225,18 +299,18 @@ class OpenSearchEngine:
         if aggs:
             body["aggs"] = aggs
         answer = self.client.search(index=index, body=body, search_type="dfs_query_then_fetch")
-        if tiers:
-            answer["hits"]["hits"] = self._tiered_page(index, body, tiers, (page - 1) * per_page, per_page, collapse)
-        # Hits are counted up to TRACK_TOTAL (``track_total_hits``), as the embedded index counts them.
+        # Hits are counted up to TRACK_TOTAL (``track_total_hits``); past it the total is a lower bound.
         sections = answer["hits"]["total"]["value"]
         total = answer["aggregations"]["groups"]["value"] if collapse and sections else sections
         at_least = total > TRACK_TOTAL or (not collapse and answer["hits"]["total"]["relation"] == "gte")
-        result = SearchResult(query=q, total=min(total, TRACK_TOTAL), took_ms=0.0, page=page, per_page=per_page)
+        result = SearchResult(
+            query=request.text, total=min(total, TRACK_TOTAL), took_ms=0.0, page=page, per_page=per_page
+        )
         result.total_relation = "gte" if at_least else "eq"
         result.sections = sections
-        result.filters = [f.strip() for f in filters if f.strip()]
         result.sort = sort_name(order)
         result.substrings = substrings
+        result.expansions = expansions(plan)
         selected = selected_values(plan.filter)
         for name in wanted:
             buckets = answer["aggregations"]["all"][f"facet_{name}"]["values"]["buckets"]
@@ -247,13 +321,18 @@ class OpenSearchEngine:
             if collapse and sections
             else {}
         )
-        hits = [(h, "word") for h in answer["hits"]["hits"]]
-        words = total  # word hits, which come before every substring hit
+        found: list[Any] = []
+        words = total  # the word hits (with the synonym ones), which the page lists around substring hits
         if marks.substring is not None:
-            found = self._substrings(index, marks, scoring, where)
+            found = self._substrings(index, marks, as_typed or scoring, where)
             result.substring_total = len(found)
-            if words and not substrings:  # word matches exist: the substring ones are only counted
-                found = []
+            if not substrings and self._any(index, as_typed, scoring, where, total):
+                found = []  # the typed words match as words: the substring matches are only counted
+            if found and as_typed is not None:  # a substring match is not also a synonym match
+                also = {"terms": {"key": sorted(h["_source"]["key"] for h in found)}}
+                synonym_tiers = [{**t, "must_not": [*t["must_not"], also]} for t in synonym_tiers]
+                words = self._count_of(index, body, {"must_not": [also]}, collapse)
+                result.total = min(words, TRACK_TOTAL)
             if found and not at_least:  # listed substring hits count as hits: the threshold holds for the sum
                 if result.total + len(found) > TRACK_TOTAL:
                     result.total_relation = "gte"
@@ -266,15 +345,22 @@ class OpenSearchEngine:
                         counts[value] = counts.get(value, 0) + 1
                 values = facet_list(name, list(counts.items()), selected.get(name, set()))
                 result.facets[name] = [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
-            start = max(0, (page - 1) * per_page - words)
-            hits += [(h, "substring") for h in found[start : start + per_page - len(hits)]]
+        start = (page - 1) * per_page
+        if tiers or synonym_tiers:
+            parts: list[tuple[dict[str, Any] | list[Any], MatchKind]] = [(t, "word") for t in tiers]
+            parts += [(found, "substring"), *((t, "synonym") for t in synonym_tiers)]
+            hits = self._page(index, body, parts, start, per_page, collapse)
+        else:
+            hits = [(h, "word") for h in answer["hits"]["hits"]]
+            begin = max(0, start - words)
+            hits += [(h, "substring") for h in found[begin : begin + per_page - len(hits)]]
         stored = {i: h["_source"] for i, (h, _) in enumerate(hits)}
         substring = {i for i, (_, kind) in enumerate(hits) if kind == "substring"}
         spans = match_spans(marks, stored, stored_spans(stored), substring) if snippets else {}
         for i, (h, kind) in enumerate(hits):
             fields = h["_source"]
             same = same_text.get(fields.get("group"), 1)
-            duplicates = max(0, same - 1) if collapse and kind == "word" else 0
+            duplicates = max(0, same - 1) if collapse and kind != "substring" else 0
             result.hits.append(hit_from(fields, float(h.get("_score") or 0.0), spans.get(i, {}), kind, duplicates))
         result.did_you_mean = did_you_mean(
             plan,
@@ -283,8 +369,16 @@ class OpenSearchEngine:
             lambda word: self._correct(index, word, guard if access else None),
         )
         result.notices.extend(notices(plan, result))
-        result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _any(
+        self, index: str, as_typed: dict[str, Any] | None, scoring: dict[str, Any], where: list[Any], total: int
+    ) -> bool:
+        """Whether any section matches the words as typed, as words (not only through a synonym)."""
+        if as_typed is None:
+            return bool(total)
+        body = {"size": 0, "track_total_hits": 1, "query": {"bool": {"must": [scoring, as_typed], "filter": where}}}
+        return bool(self.client.search(index=index, body=body)["hits"]["total"]["value"])
 
     def _typed_first(
         self,
@@ -299,7 +393,7 @@ class OpenSearchEngine:
         write each respelled word as typed are found as substring candidates are (its bigrams,
         then the text, at most ``SUBSTRING_CANDIDATES``). A question gives each such word
         ``TYPED_WEIGHT`` as a constant bonus (added to ``body``); for a keyword query, returns
-        the keys of the sections that write them all, which ``_tiered_page`` lists first."""
+        the keys of the sections that write them all, which ``_page`` lists first."""
         written: list[set[str]] = []
         for needle, grams in zip(marks.typed, marks.typed_grams, strict=True):
             must = [scoring, *({"term": {"grams": g}} for g in grams)]
@@ -337,29 +431,48 @@ class OpenSearchEngine:
                 out.add(source["key"])
         return out
 
-    def _tiered_page(
-        self, index: str, body: dict[str, Any], tiers: list[dict[str, Any]], start: int, size: int, collapse: bool
-    ) -> list[Any]:
-        """One page of ``body``'s hits, tier after tier (each a ``bool`` of key clauses), each
-        tier by score: a sort on a set of keys needs a script, and a boost would cost the
-        scores their precision (they are 32-bit floats), so the tiers are read apart and
-        joined, each counted on the way (after collapsing) to know where the page starts."""
-        hits: list[Any] = []
+    def _page(
+        self,
+        index: str,
+        body: dict[str, Any],
+        parts: list[tuple[dict[str, Any] | list[Any], MatchKind]],
+        start: int,
+        size: int,
+        collapse: bool,
+    ) -> list[tuple[Any, MatchKind]]:
+        """One page of hits read part after part: a part is ``bool`` clauses over ``body``'s query
+        (a tier, read by score) or a list of hits already found (the substring matches). A sort
+        on a set of keys needs a script, and a boost would cost the scores their precision (they
+        are 32-bit floats), so the tiers are read apart and joined, each counted on the way
+        (after collapsing) to know where the page starts."""
+        hits: list[tuple[Any, MatchKind]] = []
         seen = 0
-        for tier in tiers:
-            part = {**body, "from": max(0, start - seen), "size": size - len(hits), "aggs": {}}
-            part["query"] = {"bool": {**body["query"]["bool"]}}
-            for clause, extra in tier.items():
-                part["query"]["bool"][clause] = [*body["query"]["bool"].get(clause, []), *extra]
-            if collapse:
-                part["aggs"] = {"groups": {"cardinality": {"field": "group", "precision_threshold": 40000}}}
-            answer = self.client.search(index=index, body=part, search_type="dfs_query_then_fetch")
-            if start < seen + (count := self._count(answer, collapse)):
-                hits += answer["hits"]["hits"]
-            seen += count
+        for part, kind in parts:
             if len(hits) >= size:
                 break
+            if isinstance(part, list):
+                if start < seen + len(part):
+                    begin = max(0, start - seen)
+                    hits += [(h, kind) for h in part[begin : begin + size - len(hits)]]
+                seen += len(part)
+                continue
+            request = {**body, "from": max(0, start - seen), "size": size - len(hits), "aggs": {}}
+            request["query"] = _narrowed(body, part)
+            if collapse:
+                request["aggs"] = {"groups": {"cardinality": {"field": "group", "precision_threshold": 40000}}}
+            answer = self.client.search(index=index, body=request, search_type="dfs_query_then_fetch")
+            if start < seen + (count := self._count(answer, collapse)):
+                hits += [(h, kind) for h in answer["hits"]["hits"]]
+            seen += count
         return hits[:size]
+
+    def _count_of(self, index: str, body: dict[str, Any], part: dict[str, Any], collapse: bool) -> int:
+        """How many hits ``body``'s query narrowed by ``part`` has (after collapsing)."""
+        request: dict[str, Any] = {"size": 0, "track_total_hits": True, "query": _narrowed(body, part)}
+        if collapse:
+            request["aggs"] = {"groups": {"cardinality": {"field": "group", "precision_threshold": 40000}}}
+        answer = self.client.search(index=index, body=request)
+        return self._count(answer, collapse) if answer["hits"]["total"]["value"] else 0
 
     @staticmethod
     def _count(answer: dict[str, Any], collapse: bool) -> int:
@@ -411,13 +524,18 @@ class OpenSearchEngine:
 
     def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
         """Suggestions by the rules of ``sakuin.search.results.suggestions``: completed words, then titles."""
-        index, _ = self._live()
-        if not text.split():
-            return []
-        guard = access_clauses(access) if access is not None else None
-        out = self._completions(index, text, limit, guard)
-        out += self._titles(index, text, limit - len(out), guard)
-        return out[:limit]
+        with self._analysing() as (index, _, _):
+            if not text.split():
+                return []
+            guard = access_clauses(access) if access is not None else None
+            out = self._completions(index, text, limit, guard)
+            out += self._titles(index, text, limit - len(out), guard)
+            return out[:limit]
+
+    def analyze(self, text: str) -> dict[str, Any]:
+        """What the live version's analysis makes of ``text`` (``EmbeddedEngine.analyze``)."""
+        with self._analysing() as (_, _, analysis):
+            return explain(text, analysis.synonyms.thesaurus())
 
     def _completions(self, index: str, text: str, limit: int, guard: list[Any] | None = None) -> list[Suggestion]:
         """Words that complete the last one typed, from the sections that have a word starting
@@ -515,29 +633,30 @@ class OpenSearchEngine:
         return document_from(doc_id, self._sections(index, doc_id, access))
 
     def section_spans(
-        self, doc_id: str, q: str, *, access: Access | None = None
+        self, doc_id: str, q: str, synonyms: bool = True, *, access: Access | None = None
     ) -> dict[int, dict[str, list[tuple[int, int]]]]:
-        index, manifest = self._live()
-        plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")))
-        rows = self._sections(index, doc_id, access)
-        stored = {i: r for i, r in enumerate(rows)}
-        spans = match_spans(targets(plan), stored, stored_spans(stored))
+        with self._analysing() as (index, manifest, analysis):
+            thesaurus = analysis.synonyms.thesaurus() if synonyms else NO_SYNONYMS
+            plan = self._plan(index, q, False, Declaration.from_manifest(manifest.get("metadata")), thesaurus)
+            rows = self._sections(index, doc_id, access)
+            stored = {i: r for i, r in enumerate(rows)}
+            spans = match_spans(targets(plan), stored, stored_spans(stored))
         return {rows[i]["ordinal"]: found for i, found in spans.items()}
 
     def examples(self, *, access: Access | None = None) -> Examples:
         """Example queries from a sample of the live version's sections (cached per version and
         reader's rules): the frequent words of their titles, one of the titles, and the first
         declared facet's most frequent value."""
-        index, manifest = self._live()
-        key = access.key if access is not None else ""
-        if self._examples[0] != index:
-            self._examples = (index, {})
-        kept = self._examples[1]
-        if key not in kept:
-            if len(kept) >= EXAMPLES_KEPT:
-                kept.clear()
-            kept[key] = self._example_queries(index, manifest, access_clauses(access))
-        return kept[key]
+        with self._analysing() as (index, manifest, _):
+            key = access.key if access is not None else ""
+            if self._examples[0] != index:
+                self._examples = (index, {})
+            kept = self._examples[1]
+            if key not in kept:
+                if len(kept) >= EXAMPLES_KEPT:
+                    kept.clear()
+                kept[key] = self._example_queries(index, manifest, access_clauses(access))
+            return kept[key]
 
     def _example_queries(self, index: str, manifest: dict[str, Any], guard: list[Any]) -> Examples:
         body = {
@@ -575,17 +694,11 @@ class OpenSearchEngine:
             }
         held = inventory(files)
         return {
-            "version": index,
             "documents": sum(len(f["doc_ids"]) for f in files.values()),
             "sections": store["docs"]["count"],
             "files": len(files),
-            "segments": 0,
-            "terms": {},
+            **self._about(index, manifest, health),
             "size_bytes": store["store"]["size_in_bytes"],
-            "index_dir": self.urls,
-            "updated": manifest.get("published"),
-            "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
-            "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
             **{k: held[k] for k in ("types", "folders", "root")},
         }
 
@@ -613,6 +726,8 @@ class OpenSearchEngine:
         return {b["key"]: {"doc_ids": [None] * int(b["doc_count"])} for b in buckets}
 
     def _about(self, index: str, manifest: dict[str, Any], health: dict[str, Any]) -> dict[str, Any]:
+        """What every reader may see of the live version, whatever their access."""
+        analysis = AnalysisSettings.from_manifest(manifest.get("analysis"))
         return {
             "version": index,
             "segments": 0,
@@ -620,6 +735,8 @@ class OpenSearchEngine:
             "index_dir": self.urls,
             "updated": manifest.get("published"),
             "metadata": Declaration.from_manifest(manifest.get("metadata")).to_manifest(),
+            "synonyms": describe(analysis.synonyms),
+            "user_dicts": analysis.dictionary_names,
             "cluster": {"status": health["status"], "nodes": health["number_of_nodes"]},
         }
 
@@ -637,6 +754,14 @@ def access_clauses(access: Access | None) -> list[dict[str, Any]]:
     if access.node is None:
         return [MATCH_NOTHING]
     return [filter_clause(access.node)]
+
+
+def _narrowed(body: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """``body``'s ``bool`` query with ``part``'s clauses added to its own."""
+    query = {"bool": {**body["query"]["bool"]}}
+    for clause, extra in part.items():
+        query["bool"][clause] = [*body["query"]["bool"].get(clause, []), *extra]
+    return query
 
 
 def _tiers(typed: set[str] | None, title_only: set[str]) -> list[dict[str, Any]]:

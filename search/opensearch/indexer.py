@@ -20,6 +20,11 @@ changed: files by content hash, JSONL records by record hash, the same
    one is deleted. A build that fails or is interrupted before step 5 leaves
    the live alias untouched (its half-written index is deleted on the way out,
    or by the next build).
+
+A new metadata declaration or another user dictionary derives every section again
+from its stored text instead of copying it in step 4. A user dictionary's CSV is
+kept in the state index (``ClusterState.dictionary``) and compiled where it is
+needed, into ``DICTIONARY_DIR``: here for the analysis, on a server for its queries.
 """
 
 from __future__ import annotations
@@ -29,15 +34,18 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sakuin.search.config import DEFAULT_REPLICAS, DEFAULT_SHARDS
+from sakuin.search.analysis.sudachi import user_dictionaries
+from sakuin.search.analysis.userdict import compiled
+from sakuin.search.config import DEFAULT_REPLICAS, DEFAULT_SHARDS, dictionary_dir
 from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.errors import IndexBusy, IndexMissing
+from sakuin.search.indexing.analysis import Settled, settle
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
 from sakuin.search.indexing.extraction import run_file_task
 from sakuin.search.indexing.history import recorded
@@ -129,6 +137,17 @@ class ClusterState:
         found = self.client.get(index=self.state, id="manifest", ignore=[404])
         return found.get("_source", {}).get("manifest", {}) if found.get("found") else {}
 
+    def dictionary(self, sha256: str) -> bytes | None:
+        """The CSV of a user dictionary the index uses (None: not kept here)."""
+        if not self.client.indices.exists(index=self.state):
+            return None
+        found = self.client.get(index=self.state, id=f"dictionary-{sha256}", ignore=[404])
+        return found["_source"]["csv"].encode("utf-8") if found.get("found") else None
+
+    def save_dictionary(self, sha256: str, data: bytes) -> None:
+        """Keep a user dictionary's CSV with the index (its bytes are checked UTF-8 already)."""
+        self.client.index(index=self.state, id=f"dictionary-{sha256}", body={"csv": data.decode("utf-8")}, refresh=True)
+
     def current(self) -> str | None:
         if not self.client.indices.exists_alias(name=self.name):
             return None
@@ -202,19 +221,38 @@ class ClusterState:
                 self.client.indices.delete(index=index, ignore=[404])
 
 
-def _analyse(declaration: Declaration, batch: Batch) -> tuple[list[dict[str, Any]], list[FileOutcome]]:
-    """A batch's cluster documents (files extracted first, in the worker) and its files' outcomes."""
+def _analyse(
+    declaration: Declaration, dictionaries: tuple[str, ...], batch: Batch
+) -> tuple[list[dict[str, Any]], list[FileOutcome]]:
+    """A batch's cluster documents (files extracted first, in the worker) and its files' outcomes,
+    analysed with the index's user dictionaries."""
     docs: list[dict[str, Any]] = []
     outcomes: list[FileOutcome] = []
-    for task in batch[0]:
-        if isinstance(task, FileTask):
-            extracted, outcome = run_file_task(task)
-            outcomes.append(outcome)
-        else:
-            extracted = [task]
-        for doc_task in extracted:
-            docs.extend(section_documents(doc_task, declaration))
+    with user_dictionaries(dictionaries):
+        for task in batch[0]:
+            if isinstance(task, FileTask):
+                extracted, outcome = run_file_task(task)
+                outcomes.append(outcome)
+            else:
+                extracted = [task]
+            for doc_task in extracted:
+                docs.extend(section_documents(doc_task, declaration))
     return docs, outcomes
+
+
+def _dictionaries(state: ClusterState, settled: Settled) -> tuple[str, ...]:
+    """The index's user dictionaries kept with it (their CSV) and compiled here, in order."""
+    out: list[str] = []
+    for entry in settled.settings.user_dicts:
+        data = settled.csv.get(entry.sha256)
+        if data is not None:
+            state.save_dictionary(entry.sha256, data)
+        made = compiled(
+            entry, dictionary_dir(), lambda e=entry, d=data: d if d is not None else state.dictionary(e.sha256)
+        )
+        if made is not None:
+            out.append(str(made))
+    return tuple(out)
 
 
 class _Deletions:
@@ -247,6 +285,8 @@ def build_cluster_index(
     shards: int = DEFAULT_SHARDS,
     replicas: int = DEFAULT_REPLICAS,
     trigger: str = "index",
+    synonyms: Sequence[str] | None = None,
+    user_dicts: Sequence[str] | None = None,
 ) -> IndexReport:
     """Bring the cluster's sakuin index in line with ``paths`` and publish it (module doc); the run
     is recorded in the run history (``sakuin.search.indexing.history``) as started by ``trigger``."""
@@ -264,10 +304,11 @@ def build_cluster_index(
             live = state.manifest()
             current = state.current()
             declaration, old_files = previous(live if current else {}, declare, rebuild, report)
+            settled = settle(live if current else {}, synonyms, user_dicts, report)
             if not old_files:
                 current = None  # a rebuild (or a first build) copies nothing forward
             new_files, pending = changes(inputs, old_files, roots, report, everything=report.redeclared)
-            if not (pending or report.removed or report.rebuilt or report.redeclared):
+            if not (pending or report.removed) and report.up_to_date:
                 report.suggestions = []
                 _summarise(report, client, state, new_files)
                 report.seconds = time.perf_counter() - started
@@ -287,17 +328,18 @@ def build_cluster_index(
                 if key not in new_files and key not in {p.key for p in pending if p.by_record}:
                     deletions.delete(source=key)
             survey = FieldSurvey()
+            dictionaries = _dictionaries(state, settled)
             reading = pending_documents(pending, new_files, report, deletions, survey)
             workers = procs or os.cpu_count() or 1
             outcomes: list[FileOutcome] = []
-            actions = _analysed_actions(reading.tasks(), workers, new_index, declaration, outcomes)
+            actions = _analysed_actions(reading.tasks(), workers, new_index, declaration, outcomes, dictionaries)
             report.sections_written += _bulk(client, actions)
             reading.finish(outcomes)
-            if current is not None and not report.redeclared:
+            if current is not None and not report.everything:
                 report.sections_rewritten = _bulk(client, _copied(client, current, new_index, deletions))
-            elif current is not None:  # a new declaration: every section re-derived from its stored text
+            elif current is not None:  # a new declaration or dictionary: every section derived again from its text
                 rederived = _rederived(client, current, deletions)
-                _bulk(client, _analysed_actions(rederived, workers, new_index, declaration))
+                _bulk(client, _analysed_actions(rederived, workers, new_index, declaration, None, dictionaries))
             client.indices.refresh(index=new_index)
             expected = sum(f["sections"] for f in new_files.values())
             actual = client.count(index=new_index)["count"]
@@ -307,6 +349,7 @@ def build_cluster_index(
                 "schema_version": SCHEMA_VERSION,
                 "files": new_files,
                 "metadata": report.metadata,
+                "analysis": settled.settings.to_manifest(),
                 "generation": generation,
                 "index": new_index,
                 "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
@@ -417,6 +460,8 @@ class OpenSearchIndexer:
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
         trigger: str = "index",
+        synonyms: Sequence[str] | None = None,
+        user_dicts: Sequence[str] | None = None,
     ) -> IndexReport:
         """``progress`` is not reported: the cluster's bulk requests are the run's pace."""
         return build_cluster_index(
@@ -429,6 +474,8 @@ class OpenSearchIndexer:
             shards=self.shards,
             replicas=self.replicas,
             trigger=trigger,
+            synonyms=synonyms,
+            user_dicts=user_dicts,
         )
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
@@ -441,11 +488,12 @@ def _analysed_actions(
     index: str,
     declaration: Declaration,
     outcomes: list[FileOutcome] | None = None,
+    dictionaries: tuple[str, ...] = (),
 ) -> Iterator[dict[str, Any]]:
     """Bulk actions for the sections of ``tasks``, analysed in batches (``sakuin.search.indexing.tasks.batches``)
     by ``workers`` processes, which also extract the files of ``FileTask``s; their outcomes are
-    appended to ``outcomes``."""
-    analyse = partial(_analyse, declaration)
+    appended to ``outcomes``; ``dictionaries``: the compiled user dictionaries to analyse with."""
+    analyse = partial(_analyse, declaration, dictionaries)
     found = outcomes if outcomes is not None else []
     if workers <= 1:
         for docs, done in map(analyse, batches(tasks)):

@@ -10,6 +10,7 @@ Each backend then emits the plan in its own terms (``embedded.reading.emit``,
 
 from __future__ import annotations
 
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, Thesaurus
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FilterNode
@@ -24,9 +25,10 @@ def plan_query(
     sections: int | None = None,
     literal: bool = False,
     metadata: Declaration | None = None,
+    thesaurus: Thesaurus = NO_SYNONYMS,
 ) -> Plan:
-    """Parse and understand ``q``; raises QuerySyntaxError."""
-    return Planner(lexicon, sections, metadata=metadata).plan(parse(q, literal), q)
+    """Parse and understand ``q``; raises QuerySyntaxError. ``thesaurus``: the synonyms to widen it with."""
+    return Planner(lexicon, sections, metadata=metadata, thesaurus=thesaurus).plan(parse(q, literal), q)
 
 
 __all__ = [

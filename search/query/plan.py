@@ -30,6 +30,21 @@ by its reading.
 The plan may use the index's statistics (``Lexicon``): terms the index does not
 have are dropped (they cannot match and only cost time), kana is segmented into
 known readings, and very common bigrams are left out of sentences.
+
+Synonyms (``sakuin.search.analysis.thesaurus``) widen, never narrow: a run of
+typed words that has synonyms becomes "these words, or one of their synonyms"
+(``Expansion``), a synonym's terms weigh ``SYNONYM_WEIGHT`` of the typed word's,
+and nothing is required because of a synonym. A synonym is scored as rare as the
+typed words at most: its weight is cut by the ratio of the typed words' inverse
+document frequency to its own (``_as_rare_as``), as Lucene's ``SynonymQuery`` scores
+every form with one document frequency. Otherwise a rare synonym (Russia, in a folder
+that writes ロシア everywhere) would lift a section that has both above the sections
+that have the typed word more often, and the synonym would decide the order it is
+only meant to widen. A synonym is analysed like typed
+text, so it is the index's own terms for it; one the index does not have, or that
+is the typed words again once normalized, is dropped. A quoted phrase, kana read as
+words and kana Sudachi could only chop are taken as typed. ``Plan.without_synonyms``
+is the same query as typed: the backends rank the sections it matches first.
 """
 
 from __future__ import annotations
@@ -37,13 +52,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
 
 from sakuin.search.analysis.normalize import bigrams, fold, is_kana, normalize_term, to_katakana
 from sakuin.search.analysis.sudachi import Morph, cached_morphemes, is_content
-from sakuin.search.config import GRAM_MAX_DF, KANA_WEIGHT, MIN_WORD_SHARE, PAIR_WEIGHT, SHORT_KANA, WORD_WEIGHT
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, Thesaurus
+from sakuin.search.config import (
+    GRAM_MAX_DF,
+    KANA_WEIGHT,
+    MIN_WORD_SHARE,
+    PAIR_WEIGHT,
+    SHORT_KANA,
+    SYNONYM_WEIGHT,
+    WORD_WEIGHT,
+)
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.errors import QuerySyntaxError
 from sakuin.search.query.filters import FAll, FAny, FilterNode, FNot, filter_node
@@ -74,7 +98,9 @@ NO_TERM = "\x00"
 
 #: (field, term) → the term's document frequency in the index.
 Lexicon = Callable[[str, str], int]
-Derivation = Literal["unit", "part", "reading", "gram"]
+Derivation = Literal["unit", "part", "reading", "gram", "synonym"]
+#: Synonyms kept per run of typed words (the first ones their sources list).
+MAX_SYNONYMS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +153,29 @@ class Word:
 
 
 @dataclass(frozen=True, slots=True)
+class Synonym:
+    """A word (or a few) that the typed words also stand for: as its source writes it, and
+    its analysis, whose terms have the derivation ``synonym`` and weigh ``SYNONYM_WEIGHT``."""
+
+    text: str
+    words: tuple[Word, ...]
+
+    def sequence(self) -> tuple[Term, ...]:
+        return tuple(t for w in self.words for t in w.sequence())
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """Typed words ``first``..``last`` of a run (indices into its content words, which are a
+    keyword run's ``words``), as typed, and the synonyms that may stand for them instead."""
+
+    first: int
+    last: int
+    typed: str
+    synonyms: tuple[Synonym, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """A run of text the user typed, understood.
 
@@ -137,7 +186,8 @@ class Run:
     useful bigrams. ``folded`` is the run as the substring check compares it.
     ``pairs``: a sentence's words that stand side by side in it (``Pair``).
     ``kana``: for hiragana, the one word its katakana form is (あるく → アルク), an
-    alternative word match (``Planner._katakana``).
+    alternative word match (``Planner._katakana``). ``expansions``: runs of its words that
+    have synonyms (``Expansion``).
     """
 
     text: str
@@ -151,6 +201,7 @@ class Run:
     chopped: bool = False  # kana Sudachi could only cut into short pieces: its words are not what was typed
     pairs: tuple[Pair, ...] = ()
     kana: Word | None = None
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -165,12 +216,19 @@ class Run:
         return max(1, math.ceil(MIN_WORD_SHARE * n)) if self.kind == "sentence" and n else 0
 
     def sentence_terms(self) -> tuple[Term, ...]:
-        """A sentence's terms in order: unique word terms (weighted), then its bigrams."""
+        """A sentence's terms in order: unique word terms (weighted), the synonyms that are one
+        word (weighted lower), then its bigrams."""
         seen: dict[str, Term] = {}
         for word in self.words:
             for t in word.sequence():
                 seen.setdefault(t.text, t)
+        for s in self.synonyms():
+            if len(s.words) == 1:
+                seen.setdefault(s.words[0].unit.text, s.words[0].unit)
         return (*seen.values(), *self.grams)
+
+    def synonyms(self) -> tuple[Synonym, ...]:
+        return tuple(s for e in self.expansions for s in e.synonyms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +292,25 @@ class Plan:
         return tuple(r.folded for r in self.runs()) if self.keyword else ()
 
     @property
+    def expansions(self) -> tuple[Expansion, ...]:
+        """The synonyms the selecting runs also searched for."""
+        return tuple(e for r in self.runs() for e in r.expansions)
+
+    def without_synonyms(self) -> Plan:
+        """The same query with no synonym: what was typed (the backends rank its matches first)."""
+        if not self.expansions or self.root is None:
+            return self
+
+        def strip(node: PlanNode) -> PlanNode:
+            if isinstance(node, Run):
+                return replace(node, expansions=()) if node.expansions else node
+            if isinstance(node, PNot):
+                return node  # a NOT's words are never expanded
+            return type(node)(tuple(strip(c) for c in node.children))
+
+        return replace(self, root=strip(self.root))
+
+    @property
     def respelled(self) -> tuple[str, ...]:
         """The selecting words that normalization respelled, as typed and folded (``Word.respelled``)."""
         out = [w.respelled for r in self.runs() if r.kind != "phrase" for w in r.words]
@@ -255,11 +332,13 @@ class Planner:
         sections: int | None = None,
         fields: tuple[str, ...] = QUERY_FIELDS,
         metadata: Declaration | None = None,
+        thesaurus: Thesaurus = NO_SYNONYMS,
     ) -> None:
         self.lexicon = lexicon
         self.sections = sections
         self.fields = fields
         self.metadata = metadata or Declaration()
+        self.thesaurus = thesaurus
 
     def plan(self, node: Node, text: str = "") -> Plan:
         texts, filters = self._split(node)
@@ -334,9 +413,9 @@ class Planner:
         return 0 < self.lexicon("grams", gram) <= GRAM_MAX_DF * self.sections
 
     @staticmethod
-    def _word(m: Morph, fieldname: str, weight: float = 1.0) -> Word:
-        unit = Term(fieldname, normalize_term(m.normalized), "unit", weight)
-        parts = tuple(Term(fieldname, normalize_term(p[0]), "part", weight) for p in m.parts)
+    def _word(m: Morph, fieldname: str, weight: float = 1.0, synonym: bool = False) -> Word:
+        unit = Term(fieldname, normalize_term(m.normalized), "synonym" if synonym else "unit", weight)
+        parts = tuple(Term(fieldname, normalize_term(p[0]), "synonym" if synonym else "part", weight) for p in m.parts)
         typed = fold(m.surface)
         respelled = typed if m.tag == "名詞" and typed != fold(unit.text) else None
         return Word(m.surface, unit, parts, m.oov, respelled)
@@ -379,9 +458,82 @@ class Planner:
                 )
             known = self._known_sequences(words, fieldname)
             pairs = _pairs(content, fieldname, {t.text for w in known for t in w.sequence()})
-            return Run(node.text, fieldname, "sentence", known, (), grams, folded, len(content), pairs=pairs)
+            expansions = () if negated else self._expansions(node.text, morphs, fieldname, WORD_WEIGHT)
+            return Run(
+                node.text,
+                fieldname,
+                "sentence",
+                known,
+                (),
+                grams,
+                folded,
+                len(content),
+                pairs=pairs,
+                expansions=expansions,
+            )
         words = tuple(self._word(m, fieldname) for m in content)
-        return Run(node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped)
+        expansions = () if negated or chopped else self._expansions(node.text, morphs, fieldname)
+        return Run(
+            node.text, fieldname, "keyword", words, readings, (), folded, len(content), chopped, expansions=expansions
+        )
+
+    def _expansions(self, text: str, morphs: list[Morph], fieldname: str, weight: float = 1.0) -> tuple[Expansion, ...]:
+        """The runs of ``text`` that have synonyms the index has (module doc), their first and
+        last content word numbered among ``morphs``' content words."""
+        if not self.thesaurus:
+            return ()
+        order = {i: n for n, i in enumerate(i for i, m in enumerate(morphs) if is_content(m))}
+        out = []
+        for found in self.thesaurus.find(text, morphs):
+            typed = [normalize_term(m.normalized) for m in morphs[found.first : found.last + 1] if is_content(m)]
+            typed_idf = max((self._idf(fieldname, t) for t in typed), default=0.0)
+            synonyms: dict[tuple[str, ...], Synonym] = {}
+            for written in found.synonyms:
+                synonym = self._synonym(written, fieldname, weight * SYNONYM_WEIGHT)
+                if synonym is None:
+                    continue
+                synonym = self._as_rare_as(synonym, typed_idf)
+                units = tuple(w.unit.text for w in synonym.words)
+                if list(units) != typed and units not in synonyms:
+                    synonyms[units] = synonym
+                if len(synonyms) == MAX_SYNONYMS:
+                    break
+            if synonyms:
+                out.append(Expansion(order[found.first], order[found.last], found.typed, tuple(synonyms.values())))
+        return tuple(out)
+
+    def _idf(self, fieldname: str, term: str) -> float:
+        """BM25's inverse document frequency of ``term`` (Lucene's form, always > 0); the
+        largest possible without the index's statistics or for a term it does not have."""
+        sections = self.sections or 0
+        df = self.lexicon(fieldname, term) if self.lexicon is not None and sections else 0
+        return math.log(1 + (sections - df + 0.5) / (df + 0.5)) if df else math.inf
+
+    def _as_rare_as(self, synonym: Synonym, typed_idf: float) -> Synonym:
+        """``synonym`` with each term's weight cut to score it no rarer than the typed words
+        (module doc); a typed word the index lacks leaves the synonym its own rarity."""
+        if self.lexicon is None or not self.sections or math.isinf(typed_idf):
+            return synonym
+
+        def cut(term: Term) -> Term:
+            idf = self._idf(term.field, term.text)
+            return term if idf <= typed_idf else replace(term, weight=term.weight * typed_idf / idf)
+
+        words = tuple(replace(w, unit=cut(w.unit), parts=tuple(cut(p) for p in w.parts)) for w in synonym.words)
+        return replace(synonym, words=words)
+
+    def _synonym(self, text: str, fieldname: str, weight: float) -> Synonym | None:
+        """A synonym as the index's terms, or None when the index cannot match it."""
+        words = tuple(self._word(m, fieldname, weight, synonym=True) for m in cached_morphemes(text) if is_content(m))
+        if not words:
+            return None
+        for w in words:
+            if not (
+                self._known(fieldname, w.unit.text)
+                or (w.parts and all(self._known(fieldname, p.text) for p in w.parts))
+            ):
+                return None
+        return Synonym(text, words)
 
     def _katakana(self, text: str, fieldname: str, content: list[Morph]) -> Word | None:
         """For hiragana, the word its katakana form is, when that is one word the index has
@@ -470,6 +622,7 @@ def _pairs(content: list[Morph], fieldname: str, terms: set[str]) -> tuple[Pair,
 __all__ = [
     "NO_TERM",
     "QUERY_FIELDS",
+    "Expansion",
     "Lexicon",
     "PAll",
     "PAny",
@@ -479,6 +632,7 @@ __all__ = [
     "PlanNode",
     "Planner",
     "Run",
+    "Synonym",
     "Term",
     "Word",
 ]

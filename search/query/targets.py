@@ -2,8 +2,10 @@
 substring match must contain. Both backends read these from the plan the same way.
 
 * ``highlight`` / ``readings`` / ``literals``: what to mark in a hit, from the
-  postings or stored offsets (word terms, per field), by re-reading the hit's text
-  (kana readings) or by finding the typed text (substring hits);
+  postings or stored offsets (word terms, per field, synonyms' included), by
+  re-reading the hit's text (kana readings) or by finding the typed text
+  (substring hits); ``synonyms``: the terms among ``highlight`` that only a
+  synonym brought (per field);
 * ``substring``: for a keyword plan, the folded bigrams each typed word needs (one
   group per word, all required): the candidates of sections that contain the
   words inside longer words; ``needles`` are the folded words, checked against a
@@ -22,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sakuin.search.analysis.normalize import fold, pairs
-from sakuin.search.query.plan import Plan
+from sakuin.search.query.plan import Plan, Run
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,11 @@ class Targets:
     needles: tuple[str, ...] = ()
     typed: tuple[str, ...] = ()
     typed_grams: tuple[tuple[str, ...], ...] = ()
+    synonyms: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def typed_terms(self, fieldname: str) -> frozenset[str]:
+        """The terms to mark in ``fieldname`` that the query has as typed (not through a synonym)."""
+        return self.highlight.get(fieldname, frozenset()) - self.synonyms.get(fieldname, frozenset())
 
     def needles_to_check(self) -> list[str]:
         """The typed words a substring candidate's text must contain; a word of two
@@ -53,7 +60,22 @@ def _highlight(plan: Plan) -> dict[str, frozenset[str]]:
         marks.setdefault(run.field, set()).update(terms if not run.chopped else [])
         if run.kana is not None:
             marks[run.field].update(t.text for t in (run.kana.unit, *run.kana.parts))
+        marks[run.field].update(_synonym_terms(run))
     return {f: frozenset(t) for f, t in marks.items()}
+
+
+def _synonym_terms(run: Run) -> set[str]:
+    return {t.text for s in run.synonyms() for w in s.words for t in (w.unit, *w.parts)}
+
+
+def _synonyms(plan: Plan) -> dict[str, frozenset[str]]:
+    """Per field, the terms only synonyms brought (a typed word may also be a synonym's part)."""
+    typed: dict[str, set[str]] = {}
+    brought: dict[str, set[str]] = {}
+    for run in plan.runs():
+        typed.setdefault(run.field, set()).update(t.text for w in run.words for t in (w.unit, *w.parts))
+        brought.setdefault(run.field, set()).update(_synonym_terms(run))
+    return {f: frozenset(terms - typed[f]) for f, terms in brought.items() if terms - typed[f]}
 
 
 def _substring(plan: Plan) -> tuple[tuple[str, ...], ...] | None:
@@ -79,6 +101,7 @@ def targets(plan: Plan) -> Targets:
         needles=plan.needles if substring else (),
         typed=typed,
         typed_grams=tuple(tuple(dict.fromkeys(pairs(t))) for t in typed),
+        synonyms=MappingProxyType(_synonyms(plan)),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sakuin.search.documents.model import Document, Section, page_at, page_range
 from sakuin.search.highlight.snippets import make_snippet, mark_html
 from sakuin.search.query.plan import Plan
-from sakuin.search.results.model import Hit, Notice, SearchResult
+from sakuin.search.results.model import Hit, Notice, SearchResult, SynonymExpansion
 
 
 def hit_from(
@@ -69,14 +69,26 @@ def document_from(doc_id: str, rows: list[dict[str, Any]]) -> Document | None:
     )
 
 
+def expansions(plan: Plan) -> list[SynonymExpansion]:
+    """The typed words the plan also searches as synonyms, each word once."""
+    out: dict[str, dict[str, None]] = {}
+    for e in plan.expansions:
+        out.setdefault(e.typed, {}).update(dict.fromkeys(s.text for s in e.synonyms))
+    return [SynonymExpansion(word, tuple(synonyms)) for word, synonyms in out.items()]
+
+
 def notices(plan: Plan, result: SearchResult) -> list[Notice]:
-    """What to tell the user about this answer: a query with nothing to look up, a page past the end."""
+    """What to tell the user about this answer: a query with nothing to look up, a page past the
+    end, the synonyms it also searched for."""
     out = []
     if result.total == 0 and plan.only_function_words:
         out.append(Notice.of("only_function_words", query=plan.text.strip()))
     if result.total and result.page > result.pages and not (result.at_least and result.hits):
         out.append(Notice.of("page_past_end", page=result.page, last_page=result.pages))
+    if result.expansions:
+        synonyms = list(dict.fromkeys(s for e in result.expansions for s in e.synonyms))
+        out.append(Notice.of("synonyms_searched", synonyms=synonyms))
     return out
 
 
-__all__ = ["document_from", "hit_from", "notices"]
+__all__ = ["document_from", "expansions", "hit_from", "notices"]

@@ -43,7 +43,8 @@ class Hit:
     #: The document title with the query's matches marked (a hit that matches only through
     #: its title shows why it matched).
     title_html: str = ""
-    #: "word": the query's words match as words; "substring": only inside longer words.
+    #: "word": the query's words match as words; "substring": only inside longer words;
+    #: "synonym": only through a synonym of a word (ranked after the other two).
     match: str = "word"
     #: The document's metadata as its source gave it (JSONL fields, front matter, <meta>).
     meta: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +82,17 @@ class Hit:
             "page": self.page,
             "snippet": self.snippet.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymExpansion:
+    """Typed words that were also searched as their synonyms (those the index has)."""
+
+    word: str
+    synonyms: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "synonyms": list(self.synonyms)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +165,10 @@ class SearchResult:
     total_relation: str = "eq"
     #: For few or no hits: indexed words close to the query's (``sakuin.search.results.suggestions``).
     did_you_mean: list[str] = field(default_factory=list)
+    #: Whether synonyms were asked for (``synonyms=false`` turns them off), and the typed words
+    #: the search also looked for as synonyms.
+    synonyms: bool = True
+    expansions: list[SynonymExpansion] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -189,6 +205,8 @@ class SearchResult:
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
             "did_you_mean": self.did_you_mean,
+            "synonyms": self.synonyms,
+            "expansions": [e.to_dict() for e in self.expansions],
             "notices": [n.to_dict() for n in self.notices],
         }
 

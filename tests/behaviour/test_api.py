@@ -188,7 +188,14 @@ def test_unknown_document_is_404(api: Api, url: str) -> None:
 def test_analyze(api: Api) -> None:
     r, body = api.get("/api/analyze", query_string={"text": "関西国際空港で会談した"})
     assert r.status_code == 200
-    assert body == {"text": "関西国際空港で会談した", "tokens": explain("関西国際空港で会談した")}
+    assert body["text"] == "関西国際空港で会談した" and body["tokens"] == explain("関西国際空港で会談した")
+    # The index uses Sudachi's synonym dictionary: the abbreviation is its synonym.
+    assert {k: body["synonyms"][0][k] for k in ("text", "start", "end")} == {
+        "text": "関西国際空港",
+        "start": 0,
+        "end": 6,
+    }
+    assert "関空" in body["synonyms"][0]["synonyms"]
     airport = body["tokens"][0]
     assert airport["surface"] == "関西国際空港" and airport["indexed"]
     assert [p["term"] for p in airport["parts"]] == ["関西", "国際", "空港"]

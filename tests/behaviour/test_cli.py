@@ -70,7 +70,7 @@ def test_search_json_contract(seed_index: Where) -> None:
     data = json.loads(out.stdout)
     assert set(data) == {
         *("query", "total", "total_relation", "took_ms", "page", "per_page", "last_page", "hits", "notices"),
-        *("filters", "sections", "substring_total", "sort", "facets", "did_you_mean"),
+        *("filters", "sections", "substring_total", "sort", "facets", "did_you_mean", "synonyms", "expansions"),
     }
     assert data["per_page"] == 3 and data["page"] == 1 and data["total"] >= 3
     assert data["total_relation"] == "eq"

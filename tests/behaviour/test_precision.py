@@ -58,15 +58,21 @@ def ids(result: Any) -> list[str]:
 
 
 def test_the_spelling_typed_ranks_before_its_normalized_form(engine: Any) -> None:
-    result = engine.search("ジャポン")
+    result = engine.search("ジャポン", synonyms=False)
     assert set(ids(result)[:2]) == {"j1", "j2"}
     assert set(ids(result)) == {"j1", "j2", "j3", "j4"}  # the normalized form still finds the others
     assert all("ジャポン" in h.snippet.text for h in result.hits[:2])
+    # Its synonym 日本 (Sudachi's dictionary: ジャパン, 日本, Japan) widens the answer after them.
+    widened = engine.search("ジャポン")
+    assert ids(widened)[:4] == ids(result) and {h.match for h in widened.hits[:4]} == {"word"}
+    assert set(ids(widened)[4:]) == {"s1", "s2", "s3"} and {h.match for h in widened.hits[4:]} == {"synonym"}
 
 
-def test_pages_of_a_typed_first_answer_follow_on(engine: Any) -> None:
-    whole = ids(engine.search("ジャポン", per_page=10))
-    paged = [d for page in range(1, 5) for d in ids(engine.search("ジャポン", per_page=1, page=page))]
+@pytest.mark.parametrize("synonyms", [True, False])
+def test_pages_of_a_typed_first_answer_follow_on(engine: Any, synonyms: bool) -> None:
+    whole = ids(engine.search("ジャポン", per_page=10, synonyms=synonyms))
+    pages = range(1, len(whole) + 2)
+    paged = [d for page in pages for d in ids(engine.search("ジャポン", per_page=1, page=page, synonyms=synonyms))]
     assert paged == whole
 
 

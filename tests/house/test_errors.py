@@ -83,7 +83,7 @@ def test_every_row_renders_in_both_languages(row: errors.Message) -> None:
     for template in (row.en, row.ja):
         for _, field, spec, _ in string.Formatter().parse(template):
             if field:
-                params[field] = ["a", "b"] if spec in ("list", "colons", "ja_list", "ja_colons") else 7
+                params[field] = ["a", "b"] if spec in ("list", "colons", "ja_list", "ja_colons", "ja_quoted") else 7
     assert row.english(params) and row.japanese(params)
     assert "{" not in row.english(params).replace("{{", "") or row.key == "bad_body"
     assert re.fullmatch(r"[a-z_0-9]+(/[a-z_0-9]+)?", row.key)

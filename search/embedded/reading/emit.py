@@ -9,7 +9,10 @@
   them side by side too (``proximity``);
 * ``targets``: what to mark in a hit and what a substring hit must contain
   (``sakuin.search.query.targets``, the same for both backends);
-* ``filter``: the plan's metadata filters, as they are (they select, never score).
+* ``filter``: the plan's metadata filters, as they are (they select, never score);
+* ``typed``: for a plan widened by synonyms (not a question), the query as typed
+  (``Plan.without_synonyms``): the sections it matches rank before those that match
+  only through a synonym.
 
 The OpenSearch backend emits from the same plan (``sakuin.search.opensearch.emit``).
 """
@@ -20,10 +23,11 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, Thesaurus
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.query import plan_query
 from sakuin.search.query.filters import FilterNode
-from sakuin.search.query.plan import NO_TERM, Lexicon, Pair, PAll, Plan, PlanNode, PNot, Run, Word
+from sakuin.search.query.plan import NO_TERM, Lexicon, Pair, PAll, Plan, PlanNode, PNot, Run, Synonym, Word
 from sakuin.search.query.targets import Targets, targets
 
 Bag = tuple[tuple[str, str, float], ...]
@@ -40,6 +44,8 @@ class Compiled:
     targets: Targets = field(default_factory=Targets)
     #: The plan's metadata filters, evaluated by the backend (``metatables.evaluate``).
     filter: FilterNode | None = None
+    #: The word query without synonyms, when synonyms widened it (module doc).
+    typed: wq.Query | None = None
 
 
 def _union(queries: list[wq.Query]) -> wq.Or:
@@ -66,6 +72,27 @@ def _word_query(word: Word) -> wq.Query:
     if word.parts:
         q = _union([q, wq.Phrase(word.unit.field, [p.text for p in word.parts], boost=boost)])
     return q
+
+
+def _synonym_query(synonym: Synonym) -> wq.Query:
+    """A synonym: its one word (as ``_word_query``), or its words side by side."""
+    if len(synonym.words) == 1:
+        return _word_query(synonym.words[0])
+    seq = synonym.sequence()
+    return wq.Phrase(seq[0].field, [t.text for t in seq], boost=seq[0].weight)
+
+
+def _words_query(run: Run) -> list[wq.Query]:
+    """A keyword run's words, each required: a word, or a run of words that has synonyms as
+    "these words, or one of the synonyms" (``Expansion``)."""
+    queries: list[wq.Query] = []
+    i = 0
+    for e in sorted(run.expansions, key=lambda e: e.first):
+        queries += [_word_query(w) for w in run.words[i : e.first]]
+        typed = [_word_query(w) for w in run.words[e.first : e.last + 1]]
+        queries.append(_union([typed[0] if len(typed) == 1 else wq.And(typed), *map(_synonym_query, e.synonyms)]))
+        i = e.last + 1
+    return queries + [_word_query(w) for w in run.words[i:]]
 
 
 def _sequence(run: Run) -> list[str]:
@@ -104,7 +131,7 @@ def _keyword_query(run: Run) -> wq.Query | None:
         # Its words were set aside (kana no reading explains): it can match only as a
         # substring, and must not let the other words of the query match without it.
         return wq.Term(run.field, NO_TERM)
-    queries = [_word_query(w) for w in run.words]
+    queries = _words_query(run)
     query: wq.Query | None = None
     if len(queries) == 1:
         query = queries[0]
@@ -137,6 +164,8 @@ def _emit(node: PlanNode) -> wq.Query | None:
 def emit(plan: Plan) -> Compiled:
     query = _emit(plan.root) if plan.root is not None else None
     question = plan.question
+    typed = plan.without_synonyms()
+    typed_query = _emit(typed.root) if question is None and typed is not plan and typed.root is not None else None
     bag = tuple((t.field, t.text, t.weight) for t in question.sentence_terms()) if question is not None else None
     return Compiled(
         plan=plan,
@@ -146,6 +175,7 @@ def emit(plan: Plan) -> Compiled:
         min_words=question.min_words() if question is not None else 0,
         targets=targets(plan),
         filter=plan.filter,
+        typed=typed_query,
     )
 
 
@@ -155,14 +185,15 @@ def compile_query(
     sections: int | None = None,
     literal: bool = False,
     metadata: Declaration | None = None,
+    thesaurus: Thesaurus = NO_SYNONYMS,
 ) -> Compiled:
     """Parse, understand and emit in one step; raises QuerySyntaxError.
 
     ``lexicon`` and ``sections`` (the index's section count) let the planner
     skip terms that cannot match or barely matter; ``metadata`` (the index's
-    declaration) says which ``name:`` fields are filters.
+    declaration) says which ``name:`` fields are filters; ``thesaurus``: the synonyms.
     """
-    return emit(plan_query(q, lexicon, sections, literal, metadata))
+    return emit(plan_query(q, lexicon, sections, literal, metadata, thesaurus))
 
 
 __all__ = ["Bag", "Compiled", "compile_query", "emit"]

@@ -7,19 +7,25 @@ the query is compiled against that snapshot's statistics, ranked
 (``sakuin.search.embedded.reading.ranking``), and the page's hits get their highlight spans
 (``sakuin.search.highlight.spans``) and snippets. Because a request reads one snapshot from
 start to end, its total, its hits and its statistics all belong to one version,
-even while ``sakuin index`` publishes a new one.
+even while ``sakuin index`` publishes a new one. Everything a request analyses (the
+query, the snippets' cuts) is read with that version's user dictionaries, and the
+query is widened with its synonyms (``Snapshot.synonyms``, files followed as they change).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sakuin.search.access.model import Access
+from sakuin.search.analysis.settings import describe
+from sakuin.search.analysis.sudachi import user_dictionaries
+from sakuin.search.analysis.thesaurus import NO_SYNONYMS, explain
 from sakuin.search.config import DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.documents.model import Document
@@ -38,7 +44,7 @@ from sakuin.search.indexing.inventory import inventory
 from sakuin.search.query.request import Request, sort_name
 from sakuin.search.results.examples import Examples
 from sakuin.search.results.facets import selected_values
-from sakuin.search.results.hits import document_from, hit_from, notices
+from sakuin.search.results.hits import document_from, expansions, hit_from, notices
 from sakuin.search.results.model import FacetValue, SearchResult, Suggestion
 from sakuin.search.results.suggestions import did_you_mean
 
@@ -56,6 +62,12 @@ class EmbeddedEngine:
     def pin(self) -> Any:
         """Context manager: the live snapshot and a searcher of it (raises IndexMissing)."""
         return self.live.pin()
+
+    @contextmanager
+    def _pinned(self) -> Iterator[Pinned]:
+        """``pin``, with the version's user dictionaries analysing everything inside."""
+        with self.live.pin() as pinned, user_dictionaries(pinned.snapshot.dictionaries):
+            yield pinned
 
     @property
     def version(self) -> str | None:
@@ -89,6 +101,7 @@ class EmbeddedEngine:
         collapse: bool = True,
         filters: Sequence[str] = (),
         substrings: bool = False,
+        synonyms: bool = True,
         access: Access | None = None,
     ) -> SearchResult:
         """Ranked sections for ``q``; raises QuerySyntaxError or IndexMissing.
@@ -101,26 +114,34 @@ class EmbeddedEngine:
         text into one hit; ``filters``: ``field:value`` filters ANDed with ``q``
         (``sakuin.search.query.request.with_filters``; ``q`` may then be empty);
         ``substrings``: also list the substring matches (``SearchBackend.search``);
-        ``access``: what the reader may read (``sakuin.search.embedded.reading.permitted``).
+        ``synonyms``: widen the query with the index's synonyms; ``access``: what the reader
+        may read (``sakuin.search.embedded.reading.permitted``).
         Everything else is the path users get.
         """
         started = time.perf_counter()
-        with self.live.pin() as pinned:
+        with self._pinned() as pinned:
             request = Request.of(
                 pinned.snapshot.declaration, q, page, per_page, literal, sort, facets, collapse, filters, substrings
             )
-            result = self._search(pinned, request, snippets, permitted(pinned, access))
+            result = self._search(pinned, request, snippets, synonyms, permitted(pinned, access))
             result.query = q
             result.filters = [f.strip() for f in filters if f.strip()]
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _search(self, pinned: Pinned, request: Request, snippets: bool, allowed: np.ndarray | None) -> SearchResult:
+    def _search(
+        self, pinned: Pinned, request: Request, snippets: bool, synonyms: bool, allowed: np.ndarray | None
+    ) -> SearchResult:
         searcher = pinned.searcher
         declaration = pinned.snapshot.declaration
         q, page, per_page = request.text, request.page, request.per_page
         compiled = compile_query(
-            q, searcher.doc_frequency, searcher.doc_count(), literal=request.literal, metadata=declaration
+            q,
+            searcher.doc_frequency,
+            searcher.doc_count(),
+            literal=request.literal,
+            metadata=declaration,
+            thesaurus=pinned.snapshot.synonyms.thesaurus() if synonyms else NO_SYNONYMS,
         )
         limit = page * per_page
         ranked = rank(
@@ -138,6 +159,8 @@ class EmbeddedEngine:
         result.substring_total = ranked.substring_total
         result.substrings = request.substrings
         result.sort = sort_name(request.sort)
+        result.synonyms = synonyms
+        result.expansions = expansions(compiled.plan)
         selected = selected_values(compiled.filter)
         result.facets = {
             name: [FacetValue(v, n, v in selected.get(name, ())) for v, n in values]
@@ -168,8 +191,14 @@ class EmbeddedEngine:
 
     def suggest(self, text: str, limit: int = 8, *, access: Access | None = None) -> list[Suggestion]:
         """Completions of what is being typed: indexed words, then matching titles."""
-        with self.live.pin() as pinned:
+        with self._pinned() as pinned:
             return complete(pinned, text, limit, permitted(pinned, access))
+
+    def analyze(self, text: str) -> dict[str, Any]:
+        """What the live version's analysis makes of ``text``: its words (with the user
+        dictionaries) and the synonyms of its words (``sakuin analyze``, ``/api/analyze``)."""
+        with self._pinned() as pinned:
+            return explain(text, pinned.snapshot.synonyms.thesaurus())
 
     # -- documents and stats ----------------------------------------------------------
 
@@ -182,15 +211,19 @@ class EmbeddedEngine:
         return document_from(doc_id, rows)
 
     def section_spans(
-        self, doc_id: str, q: str, *, access: Access | None = None
+        self, doc_id: str, q: str, synonyms: bool = True, *, access: Access | None = None
     ) -> dict[int, dict[str, list[tuple[int, int]]]]:
         """Per section ordinal, the query's matches in heading and body (for the doc page)."""
-        with self.live.pin() as pinned:
+        with self._pinned() as pinned:
             if access is not None and not readable(pinned, doc_id, permitted(pinned, access)):
                 return {}
             searcher = pinned.searcher
             compiled = compile_query(
-                q, searcher.doc_frequency, searcher.doc_count(), metadata=pinned.snapshot.declaration
+                q,
+                searcher.doc_frequency,
+                searcher.doc_count(),
+                metadata=pinned.snapshot.declaration,
+                thesaurus=pinned.snapshot.synonyms.thesaurus() if synonyms else NO_SYNONYMS,
             )
             stored = {n: searcher.stored_fields(n) for n in searcher.document_numbers(doc_id=doc_id)}
             spans = match_spans(
@@ -209,7 +242,7 @@ class EmbeddedEngine:
 
     def examples(self, *, access: Access | None = None) -> Examples:
         """Example queries from the live version (worked out once per version and reader's rules)."""
-        with self.live.pin() as pinned:
+        with self._pinned() as pinned:
             allowed = permitted(pinned, access)
             if allowed is None:
                 return pinned.snapshot.meta.get("examples", lambda: example_queries(pinned))
@@ -288,4 +321,6 @@ class EmbeddedEngine:
             "types": held["types"],
             "folders": held["folders"],
             "root": held["root"],
+            "synonyms": describe(snapshot.analysis.synonyms),
+            "user_dicts": snapshot.analysis.dictionary_names,
         }

@@ -55,7 +55,7 @@ from sakuin.search.query.request import Sort
 from sakuin.search.query.targets import contains_all, fold_section
 from sakuin.search.results.facets import facet_list, selected_values
 
-MatchKind = Literal["word", "substring"]
+MatchKind = Literal["word", "substring", "synonym"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +85,24 @@ class _Matches:
     #: section carries): known for the best ``TITLE_WINDOW``; these rank after the sections
     #: that have the words in their own text. None: not looked at.
     title_only: np.ndarray | None = None
+    #: Per match, whether it is a word match only through a synonym (``Compiled.typed``): these
+    #: rank after every match of the words as typed. None: the query has no synonym.
+    synonym: np.ndarray | None = None
 
     def keep(self, mask: np.ndarray) -> _Matches:
         typed = self.typed[mask] if self.typed is not None else None
         title_only = self.title_only[mask] if self.title_only is not None else None
-        return _Matches(self.docs[mask], self.scores[mask], self.substring[mask], typed, title_only)
+        synonym = self.synonym[mask] if self.synonym is not None else None
+        return _Matches(self.docs[mask], self.scores[mask], self.substring[mask], typed, title_only, synonym)
+
+    def with_scores(self, scores: np.ndarray) -> _Matches:
+        return _Matches(self.docs, scores, self.substring, self.typed, self.title_only, self.synonym)
+
+    @property
+    def as_typed(self) -> np.ndarray:
+        """The word matches of the words as typed (not substring, not only a synonym)."""
+        words = ~self.substring
+        return words & ~self.synonym if self.synonym is not None else words
 
 
 def rank(
@@ -125,7 +138,7 @@ def rank(
         found = found.keep(permitted[found.docs])
     matches = found.keep(allowed[found.docs]) if allowed is not None else found
     substring_total = int(np.count_nonzero(matches.substring))
-    if not substrings and substring_total < len(matches.docs):  # word matches exist: they are the answer
+    if not substrings and matches.as_typed.any():  # the typed words match as words: those are the answer
         matches, found = matches.keep(~matches.substring), found.keep(~found.substring)
     if compiled.targets.typed and len(matches.docs):
         matches = _typed_first(pinned, compiled, matches)
@@ -134,7 +147,7 @@ def rank(
         scores = proximity.with_pairs(
             searcher, snapshot.scores, snapshot.occurrences, compiled.pairs, matches.docs, matches.scores
         )
-        matches = _Matches(matches.docs, scores, matches.substring, matches.typed)
+        matches = matches.with_scores(scores)
     if sort is None and compiled.bag is None and TITLE_WINDOW and len(matches.docs):
         matches = _own_text_first(pinned, compiled, matches)
     counts: dict[str, list[tuple[str, int]]] = {}
@@ -163,13 +176,23 @@ def _match(pinned: Pinned, compiled: Compiled, allowed: np.ndarray | None) -> _M
         docs = np.flatnonzero(pinned.snapshot.meta.live(searcher))  # filters only
         return _Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), np.bool_))
     docs, scores = _word_matches(pinned, compiled.query)
+    synonym = None
+    if compiled.typed is not None:
+        typed_docs, _ = _word_matches(pinned, compiled.typed)
+        synonym = ~np.isin(docs, typed_docs)
     if compiled.targets.substring is None:
-        return _Matches(docs, scores, np.zeros(len(docs), np.bool_))
-    sdocs, sscores = _substrings(pinned, compiled, docs, allowed)
+        return _Matches(docs, scores, np.zeros(len(docs), np.bool_), synonym=synonym)
+    # A section that has a typed word inside a longer word and a synonym as a word writes what
+    # was typed: it is a substring match, not a synonym match.
+    sdocs, sscores = _substrings(pinned, compiled, docs if synonym is None else docs[~synonym], allowed)
+    if synonym is not None and len(sdocs):
+        keep = ~np.isin(docs, sdocs)
+        docs, scores, synonym = docs[keep], scores[keep], synonym[keep]
     return _Matches(
         np.concatenate([docs, sdocs]),
         np.concatenate([scores, sscores]),
         np.concatenate([np.zeros(len(docs), np.bool_), np.ones(len(sdocs), np.bool_)]),
+        synonym=None if synonym is None else np.concatenate([synonym, np.zeros(len(sdocs), np.bool_)]),
     )
 
 
@@ -232,8 +255,10 @@ def _typed_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _Matc
             has &= np.isin(matches.docs, docs)
         written.append(has)
     if compiled.bag is not None:
-        return _Matches(matches.docs, matches.scores + TYPED_WEIGHT * np.sum(written, axis=0), matches.substring)
-    return _Matches(matches.docs, matches.scores, matches.substring, np.logical_and.reduce(written))
+        return matches.with_scores(matches.scores + TYPED_WEIGHT * np.sum(written, axis=0))
+    return _Matches(
+        matches.docs, matches.scores, matches.substring, np.logical_and.reduce(written), synonym=matches.synonym
+    )
 
 
 def _own_text_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _Matches:
@@ -242,8 +267,8 @@ def _own_text_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _M
     one matches the title's words, and a section that says nothing of them itself should not
     rank with those that do. A section has a word in its own text when the word occurs in
     ``content`` more often than in ``title`` (the same analysis: the counts compare)."""
-    terms = sorted(compiled.targets.highlight.get("content", ()))
-    words = np.flatnonzero(~matches.substring)
+    terms = sorted(compiled.targets.typed_terms("content"))
+    words = np.flatnonzero(matches.as_typed)
     if not terms or not len(words):
         return matches
     best = words[proximity.window(matches.scores[words], TITLE_WINDOW)]
@@ -258,7 +283,7 @@ def _own_text_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _M
                 own[i] = True
     title_only = np.zeros(len(matches.docs), np.bool_)
     title_only[best] = ~own[np.searchsorted(wanted, matches.docs[best])]
-    return _Matches(matches.docs, matches.scores, matches.substring, matches.typed, title_only)
+    return _Matches(matches.docs, matches.scores, matches.substring, matches.typed, title_only, matches.synonym)
 
 
 def _checked(pinned: Pinned, docs: np.ndarray, scores: np.ndarray, needles: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -318,35 +343,43 @@ class _Order:
     def __len__(self) -> int:
         return len(self.matches.docs)
 
+    def kind(self, i: int) -> MatchKind:
+        m = self.matches
+        return "substring" if m.substring[i] else "synonym" if m.synonym is not None and m.synonym[i] else "word"
+
     def first(self, n: int) -> list[tuple[int, float, MatchKind]]:
         m = self.matches
         if self.sort is not None:
             order = self._sorted()[:n].tolist()
-            return [(int(m.docs[i]), float(m.scores[i]), "substring" if m.substring[i] else "word") for i in order]
+            return [(int(m.docs[i]), float(m.scores[i]), self.kind(i)) for i in order]
         out: list[tuple[int, float, MatchKind]] = []
-        tiers = [~m.substring] if m.typed is None else [m.typed, ~m.substring & ~m.typed]
+        words = m.as_typed
+        tiers = [words] if m.typed is None else [words & m.typed, words & ~m.typed]
         if m.title_only is not None:  # in each tier, the sections that have the words in their own text first
             tiers = [part for tier in tiers for part in (tier & ~m.title_only, tier & m.title_only)]
-        for tier in tiers:
-            if len(out) < n:
+        kinds: list[MatchKind] = ["word"] * len(tiers) + ["substring"]
+        tiers.append(m.substring)
+        if m.synonym is not None:
+            tiers.append(m.synonym)
+            kinds.append("synonym")
+        for tier, kind in zip(tiers, kinds, strict=True):
+            if len(out) < n and tier.any():
                 best = bagofwords.top(m.docs[tier], m.scores[tier], n - len(out), self.key_of)
-                out += [(d, s, "word") for d, s in best]
-        if len(out) < n and m.substring.any():
-            more = bagofwords.top(m.docs[m.substring], m.scores[m.substring], n - len(out), self.key_of)
-            out += [(d, s, "substring") for d, s in more]
+                out += [(d, s, kind) for d, s in best]
         return out
 
     def _sorted(self) -> np.ndarray:
-        """Word matches before substring matches, then missing values last, then the value,
-        then relevance, then section number: the sections of one document (which share its
-        date) stay in order."""
+        """Word matches, then substring matches, then synonym-only matches; then missing values
+        last, then the value, then relevance, then section number: the sections of one document
+        (which share its date) stay in order."""
         if self._full is None:
             assert self.sort is not None
             m = self.matches
             values = self.pinned.snapshot.meta.numbers(self.pinned.searcher, self.sort.field)[m.docs]
             missing = np.isnan(values)
             by = np.where(missing, 0.0, -values if self.sort.descending else values)
-            self._full = np.lexsort((m.docs, -m.scores, by, missing, m.substring))
+            tier = m.substring.astype(np.int8) + (2 * m.synonym if m.synonym is not None else 0)
+            self._full = np.lexsort((m.docs, -m.scores, by, missing, tier))
         return self._full
 
 

@@ -45,6 +45,8 @@ from typing import Any
 from whoosh.searching import Searcher
 
 from sakuin.search import config
+from sakuin.search.analysis.settings import AnalysisSettings
+from sakuin.search.analysis.thesaurus import Sources
 from sakuin.search.config import CACHE_SHARES, DEFAULT_POOL
 from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.livestats import DeletedStats, LiveSearcher
@@ -55,7 +57,7 @@ from sakuin.search.embedded.reading.metatables import MetaTables
 from sakuin.search.embedded.reading.occurrences import TermOccurrences
 from sakuin.search.embedded.reading.scoring import SakuinBM25
 from sakuin.search.embedded.schema import open_index
-from sakuin.search.embedded.store import CURRENT, MANIFEST, IndexStore
+from sakuin.search.embedded.store import CURRENT, MANIFEST, IndexStore, version_dictionaries
 
 read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
 
@@ -80,6 +82,11 @@ class Snapshot:
         self.pool_size = pool_size
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
+        #: How the version analyses text: its synonyms (files followed as they change) and the
+        #: compiled user dictionaries every analysis of a request on it uses.
+        self.analysis = AnalysisSettings.from_manifest(self.manifest.get("analysis"))
+        self.synonyms = Sources(self.analysis.synonyms)
+        self.dictionaries = version_dictionaries(folder, self.analysis)
         self.index = open_index(folder, self.declaration)
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher

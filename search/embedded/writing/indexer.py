@@ -23,22 +23,25 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 
+from sakuin.search.analysis.settings import AnalysisSettings
+from sakuin.search.analysis.sudachi import user_dictionaries
 from sakuin.search.config import PARALLEL_MIN_BYTES
 from sakuin.search.documents.files import iter_input_files
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.embedded.livestats import DeletedStats
 from sakuin.search.embedded.schema import build_schema, open_index
 from sakuin.search.embedded.status import FileStatusStore
-from sakuin.search.embedded.store import IndexStore
+from sakuin.search.embedded.store import IndexStore, install_dictionaries
 from sakuin.search.embedded.writing import compaction
 from sakuin.search.embedded.writing.pipeline import BuildStats, build_segments
+from sakuin.search.indexing.analysis import Settled, settle
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
 from sakuin.search.indexing.history import recorded
 from sakuin.search.indexing.report import IndexReport, Progress
@@ -62,6 +65,8 @@ class EmbeddedIndexer:
         wait: bool = True,
         declare: Iterable[tuple[str, Kind]] = (),
         trigger: str = "index",
+        synonyms: Sequence[str] | None = None,
+        user_dicts: Sequence[str] | None = None,
     ) -> IndexReport:
         return build_index(
             paths,
@@ -72,6 +77,8 @@ class EmbeddedIndexer:
             wait=wait,
             declare=declare,
             trigger=trigger,
+            synonyms=synonyms,
+            user_dicts=user_dicts,
         )
 
     def optimize(self, *, procs: int | None = None, progress: Progress | None = None, wait: bool = True) -> IndexReport:
@@ -88,6 +95,8 @@ def build_index(
     wait: bool = True,
     declare: Iterable[tuple[str, Kind]] = (),
     trigger: str = "index",
+    synonyms: Sequence[str] | None = None,
+    user_dicts: Sequence[str] | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` in line with ``paths`` and publish it.
 
@@ -95,7 +104,10 @@ def build_index(
     declares (``sakuin.search.documents.metadata``); raises MetadataError for a bad declaration.
     A new declaration re-derives every live section's metadata (a full rewrite
     from the stored sections; the inputs are not re-read). The run is recorded in the
-    run history (``sakuin.search.indexing.history``) as started by ``trigger``.
+    run history (``sakuin.search.indexing.history``) as started by ``trigger``. ``synonyms``
+    and ``user_dicts`` (None: as the index remembers them) are settled by
+    ``sakuin.search.indexing.analysis``; raises UserDictionaryError for a bad one. A
+    different user dictionary re-derives every section the same way.
     """
     started = time.perf_counter()
     store = IndexStore(index_dir)
@@ -104,10 +116,12 @@ def build_index(
     roots = [file_key(p) for p in paths]
 
     with store.writer_lock(wait=wait), recorded(FileStatusStore(index_dir), report, trigger, paths):
-        declaration, old_files = previous(store.manifest(), declare, rebuild, report)
+        live = store.manifest()
+        declaration, old_files = previous(live, declare, rebuild, report)
+        settled = settle(live, synonyms, user_dicts, report)
         survey = FieldSurvey()
         new_files, pending = changes(inputs, old_files, roots, report)
-        if pending or report.removed or report.rebuilt or report.redeclared:
+        if pending or report.removed or not report.up_to_date:
             by_record = {p.key for p in pending if p.by_record}
             stale = [k for k in old_files if k not in new_files and k not in by_record]
             total = sum(p.size for p in pending)
@@ -121,8 +135,14 @@ def build_index(
                 total=total,
                 procs=procs,
                 progress=progress,
-                manifest={"schema_version": SCHEMA_VERSION, "files": new_files, "metadata": report.metadata},
+                manifest={
+                    "schema_version": SCHEMA_VERSION,
+                    "files": new_files,
+                    "metadata": report.metadata,
+                    "analysis": settled.settings.to_manifest(),
+                },
                 declaration=declaration,
+                settled=settled,
             )
         report.suggestions = survey.suggestions(declaration)
         _summarise(report, store, new_files)
@@ -146,6 +166,8 @@ def optimize_index(
         files = manifest.get("files", {})
         declaration = Declaration.from_manifest(manifest.get("metadata"))
         report.metadata = declaration.to_manifest()
+        settings = AnalysisSettings.from_manifest(manifest.get("analysis"))
+        report.synonyms, report.user_dicts = list(settings.synonyms), settings.dictionary_names
         _update(
             store,
             report,
@@ -156,6 +178,7 @@ def optimize_index(
             progress=progress,
             manifest=manifest,
             declaration=declaration,
+            settled=Settled(settings),
         )
         _summarise(report, store, files)
     report.seconds = time.perf_counter() - started
@@ -181,22 +204,27 @@ def _update(
     progress: Progress | None,
     manifest: dict[str, Any],
     declaration: Declaration,
+    settled: Settled,
 ) -> None:
     """One build in a private version: delete, add, compact, check, publish.
 
     ``make_tasks(deleter)`` gives the new input's ``Reading``: its ``tasks()`` for the
     workers (which may delete the sections of changed records as they are read) and
     its ``finish(outcomes)`` once they are done; ``None`` means no new input and a
-    full rewrite (``optimize``).
+    full rewrite (``optimize``). The version gets its user dictionaries first, and
+    everything is analysed with them.
     """
+    live = store.current() if store.current_name() else None
     tmp = store.start_version(copy_current=not report.rebuilt)
     try:
+        dictionaries = install_dictionaries(tmp, settled.settings, settled.csv, live)
         schema = build_schema(declaration)
         ix = whoosh_index.create_in(tmp, schema) if report.rebuilt else open_index(tmp, declaration)
         _add_fields(ix, schema)
         deleted = DeletedStats() if report.rebuilt else DeletedStats.load(tmp)
-        job = _Job(make_tasks, total, procs or os.cpu_count() or 1, declaration, everything=report.redeclared)
-        expected = _write(ix, deleted, stale, job, progress, report)
+        job = _Job(make_tasks, total, procs or os.cpu_count() or 1, declaration, report.everything, dictionaries)
+        with user_dictionaries(dictionaries):
+            expected = _write(ix, deleted, stale, job, progress, report)
         actual = _section_count(ix)
         report.segments = len(ix._segments())
         ix.close()
@@ -234,6 +262,8 @@ class _Job:
     procs: int
     declaration: Declaration
     everything: bool = False
+    #: The compiled user dictionaries the sections are analysed with.
+    dictionaries: tuple[str, ...] = field(default=())
 
 
 def _section_count(ix: whoosh_index.Index) -> int:
@@ -319,7 +349,15 @@ def _write(
             if progress is not None:
                 progress.start(job.total)
             reading = job.make_tasks(deleter)
-            added = build_segments(writer.schema, folder, reading.tasks(), procs, on_progress, declaration=declaration)
+            added = build_segments(
+                writer.schema,
+                folder,
+                reading.tasks(),
+                procs,
+                on_progress,
+                declaration=declaration,
+                dictionaries=job.dictionaries,
+            )
             reading.finish(added.outcomes)
         deleter.close()
         report.sections_deleted = deleter.count
@@ -348,7 +386,13 @@ def _write(
             if progress is not None:
                 progress.start(sum(s.doc_count() for s in rewrite), label="compacting")  # counted in sections
             rewritten = build_segments(
-                writer.schema, folder, rewrite_tasks(), procs, on_rewrite, declaration=declaration
+                writer.schema,
+                folder,
+                rewrite_tasks(),
+                procs,
+                on_rewrite,
+                declaration=declaration,
+                dictionaries=job.dictionaries,
             )
             report.segments_rewritten = len(rewrite)
         dropped = {s.segment_id() for s in rewrite}

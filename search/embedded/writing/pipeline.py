@@ -47,6 +47,7 @@ from typing import Any
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
+from sakuin.search.analysis.sudachi import user_dictionaries
 from sakuin.search.analysis.terms import Timer, analyse_text, prepare, section_terms
 from sakuin.search.config import QUEUE_DEPTH, segment_budget_bytes
 from sakuin.search.documents.metadata import Declaration
@@ -125,23 +126,44 @@ class _Analyser:
 
 
 def _worker(
-    index: int, schema: Schema, folder: str, budget: int, declaration: Declaration, tasks: Any, results: Any
+    index: int,
+    schema: Schema,
+    folder: str,
+    budget: int,
+    declaration: Declaration,
+    dictionaries: tuple[str, ...],
+    tasks: Any,
+    results: Any,
 ) -> None:
     started = time.process_time()
     # What the worker inherited from the main process stays out of its garbage collections:
     # collecting would walk (and so copy, page by page) memory it never frees.
     gc.freeze()
     try:
-        analyser = _Analyser(schema, Path(folder), budget, declaration)
-        prepare()  # while the main process reads the first batch, not after it arrives
-        while (batch := tasks.get()) is not None:
-            docs, nbytes = batch
-            sections, documents, outcomes = analyser.run(docs)
-            results.put(("done", sections, nbytes, documents, outcomes))
-        analyser.flush()
-        results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
+        with user_dictionaries(dictionaries):
+            _work(index, schema, folder, budget, declaration, tasks, results, started)
     except BaseException:
         results.put(("error", index, traceback.format_exc()))
+
+
+def _work(
+    index: int,
+    schema: Schema,
+    folder: str,
+    budget: int,
+    declaration: Declaration,
+    tasks: Any,
+    results: Any,
+    started: float,
+) -> None:
+    analyser = _Analyser(schema, Path(folder), budget, declaration)
+    prepare()  # while the main process reads the first batch, not after it arrives
+    while (batch := tasks.get()) is not None:
+        docs, nbytes = batch
+        sections, documents, outcomes = analyser.run(docs)
+        results.put(("done", sections, nbytes, documents, outcomes))
+    analyser.flush()
+    results.put(("segments", index, analyser.segments, analyser.timer.seconds, time.process_time() - started))
 
 
 def build_segments(
@@ -152,11 +174,13 @@ def build_segments(
     on_progress: Any = None,
     budget: int | None = None,
     declaration: Declaration | None = None,
+    dictionaries: tuple[str, ...] = (),
 ) -> BuildStats:
     """Analyse ``tasks`` into new segments written in ``folder`` (not yet in any TOC).
 
     ``tasks`` yields (document task or None, input bytes it accounts for);
-    ``on_progress(sections, input_bytes, documents)`` is called as batches finish.
+    ``on_progress(sections, input_bytes, documents)`` is called as batches finish;
+    ``dictionaries``: the compiled user dictionaries to analyse with.
     """
     stats = BuildStats()
     budget = segment_budget_bytes() if budget is None else budget
@@ -164,10 +188,11 @@ def build_segments(
     if procs <= 1:
         started = time.process_time()
         analyser = _Analyser(schema, folder, budget, declaration)
-        for docs, nbytes in batches(tasks):
-            sections, documents, outcomes = analyser.run(docs)
-            stats.outcomes.extend(outcomes)
-            _count(stats, on_progress, sections, nbytes, documents)
+        with user_dictionaries(dictionaries):
+            for docs, nbytes in batches(tasks):
+                sections, documents, outcomes = analyser.run(docs)
+                stats.outcomes.extend(outcomes)
+                _count(stats, on_progress, sections, nbytes, documents)
         analyser.flush()
         stats.segments = analyser.segments
         stats.sudachi_seconds = analyser.timer.seconds
@@ -179,7 +204,11 @@ def build_segments(
     results = ctx.Queue()
     inboxes = [ctx.Queue(QUEUE_DEPTH) for _ in range(procs)]
     workers = [
-        ctx.Process(target=_worker, args=(i, schema, str(folder), budget, declaration, inbox, results), daemon=True)
+        ctx.Process(
+            target=_worker,
+            args=(i, schema, str(folder), budget, declaration, dictionaries, inbox, results),
+            daemon=True,
+        )
         for i, inbox in enumerate(inboxes)
     ]
     for w in workers:
