@@ -138,3 +138,26 @@ def test_a_changed_file_is_read_again_and_a_broken_one_keeps_the_last(tmp_path: 
     assert sources.thesaurus().lookup("スマホ") == ("携帯",)
     path.unlink()
     assert sources.thesaurus().lookup("スマホ") == ("携帯",)
+
+
+def test_a_synonym_scores_no_rarer_than_the_typed_word() -> None:
+    """ロシア in every other section, Russia in two: Russia's terms weigh the synonym share cut by
+    the ratio of ロシア's inverse document frequency to Russia's, so a section that also writes
+    the rare synonym does not outrank those that write the typed word more often. A typed word
+    the index lacks leaves its synonym its own rarity."""
+    from sakuin.search.config import SYNONYM_WEIGHT
+    from sakuin.search.query.plan import Planner
+    from sakuin.search.query.syntax import parse
+
+    thesaurus = Thesaurus([read_solr("ロシア, Russia\n露国, Moscovia\n", "syn.txt")])
+    frequencies = {"ロシア": 500, "russia": 2, "モスコビア": 2}  # Moscovia as Sudachi normalizes it
+
+    def synonym_weights(q: str) -> list[float]:
+        planner = Planner(lambda f, t: frequencies.get(t, 0) if f == "content" else 0, 1000, thesaurus=thesaurus)
+        plan = planner.plan(parse(q))
+        return [t.weight for e in plan.expansions for s in e.synonyms for t in s.sequence()]
+
+    (capped,) = synonym_weights("ロシア")
+    assert 0 < capped < SYNONYM_WEIGHT / 4
+    (own,) = synonym_weights("露国")  # not in the index: the synonym is all there is
+    assert own == pytest.approx(SYNONYM_WEIGHT)
