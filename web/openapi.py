@@ -207,18 +207,24 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "SearchRequest": _obj(
+        # ``null`` is the same as leaving a field out (its default), as the GET parameters' empty values.
         {
-            "q": {"type": "string", "maxLength": MAX_QUERY_CHARS, "description": "May be empty with a filter."},
-            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
-            "sort": {"type": "string", "default": "relevance"},
+            "q": {
+                "type": ["string", "null"],
+                "maxLength": MAX_QUERY_CHARS,
+                "description": "May be empty with a filter.",
+            },
+            "page": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            "per_page": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+            "sort": {"type": ["string", "null"], "default": "relevance"},
             "facets": {"type": "array", "items": _STR, "maxItems": MAX_FACETS},
             "filter": {"type": "array", "items": _STR, "maxItems": MAX_FILTERS},
-            "collapse": {"type": "boolean", "default": True},
-            "substring": {"type": "boolean", "default": False},
-            "synonyms": {"type": "boolean", "default": True},
+            "collapse": {"type": ["boolean", "null"], "default": True},
+            "substring": {"type": ["boolean", "null"], "default": False},
+            "synonyms": {"type": ["boolean", "null"], "default": True},
         },
         required=[],
+        description="The GET parameters as a JSON object; a field that is null takes its default.",
     ),
     "Suggestions": _obj(
         {

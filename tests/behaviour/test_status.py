@@ -95,7 +95,13 @@ def test_status_cli_json_is_the_api_answer(client: FlaskClient, seed: Seed) -> N
         env={**os.environ, **seed.env},
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == client.get("/api/status").get_json()
+    printed, answered = json.loads(proc.stdout), client.get("/api/status").get_json()
+    if seed.name == "opensearch":
+        # A cluster's store size and health change on their own (background merges, shard
+        # allocation) between the two calls: they are there, the rest is the same report.
+        for report in (printed, answered):
+            assert report["index"].pop("size_bytes") > 0 and report["index"].pop("cluster")["nodes"] >= 1
+    assert printed == answered
     words = subprocess.run(
         [sys.executable, "-m", "sakuin", "status", *seed.option],
         capture_output=True,
