@@ -8,9 +8,7 @@ engine, the API, the HTML page or the CLI as the user met it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -25,15 +23,8 @@ def engine(seed: Seed) -> Any:
 
 
 def sakuin(seed: Seed, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sakuin ARGS`` against the seed's backend (``--backend`` goes after ARGS)."""
-    return subprocess.run(
-        [sys.executable, "-m", "sakuin", *args, *seed.option],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={**os.environ, **seed.env},
-    )
+    """``sakuin ARGS`` against the seed's backend."""
+    return seed.run(*args)
 
 
 # -- never miss text the user typed ------------------------------------------------------

@@ -10,16 +10,13 @@ malformed file is named ``file:line: reason`` with exit status 2 and a code of t
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.backends import BACKENDS, Seed, cluster_index
-from support.paths import ROOT
 
 from sakuin.search.backend import build
 from sakuin.search.errors import UserDictionaryError, message
@@ -171,14 +168,8 @@ def test_the_api_and_the_page_say_what_else_was_searched(seed: Seed) -> None:
 
 
 def sakuin(seed: Seed, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sakuin", *args, *seed.option],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ, **seed.env},
-    )
+    """``sakuin ARGS`` against the seed's backend."""
+    return seed.run(*args)
 
 
 def test_the_cli_switch(seed: Seed) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,19 @@ class Seed:
     def option(self) -> list[str]:
         """``--backend TARGET`` for a ``sakuin`` command line (run it with ``env``)."""
         return ["--backend", self.target]
+
+    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """``sakuin ARGS`` against this backend (``--backend`` goes after ARGS), from the checkout."""
+        from support.paths import ROOT
+
+        return subprocess.run(
+            [sys.executable, "-m", "sakuin", *args, *self.option],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=timeout,
+            env={**os.environ, **self.env},
+        )
 
 
 #: The two backends of every parametrized test; the cluster's runs are slow (a quick
