@@ -693,15 +693,14 @@ PATHS: dict[str, Any] = {
                     "runs",
                     "query",
                     {"type": "integer", "minimum": 0, "maximum": RUNS_KEPT, "default": DEFAULT_RUNS},
-                    "How many of the last runs to list. Empty means the default.",
-                    empty=True,
+                    "How many of the last runs to list.",
                 ),
                 {
                     **_param(
                         "reason",
                         "query",
-                        {"type": "array", "items": {"enum": [*SKIP_CODES, ""]}},
-                        "Repeatable: list only the files skipped for these reasons. Empty values are ignored.",
+                        {"type": "array", "items": {"enum": list(SKIP_CODES)}},
+                        "Repeatable: list only the files skipped for these reasons.",
                     ),
                     "style": "form",
                     "explode": True,

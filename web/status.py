@@ -66,10 +66,14 @@ def store() -> Any:
 
 def _params() -> dict[str, Any]:
     """``runs``, ``reason`` and ``path``, checked once for the page and the API alike."""
-    reasons = [r for r in request.args.getlist("reason") if r.strip()]
-    unknown = [r for r in reasons if r not in SKIP_CODES]
-    if unknown:
+    # Stricter than the search parameters: the status page's form never sends an empty value
+    # (its reasons are checkboxes, ``runs`` is sent only when it is not the default), so an
+    # empty one is a mistake, said as one.
+    reasons = request.args.getlist("reason")
+    if any(r not in SKIP_CODES for r in reasons):
         raise BadParameter("bad_parameter/choice", name="reason", choices=SKIP_CODES)
+    if request.args.get("runs") == "":
+        raise BadParameter("bad_parameter", name="runs", low=0, high=RUNS_KEPT)
     return {
         "runs": int_arg("runs", DEFAULT_RUNS, 0, RUNS_KEPT),
         "reasons": reasons,

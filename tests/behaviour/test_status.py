@@ -120,6 +120,9 @@ def test_status_bad_parameters(api: Api) -> None:
     assert r.status_code == 400 and body["error"]["code"] == "bad_parameter"
     r, body = api.get("/api/status", query_string={"runs": "0"})
     assert r.status_code == 200 and body["runs"] == []
+    for empty in ({"reason": ""}, {"runs": ""}):  # the page's form never sends these empty
+        r, body = api.get("/api/status", query_string=empty)
+        assert r.status_code == 400 and body["error"]["code"] == "bad_parameter", empty
 
 
 @pytest.fixture(scope="module")
