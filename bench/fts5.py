@@ -212,22 +212,12 @@ def build_fts5(rows: list[tuple[str, str, str]], db: Path) -> float:
 
 def fts5_server(db: Path, threads: int, workers: int) -> Any:
     """``create_app`` under gunicorn with ``ReferenceServer``'s settings (bench/servers.py)."""
-    from servers import Gunicorn, free_port
+    from servers import Gunicorn, free_port, reference_command
 
     port = free_port()
     here = Path(__file__).resolve().parent
-    return Gunicorn(
-        [
-            sys.executable, "-m", "gunicorn", "--chdir", str(here), f"fts5:create_app({str(db)!r})",
-            "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-            "-b", f"127.0.0.1:{port}", "--preload", "--keep-alive", "5", "--timeout", "120",
-            "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms',
-            "--log-level", "warning",
-        ],
-        port,
-        "/healthz",
-        cwd=here,
-    )  # fmt: skip
+    app = f"fts5:create_app({str(db)!r})"
+    return Gunicorn(reference_command(app, here, port, threads, workers), port, "/healthz", cwd=here)
 
 
 class Client:

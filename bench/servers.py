@@ -188,18 +188,19 @@ class ReferenceServer(Gunicorn):
         self.body = reference_body()
         (workdir / "body.json").write_bytes(self.body)
         port = free_port()
-        super().__init__(
-            [
-                sys.executable, "-m", "gunicorn", "--chdir", str(workdir), "app:app",
-                "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-                "-b", f"127.0.0.1:{port}", "--preload", "--keep-alive", "5", "--timeout", "120",
-                "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms',
-                "--log-level", "warning",
-            ],
-            port,
-            "/",
-            cwd=workdir,
-        )  # fmt: skip
+        super().__init__(reference_command("app:app", workdir, port, threads, workers), port, "/", cwd=workdir)
+
+
+def reference_command(app: str, chdir: Path, port: int, threads: int, workers: int) -> list[str]:
+    """gunicorn's command line for a reference app (``app``: gunicorn's ``module:callable``, in
+    ``chdir``): gthread, the same workers, threads, keep-alive and access log as ``sakuin serve``."""
+    return [
+        sys.executable, "-m", "gunicorn", "--chdir", str(chdir), app,
+        "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+        "-b", f"127.0.0.1:{port}", "--preload", "--keep-alive", "5", "--timeout", "120",
+        "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms',
+        "--log-level", "warning",
+    ]  # fmt: skip
 
 
 # -- clients ------------------------------------------------------------------------
