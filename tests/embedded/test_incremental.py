@@ -138,6 +138,7 @@ def test_updates_answer_exactly_as_a_fresh_build(
     tmp_path: Path, seed: int, steps: list[list[str]], policy: tuple[int, int]
 ) -> None:
     work = tmp_path / f"run-{seed}-{len(steps)}-{policy[0]}-{policy[1]}"
+    shutil.rmtree(work, ignore_errors=True)  # a replayed example starts clean (segment names repeat with its seed)
     corpus = Corpus(work / "docs", random.Random(seed))
     corpus.write()
     floor, factor = policy

@@ -21,10 +21,11 @@ What is ours:
   as lists and made numpy arrays a chunk at a time, bigrams as integer codes
   (``sakuin.search.analysis.normalize.gram_codes``), an ``ID`` field's value as its one term;
 * the per-document files written a column at a time (Whoosh's per-document
-  writer pays a call per document and field); stored fields at zlib level 0
-  (``STORED_LEVEL``: a valid zlib stream, which any reader decompresses; level 1
-  cost a worker 0.2-0.3 s of livedoor's build to halve the stored text, 9 % of
-  the index);
+  writer pays a call per document and field); stored fields compressed by ISA-L
+  at ``STORED_LEVEL`` (the zlib format Whoosh's reader decompresses): on livedoor
+  it halves them (28.1 → 15.0 MB, 8 % of the index) for 0.17 s of the whole
+  build, where zlib's level 1 took 0.54 s; reading a section back costs a
+  ~27 µs decompression, paid only for the hits shown;
 * posting lists encoded a field at a time with array arithmetic
   (``sakuin.search.embedded.writing.w3blocks``), only the compression running once per block;
 * blocks are compressed by ISA-L (``sakuin.search.embedded.writing.w3blocks.compress``: the same zlib
@@ -33,8 +34,11 @@ What is ours:
   the compression level and Whoosh's reader honours it; Whoosh's writer meant to
   do the same (``if len(databytes) < 20: comp = 0``) but overwrites the flag on
   the next line. The limit is 512 bytes: smaller blocks (the rare terms', four in
-  five blocks of livedoor) shrank by a third at most and cost a call each; they
-  add 5 % to the index;
+  five blocks of livedoor) shrink by a third at most. Compressing down to 96 bytes
+  made livedoor's index 4 % smaller (151.0 → 144.3 MB; 100k scale sections 12 %,
+  with the stored fields) but queries 5-20 % slower at 100k sections: a common
+  bigram's 128-posting blocks are a few hundred bytes, and each then costs a
+  decompression whenever the term is read;
 * the term table (``OrderedHashWriter``'s records, position index and 256 hash
   tables) filled a field at a time: records laid out with numpy, CRC-32 hashes
   (hash type 1, which the file's header names) in one pass, each hash table's
@@ -68,7 +72,7 @@ from whoosh.util.numeric import _length_byte_cache
 from sakuin.search.analysis.normalize import gram_texts
 from sakuin.search.analysis.terms import SectionTerms, Vocabulary, Words
 from sakuin.search.embedded.schema import Presence
-from sakuin.search.embedded.writing.w3blocks import TERMINFO, characters_values, encode_postings, weave
+from sakuin.search.embedded.writing.w3blocks import TERMINFO, characters_values, compress, encode_postings, weave
 
 #: The memory estimate (``SegmentBuilder.nbytes``) counts what each buffered unit takes
 #: in the builder (below), times ``_PEAK``: writing the segment needs about as much again
@@ -101,8 +105,9 @@ _BYTE_LIMIT = 106374
 ENCODE_CHUNK = 1 << 16
 #: Fields of words with positions and character offsets (Whoosh ``Characters``).
 WORD_FIELDS = ("content", "heading", "title")
-#: zlib level of stored fields (Whoosh's is 3; ``zlib.decompress`` reads any level).
-STORED_LEVEL = 0
+#: ISA-L level of stored fields (``sakuin.search.embedded.writing.w3blocks.compress``; Whoosh's
+#: zlib level is 3, and ``zlib.decompress`` reads any level).
+STORED_LEVEL = 1
 #: How ``SegmentBuilder.add`` indexes a field: not at all, from the section's analysed
 #: terms (words, bigrams, readings), through the field's own Whoosh ``index``, or as an
 #: ``ID`` (the value is the one term: what ``index`` gives, without a token for it).
@@ -722,6 +727,7 @@ class SegmentBuilder:
             column._count = int(posted[-1]) + 1
         stored_column = _column_writer(writer, "_stored", STORED_COLUMN)
         stored_column._child._level = STORED_LEVEL
+        stored_column._child._compress = compress
         values: defaultdict[str, list[tuple[int, Any]]] = defaultdict(list)
         for docnum, (stored, columns) in enumerate(zip(self._stored, self._columns, strict=True)):
             if stored:
