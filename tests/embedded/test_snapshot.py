@@ -7,12 +7,14 @@ import threading
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 from support.corpora import write_corpus
 
 from sakuin.search.embedded.reading import bagofwords
 from sakuin.search.embedded.reading.emit import compile_query
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
+from sakuin.search.embedded.reading.occurrences import POSTINGS_PER_ASKED, TermOccurrences, decode, read_some
 from sakuin.search.embedded.reading.scoring import AllScores
 from sakuin.search.embedded.reading.snapshot import LiveIndex, Snapshot, SnapshotClosed
 from sakuin.search.embedded.store import IndexStore
@@ -133,6 +135,37 @@ def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
             assert score == pytest.approx(whoosh[docnum], rel=1e-12)
 
 
+@pytest.mark.parametrize("fieldname", ["content", "title", "grams"])
+def test_cached_term_frequencies_count_the_occurrences(tmp_path: Path, fieldname: str) -> None:
+    """What ranking compares instead of decoding positions: per section, a word's frequency is
+    the number of its occurrences (deleted sections left out, several segments)."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(10), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(1), per_file=10)
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
+        build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        searcher, cache = pinned.searcher, pinned.snapshot.scores
+        reader = searcher.reader()
+        assert reader.has_deletions() and len(reader.leaf_readers()) > 1
+        terms = [t.decode() for t in reader.lexicon(fieldname)][:300]
+        repeated = 0
+        for term in terms:
+            found, counts = cache.frequencies(searcher, fieldname, term)
+            if fieldname == "grams":  # a presence field: every frequency is 1
+                assert counts.tolist() == [1] * len(found)
+                continue
+            occurrences = decode(searcher, fieldname, term)  # deleted sections too
+            live = [not reader.is_deleted(d) for d in occurrences.docs.tolist()]
+            assert found.tolist() == occurrences.docs[live].tolist(), term
+            assert counts.tolist() == np.diff(occurrences.bounds)[live].tolist(), term
+            repeated += int((counts > 1).any())
+        assert fieldname == "grams" or repeated  # some word occurs more than once in a section
+    engine.close()
+
+
 @pytest.mark.parametrize("fieldname", ["content", "grams", "title", "reading"])
 def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname: str) -> None:
     docs, ix = tmp_path / "docs", tmp_path / "ix"
@@ -153,3 +186,56 @@ def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname:
             slow = bagofwords._score_postings_slowly(searcher, fieldname, term)
             assert fast[0].tolist() == slow[0].tolist(), term
             assert fast[1].tolist() == slow[1].tolist(), term  # equal floats, not approximately
+
+
+def test_a_long_word_is_read_in_part_first_and_decoded_whole_when_it_comes_back(tmp_path: Path) -> None:
+    """Occurrences of a word much longer than a request needs: the first request reads only
+    its sections (nothing kept), the second decodes the whole list and keeps it; both give
+    the same positions and offsets as decoding everything."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(30), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(3), per_file=10)  # a second segment
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
+        build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        searcher = pinned.searcher
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) > 1
+        term, df = max(
+            ((t.decode(), searcher.doc_frequency("content", t.decode())) for t in reader.lexicon("content")),
+            key=lambda pair: pair[1],
+        )
+        assert df > POSTINGS_PER_ASKED  # one asked section is less than this word's share
+        whole = decode(searcher, "content", term)
+        wanted = [int(whole.docs[len(whole.docs) // 2])]
+        cache = TermOccurrences()
+
+        def rows(found: object) -> list[tuple[list[int], list[int], list[int]]]:
+            out = []
+            for row in found.rows(wanted):  # type: ignore[attr-defined]
+                assert row is not None
+                a, b = row
+                out.append(
+                    (found.positions[a:b].tolist(), found.starts[a:b].tolist(), found.ends[a:b].tolist())  # type: ignore[attr-defined]
+                )
+            return out
+
+        first = cache.get(searcher, "content", term, wanted)
+        assert len(first.docs) == len(wanted) and cache.bytes == 0  # read in part, not kept
+        second = cache.get(searcher, "content", term, wanted)
+        assert len(second.docs) == len(whole.docs) and cache.bytes > 0  # decoded whole, kept
+        assert rows(first) == rows(second) == rows(whole)
+        # Many sections asked for at once are picked out of the read lists, a few skipped to:
+        # either way the same occurrences as decoding everything.
+        for asked in (whole.docs.tolist(), whole.docs[::7].tolist(), wanted):
+            some = read_some(searcher, "content", term, asked)
+            assert some.docs.tolist() == asked
+            at = np.searchsorted(whole.docs, asked)
+            for k, i in enumerate(at.tolist()):
+                a, b = whole.bounds[i], whole.bounds[i + 1]
+                c, d = some.bounds[k], some.bounds[k + 1]
+                for name in ("positions", "starts", "ends"):
+                    assert getattr(some, name)[c:d].tolist() == getattr(whole, name)[a:b].tolist()
+    engine.close()

@@ -109,3 +109,28 @@ def test_an_unsupported_node_falls_back_to_whoosh(index_dir: Path) -> None:
         docs, _ = ranking._word_matches(pinned, q)
         assert len(docs) > 0 and sorted(docs.tolist()) == _whoosh(pinned.searcher, q)[0].tolist()
     live.close()
+
+
+def test_phrases_with_a_repeated_word_or_a_common_one_match_whoosh(index_dir: Path) -> None:
+    """Phrases are checked rarest word first, each word at every place it stands: a word
+    that stands twice must be found at both places, as Whoosh's phrase matcher requires."""
+    live = LiveIndex(IndexStore(index_dir))
+    with live.pin() as pinned:
+        searcher, snap = pinned.searcher, pinned.snapshot
+        common = [t.decode() for _, t in searcher.reader().most_frequent_terms("content", 12)]
+        phrases = [
+            ["電話", "会談", "電話"],
+            ["の", "記事", "の"],
+            ["記事", "の", "記事"],
+            ["国防", "大臣"],
+            *([common[i], common[j]] for i in range(4) for j in range(4)),
+            *([common[i], common[j], common[i]] for i in range(3) for j in range(3)),
+        ]
+        matched = 0
+        for words in phrases:
+            q = wq.Phrase("content", words)
+            mine = arrayquery.evaluate(searcher, snap.scores, q, lambda: None, snap.occurrences)[0]
+            assert mine.tolist() == _whoosh(searcher, q)[0].tolist(), words
+            matched += bool(len(mine))
+        assert matched >= 3  # not only phrases that match nothing
+    live.close()

@@ -39,35 +39,53 @@ from whoosh.util.numeric import _length_byte_cache
 
 from sakuin.search.embedded.reading.caches import ByteLRU
 from sakuin.search.embedded.reading.scoring import best
-from sakuin.search.embedded.writing.w3blocks import read_blocks
+from sakuin.search.embedded.writing.w3blocks import ids_and_weights, read_blocks
 
 Postings = tuple[np.ndarray, np.ndarray]
+#: What the cache keeps per term: docnums, scores, and the term frequencies of a field
+#: that has them (None where every one is 1: bigrams, readings).
+_Entry = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 #: Bytes of cached term scores per index version and process.
 CACHE_BYTES = 64 * 1024 * 1024
-#: What a cached term costs besides its arrays (key, tuple, two array headers).
-_ENTRY_OVERHEAD = 400
+#: What a cached term costs besides its arrays (key, tuple, three array headers).
+_ENTRY_OVERHEAD = 500
 
 
-def _cost(value: Postings) -> int:
-    return int(value[0].nbytes + value[1].nbytes) + _ENTRY_OVERHEAD
+def _cost(value: _Entry) -> int:
+    return sum(int(a.nbytes) for a in value if a is not None) + _ENTRY_OVERHEAD
 
 
 class TermScoreCache:
-    """(field, term) → (docnums, BM25 scores) for one index version (its snapshot owns it), shared by threads."""
+    """(field, term) → (docnums, BM25 scores) for one index version (its snapshot owns it), shared by threads.
+
+    A word's term frequencies are kept beside its scores (``frequencies``): ranking asks
+    whether a section has a word in its own text more often than in its title, which the
+    frequencies answer without decoding the word's positions (a third of a two-word
+    query's time at 1M sections when it did)."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
-        self._items: ByteLRU[Postings] = ByteLRU(max_bytes, _cost)
-        self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) → length bytes
+        self._items: ByteLRU[_Entry] = ByteLRU(max_bytes, _cost)
+        self._lengths: dict[str, np.ndarray] = {}  # field → every section's length byte
 
-    def get(self, searcher: Searcher, fieldname: str, term: str) -> Postings:
+    def _entry(self, searcher: Searcher, fieldname: str, term: str) -> _Entry:
         return self._items.get_or_make(
             (fieldname, term), lambda: _score_postings(searcher, fieldname, term, self._lengths)
         )
 
+    def get(self, searcher: Searcher, fieldname: str, term: str) -> Postings:
+        docs, scores, _ = self._entry(searcher, fieldname, term)
+        return docs, scores
+
+    def frequencies(self, searcher: Searcher, fieldname: str, term: str) -> Postings:
+        """(docnums, term frequencies) of the term: every frequency 1 in a field that stores none."""
+        docs, _, tf = self._entry(searcher, fieldname, term)
+        return docs, tf if tf is not None else np.ones(len(docs), np.uint32)
+
     def peek(self, fieldname: str, term: str) -> Postings | None:
         """The term's cached (docnums, scores), or None if it is not cached (nothing is read)."""
-        return self._items.peek((fieldname, term))
+        found = self._items.peek((fieldname, term))
+        return None if found is None else (found[0], found[1])
 
     @property
     def bytes(self) -> int:
@@ -85,97 +103,91 @@ class TermScoreCache:
 _BYTE_TO_LENGTH = np.array(_length_byte_cache, np.float64)
 
 
-def _leaf_postings(reader: Any, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-    """(segment-local docnums, term frequencies) of ``term`` in one segment, deleted sections dropped.
+def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, Any] | None:
+    """(section numbers, term frequencies) of ``term`` over every segment, deleted sections
+    dropped, and the first segment's searcher that has it; None: no segment has it.
 
-    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.read_blocks``) instead of
-    posting by posting; postings inlined in the terms file come through Whoosh's matcher.
+    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.read_blocks``),
+    one term-table lookup per segment, and decodes every segment's blocks at once
+    (``ids_and_weights``): at 1M sections there are about fifty segments, and a rare term's
+    one small block in each cost more in array calls than in reading.
     """
-    ids: list[Any] = []
-    weights: list[Any] = []
-    blocks = read_blocks(reader, fieldname, term)
-    if blocks is not None:
-        for deltas, w, _values in blocks:
-            # The block's (delta-encoded ids, weights, values) tuple, decoded with numpy
-            # rather than by Whoosh's per-posting generator (``_read_ids``/``_read_weights``).
-            ids.append(np.cumsum(np.asarray(deltas, np.int64)))
-            if w is None or isinstance(w, float):  # all 1.0, or all the same (float32 in Whoosh)
-                w = np.full(len(deltas), 1.0 if w is None else w, np.float32)
-            weights.append(np.asarray(w, np.float64))
-    else:
-        tbytes = reader._text_to_bytes(fieldname, term)
-        matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-        pairs = []
-        while matcher.is_active():
-            pairs.append((matcher.id(), matcher.weight()))
-            matcher.next()
-        ids.append(np.array([i for i, _ in pairs], np.int64))
-        weights.append(np.array([w for _, w in pairs], np.float64))
-    docs, tf = np.concatenate(ids), np.concatenate(weights)
-    deleted = reader._perdoc.deleted_docs()
+    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    blocks: list[Any] = []
+    offsets: list[int] = []
+    deleted: list[int] = []
+    first = None
+    for sub, offset in leaves:
+        reader = sub.reader()
+        found = read_blocks(reader, fieldname, term)
+        if found is None:
+            continue
+        if first is None:
+            first = sub
+        blocks += found
+        offsets += [offset] * len(found)
+        gone = reader._perdoc.deleted_docs()
+        if gone:
+            deleted += [d + offset for d in gone]
+    if first is None:
+        return None
+    docs, tf = ids_and_weights(blocks, offsets)
     if deleted:
-        keep = ~np.isin(docs, np.fromiter(deleted, np.int64))
+        keep = ~np.isin(docs, np.array(deleted, np.int64))
         docs, tf = docs[keep], tf[keep]
-    return docs, tf
+    return docs, tf, first
 
 
 def term_docs(searcher: Searcher, fieldname: str, term: str) -> np.ndarray:
     """The live section numbers (ascending) that have ``term``, read a block at a time."""
+    found = _postings(searcher, fieldname, term)
+    return found[0] if found is not None else np.empty(0, np.int64)
+
+
+def _lengths(searcher: Searcher, fieldname: str) -> np.ndarray:
+    """Every section's length byte of ``fieldname``, segment after segment (0 past a column's end)."""
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
-    out = []
+    out = np.zeros(searcher.reader().doc_count_all(), np.uint8)
     for sub, offset in leaves:
         reader = sub.reader()
-        if (fieldname, term) in reader:
-            out.append(_leaf_postings(reader, fieldname, term)[0] + offset)
-    return np.concatenate(out) if out else np.empty(0, np.int64)
-
-
-def _leaf_lengths(reader: Any, fieldname: str) -> np.ndarray:
-    """One segment's per-section length bytes of ``fieldname`` (0 past the column's end)."""
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    out = np.zeros(reader.doc_count_all(), np.uint8)
-    if column is not None and column._count:
-        out[: column._count] = np.frombuffer(column._dbfile.get(column._basepos, column._count), np.uint8)
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is not None and column._count:
+            out[offset : offset + column._count] = np.frombuffer(
+                column._dbfile.get(column._basepos, column._count), np.uint8
+            )
     return out
 
 
 def _score_postings(
-    searcher: Searcher, fieldname: str, term: str, lengths: dict[tuple[str, str], np.ndarray] | None = None
-) -> Postings:
+    searcher: Searcher, fieldname: str, term: str, lengths: dict[str, np.ndarray] | None = None
+) -> _Entry:
     """Every live section's BM25 score for one term, computed in bulk.
 
     The same formula, statistics and float operations, in the same order, as
     Whoosh's ``BM25FScorer`` (``tests/embedded/test_snapshot.py`` checks the scores are
-    identical); only the per-posting Python calls are gone.
+    identical); only the per-posting Python calls are gone. ``lengths``: the field's
+    length bytes kept between calls (one byte per section and field, for the snapshot's life).
+    Returns (docnums, scores, term frequencies or None when all are 1).
     """
-    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
-    docs: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
-    scorer = None
-    for sub, offset in leaves:
-        reader = sub.reader()
-        if (fieldname, term) not in reader:
-            continue
-        if scorer is None:
-            # Every segment's scorer reads the same statistics, the whole index's (its
-            # parent searcher's): make one, not one per segment (50 at 1M sections).
-            scorer = searcher.weighting.scorer(sub, fieldname, term)
-        if not isinstance(scorer, BM25FScorer):
-            return _score_postings_slowly(searcher, fieldname, term)
-        local, tf = _leaf_postings(reader, fieldname, term)
-        key = (reader._segment.segment_id(), fieldname)
-        column = lengths.get(key) if lengths is not None else None
-        if column is None:
-            column = _leaf_lengths(reader, fieldname)
-            if lengths is not None:
-                lengths[key] = column  # one byte per section and field, for the snapshot's life
-        fl = _BYTE_TO_LENGTH[column[local]]
-        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-        scores.append(idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))))
-        docs.append((local + offset).astype(np.int32))
-    if not docs:
-        return np.empty(0, np.int32), np.empty(0, np.float64)
-    return np.concatenate(docs), np.concatenate(scores)
+    found = _postings(searcher, fieldname, term)
+    if found is None:
+        return np.empty(0, np.int32), np.empty(0, np.float64), None
+    docs, tf, sub = found
+    # Every segment's scorer reads the same statistics, the whole index's (its parent
+    # searcher's): one is made, from the first segment that has the term.
+    scorer = searcher.weighting.scorer(sub, fieldname, term)
+    if not isinstance(scorer, BM25FScorer):
+        return (*_score_postings_slowly(searcher, fieldname, term), None)
+    column = lengths.get(fieldname) if lengths is not None else None
+    if column is None:
+        column = _lengths(searcher, fieldname)
+        if lengths is not None:
+            lengths[fieldname] = column
+    fl = _BYTE_TO_LENGTH[column[docs]]
+    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+    counts = tf.astype(np.uint32) if (tf != 1).any() else None  # a word field's occurrence counts
+    return docs.astype(np.int32), scores, counts
 
 
 def _score_postings_slowly(searcher: Searcher, fieldname: str, term: str) -> Postings:

@@ -17,7 +17,10 @@ Design decisions:
   a list once costs less than skipping through it on every request. Except for
   the commonest words of a large index (``WHOLE_LIST_MAX``): a list of 300,000
   sections takes a third of a second to decode and megabytes to keep, so a
-  request reads only the sections it needs from it.
+  request reads only the sections it needs from it. And a word much longer than
+  what a request asks of it (``POSTINGS_PER_ASKED``) is decoded only once it is
+  asked for a second time: a one-off query at 1M sections reads its ten hits
+  instead of decoding thousands of sections it will never show.
 * **Any Whoosh ``Characters`` value.** Each posting's value is decoded with
   ``pickle.loads`` (what ``Characters.decode_characters`` does), so a segment
   written by Whoosh's own writer reads the same as one of ``sakuin.search.embedded.writing.segments``.
@@ -27,7 +30,10 @@ Design decisions:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pickle import loads
 from typing import Any
 
@@ -35,7 +41,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from sakuin.search.embedded.reading.caches import ByteLRU
-from sakuin.search.embedded.writing.w3blocks import read_blocks
+from sakuin.search.embedded.writing.w3blocks import read_blocks, running_sums
 
 #: Bytes of decoded occurrences per index version and process.
 CACHE_BYTES = 32 * 1024 * 1024
@@ -43,6 +49,15 @@ CACHE_BYTES = 32 * 1024 * 1024
 #: list costs ~1.5 µs a section (a common word at 1M sections: a third of a second),
 #: skipping to a section ~50 µs.
 WHOLE_LIST_MAX = 20_000
+#: Below that, a word with more than this many sections per section a request asks for
+#: is decoded whole only when it is asked for again (``TermOccurrences.get``). On the
+#: 1M-section scale corpus (about fifty segments) decoding took ~1 ms per thousand
+#: sections plus ~2 ms, reading the asked sections ~0.12 ms each: a page's ten hits
+#: were read in ~1.5 ms where decoding a word in 5,000 sections took 7 ms, which pays
+#: back only if the word comes back while it is cached.
+POSTINGS_PER_ASKED = 100
+#: How many words asked for once ``TermOccurrences`` remembers (the oldest go first).
+ASKED_WORDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +108,32 @@ class TermOccurrences:
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self._items: ByteLRU[Occurrences] = ByteLRU(max_bytes, lambda o: o.nbytes)
+        self._asked: dict[tuple[str, str], None] = {}  # words read in part once, oldest first
+        self._lock = threading.Lock()
 
     def get(self, searcher: Searcher, fieldname: str, word: str, docnums: list[int] | None = None) -> Occurrences:
-        """The word's occurrences, every section's (decoded once, kept), or, for a word in
-        more than ``WHOLE_LIST_MAX`` sections when the caller names the ``docnums`` it
-        needs, only those sections' (read by skipping to them, not kept)."""
+        """The word's occurrences, every section's (decoded once, kept), or only those of
+        ``docnums`` (read by skipping to them, not kept) when the caller names them and the
+        word is in more than ``WHOLE_LIST_MAX`` sections, or in more than
+        ``POSTINGS_PER_ASKED`` per asked section the first time it is asked for: a word
+        is decoded whole when it comes back (admitted on its second request), so the
+        words a server sees again and again are cached and a one-off costs only its hits."""
         key = (fieldname, word)
-        if (
-            docnums is not None
-            and self._items.peek(key) is None
-            and searcher.doc_frequency(fieldname, word) > WHOLE_LIST_MAX
-        ):
-            return read_some(searcher, fieldname, word, docnums)
+        if docnums is not None and self._items.peek(key) is None:
+            df = searcher.doc_frequency(fieldname, word)
+            if df > WHOLE_LIST_MAX or (df > POSTINGS_PER_ASKED * len(docnums) and self._first_time(key)):
+                return read_some(searcher, fieldname, word, docnums)
         return self._items.get_or_make(key, lambda: decode(searcher, fieldname, word))
+
+    def _first_time(self, key: tuple[str, str]) -> bool:
+        """Whether ``key`` has not been asked for (among the last ``ASKED_WORDS``); remembers it."""
+        with self._lock:
+            if key in self._asked:
+                return False
+            self._asked[key] = None
+            if len(self._asked) > ASKED_WORDS:
+                del self._asked[next(iter(self._asked))]
+            return True
 
     @property
     def bytes(self) -> int:
@@ -113,98 +141,130 @@ class TermOccurrences:
 
     def clear(self) -> None:
         self._items.clear()
+        with self._lock:
+            self._asked.clear()
 
 
 def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
     """Every occurrence of ``word`` in ``fieldname`` (a ``Characters`` field), in section order."""
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
-    docs: list[int] = []
-    counts: list[int] = []
-    flat: list[int] = []  # (position delta, start delta, length) per occurrence
+    found = _Found()
     for sub, offset in leaves:
-        reader = sub.reader()
-        if (fieldname, word) not in reader:
-            continue
-        for doc, value in _postings(reader, fieldname, word):
-            codes = loads(value[4:])  # Characters: a uint count, then the pickled deltas
-            docs.append(doc + offset)
-            counts.append(len(codes))
-            for code in codes:
-                flat.extend(code)
-    if not docs:
-        return _EMPTY
-    found, bounds, deltas = _arrays(docs, counts, flat)
-    # Deltas restart at each posting: position and end are running sums within a posting.
-    positions = _running(deltas[:, 0], bounds)
-    ends = _running(deltas[:, 1] + deltas[:, 2], bounds)
-    return Occurrences(
-        found, bounds, positions.astype(np.int32), (ends - deltas[:, 2]).astype(np.int32), ends.astype(np.int32)
-    )
-
-
-def _arrays(docs: list[int], counts: list[int], flat: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sections, where each one's rows start and end, the rows as an n × 3 array)."""
-    bounds = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=bounds[1:])
-    return np.array(docs, np.int64), bounds, np.array(flat, np.int64).reshape(-1, 3)
+        found.add(_postings(sub.reader(), fieldname, word), offset)
+    return found.occurrences()
 
 
 def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int]) -> Occurrences:
-    """``decode`` of only the sections ``docnums`` (those that have the word), skipping to each."""
+    """``decode`` of only the sections ``docnums`` (those that have the word). Where they are
+    sparse (fewer than one per posting block of the word), each is reached by skipping to it
+    (Whoosh's matcher reads only the block headers on the way); where they are dense, each
+    segment's list is read a block at a time and they are picked out of it: skipping to a
+    section costs ~20 µs, reading a block of 128 postings about the same, and a phrase of
+    common words asks for thousands of sections."""
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
     bounds = [offset for _, offset in leaves] + [searcher.reader().doc_count_all()]
     wanted = sorted(set(docnums))
-    docs: list[int] = []
-    counts: list[int] = []
-    rows: list[int] = []
+    read = _picked if len(wanted) * _BLOCK >= searcher.doc_frequency(fieldname, word) else _skipped
+    found = _Found()
     at = 0
     for n, (sub, offset) in enumerate(leaves):
         mine = []
         while at < len(wanted) and wanted[at] < bounds[n + 1]:
             mine.append(wanted[at] - offset)
             at += 1
-        reader = sub.reader()
-        if not mine or (fieldname, word) not in reader:
-            continue
-        matcher = reader.postings(fieldname, word)
-        for local in mine:
-            if not matcher.is_active():
-                break
-            if matcher.id() < local:
-                matcher.skip_to(local)
-            if matcher.is_active() and matcher.id() == local:
-                found = matcher.value_as("characters")
-                docs.append(local + offset)
-                counts.append(len(found))
-                for row in found:
-                    rows.extend(row)
-    if not docs:
-        return _EMPTY
-    found, bounds_out, flat = _arrays(docs, counts, rows)
-    return Occurrences(found, bounds_out, *(flat[:, k].astype(np.int32) for k in range(3)))
+        if mine:
+            found.add(read(sub.reader(), fieldname, word, mine), offset)
+    return found.occurrences()
 
 
-def _running(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Cumulative sums of ``values`` restarting at each posting (rows ``bounds[i]:bounds[i + 1]``)."""
-    total = np.cumsum(values)
-    starts = bounds[:-1]
-    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
-    return total - np.repeat(before, np.diff(bounds))
+#: Postings in a block (Whoosh's default block limit, which the writer keeps).
+_BLOCK = 128
+
+
+class _Found:
+    """Postings' values gathered segment by segment, then made ``Occurrences``."""
+
+    def __init__(self) -> None:
+        self.docs: list[int] = []
+        self.counts: list[int] = []
+        self.flat: list[int] = []  # (position delta, start delta, length) per occurrence
+
+    def add(self, postings: Iterable[tuple[int, bytes]], offset: int) -> None:
+        for doc, value in postings:
+            codes = loads(value[4:])  # Characters: a uint count, then the pickled deltas
+            self.docs.append(doc + offset)
+            self.counts.append(len(codes))
+            for code in codes:
+                self.flat.extend(code)
+
+    def occurrences(self) -> Occurrences:
+        if not self.docs:
+            return _EMPTY
+        bounds = np.zeros(len(self.counts) + 1, np.int64)
+        np.cumsum(self.counts, out=bounds[1:])
+        deltas = np.array(self.flat, np.int64).reshape(-1, 3)
+        # Deltas restart at each posting: position and end are running sums within a posting.
+        runs = np.diff(bounds)
+        positions = running_sums(deltas[:, 0], runs)
+        ends = running_sums(deltas[:, 1] + deltas[:, 2], runs)
+        return Occurrences(
+            np.array(self.docs, np.int64),
+            bounds,
+            positions.astype(np.int32),
+            (ends - deltas[:, 2]).astype(np.int32),
+            ends.astype(np.int32),
+        )
+
+
+def _skipped(reader: Any, fieldname: str, word: str, mine: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(section, value) of the ascending segment-local ``mine`` that have the word, skipping to each."""
+    if (fieldname, word) not in reader:
+        return
+    matcher = reader.postings(fieldname, word)
+    for local in mine:
+        if not matcher.is_active():
+            return
+        if matcher.id() < local:
+            matcher.skip_to(local)
+        if matcher.is_active() and matcher.id() == local:
+            yield local, matcher.value()
+
+
+def _picked(reader: Any, fieldname: str, word: str, mine: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(section, value) of the ascending segment-local ``mine`` that have the word, from its whole list."""
+    blocks = read_blocks(reader, fieldname, word)
+    if not blocks:
+        return
+    ids = running_sums(
+        np.fromiter(chain.from_iterable(b[0] for b in blocks), np.int64), np.array([len(b[0]) for b in blocks])
+    )
+    values = list(chain.from_iterable(b[2] for b in blocks))
+    at = np.minimum(np.searchsorted(ids, mine), len(ids) - 1)
+    for local, i, ok in zip(mine, at.tolist(), (ids[at] == mine).tolist(), strict=True):
+        if ok:
+            yield local, values[i]
 
 
 def _postings(reader: Any, fieldname: str, word: str) -> list[tuple[int, bytes]]:
-    """(segment-local section, value) of every posting, a block at a time where Whoosh allows."""
-    out: list[tuple[int, bytes]] = []
+    """(segment-local section, value) of every posting, read a block at a time."""
     blocks = read_blocks(reader, fieldname, word)
-    if blocks is not None:
-        for deltas, _weights, values in blocks:
-            out.extend(zip(np.cumsum(deltas).tolist(), values, strict=True))
-        return out
-    matcher = reader._terms.matcher(fieldname, reader._text_to_bytes(fieldname, word), reader.schema[fieldname].format)
-    while matcher.is_active():
-        out.append((matcher.id(), matcher.value()))
-        matcher.next()
-    return out
+    if blocks is None:
+        return []
+    ids = running_sums(
+        np.fromiter(chain.from_iterable(b[0] for b in blocks), np.int64), np.array([len(b[0]) for b in blocks])
+    )
+    return list(zip(ids.tolist(), chain.from_iterable(b[2] for b in blocks), strict=True))
 
 
-__all__ = ["CACHE_BYTES", "WHOLE_LIST_MAX", "Occurrences", "TermOccurrences", "among", "decode", "lookup", "read_some"]
+__all__ = [
+    "ASKED_WORDS",
+    "CACHE_BYTES",
+    "POSTINGS_PER_ASKED",
+    "WHOLE_LIST_MAX",
+    "Occurrences",
+    "TermOccurrences",
+    "among",
+    "decode",
+    "lookup",
+    "read_some",
+]
