@@ -2,6 +2,7 @@
 
     python bench/scale.py [--sizes 10000,100000,1000000] [--seed S] [--json] [--out] [--plot FILE.png]
     python bench/scale.py --sizes 1000 --limit 300 --queries 10   # smoke run
+    python bench/scale.py --sizes 1000000 --keep DIR [--queries-only]   # keep, then re-time queries
 
 The 1M corpus and its index need several GB of disk (``--tmp``).
 
@@ -50,6 +51,7 @@ ratio = index MB/s / ceiling MB/s.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -66,6 +68,8 @@ from queries import scale_set
 
 #: How often the index process tree's memory is sampled, seconds.
 RSS_INTERVAL = 0.2
+#: The sampled titles the queries are made from, kept beside a ``--keep`` run's index.
+TITLES = "titles.json"
 
 
 def time_queries(index_dir: Path, qs: dict[str, list[str]]) -> dict[str, Any]:
@@ -180,13 +184,37 @@ def run_size(args: argparse.Namespace, src: corpora.Source, n_sections: int, wor
         f"[{n_sections}] indexed in {index['seconds']:.1f} s ({index['mb_per_s']:.3f} MB/s, ratio "
         f"{out['ratio']:.3f}), {mb(index['size_bytes']):.1f} MB, peak RSS {index['peak_tree_rss_mb']:.0f} MB"
     )
+    (here / TITLES).write_text(json.dumps(corpus.titles, ensure_ascii=False), encoding="utf-8")
+    out["queries"] = run_queries(args, n_sections, index_dir, corpus.titles, state)
+    return out
+
+
+def run_queries(
+    args: argparse.Namespace, n_sections: int, index_dir: Path, titles: list[str], state: dict
+) -> dict[str, Any]:
+    """(d): the query classes made from ``titles``, timed on the index in ``index_dir``."""
     if "tokenizer" not in state:
         state["tokenizer"] = ceiling.sudachi_tokenizer()
-    qs = scale_set(corpus.titles, state["tokenizer"], args.seed, args.queries, args.warmup, args.max_title_share)
+    qs = scale_set(titles, state["tokenizer"], args.seed, args.queries, args.warmup, args.max_title_share)
     counts = ", ".join(f"{len(qs[c])} {c}" for c in CLASSES)
-    log(f"[{n_sections}] (d) queries from {len(corpus.titles)} titles: {len(qs['warmup'])} warm-up, {counts} …")
-    out["queries"] = {"titles": len(corpus.titles), **time_queries(index_dir, qs)}
-    return out
+    log(f"[{n_sections}] (d) queries from {len(titles)} titles: {len(qs['warmup'])} warm-up, {counts} …")
+    return {"titles": len(titles), **time_queries(index_dir, qs)}
+
+
+def queries_only(args: argparse.Namespace) -> dict[str, Any]:
+    """``--queries-only``: step (d) again on the corpora and indexes a ``--keep`` run left."""
+    results: dict[str, Any] = {"machine": machine_info(), "seed": args.seed, "sizes": args.sizes, "runs": []}
+    state: dict[str, Any] = {}
+    for n in args.sizes:
+        here = args.keep.resolve() / f"sections-{n}"
+        if not (here / TITLES).exists():
+            sys.exit(f"{here / TITLES} is missing: run with --keep {args.keep} first")
+        titles = json.loads((here / TITLES).read_text(encoding="utf-8"))
+        index_dir = here / "index"
+        run = {"target_sections": n, "index": {"size_bytes": corpora.dir_size(index_dir)}}
+        run["queries"] = run_queries(args, n, index_dir, titles, state)
+        results["runs"].append(run)
+    return results
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -231,16 +259,45 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_human(r: dict[str, Any]) -> None:
-    m, s = r["machine"], r["source"]
+    m = r["machine"]
     print(
         f"# scale  {m['date']}  {m['cpus']} cpus  python {m['python']}  "
         f"sudachipy {m['sudachipy']}  whoosh {m['whoosh']}"
     )
+    runs = r["runs"]
+    if "source" in r:  # not a --queries-only run
+        print_indexing(r)
+    print("\nqueries (EmbeddedEngine.search page 1, 10 per page, snippets; ms p50 / p95; hits/query)")
+    print(f"{'sections':>9} " + " ".join(f"{c:>22}" for c in CLASSES))
+    for x in runs:
+        if "queries" not in x:
+            continue
+        cells = []
+        for c in CLASSES:
+            q = x["queries"]["classes"][c]
+            if q["ms"].get("n"):
+                cells.append(f"{q['ms']['p50']:6.1f} /{q['ms']['p95']:6.1f} {q['hits_per_query']:7.0f}")
+            else:
+                cells.append(f"{'no queries':>22}")
+        print(f"{x['target_sections']:>9} " + " ".join(f"{cell:>22}" for cell in cells))
+    for x in runs:
+        if "queries" in x and "ceiling" in x:
+            n = {c: x["queries"]["classes"][c]["queries"] for c in CLASSES}
+            bad = sum(x["queries"]["classes"][c]["errors"] for c in CLASSES)
+            zero = {c: x["queries"]["classes"][c]["zero_hit_queries"] for c in CLASSES}
+            print(
+                f"  {x['corpus']['sections']} sections: queries per class {n}, zero-hit {zero}, errors {bad}; "
+                f"ceiling {'extrapolated from' if x['ceiling']['extrapolated'] else 'on all'} "
+                f"{x['ceiling']['sample_sections']} sections"
+            )
+
+
+def print_indexing(r: dict[str, Any]) -> None:
+    s, runs = r["source"], r["runs"]
     print(
         f"source: {s['articles']} articles, {s['paragraphs']} paragraphs of {corpora.MIN_PARAGRAPH}+ chars, "
         f"{s['sentences']} sentences; seed {r['seed']}, procs {r['procs']}"
     )
-    runs = r["runs"]
     print("\nindexing (sakuin index --rebuild, whole process; ceiling = raw SudachiPy, mean of before/after)")
     head = (
         f"{'sections':>9} {'docs':>7} {'anal. MB':>8} {'index s':>8} {'MB/s':>6} {'sect/s':>7} "
@@ -259,29 +316,6 @@ def print_human(r: dict[str, Any]) -> None:
             f"{100 * ce['spread']:5.0f}% {x['ratio']:6.3f} {mb(ix['size_bytes']):8.1f} "
             f"{ix['peak_tree_rss_mb']:7.0f} {ix['peak_tree_pss_mb']:7.0f}"
         )
-    print("\nqueries (EmbeddedEngine.search page 1, 10 per page, snippets; ms p50 / p95; hits/query)")
-    print(f"{'sections':>9} " + " ".join(f"{c:>22}" for c in CLASSES))
-    for x in runs:
-        if "queries" not in x:
-            continue
-        cells = []
-        for c in CLASSES:
-            q = x["queries"]["classes"][c]
-            if q["ms"].get("n"):
-                cells.append(f"{q['ms']['p50']:6.1f} /{q['ms']['p95']:6.1f} {q['hits_per_query']:7.0f}")
-            else:
-                cells.append(f"{'no queries':>22}")
-        print(f"{x['corpus']['sections']:>9} " + " ".join(f"{cell:>22}" for cell in cells))
-    for x in runs:
-        if "queries" in x:
-            n = {c: x["queries"]["classes"][c]["queries"] for c in CLASSES}
-            bad = sum(x["queries"]["classes"][c]["errors"] for c in CLASSES)
-            zero = {c: x["queries"]["classes"][c]["zero_hit_queries"] for c in CLASSES}
-            print(
-                f"  {x['corpus']['sections']} sections: queries per class {n}, zero-hit {zero}, errors {bad}; "
-                f"ceiling {'extrapolated from' if x['ceiling']['extrapolated'] else 'on all'} "
-                f"{x['ceiling']['sample_sections']} sections"
-            )
 
 
 def plot(r: dict[str, Any], path: Path) -> None:
@@ -391,14 +425,23 @@ def main() -> int:
     parser.add_argument(
         "--keep", type=Path, default=None, metavar="DIR", help="write corpora and indexes under DIR and keep them"
     )
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the queries again on the corpora and indexes an earlier --keep DIR run left (no build)",
+    )
     args = parser.parse_args()
+    if args.queries_only and not args.keep:
+        parser.error("--queries-only needs --keep DIR")
+    if args.queries_only and args.plot:
+        parser.error("--plot needs the indexing figures of a full run, not --queries-only")
     if args.plot:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             parser.error("--plot needs matplotlib (the bench extra): pip install -e '.[bench]'")
     started = time.perf_counter()
-    results = run(args)
+    results = queries_only(args) if args.queries_only else run(args)
     results["total_seconds"] = time.perf_counter() - started
     if args.plot:
         plot(results, args.plot)
