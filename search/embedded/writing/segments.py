@@ -35,8 +35,8 @@ What is ours:
   do the same (``if len(databytes) < 20: comp = 0``) but overwrites the flag on
   the next line. The limit is 512 bytes: smaller blocks (the rare terms', four in
   five blocks of livedoor) shrink by a third at most. Compressing down to 96 bytes
-  made livedoor's index 4 % smaller (151.0 → 144.3 MB; 100k scale sections 12 %,
-  with the stored fields) but queries 5-20 % slower at 100k sections: a common
+  made livedoor's index 4 % smaller (151.0 → 144.3 MB; 100k scale sections 351.6
+  against 374.3 MB) but queries 5-20 % slower at 100k sections: a common
   bigram's 128-posting blocks are a few hundred bytes, and each then costs a
   decompression whenever the term is read;
 * the term table (``OrderedHashWriter``'s records, position index and 256 hash
