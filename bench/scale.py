@@ -43,6 +43,11 @@ For each size:
     each query is timed once around ``EmbeddedEngine.search(q, page=1, per_page=10)``
     (snippets included), the classes interleaved so that a slow spell of the machine
     does not land on one class.
+(e) facet counts: after (d), every query runs once more untimed with ``facets``
+    (``--facets``, default the corpus's ``category`` and ``path``; the index declares
+    ``--facet category --date date``), then is timed with and without them in alternating
+    order; both timed runs are repeats of a query whose caches are filled, so their paired
+    difference is the cost of counting every match's values.
 
 MB means 10^6 bytes. MB/s is UTF-8 MB of analysed strings per second of wall time;
 ratio = index MB/s / ceiling MB/s.
@@ -70,18 +75,21 @@ from queries import scale_set
 RSS_INTERVAL = 0.2
 #: The sampled titles the queries are made from, kept beside a ``--keep`` run's index.
 TITLES = "titles.json"
+#: The corpus's metadata as a user would declare it: ``category`` filters and facets,
+#: ``date`` sorts.
+DECLARE = ("--facet", "category", "--date", "date")
 
 
-def time_queries(index_dir: Path, qs: dict[str, list[str]]) -> dict[str, Any]:
+def time_queries(index_dir: Path, qs: dict[str, list[str]], facets: tuple[str, ...] = ()) -> dict[str, Any]:
     from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
     engine = EmbeddedEngine(index_dir)
     errors: list[str] = []
 
-    def one(q: str) -> tuple[float, int] | None:
+    def one(q: str, counted: tuple[str, ...] = ()) -> tuple[float, int] | None:
         t0 = time.perf_counter()
         try:
-            result = engine.search(q, page=1, per_page=10)
+            result = engine.search(q, page=1, per_page=10, facets=counted)
         except Exception as exc:  # a query the engine rejects is counted, not fatal
             errors.append(f"{q}: {type(exc).__name__}: {exc}")
             return None
@@ -89,8 +97,12 @@ def time_queries(index_dir: Path, qs: dict[str, list[str]]) -> dict[str, Any]:
 
     for q in qs["warmup"]:
         one(q)
+        if facets:
+            one(q, facets)
     errors.clear()
     ms: dict[str, list[float]] = {c: [] for c in CLASSES}
+    with_facets: dict[str, list[float]] = {c: [] for c in CLASSES}
+    extra: dict[str, list[float]] = {c: [] for c in CLASSES}
     hits: dict[str, list[int]] = {c: [] for c in CLASSES}
     failed: dict[str, int] = dict.fromkeys(CLASSES, 0)
     # Round-robin over the classes, so a slow spell of the machine is shared between them.
@@ -103,12 +115,32 @@ def time_queries(index_dir: Path, qs: dict[str, list[str]]) -> dict[str, Any]:
                 else:
                     ms[c].append(r[0])
                     hits[c].append(r[1])
+    # (e) The same queries again, each with and without facets in alternating order: both
+    # runs are repeats, so the difference is the counting, not a colder cache.
+    for i in range(max(len(qs[c]) for c in CLASSES) if facets else 0):
+        for c in CLASSES:
+            if i >= len(qs[c]):
+                continue
+            q = qs[c][i]
+            one(q, facets)  # once more untimed: a cache a repeated query fills is filled before either
+            if i % 2:
+                f, r = one(q, facets), one(q)
+            else:
+                r, f = one(q), one(q, facets)
+            if r is not None and f is not None:
+                with_facets[c].append(f[0])
+                extra[c].append(f[0] - r[0])
     classes = {}
     for c in CLASSES:
         h = hits[c]
         classes[c] = {
             "queries": len(qs[c]),
             "ms": summarize(ms[c]),
+            **(
+                {"facets": list(facets), "ms_facets": summarize(with_facets[c]), "facet_extra_ms": summarize(extra[c])}
+                if facets
+                else {}
+            ),
             "hits_per_query": sum(h) / len(h) if h else 0.0,
             "median_hits": sorted(h)[len(h) // 2] if h else 0,
             "zero_hit_queries": sum(1 for x in h if x == 0),
@@ -155,7 +187,7 @@ def run_size(args: argparse.Namespace, src: corpora.Source, n_sections: int, wor
     index_dir = here / "index"
     log(f"[{n_sections}] (b) sakuin index --rebuild into {index_dir} …")
     try:
-        ix = sakuin_index([corpus.folder], index_dir, "--rebuild", "--procs", str(procs), sample=RSS_INTERVAL)
+        ix = sakuin_index([corpus.folder], index_dir, "--rebuild", "--procs", str(procs), *DECLARE, sample=RSS_INTERVAL)
     except IndexFailed as exc:
         log(f"[{n_sections}] FAILED: {exc}")
         out["error"] = str(exc)
@@ -198,7 +230,7 @@ def run_queries(
     qs = scale_set(titles, state["tokenizer"], args.seed, args.queries, args.warmup, args.max_title_share)
     counts = ", ".join(f"{len(qs[c])} {c}" for c in CLASSES)
     log(f"[{n_sections}] (d) queries from {len(titles)} titles: {len(qs['warmup'])} warm-up, {counts} …")
-    return {"titles": len(titles), **time_queries(index_dir, qs)}
+    return {"titles": len(titles), **time_queries(index_dir, qs, args.facets)}
 
 
 def queries_only(args: argparse.Namespace) -> dict[str, Any]:
@@ -242,6 +274,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup": args.warmup,
             "max_title_share": args.max_title_share,
             "rss_interval_s": RSS_INTERVAL,
+            "declared": list(DECLARE),
+            "facets": list(args.facets),
         },
         "runs": [],
     }
@@ -280,6 +314,7 @@ def print_human(r: dict[str, Any]) -> None:
             else:
                 cells.append(f"{'no queries':>22}")
         print(f"{x['target_sections']:>9} " + " ".join(f"{cell:>22}" for cell in cells))
+    print_facets(runs)
     for x in runs:
         if "queries" in x and "ceiling" in x:
             n = {c: x["queries"]["classes"][c]["queries"] for c in CLASSES}
@@ -290,6 +325,25 @@ def print_human(r: dict[str, Any]) -> None:
                 f"ceiling {'extrapolated from' if x['ceiling']['extrapolated'] else 'on all'} "
                 f"{x['ceiling']['sample_sections']} sections"
             )
+
+
+def print_facets(runs: list[dict[str, Any]]) -> None:
+    """The searches again with facet counts, and the paired extra time (ms p50 / p95)."""
+    timed = [x for x in runs if "queries" in x and "ms_facets" in x["queries"]["classes"][CLASSES[0]]]
+    if not timed:
+        return
+    names = ",".join(timed[0]["queries"]["classes"][CLASSES[0]]["facets"])
+    print(f"\nwith facets={names} (ms p50 / p95; extra over the same query without, p50 / p95)")
+    print(f"{'sections':>9} " + " ".join(f"{c:>26}" for c in CLASSES))
+    for x in timed:
+        cells = []
+        for c in CLASSES:
+            q = x["queries"]["classes"][c]
+            f, e = q["ms_facets"], q["facet_extra_ms"]
+            cells.append(
+                f"{f['p50']:6.1f} /{f['p95']:6.1f} +{e['p50']:5.1f} /{e['p95']:5.1f}" if f.get("n") else "no queries"
+            )
+        print(f"{x['target_sections']:>9} " + " ".join(f"{cell:>26}" for cell in cells))
 
 
 def print_indexing(r: dict[str, Any]) -> None:
@@ -420,6 +474,13 @@ def main() -> int:
         type=float,
         default=0.02,
         help="query words found in more of the sampled titles than this share are not used (default 0.02)",
+    )
+    parser.add_argument(
+        "--facets",
+        type=lambda text: tuple(f for f in text.split(",") if f),
+        default=("category", "path"),
+        metavar="F,F",
+        help="fields each query is timed again with, counting their values (default category,path; '' for none)",
     )
     parser.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write a figure (needs matplotlib)")
     parser.add_argument(

@@ -328,11 +328,8 @@ def _checked(pinned: Pinned, docs: np.ndarray, scores: np.ndarray, needles: list
 
 def _facet(pinned: Pinned, docs: np.ndarray, name: str, where: FilterNode | None) -> list[tuple[str, int]]:
     """The values of ``name`` among the sections ``docs``, most frequent first."""
-    searcher = pinned.searcher
-    matched = np.zeros(searcher.reader().doc_count_all(), np.bool_)
-    matched[docs] = True
-    table = pinned.snapshot.meta.keyword(searcher, name)
-    counts = table.counts(matched)
+    table = pinned.snapshot.meta.keyword(pinned.searcher, name)
+    counts = table.counts_of(docs)
     found = [(table.values[v], int(counts[v])) for v in np.flatnonzero(counts).tolist()]
     return facet_list(name, found, selected_values(where).get(name, set()))
 
