@@ -153,8 +153,17 @@ class LiveSearcher(Searcher):
             return self._count_live(fieldname, word)
         return self._frequencies.get_or_make((fieldname, word), lambda: self._count_live(fieldname, word))
 
+    def learn_frequency(self, fieldname: str, word: str, stored: int) -> None:
+        """Cache the term's live document frequency from ``stored``, the number of postings it
+        has in every segment (deleted sections included, as the term tables count them): a
+        reader that has just read all of them need not look the term up again in each."""
+        if self._frequencies is not None:
+            self._frequencies.get_or_make((fieldname, word), lambda: self._live(fieldname, word, stored))
+
     def _count_live(self, fieldname: str, word: str) -> int:
-        n = self.ixreader.doc_frequency(fieldname, word)
+        return self._live(fieldname, word, self.ixreader.doc_frequency(fieldname, word))
+
+    def _live(self, fieldname: str, word: str, n: int) -> int:
         counts = self._deleted_df.get(fieldname)
         if counts and n:
             n -= counts.get(word, 0)

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from support.corpora import write_corpus
 
-from sakuin.search.embedded.reading import bagofwords
+from sakuin.search.embedded.reading import bagofwords, suggest
 from sakuin.search.embedded.reading.emit import compile_query
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.reading.occurrences import POSTINGS_PER_ASKED, TermOccurrences, decode, read_some
 from sakuin.search.embedded.reading.scoring import AllScores
 from sakuin.search.embedded.reading.snapshot import LiveIndex, Snapshot, SnapshotClosed
 from sakuin.search.embedded.store import IndexStore
-from sakuin.search.embedded.writing import compaction
+from sakuin.search.embedded.writing import compaction, w3blocks
 from sakuin.search.embedded.writing.indexer import build_index
 
 
@@ -186,6 +186,60 @@ def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname:
             slow = bagofwords._score_postings_slowly(searcher, fieldname, term)
             assert fast[0].tolist() == slow[0].tolist(), term
             assert fast[1].tolist() == slow[1].tolist(), term  # equal floats, not approximately
+
+
+@pytest.mark.parametrize("fieldname", ["content", "grams", "title", "reading"])
+def test_document_frequencies_learnt_from_postings_equal_the_term_tables(tmp_path: Path, fieldname: str) -> None:
+    """Scoring a term caches its live document frequency from the postings it read; that
+    number must be the one the term tables give, less the deleted sections' (several
+    segments, deletions in place)."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(10), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(1), per_file=10)
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
+        build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        searcher, cache = pinned.searcher, pinned.snapshot.scores
+        reader = searcher.reader()
+        assert reader.has_deletions() and len(reader.leaf_readers()) > 1
+        terms = [t.decode() for t in reader.lexicon(fieldname)][:300]
+        with_deleted = 0
+        for term in terms:
+            found, _ = cache.get(searcher, fieldname, term)
+            learnt = searcher._frequencies.peek((fieldname, term))
+            assert learnt is not None, term  # cached by scoring, before anything asked for it
+            assert learnt == searcher._count_live(fieldname, term) == len(found), term
+            with_deleted += learnt != reader.doc_frequency(fieldname, term)
+        assert with_deleted  # some terms lost sections to the update
+    engine.close()
+
+
+def test_vocabularies_read_from_the_term_tables_equal_whooshs_lexicons(tmp_path: Path) -> None:
+    """What did-you-mean is built from: every field's distinct terms over several segments,
+    read from the term tables in slices, are the merged lexicon Whoosh lists."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(6), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(2), per_file=10)
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
+        build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    with engine.pin() as pinned:
+        reader = pinned.searcher.reader()
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) > 1
+        for fieldname in ("content", "grams", "reading", "title", "heading", "key", "doc_id", "nothing"):
+            merged = list(reader.lexicon(fieldname)) if fieldname != "nothing" else []
+            assert w3blocks.field_vocabulary(leaves, fieldname) == merged, fieldname
+            for leaf in leaves:
+                raw, starts, ends = w3blocks.field_terms(leaf, fieldname)
+                own = [bytes(raw[a:z]) for a, z in zip(starts.tolist(), ends.tolist(), strict=True)]
+                assert own == (list(leaf.lexicon(fieldname)) if fieldname != "nothing" else []), fieldname
+        words = suggest.spelling_index(pinned).words
+        assert list(words) == [w for t in reader.lexicon("content") if 2 <= len(w := t.decode()) <= 30]
+    engine.close()
 
 
 def test_a_long_word_is_read_in_part_first_and_decoded_whole_when_it_comes_back(tmp_path: Path) -> None:

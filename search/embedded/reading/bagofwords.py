@@ -103,9 +103,11 @@ class TermScoreCache:
 _BYTE_TO_LENGTH = np.array(_length_byte_cache, np.float64)
 
 
-def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, Any] | None:
+def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, Any, int] | None:
     """(section numbers, term frequencies) of ``term`` over every segment, deleted sections
-    dropped, and the first segment's searcher that has it; None: no segment has it.
+    dropped, the first segment's searcher that has it, and how many postings were read
+    (deleted sections counted: what the segments' term tables give as its document
+    frequency); None: no segment has it.
 
     Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.read_blocks``),
     one term-table lookup per segment, and decodes every segment's blocks at once
@@ -132,10 +134,11 @@ def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray
     if first is None:
         return None
     docs, tf = ids_and_weights(blocks, offsets)
+    stored = len(docs)
     if deleted:
         keep = ~np.isin(docs, np.array(deleted, np.int64))
         docs, tf = docs[keep], tf[keep]
-    return docs, tf, first
+    return docs, tf, first, stored
 
 
 def term_docs(searcher: Searcher, fieldname: str, term: str) -> np.ndarray:
@@ -172,7 +175,13 @@ def _score_postings(
     found = _postings(searcher, fieldname, term)
     if found is None:
         return np.empty(0, np.int32), np.empty(0, np.float64), None
-    docs, tf, sub = found
+    docs, tf, sub, stored = found
+    # The term's document frequency (BM25's idf) from the postings just read, not from
+    # another term-table lookup in each of the segments (a tenth of a two-word query
+    # at a million sections and fifty segments).
+    learn = getattr(searcher, "learn_frequency", None)
+    if learn is not None:
+        learn(fieldname, term, stored)
     # Every segment's scorer reads the same statistics, the whole index's (its parent
     # searcher's): one is made, from the first segment that has the term.
     scorer = searcher.weighting.scorer(sub, fieldname, term)

@@ -35,6 +35,7 @@ from sakuin.search.analysis.normalize import is_kana, pairs, to_katakana
 from sakuin.search.config import MAX_CANDIDATES
 from sakuin.search.embedded.reading.permitted import frequency as allowed_frequency
 from sakuin.search.embedded.reading.snapshot import Pinned
+from sakuin.search.embedded.writing.w3blocks import field_vocabulary
 from sakuin.search.query import plan_query
 from sakuin.search.results.model import Suggestion
 from sakuin.search.results.suggestions import Frequency, closest, last_word, words_by_reading, words_for
@@ -130,13 +131,14 @@ def spelling_index(pinned: Pinned) -> SpellingIndex:
 def _spelling_index(searcher: Any) -> SpellingIndex:
     """The index's words of 2–30 characters, keyed by bigram and character.
 
-    Read from the term list alone (about 0.5 s per 70k terms, once per version
-    and process); frequencies are looked up only for the few candidates a
-    misspelling has, since decoding every term's statistics took ten times longer.
+    Read from the term tables alone, each segment's run of words in one slice
+    (``sakuin.search.embedded.writing.w3blocks.field_vocabulary``), once per version and
+    process; frequencies are looked up only for the few candidates a misspelling has,
+    since decoding every term's statistics took ten times longer.
     """
     words = []
-    for term in searcher.reader().lexicon("content"):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
+    for term in field_vocabulary([leaf for leaf, _ in searcher.reader().leaf_readers()], "content"):
+        text = term.decode("utf-8")
         if 2 <= len(text) <= 30:
             words.append(text)
     by_gram: dict[str, list[int]] = {}

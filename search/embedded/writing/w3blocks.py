@@ -39,6 +39,7 @@ checks it against Whoosh's own writer (terms, postings, statistics, scores).
 
 from __future__ import annotations
 
+import bisect
 import io
 import pickle
 import zlib
@@ -467,6 +468,89 @@ def read_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[Any, Any, 
     return out
 
 
+#: The term table's position index, as Whoosh's GrowableArray writes it (big-endian).
+_INDEX_DTYPES = {"B": ">u1", "H": ">u2", "i": ">i4", "I": ">u4", "q": ">i8"}
+#: The multiplier of the terms' polynomial hash (odd, 64 bits: arithmetic modulo 2^64).
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+_LENGTH_FACTOR = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def field_terms(reader: Any, fieldname: str) -> tuple[bytes | memoryview, np.ndarray, np.ndarray]:
+    """Where the terms of ``fieldname`` are in one segment's term table: (the bytes of the
+    field's records, each term's start and end in them), in term order.
+
+    A table's keys are the field's number (two bytes) and the term, sorted, so a field's
+    terms are one run of records (key and value lengths, key, value) between two places of
+    the table's position index, read in one slice and split with numpy.
+    """
+    terms = reader._terms
+    table = terms._tindex
+    number = terms._fieldmap.get(fieldname)
+    none = (b"", np.empty(0, np.int64), np.empty(0, np.int64))
+    if number is None or not table.indexlen:
+        return none
+    dtype = np.dtype(_INDEX_DTYPES[table.extras["indextype"]])
+    index = np.frombuffer(table.dbfile.get(table.indexbase, table.indexlen * table.indexsize), dtype)
+
+    def field_at(i: int) -> int:
+        return int.from_bytes(table.key_at(int(index[i]))[:2], "big")
+
+    lo = bisect.bisect_left(range(len(index)), number, key=field_at)
+    hi = bisect.bisect_right(range(len(index)), number, lo=lo, key=field_at)
+    if lo == hi:
+        return none
+    start = int(index[lo])
+    end = int(index[hi]) if hi < len(index) else table.endofdata
+    mapped = getattr(table.dbfile, "_buf", None)  # a compound file's mapped view: no copy
+    raw = mapped[start:end] if mapped is not None else table.dbfile.get(start, end - start)
+    at = index[lo:hi].astype(np.int64) - start
+    head = np.frombuffer(raw, np.uint8)
+    keylen = head[at[:, None] + np.arange(4)].astype(np.int64) @ np.array([1 << 24, 1 << 16, 1 << 8, 1])
+    return raw, at + 10, at + 8 + keylen
+
+
+def field_vocabulary(readers: list[Any], fieldname: str) -> list[bytes]:
+    """The distinct terms of ``fieldname`` over several segments (UTF-8 bytes, sorted): what
+    Whoosh's merged ``lexicon`` lists, without making a Python object of every segment's
+    copy of a word.
+
+    At a million sections fifty segments hold 2.2 million records of 68,000 distinct
+    words, and ``lexicon`` (a generator per record and a heap over the segments) took
+    seconds, for one request's did-you-mean. Here every term gets a 64-bit polynomial hash
+    computed with numpy, the first record of each hash is kept, and only those become
+    bytes. Two different words with one hash would lose one of them from this list (for
+    a few hundred thousand words, a chance of about one in 10^9).
+    """
+    runs = [run for run in (field_terms(r, fieldname) for r in readers) if len(run[1])]
+    if not runs:
+        return []
+    hashes = np.concatenate([_term_hashes(raw, starts, ends) for raw, starts, ends in runs])
+    _, first = np.unique(hashes, return_index=True)
+    sizes = np.array([len(starts) for _, starts, _ in runs], np.int64)
+    run_of = np.searchsorted(np.cumsum(sizes), first, side="right")
+    starts = np.concatenate([starts for _, starts, _ in runs])[first].tolist()
+    ends = np.concatenate([ends for _, _, ends in runs])[first].tolist()
+    raws = [raw for raw, _, _ in runs]
+    out = [bytes(raws[r][a:z]) for r, a, z in zip(run_of.tolist(), starts, ends, strict=True)]
+    out.sort()
+    return out
+
+
+def _term_hashes(raw: bytes | memoryview, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """sum(byte_j * B^j) + length * F modulo 2^64 for each term raw[starts[i]:ends[i]]."""
+    sizes = ends - starts
+    total = int(sizes.sum())
+    firsts = np.cumsum(sizes) - sizes
+    place = np.arange(total) - np.repeat(firsts, sizes)
+    values = np.frombuffer(raw, np.uint8)[np.repeat(starts, sizes) + place].astype(np.uint64)
+    # B^0 .. B^longest (array arithmetic wraps modulo 2^64 without a warning).
+    powers = np.r_[np.uint64(1), np.multiply.accumulate(np.full(int(sizes.max()), _HASH_BASE, np.uint64))]
+    hashes = np.zeros(len(starts), np.uint64)
+    some = sizes > 0
+    hashes[some] = np.add.reduceat(values * powers[place], firsts[some])
+    return hashes + sizes.astype(np.uint64) * _LENGTH_FACTOR
+
+
 def ids_and_weights(
     blocks: list[tuple[Any, Any, Any]], offsets: list[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -518,6 +602,8 @@ __all__ = [
     "characters_values",
     "compress",
     "encode_postings",
+    "field_terms",
+    "field_vocabulary",
     "ids_and_weights",
     "read_blocks",
     "running_sums",
