@@ -8,6 +8,7 @@ import tracemalloc
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from whoosh.filedb import compound, structfile
 
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
@@ -65,3 +66,28 @@ def test_another_thread_searcher_copies_no_index_files(tmp_path: Path) -> None:
     with mock.patch.object(compound, "BufferFile", structfile.BufferFile):  # Whoosh's own: BytesIO copies
         copied = _growth_of_a_new_thread_searcher(index_dir)
     assert in_place < 0.5 * copied, (in_place, copied)
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
+def test_segment_mappings_are_advised_random_access(tmp_path: Path) -> None:
+    """Every segment file a searcher maps carries the kernel's random-read flag (``rr`` in
+    smaps' VmFlags), so a page fault does not read megabytes ahead."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"{i}.txt").write_text(f"国防と会談の記録{i}。" * 20, encoding="utf-8")
+    build_index([docs], ix, procs=1)
+    engine = EmbeddedEngine(ix)
+    engine.search("国防")
+    flags: dict[str, str] = {}
+    current = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+            current = fields[5] if len(fields) > 5 and fields[5].startswith(str(ix.resolve())) else None
+        elif current and line.startswith("VmFlags:"):
+            flags[current] = line
+    engine.close()
+    segments = [path for path in flags if path.endswith(".seg")]
+    assert segments
+    assert all(" rr" in flags[path] for path in segments), flags

@@ -14,10 +14,19 @@ reads many small values through ``read``, now Python instead of ``BytesIO``'s C
 (measured on livedoor: 6.8 ms per warm query against 5.9 ms, for a server tree
 of 341 MB PSS instead of 1,850 MB after 1,000 queries on 2 workers × 8 threads),
 except for pickles, which ``peek`` lets ``pickle.load`` take in one read.
+
+``advise_random`` tells the kernel that a searcher's segment mappings are read at
+random: a query reads a few pages of each segment's term table and posting lists,
+and the kernel's readahead after each page fault (megabytes at a time) filled memory
+with pages no query asked for. With an index larger than memory (10M sections, 37.8
+GB on a 24 GB machine) one-word queries read 6–35 GB from disk each and took 5–36 s;
+advised, 15–40 MB and 0.35–1.4 s. An index that stays in the page cache is not
+affected: nothing is read from disk either way.
 """
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,3 +91,20 @@ class ViewFile(structfile.BufferFile):  # type: ignore[misc]
 def install() -> None:
     """Make Whoosh's compound storage open its files as ``ViewFile`` (idempotent)."""
     compound.BufferFile = ViewFile
+
+
+def advise_random(reader: Any) -> int:
+    """Advise random access on the mapped compound file of every segment of ``reader`` (a
+    Whoosh reader, one segment or several); returns how many mappings were advised. Where
+    the platform has no ``madvise`` (Windows), nothing is done."""
+    advice = getattr(mmap, "MADV_RANDOM", None)
+    if advice is None:
+        return 0
+    done = 0
+    for leaf, _ in reader.leaf_readers():
+        storage = getattr(leaf, "_storage", None)
+        source = getattr(getattr(storage, "a", None), "_source", None)  # OverlayStorage(compound, folder)
+        if isinstance(source, mmap.mmap):
+            source.madvise(advice)
+            done += 1
+    return done

@@ -52,6 +52,7 @@ from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.livestats import DeletedStats, LiveSearcher
 from sakuin.search.embedded.reading.bagofwords import TermScoreCache
 from sakuin.search.embedded.reading.caches import ByteLRU
+from sakuin.search.embedded.reading.mapped import advise_random
 from sakuin.search.embedded.reading.mapped import install as read_segments_in_place
 from sakuin.search.embedded.reading.metatables import MetaTables
 from sakuin.search.embedded.reading.occurrences import TermOccurrences
@@ -108,9 +109,9 @@ class Snapshot:
         self.closed = False
 
     def _open_searcher(self) -> LiveSearcher:
-        return LiveSearcher(
-            self.index.reader(), self.deleted, self.frequencies, fromindex=self.index, weighting=SakuinBM25()
-        )
+        reader = self.index.reader()
+        advise_random(reader)  # no readahead: an index larger than memory is read a page at a time
+        return LiveSearcher(reader, self.deleted, self.frequencies, fromindex=self.index, weighting=SakuinBM25())
 
     def stored_fields(self, searcher: Searcher, docnum: int) -> dict[str, Any]:
         """A section's stored fields (shared: read, never change them)."""
