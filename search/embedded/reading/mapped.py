@@ -19,8 +19,8 @@ except for pickles, which ``peek`` lets ``pickle.load`` take in one read.
 random: a query reads a few pages of each segment's term table and posting lists,
 and the kernel's readahead after each page fault (megabytes at a time) filled memory
 with pages no query asked for. With an index larger than memory (10M sections, 37.8
-GB on a 24 GB machine) one-word queries read 6–35 GB from disk each and took 5–36 s;
-advised, 15–40 MB and 0.35–1.4 s. An index that stays in the page cache is not
+GB on a 24 GB machine) one- and two-word queries read 6–35 GB from disk each and took
+5–36 s; advised, 15–40 MB and 0.35–1.4 s. An index that stays in the page cache is not
 affected: nothing is read from disk either way.
 """
 
