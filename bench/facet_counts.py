@@ -27,7 +27,7 @@ from typing import Any
 
 import ceiling
 import numpy as np
-from harness import arguments, finish, log, machine_info, summarize
+from harness import add_facets_option, arguments, finish, log, machine_info, summarize
 from queries import SCALE_CLASSES as CLASSES
 from queries import scale_set
 
@@ -132,13 +132,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=100, help="queries per class")
     parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up queries")
     parser.add_argument("--seed", type=int, default=20261202, help="the query sampler's seed (scale.py's)")
-    parser.add_argument(
-        "--facets",
-        type=lambda text: tuple(f for f in text.split(",") if f),
-        default=("category", "path"),
-        metavar="F,F",
-        help="the fields counted (default category,path)",
-    )
+    add_facets_option(parser, "the fields counted (default category,path)")
     args = parser.parse_args()
     return finish(run(args), args, print_human)
 

@@ -76,6 +76,17 @@ def arguments(
     return parser
 
 
+def add_facets_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--facets F,F``: the keyword fields a scale corpus's queries count (default category,path; '' none)."""
+    parser.add_argument(
+        "--facets",
+        type=lambda text: tuple(f for f in text.split(",") if f),
+        default=("category", "path"),
+        metavar="F,F",
+        help=help_text,
+    )
+
+
 def log(message: str) -> None:
     """Progress goes to stderr, so ``--json`` output stays clean."""
     print(message, file=sys.stderr, flush=True)

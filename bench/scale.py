@@ -66,7 +66,7 @@ from typing import Any
 
 import ceiling
 import corpora
-from harness import arguments, finish, log, machine_info, mb, rate, summarize
+from harness import add_facets_option, arguments, finish, log, machine_info, mb, rate, summarize
 from processes import IndexFailed, sakuin_index
 from queries import SCALE_CLASSES as CLASSES
 from queries import scale_set
@@ -475,12 +475,8 @@ def main() -> int:
         default=0.02,
         help="query words found in more of the sampled titles than this share are not used (default 0.02)",
     )
-    parser.add_argument(
-        "--facets",
-        type=lambda text: tuple(f for f in text.split(",") if f),
-        default=("category", "path"),
-        metavar="F,F",
-        help="fields each query is timed again with, counting their values (default category,path; '' for none)",
+    add_facets_option(
+        parser, "fields each query is timed again with, counting their values (default category,path; '' for none)"
     )
     parser.add_argument("--plot", type=Path, default=None, metavar="FILE.png", help="write a figure (needs matplotlib)")
     parser.add_argument(

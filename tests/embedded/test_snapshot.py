@@ -36,6 +36,18 @@ def _open_files_under(folder: Path) -> int:
     return fds + mapped
 
 
+def _with_deletions(tmp_path: Path, files: int, changed: int) -> Path:
+    """An index of ``files`` corpus files, then ``changed`` of them rewritten with the
+    deleted sections kept in place (no compaction): several segments, deletions in them."""
+    docs, ix = tmp_path / "docs", tmp_path / "ix"
+    write_corpus(docs, 0, range(files), per_file=10)
+    build_index([docs], ix, procs=1)
+    write_corpus(docs, 1, range(changed), per_file=10)
+    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
+        build_index([docs], ix, procs=1)
+    return ix
+
+
 @pytest.fixture()
 def corpus(tmp_path: Path) -> tuple[Path, Path]:
     docs, ix = tmp_path / "docs", tmp_path / "ix"
@@ -139,13 +151,7 @@ def test_term_at_a_time_equals_whooshs_scores(index_dir: Path) -> None:
 def test_cached_term_frequencies_count_the_occurrences(tmp_path: Path, fieldname: str) -> None:
     """What ranking compares instead of decoding positions: per section, a word's frequency is
     the number of its occurrences (deleted sections left out, several segments)."""
-    docs, ix = tmp_path / "docs", tmp_path / "ix"
-    write_corpus(docs, 0, range(10), per_file=10)
-    build_index([docs], ix, procs=1)
-    write_corpus(docs, 1, range(1), per_file=10)
-    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
-        build_index([docs], ix, procs=1)
-    engine = EmbeddedEngine(ix)
+    engine = EmbeddedEngine(_with_deletions(tmp_path, 10, 1))
     with engine.pin() as pinned:
         searcher, cache = pinned.searcher, pinned.snapshot.scores
         reader = searcher.reader()
@@ -168,13 +174,7 @@ def test_cached_term_frequencies_count_the_occurrences(tmp_path: Path, fieldname
 
 @pytest.mark.parametrize("fieldname", ["content", "grams", "title", "reading"])
 def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname: str) -> None:
-    docs, ix = tmp_path / "docs", tmp_path / "ix"
-    write_corpus(docs, 0, range(10), per_file=10)
-    build_index([docs], ix, procs=1)
-    write_corpus(docs, 1, range(1), per_file=10)  # an update: 10 % deleted in the old segment
-    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):  # keep the deletions in place
-        build_index([docs], ix, procs=1)
-    engine = EmbeddedEngine(ix)
+    engine = EmbeddedEngine(_with_deletions(tmp_path, 10, 1))
     with engine.pin() as pinned:
         searcher = pinned.searcher
         assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
@@ -193,13 +193,7 @@ def test_document_frequencies_learnt_from_postings_equal_the_term_tables(tmp_pat
     """Scoring a term caches its live document frequency from the postings it read; that
     number must be the one the term tables give, less the deleted sections' (several
     segments, deletions in place)."""
-    docs, ix = tmp_path / "docs", tmp_path / "ix"
-    write_corpus(docs, 0, range(10), per_file=10)
-    build_index([docs], ix, procs=1)
-    write_corpus(docs, 1, range(1), per_file=10)
-    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
-        build_index([docs], ix, procs=1)
-    engine = EmbeddedEngine(ix)
+    engine = EmbeddedEngine(_with_deletions(tmp_path, 10, 1))
     with engine.pin() as pinned:
         searcher, cache = pinned.searcher, pinned.snapshot.scores
         reader = searcher.reader()
@@ -219,13 +213,7 @@ def test_document_frequencies_learnt_from_postings_equal_the_term_tables(tmp_pat
 def test_vocabularies_read_from_the_term_tables_equal_whooshs_lexicons(tmp_path: Path) -> None:
     """What did-you-mean is built from: every field's distinct terms over several segments,
     read from the term tables in slices, are the merged lexicon Whoosh lists."""
-    docs, ix = tmp_path / "docs", tmp_path / "ix"
-    write_corpus(docs, 0, range(6), per_file=10)
-    build_index([docs], ix, procs=1)
-    write_corpus(docs, 1, range(2), per_file=10)
-    with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
-        build_index([docs], ix, procs=1)
-    engine = EmbeddedEngine(ix)
+    engine = EmbeddedEngine(_with_deletions(tmp_path, 6, 2))
     with engine.pin() as pinned:
         reader = pinned.searcher.reader()
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
