@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -46,6 +47,13 @@ def _with_deletions(tmp_path: Path, files: int, changed: int) -> Path:
     with mock.patch.object(compaction, "plan", lambda *args, **kwargs: []):
         build_index([docs], ix, procs=1)
     return ix
+
+
+def _first_terms(reader: Any, fieldname: str) -> list[str]:
+    """The first 300 terms of ``fieldname`` in an index ``_with_deletions`` made, checked to
+    have deletions and several segments."""
+    assert reader.has_deletions() and len(reader.leaf_readers()) > 1
+    return [t.decode() for t in reader.lexicon(fieldname)][:300]
 
 
 @pytest.fixture()
@@ -155,8 +163,7 @@ def test_cached_term_frequencies_count_the_occurrences(tmp_path: Path, fieldname
     with engine.pin() as pinned:
         searcher, cache = pinned.searcher, pinned.snapshot.scores
         reader = searcher.reader()
-        assert reader.has_deletions() and len(reader.leaf_readers()) > 1
-        terms = [t.decode() for t in reader.lexicon(fieldname)][:300]
+        terms = _first_terms(reader, fieldname)
         repeated = 0
         for term in terms:
             found, counts = cache.frequencies(searcher, fieldname, term)
@@ -177,8 +184,7 @@ def test_bulk_term_scores_are_whooshs_to_the_last_bit(tmp_path: Path, fieldname:
     engine = EmbeddedEngine(_with_deletions(tmp_path, 10, 1))
     with engine.pin() as pinned:
         searcher = pinned.searcher
-        assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
-        terms = [t.decode() for t in searcher.reader().lexicon(fieldname)][:300]
+        terms = _first_terms(searcher.reader(), fieldname)
         assert terms
         lengths: dict = {}
         for term in terms:
@@ -197,8 +203,7 @@ def test_document_frequencies_learnt_from_postings_equal_the_term_tables(tmp_pat
     with engine.pin() as pinned:
         searcher, cache = pinned.searcher, pinned.snapshot.scores
         reader = searcher.reader()
-        assert reader.has_deletions() and len(reader.leaf_readers()) > 1
-        terms = [t.decode() for t in reader.lexicon(fieldname)][:300]
+        terms = _first_terms(reader, fieldname)
         with_deleted = 0
         for term in terms:
             found, _ = cache.get(searcher, fieldname, term)

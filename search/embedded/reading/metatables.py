@@ -12,7 +12,6 @@ on first use from the index and kept for the version's life:
   cost that follows the number of matches, not the size of the index (a common
   word's 1 % of a million sections is read, not the million). Only when the
   matches carry most of the field's postings is one pass over them cheaper;
-
 * a date or number field → a float64 array over section numbers (NaN: none);
 * ``dup`` → the body hashes that collapse the same text in several documents;
 * ``live`` → which section numbers are not deleted (for queries that are only filters).
