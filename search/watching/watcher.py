@@ -245,16 +245,17 @@ class Watcher:
         self.debounce.note(time.monotonic())  # the work is still to be done
         retry = datetime.fromtimestamp(time.time() + delay).astimezone()
         said = str(exc).removesuffix("; previous index kept").removesuffix("; previous kept")
-        self.echo(
-            f"{stamp()} watch: update failed: {said}; the index is unchanged; "
-            f"trying again in {delay:.0f} s (attempt {self.backoff.failures + 1})",
-            True,
-        )
+        # The state first: whoever reads the line may then read the failure in the status.
         self.writer.set(
             state="retrying",
             failures=self.backoff.failures,
             error=str(exc) or type(exc).__name__,
             retry_at=retry.isoformat(timespec="seconds"),
+        )
+        self.echo(
+            f"{stamp()} watch: update failed: {said}; the index is unchanged; "
+            f"trying again in {delay:.0f} s (attempt {self.backoff.failures + 1})",
+            True,
         )
 
     def _build(self, paths: list[Path]) -> IndexReport:
