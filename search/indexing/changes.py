@@ -31,6 +31,7 @@ from sakuin.search.documents.kinds import REFUSED, is_extracted
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.errors import UnreadableFile
+from sakuin.search.indexing.records import DIGEST_BYTES, RecordTable
 from sakuin.search.indexing.report import IndexReport
 from sakuin.search.indexing.sections import SCHEMA_VERSION
 from sakuin.search.indexing.tasks import FileOutcome, FileTask, Task, doc_task
@@ -149,13 +150,13 @@ class Pending:
         return self.is_records and self.prev is not None and "records" in self.prev
 
 
-def record_hash(doc: Document) -> str:
-    """What a JSONL record's document holds, hashed: equal hashes, equal sections.
+def record_digest(doc: Document) -> bytes:
+    """What a JSONL record's document holds, hashed (``DIGEST_BYTES``): equal digests, equal sections.
 
     Each text is hashed with its length before it, so no two documents give the same
     stream; only the (small) metadata goes through JSON (a JSON dump of the body was
     a fifth of the main process's work in a build)."""
-    h = hashlib.blake2b(digest_size=16)
+    h = hashlib.blake2b(digest_size=DIGEST_BYTES)
     meta = json.dumps(doc.meta, ensure_ascii=False, sort_keys=True, default=str)
     texts = [doc.title, doc.path, meta, str(len(doc.sections))]
     for s in doc.sections:
@@ -165,7 +166,12 @@ def record_hash(doc: Document) -> str:
         data = text.encode("utf-8", "surrogatepass")
         stream += (len(data).to_bytes(8, "little"), data)
     h.update(b"".join(stream))  # one call: the same digest as an update per piece
-    return h.hexdigest()
+    return h.digest()
+
+
+def record_hash(doc: Document) -> str:
+    """``record_digest`` in hexadecimal."""
+    return record_digest(doc).hex()
 
 
 def pending_documents(
@@ -249,11 +255,10 @@ class Reading:
         except UnreadableFile as exc:
             self._skip(p, str(exc))
             return
-        records = p.is_records
-        old_records: dict[str, list[Any]] = p.prev["records"] if p.by_record and p.prev else {}
-        new_records: dict[str, list[Any]] = {}
+        old_records = RecordTable.from_entry(p.prev) if p.by_record and p.prev else None
+        new_records = RecordTable() if p.is_records else None
         counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
-        doc_ids: list[str] = []
+        doc_ids: list[str] = new_records.doc_ids if new_records is not None else []
         sections = 0
         try:
             for doc, nbytes in stream.documents:
@@ -265,13 +270,14 @@ class Reading:
                     continue
                 owner[doc.doc_id] = p.key
                 self.survey.add(doc.meta)
-                doc_ids.append(doc.doc_id)
                 sections += len(doc.sections)
-                if records:
-                    digest = record_hash(doc)
-                    new_records[doc.doc_id] = [digest, len(doc.sections)]
-                    old = old_records.get(doc.doc_id)
-                    if old is not None and old[0] == digest:
+                if new_records is None:
+                    doc_ids.append(doc.doc_id)
+                else:
+                    digest = record_digest(doc)
+                    new_records.add(doc.doc_id, digest, len(doc.sections))
+                    old = old_records.digest_of(doc.doc_id) if old_records is not None else None
+                    if old == digest:
                         counts["unchanged"] += 1
                         yield None, nbytes
                         continue
@@ -281,15 +287,17 @@ class Reading:
                 yield doc_task(doc, p.key), nbytes
         except (OSError, UnreadableFile) as exc:
             raise RuntimeError(f"{p.path} changed while it was being read ({exc}); previous index kept") from exc
-        for doc_id in old_records.keys() - new_records.keys():
-            deleter.delete(doc_id=doc_id, source=p.key)
-            counts["removed"] += 1
+        if old_records is not None and new_records is not None:
+            for doc_id in old_records.doc_ids:
+                if new_records.digest_of(doc_id) is None:
+                    deleter.delete(doc_id=doc_id, source=p.key)
+                    counts["removed"] += 1
         report.problems.extend(stream.problems)
         if p.by_record:
             report.records[str(p.path)] = counts
         entry = self._entry(p, doc_ids, sections)
-        if records:
-            entry["records"] = new_records
+        if new_records is not None:
+            entry["records"] = new_records.to_manifest()  # aligned with doc_ids: the same ids in the same order
         self.done.append((p, "indexed"))
 
     def _skip(self, p: Pending, reason: str) -> None:
@@ -355,5 +363,6 @@ __all__ = [
     "file_key",
     "pending_documents",
     "previous",
+    "record_digest",
     "record_hash",
 ]

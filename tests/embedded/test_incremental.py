@@ -7,10 +7,12 @@ order, scores, snippets) with a fresh ``--rebuild`` of the same inputs.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
 import shutil
+import tracemalloc
 from pathlib import Path
 from unittest import mock
 
@@ -20,10 +22,14 @@ from hypothesis import strategies as st
 from support.corpora import write_jsonl
 from support.paths import ROOT
 
+from sakuin.search.documents.metadata import FieldSurvey
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.store import DELETED_STATS, IndexStore
 from sakuin.search.embedded.writing import compaction
 from sakuin.search.embedded.writing.indexer import build_index, optimize_index
+from sakuin.search.indexing.changes import Pending, Reading
+from sakuin.search.indexing.records import DIGEST_BYTES, RecordTable
+from sakuin.search.indexing.report import IndexReport
 
 LINES = [
     line.strip()
@@ -171,12 +177,34 @@ def _indexed_records(tmp_path: Path, n: int, seed: int) -> tuple[Path, list[dict
     return path, records, ix
 
 
-def test_one_changed_record_is_the_only_one_analysed(tmp_path: Path) -> None:
+def _manifest_path(ix: Path) -> Path:
+    return ix / (ix / "CURRENT").read_text(encoding="utf-8").strip() / "manifest.json"
+
+
+def _to_earlier_record_form(ix: Path) -> None:
+    """Rewrite the live manifest's record tables as an object per record (id → [hex digest,
+    sections]), the form indexes were written in before the compact one."""
+    path = _manifest_path(ix)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for entry in manifest["files"].values():
+        table = RecordTable.from_entry(entry)
+        if table is not None:
+            entry["records"] = {
+                d: [table.digest_of(d).hex(), n]  # type: ignore[union-attr]
+                for d, n in zip(table.doc_ids, table.sections, strict=True)
+            }
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("form", ["compact", "earlier"])
+def test_one_changed_record_is_the_only_one_analysed(tmp_path: Path, form: str) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     path = docs / "news.jsonl"
     records = _records_file(path, 40, random.Random(1))
     build_index([docs], tmp_path / "ix", procs=1)
+    if form == "earlier":
+        _to_earlier_record_form(tmp_path / "ix")
     records[7]["text"] = "北極海の氷が記録的な速さで解けている"
     del records[20]
     records.append({"id": "new", "title": "追加", "text": "新しい記事です"})
@@ -194,6 +222,60 @@ def test_one_changed_record_is_the_only_one_analysed(tmp_path: Path) -> None:
     assert engine.search("新しい記事").hits[0].doc_id == "new"
     assert engine.document("r0020") is None
     assert report.sections == 40
+    entry = json.loads(_manifest_path(tmp_path / "ix").read_text(encoding="utf-8"))["files"][str(path.absolute())]
+    assert set(entry["records"]) == {"digests", "sections"}  # written in the compact form
+    assert entry["doc_ids"] == [r["id"] for r in records]
+
+
+def test_a_record_table_keeps_a_digest_and_a_count_per_id_in_order() -> None:
+    rng = random.Random(5)
+    ids = [f"id-{i}" for i in rng.sample(range(1000), 50)]
+    digests = [rng.randbytes(DIGEST_BYTES) for _ in ids]
+    counts = [rng.choice([0, 1, 7, 2**32 - 1]) for _ in ids]
+    table = RecordTable()
+    for d, h, n in zip(ids, digests, counts, strict=True):
+        table.add(d, h, n)
+    entry = {"doc_ids": ids, "records": table.to_manifest()}
+    back = RecordTable.from_entry(json.loads(json.dumps(entry)))
+    assert back is not None and back.doc_ids == ids and list(back.sections) == counts
+    assert [back.digest_of(d) for d in ids] == digests
+    assert back.digest_of("id-missing") is None
+    earlier = {"doc_ids": ids, "records": {d: [h.hex(), n] for d, h, n in zip(ids, digests, counts, strict=True)}}
+    old = RecordTable.from_entry(earlier)
+    assert old is not None and old.doc_ids == ids and bytes(old.digests) == b"".join(digests)
+    assert RecordTable.from_entry({"doc_ids": ids}) is None
+    with pytest.raises(ValueError):
+        RecordTable.from_entry({"doc_ids": ids[:-1], "records": table.to_manifest()})
+
+
+def test_reading_keeps_little_per_record(tmp_path: Path) -> None:
+    """What the main process of a build keeps for each JSONL record it has read (its id in
+    the file's ``doc_ids`` and the id table, its digest and count) stays small: at ten
+    million sections there are two million records, and an object per record (about
+    300 bytes) took the build past its memory bound."""
+    path = tmp_path / "many.jsonl"
+    n = 5000
+    write_jsonl(path, [{"id": f"record-{i:07d}", "title": "題", "text": f"本文 {i}"} for i in range(n)])
+
+    class _NoDeletions:
+        def delete(self, **terms: str) -> int:
+            return 0
+
+    new_files: dict[str, dict[str, object]] = {}
+    pending = [Pending(str(path), path, tmp_path, "digest", None)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        reading = Reading(pending, new_files, IndexReport(), _NoDeletions(), FieldSurvey())
+        for _ in reading.tasks():
+            pass
+        reading.finish([])
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(new_files[str(path)]["doc_ids"]) == n  # type: ignore[arg-type]
+    assert kept / n < 200, f"{kept / n:.0f} bytes kept per record"
 
 
 def test_an_update_links_the_live_segments_instead_of_copying(tmp_path: Path) -> None:
