@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support.paths import LIVEDOOR, SEEDS
 from whoosh import index as whoosh_index
 from whoosh import scoring
@@ -386,6 +390,107 @@ def test_word_postings_read_back_as_whoosh_encodes_them() -> None:
                 min(length_bytes[d] for d, _ in chunk),
                 max(length_bytes[d] for d, _ in chunk),
             )
+
+
+def _raw_blocks(data: bytes, info: np.ndarray) -> list[tuple[list[int], list[bytes]]]:
+    """Every term's (block counts, inflated data pickles), as ``raw_blocks`` gives a segment's."""
+    return [
+        ([head[0] for head, _ in blocks], [pickle.dumps(body, 2) for _, body in blocks])
+        for blocks in _read_postings(data, info)
+    ]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.sampled_from([1, 2, 3, 4, 5, 127, 128, 129, 300]), min_size=1, max_size=6),
+    spread=st.sampled_from([300, 70_000, 2**31 - 1]),
+    weights=st.sampled_from(["none", "ones", "equal", "counts", "fractions", "mixed"]),
+    values=st.sampled_from(["none", "characters", "fixed"]),
+    level=st.sampled_from([0, 3]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_block_ids_and_weights_are_read_without_unpickling(
+    sizes: list[int], spread: int, weights: str, values: str, level: int, seed: int
+) -> None:
+    """``decode_ids_and_weights`` reads the ids and weights out of the block pickles'
+    bytes: the same arrays as unpickling every block, for every tuple form (1, 2, 3, 4+
+    items), id and weight size (1, 2, 4 bytes; floats), weight form (None, one float, a
+    tuple of ints or floats), value form and compression, over several terms at once."""
+    from sakuin.search.embedded.writing import w3blocks
+
+    rng = np.random.default_rng(seed)
+    lists = [np.sort(rng.choice(min(spread, 10 * n + 10_000_000), n, replace=False)) for n in sizes]
+    docs = np.concatenate(lists)
+    ends = np.cumsum(sizes)
+    n = len(docs)
+    w = {
+        "none": None,
+        "ones": np.ones(n),
+        "equal": np.full(n, 1.1),  # not a float32: Whoosh keeps a block's one weight as one
+        "counts": rng.integers(1, 70_000, n).astype(np.float64),
+        "fractions": rng.random(n) * 3,
+        "mixed": np.where(rng.random(n) < 0.5, 1.0, rng.integers(2, 4, n)).astype(np.float64),
+    }[weights]
+    vals = fixed = None
+    if values == "characters":
+        freqs = rng.integers(1, 4, n)
+        p_start = np.cumsum(np.r_[0, freqs[:-1]]).astype(np.int64)
+        pos = rng.integers(0, 5_000, int(freqs.sum())).astype(np.int32)
+        vals = w3blocks.characters_values(p_start, pos, pos * 2, pos * 2 + 3)
+    elif values == "fixed":
+        fixed = rng.integers(0, 256, (n, 4)).astype(np.uint8)
+    length_bytes = rng.integers(1, 256, int(docs.max()) + 1).astype(np.uint8)
+    data, info = w3blocks.encode_postings(docs, ends, length_bytes, 0, 128, level, w, vals, fixed)
+    terms = _raw_blocks(data.tobytes(), info)
+    counts = [c for cs, _ in terms for c in cs]
+    datas = [d for _, ds in terms for d in ds]
+    offsets = [7 * i for i in range(len(counts))]
+    assert w3blocks._parse_ids_and_weights(np.array(counts), datas) is not None  # not the fallback
+    with mock.patch.object(w3blocks, "NUMPY_MIN_POSTINGS", 0):
+        got = w3blocks.decode_ids_and_weights(counts, datas, offsets)
+    want = w3blocks.ids_and_weights([pickle.loads(d) for d in datas], offsets)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    assert np.array_equal(
+        got[0],
+        np.concatenate([docs[a:b] for a, b in zip(np.r_[0, ends[:-1]], ends, strict=True)])
+        + np.repeat(offsets, counts),
+    )
+
+
+def test_blocks_pickled_by_pickle_are_parsed() -> None:
+    """``pickle.dumps(block, 2)`` of tuples without repeated objects has the shape
+    ``encode_postings`` writes: parsed, negative BININTs included."""
+    from sakuin.search.embedded.writing import w3blocks
+
+    blocks = [
+        ((5, 1, 2, 300), (-1, 2, 70_000, -(2**31)), None),
+        ((9,), 1.1, None),
+        ((9,), (1.1,), None),
+        ((1, 2), (0.5, -2.25), None),
+        ((1, 2, 3), 1.1, (b"a", b"b", b"c")),
+    ]
+    datas = [pickle.dumps(b, 2) for b in blocks]
+    counts = [len(b[0]) for b in blocks]
+    assert w3blocks._parse_ids_and_weights(np.array(counts), datas) is not None
+    with mock.patch.object(w3blocks, "NUMPY_MIN_POSTINGS", 0):
+        got = w3blocks.decode_ids_and_weights(counts, datas)
+    want = w3blocks.ids_and_weights(blocks)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_blocks_of_another_writer_are_unpickled() -> None:
+    """A block pickled another way (a memo, a list, a long) is not parsed but unpickled:
+    the same ids and weights either way."""
+    from sakuin.search.embedded.writing import w3blocks
+
+    blocks = [((5, 1, 2, 300), (1.5, 2.0, 2.0, 1.0), None), ((70_000, 3), [2, 2], None), ((2**40,), None, None)]
+    for block in blocks:
+        datas = [pickle.dumps(block, 4)]
+        counts = [len(block[0])]
+        assert w3blocks._parse_ids_and_weights(np.array(counts), datas) is None
+        got = w3blocks.decode_ids_and_weights(counts, datas)
+        want = w3blocks.ids_and_weights([block])
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
 def test_ints_are_written_as_pickle_writes_them() -> None:

@@ -39,7 +39,7 @@ from whoosh.util.numeric import _length_byte_cache
 
 from sakuin.search.embedded.reading.caches import ByteLRU
 from sakuin.search.embedded.reading.scoring import best
-from sakuin.search.embedded.writing.w3blocks import ids_and_weights, read_blocks
+from sakuin.search.embedded.writing.w3blocks import decode_ids_and_weights, raw_blocks
 
 Postings = tuple[np.ndarray, np.ndarray]
 #: What the cache keeps per term: docnums, scores, and the term frequencies of a field
@@ -109,31 +109,34 @@ def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray
     (deleted sections counted: what the segments' term tables give as its document
     frequency); None: no segment has it.
 
-    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.read_blocks``),
+    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.raw_blocks``),
     one term-table lookup per segment, and decodes every segment's blocks at once
-    (``ids_and_weights``): at 1M sections there are about fifty segments, and a rare term's
-    one small block in each cost more in array calls than in reading.
+    (``decode_ids_and_weights``, which reads the ids and weights out of the block pickles
+    without unpickling the positions): at 1M sections there are about fifty segments, and
+    a rare term's one small block in each cost more in array calls than in reading.
     """
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
-    blocks: list[Any] = []
+    counts: list[int] = []
+    blocks: list[bytes] = []
     offsets: list[int] = []
     deleted: list[int] = []
     first = None
     for sub, offset in leaves:
         reader = sub.reader()
-        found = read_blocks(reader, fieldname, term)
+        found = raw_blocks(reader, fieldname, term)
         if found is None:
             continue
         if first is None:
             first = sub
-        blocks += found
-        offsets += [offset] * len(found)
+        counts += found[0]
+        blocks += found[1]
+        offsets += [offset] * len(found[0])
         gone = reader._perdoc.deleted_docs()
         if gone:
             deleted += [d + offset for d in gone]
     if first is None:
         return None
-    docs, tf = ids_and_weights(blocks, offsets)
+    docs, tf = decode_ids_and_weights(counts, blocks, offsets)
     stored = len(docs)
     if deleted:
         keep = ~np.isin(docs, np.array(deleted, np.int64))

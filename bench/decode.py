@@ -1,0 +1,214 @@
+"""What reading a scored term's postings costs: block pickles unpickled against parsed, zlib against ISA-L.
+
+    python bench/decode.py --keep DIR [--size 1000000] [--queries 100]
+
+Runs on an index ``scale.py --keep DIR`` left (``DIR/sections-N/index``, its titles in
+``titles.json``), with scale.py's query classes made from the same titles and seed. Each
+query runs through ``EmbeddedEngine.search``; every term the engine scores goes through
+``sakuin.search.embedded.reading.bagofwords._postings``, which reads the term's blocks
+in every segment (``w3blocks.raw_blocks``) and decodes their ids and weights at once.
+Wrapped here, each term's blocks are
+
+* inflated both ways from the same compressed bytes: ``zlib.decompress`` and ISA-L's
+  (``isal_zlib.decompress``, what sakuin uses), and
+* decoded both ways: ``pickle`` (every block unpickled, then ``ids_and_weights``: what
+  scoring did before) and ``parse`` (``w3blocks._parse_ids_and_weights``: the ids and
+  weights read out of the pickles' bytes with numpy),
+
+each pair in alternating order, and the two answers must be equal. Reported by the
+term's postings over all segments (bands), per way: ms p50 / p95 and the summed time,
+and per query class the decode time a query spends each way. ``decode_ids_and_weights``
+parses from ``NUMPY_MIN_POSTINGS`` postings and unpickles below; the bands show why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import pickle
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import ceiling
+import numpy as np
+from harness import arguments, finish, log, machine_info, summarize
+from isal import isal_zlib
+from queries import SCALE_CLASSES as CLASSES
+from queries import scale_set
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.reading import TermNotFound
+
+from sakuin.search.embedded.reading import bagofwords
+from sakuin.search.embedded.reading.engine import EmbeddedEngine
+from sakuin.search.embedded.writing import w3blocks
+
+#: Postings per term, the bands' lower bounds.
+BANDS = (0, 1_024, 16_384, 131_072)
+
+
+def compressed_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[int, bytes]]:
+    """(compression, data as stored) of each block of one segment's list (``raw_blocks``' input)."""
+    terms = reader._terms
+    try:
+        info = terms.term_info(fieldname, reader._text_to_bytes(fieldname, word))
+    except (KeyError, TermNotFound):
+        return []
+    if info is None or info.is_inlined():
+        return []
+    offset, length = info.extent()
+    length = length[0] if isinstance(length, tuple) else length
+    raw = terms._postfile.get(offset, length)
+    assert raw[:4] == WHOOSH3_HEADER_MAGIC
+    out, at = [], 4
+    while at < length:
+        size = int.from_bytes(raw[at : at + 4], "big", signed=True)
+        block = io.BytesIO(raw[at + 4 : at + 4 + abs(size)])
+        head = pickle.load(block)
+        out.append((head[3], block.read()))
+        at += 4 + abs(size)
+        if size < 0:
+            break
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    here = args.keep.resolve() / f"sections-{args.size}"
+    titles_file = here / "titles.json"
+    if not titles_file.exists():
+        sys.exit(f"{titles_file} is missing: run scale.py --sizes {args.size} --keep {args.keep} first")
+    titles = json.loads(titles_file.read_text(encoding="utf-8"))
+    qs = scale_set(titles, ceiling.sudachi_tokenizer(), args.seed, args.queries, args.warmup, 0.02)
+    engine = EmbeddedEngine(here / "index")
+    rows: list[tuple[str, int, float, float, float, float]] = []  # class, postings, zlib, isal, pickle, parse
+    current = {"class": "warmup"}
+    postings = bagofwords._postings
+
+    def both_ways(searcher: Any, fieldname: str, term: str) -> Any:
+        leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+        stored = [b for sub, _ in leaves for b in compressed_blocks(sub.reader(), fieldname, term)]
+        packed = [data for comp, data in stored if comp]
+        inflate: dict[str, float] = {}
+        for name, way in (("zlib", zlib.decompress), ("isal", isal_zlib.decompress))[:: 1 if len(rows) % 2 else -1]:
+            t0 = time.perf_counter()
+            for data in packed:
+                way(data)
+            inflate[name] = (time.perf_counter() - t0) * 1000
+        counts: list[int] = []
+        datas: list[bytes] = []
+        for sub, _ in leaves:
+            found = w3blocks.raw_blocks(sub.reader(), fieldname, term)
+            if found is not None:
+                counts += found[0]
+                datas += found[1]
+        decoded: dict[str, tuple[float, Any]] = {}
+        if datas:
+
+            def by_pickle() -> Any:
+                return w3blocks.ids_and_weights([pickle.loads(d) for d in datas])
+
+            def by_parse() -> Any:
+                return w3blocks._parse_ids_and_weights(np.asarray(counts, np.int64), datas)
+
+            for way in (by_pickle, by_parse) if len(rows) % 2 else (by_parse, by_pickle):
+                t0 = time.perf_counter()
+                answer = way()
+                decoded[way.__name__] = ((time.perf_counter() - t0) * 1000, answer)
+            ids, weights = decoded["by_pickle"][1]
+            parsed = decoded["by_parse"][1]
+            if parsed is None:
+                raise AssertionError(f"{fieldname}:{term!r}: a block not of the pattern")
+            deltas, parsed_weights = parsed
+            if not (
+                np.array_equal(w3blocks.running_sums(deltas, np.asarray(counts)), ids)
+                and np.array_equal(parsed_weights, weights)
+            ):
+                raise AssertionError(f"{fieldname}:{term!r}: the two decodings differ")
+            rows.append(
+                (
+                    current["class"],
+                    sum(counts),
+                    inflate["zlib"],
+                    inflate["isal"],
+                    decoded["by_pickle"][0],
+                    decoded["by_parse"][0],
+                )
+            )
+        return postings(searcher, fieldname, term)
+
+    bagofwords._postings = both_ways  # type: ignore[assignment]
+    try:
+        for q in qs["warmup"]:
+            engine.search(q)
+        rows.clear()
+        for c in CLASSES:
+            current["class"] = c
+            for q in qs[c]:
+                engine.search(q)
+    finally:
+        bagofwords._postings = postings  # type: ignore[assignment]
+    with engine.live.pin() as pinned:
+        sections = pinned.searcher.reader().doc_count_all()
+        segments = len(pinned.searcher.reader().leaf_readers())
+    engine.close()
+    ways = ("zlib", "isal", "pickle", "parse")
+    bands = {}
+    for lo, hi in zip(BANDS, (*BANDS[1:], None), strict=True):
+        mine = [r for r in rows if r[1] >= lo and (hi is None or r[1] < hi)]
+        bands[f"{lo}+" if hi is None else f"{lo}-{hi - 1}"] = {
+            "terms": len(mine),
+            "postings": summarize([r[1] for r in mine]),
+            **{f"{w}_ms": summarize([r[2 + i] for r in mine]) for i, w in enumerate(ways)},
+            **{f"{w}_total_ms": sum(r[2 + i] for r in mine) for i, w in enumerate(ways)},
+        }
+    classes = {
+        c: {f"{w}_ms_per_query": sum(r[2 + i] for r in rows if r[0] == c) / len(qs[c]) for i, w in enumerate(ways)}
+        for c in CLASSES
+        if qs[c]
+    }
+    log(f"{len(rows)} terms decoded both ways, all equal")
+    return {
+        "machine": machine_info(),
+        "index": str(here / "index"),
+        "sections": sections,
+        "segments": segments,
+        "numpy_min_postings": w3blocks.NUMPY_MIN_POSTINGS,
+        "bands": bands,
+        "classes": classes,
+    }
+
+
+def print_human(r: dict[str, Any]) -> None:
+    print(f"# decoding postings  {r['machine']['date']}  {r['sections']:,} sections, {r['segments']} segments")
+    print(f"\n{'postings':>15} {'terms':>6} {'zlib ms p50/p95':>17} {'isal':>15} {'pickle':>15} {'parse':>15}")
+    for band, x in r["bands"].items():
+        if not x["terms"]:
+            continue
+        cells = " ".join(
+            f"{x[f'{w}_ms']['p50']:>6.2f} /{x[f'{w}_ms']['p95']:>7.2f}" for w in ("zlib", "isal", "pickle", "parse")
+        )
+        print(f"{band:>15} {x['terms']:>6} {cells}")
+    print(f"\n{'class':>9}  ms per query: {'zlib':>7} {'isal':>7} {'pickle':>7} {'parse':>7}")
+    for c, x in r["classes"].items():
+        print(
+            f"{c:>9}  {'':>14}"
+            + " ".join(f"{x[f'{w}_ms_per_query']:>7.1f}" for w in ("zlib", "isal", "pickle", "parse"))
+        )
+
+
+def main() -> int:
+    parser = arguments(__doc__, data=None, limit=False)
+    parser.add_argument("--keep", type=Path, required=True, metavar="DIR", help="the directory scale.py --keep wrote")
+    parser.add_argument("--size", type=int, default=1_000_000, help="which kept size (sections-N)")
+    parser.add_argument("--queries", type=int, default=100, help="queries per class")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up queries")
+    parser.add_argument("--seed", type=int, default=20261202, help="the query sampler's seed (scale.py's)")
+    args = parser.parse_args()
+    return finish(run(args), args, print_human)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
