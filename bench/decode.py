@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import pickle
 import sys
 import time
 import zlib
-from pathlib import Path
 from typing import Any
 
 import ceiling
 import numpy as np
-from harness import arguments, finish, log, machine_info, summarize
+from harness import add_kept_index_options, arguments, finish, kept_index, log, machine_info, summarize
 from isal import isal_zlib
 from queries import SCALE_CLASSES as CLASSES
 from queries import scale_set
@@ -76,11 +74,7 @@ def compressed_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[int,
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    here = args.keep.resolve() / f"sections-{args.size}"
-    titles_file = here / "titles.json"
-    if not titles_file.exists():
-        sys.exit(f"{titles_file} is missing: run scale.py --sizes {args.size} --keep {args.keep} first")
-    titles = json.loads(titles_file.read_text(encoding="utf-8"))
+    here, titles = kept_index(args)
     qs = scale_set(titles, ceiling.sudachi_tokenizer(), args.seed, args.queries, args.warmup, 0.02)
     engine = EmbeddedEngine(here / "index")
     rows: list[tuple[str, int, float, float, float, float]] = []  # class, postings, zlib, isal, pickle, parse
@@ -201,11 +195,7 @@ def print_human(r: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = arguments(__doc__, data=None, limit=False)
-    parser.add_argument("--keep", type=Path, required=True, metavar="DIR", help="the directory scale.py --keep wrote")
-    parser.add_argument("--size", type=int, default=1_000_000, help="which kept size (sections-N)")
-    parser.add_argument("--queries", type=int, default=100, help="queries per class")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up queries")
-    parser.add_argument("--seed", type=int, default=20261202, help="the query sampler's seed (scale.py's)")
+    add_kept_index_options(parser)
     args = parser.parse_args()
     return finish(run(args), args, print_human)
 

@@ -19,15 +19,22 @@ Reports per class and field the matches per query and both timings (ms, p50 / p9
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import ceiling
 import numpy as np
-from harness import add_facets_option, arguments, finish, log, machine_info, summarize
+from harness import (
+    add_facets_option,
+    add_kept_index_options,
+    arguments,
+    finish,
+    kept_index,
+    log,
+    machine_info,
+    summarize,
+)
 from queries import SCALE_CLASSES as CLASSES
 from queries import scale_set
 
@@ -36,11 +43,7 @@ from sakuin.search.embedded.reading.engine import EmbeddedEngine
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    here = args.keep.resolve() / f"sections-{args.size}"
-    titles_file = here / "titles.json"
-    if not titles_file.exists():
-        sys.exit(f"{titles_file} is missing: run scale.py --sizes {args.size} --keep {args.keep} first")
-    titles = json.loads(titles_file.read_text(encoding="utf-8"))
+    here, titles = kept_index(args)
     qs = scale_set(titles, ceiling.sudachi_tokenizer(), args.seed, args.queries, args.warmup, 0.02)
     engine = EmbeddedEngine(here / "index")
     rows: list[tuple[str, str, int, float, float]] = []
@@ -127,11 +130,7 @@ def print_human(r: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = arguments(__doc__, data=None, limit=False)
-    parser.add_argument("--keep", type=Path, required=True, metavar="DIR", help="the directory scale.py --keep wrote")
-    parser.add_argument("--size", type=int, default=1_000_000, help="which kept size (sections-N)")
-    parser.add_argument("--queries", type=int, default=100, help="queries per class")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up queries")
-    parser.add_argument("--seed", type=int, default=20261202, help="the query sampler's seed (scale.py's)")
+    add_kept_index_options(parser)
     add_facets_option(parser, "the fields counted (default category,path)")
     args = parser.parse_args()
     return finish(run(args), args, print_human)

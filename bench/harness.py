@@ -87,6 +87,24 @@ def add_facets_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
+def add_kept_index_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a script that runs on an index ``scale.py --keep DIR`` left."""
+    parser.add_argument("--keep", type=Path, required=True, metavar="DIR", help="the directory scale.py --keep wrote")
+    parser.add_argument("--size", type=int, default=1_000_000, help="which kept size (sections-N)")
+    parser.add_argument("--queries", type=int, default=100, help="queries per class")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed warm-up queries")
+    parser.add_argument("--seed", type=int, default=20261202, help="the query sampler's seed (scale.py's)")
+
+
+def kept_index(args: argparse.Namespace) -> tuple[Path, list[str]]:
+    """(``DIR/sections-N``, its sampled titles) of ``add_kept_index_options``' arguments."""
+    here = args.keep.resolve() / f"sections-{args.size}"
+    titles_file = here / "titles.json"
+    if not titles_file.exists():
+        sys.exit(f"{titles_file} is missing: run scale.py --sizes {args.size} --keep {args.keep} first")
+    return here, json.loads(titles_file.read_text(encoding="utf-8"))
+
+
 def log(message: str) -> None:
     """Progress goes to stderr, so ``--json`` output stays clean."""
     print(message, file=sys.stderr, flush=True)
