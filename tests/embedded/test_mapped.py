@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import tracemalloc
 from pathlib import Path
@@ -11,6 +12,7 @@ from unittest import mock
 import pytest
 from whoosh.filedb import compound, structfile
 
+from sakuin.search.embedded.reading import mapped
 from sakuin.search.embedded.reading.engine import EmbeddedEngine
 from sakuin.search.embedded.reading.mapped import ViewFile, _ViewReader
 from sakuin.search.embedded.writing.indexer import build_index
@@ -69,16 +71,22 @@ def test_another_thread_searcher_copies_no_index_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc/self/smaps")
-def test_segment_mappings_are_advised_random_access(tmp_path: Path) -> None:
+@pytest.mark.parametrize("share", [0.0, None])
+def test_segment_mappings_of_an_index_larger_than_memory_are_advised_random_access(
+    tmp_path: Path, share: float | None
+) -> None:
     """Every segment file a searcher maps carries the kernel's random-read flag (``rr`` in
-    smaps' VmFlags), so a page fault does not read megabytes ahead."""
+    smaps' VmFlags), so a page fault does not read megabytes ahead, when the version is
+    larger than ``RANDOM_ACCESS_SHARE`` of memory (a share of 0: any index is); an index
+    that fits (this one, at the default share) is read with readahead."""
     docs, ix = tmp_path / "docs", tmp_path / "ix"
     docs.mkdir()
     for i in range(3):
         (docs / f"{i}.txt").write_text(f"国防と会談の記録{i}。" * 20, encoding="utf-8")
     build_index([docs], ix, procs=1)
-    engine = EmbeddedEngine(ix)
-    engine.search("国防")
+    with mock.patch.object(mapped, "RANDOM_ACCESS_SHARE", mapped.RANDOM_ACCESS_SHARE if share is None else share):
+        engine = EmbeddedEngine(ix)
+        engine.search("国防")
     flags: dict[str, str] = {}
     current = None
     for line in Path("/proc/self/smaps").read_text().splitlines():
@@ -90,4 +98,11 @@ def test_segment_mappings_are_advised_random_access(tmp_path: Path) -> None:
     engine.close()
     segments = [path for path in flags if path.endswith(".seg")]
     assert segments
-    assert all(" rr" in flags[path] for path in segments), flags
+    advised = [" rr" in flags[path] for path in segments]
+    assert all(advised) if share == 0.0 else not any(advised), flags
+
+
+def test_larger_than_memory_compares_with_the_machines_memory() -> None:
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert not mapped.larger_than_memory(int(mapped.RANDOM_ACCESS_SHARE * memory) - 1)
+    assert mapped.larger_than_memory(int(mapped.RANDOM_ACCESS_SHARE * memory) + 1)

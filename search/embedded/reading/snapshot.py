@@ -52,7 +52,7 @@ from sakuin.search.documents.metadata import Declaration
 from sakuin.search.embedded.livestats import DeletedStats, LiveSearcher
 from sakuin.search.embedded.reading.bagofwords import TermScoreCache
 from sakuin.search.embedded.reading.caches import ByteLRU
-from sakuin.search.embedded.reading.mapped import advise_random
+from sakuin.search.embedded.reading.mapped import advise_random, larger_than_memory
 from sakuin.search.embedded.reading.mapped import install as read_segments_in_place
 from sakuin.search.embedded.reading.metatables import MetaTables
 from sakuin.search.embedded.reading.occurrences import TermOccurrences
@@ -89,6 +89,8 @@ class Snapshot:
         self.synonyms = Sources(self.analysis.synonyms)
         self.dictionaries = version_dictionaries(folder, self.analysis)
         self.index = open_index(folder, self.declaration)
+        #: Whether its searchers' mappings are advised random access (``mapped.larger_than_memory``).
+        self.random_access = larger_than_memory(sum(f.stat().st_size for f in folder.glob("*.seg")))
         self.deleted = DeletedStats.load(folder)
         self.deleted.totals()  # summed once here, not per searcher
         budget = config.cache_bytes() if cache_bytes is None else cache_bytes
@@ -110,7 +112,8 @@ class Snapshot:
 
     def _open_searcher(self) -> LiveSearcher:
         reader = self.index.reader()
-        advise_random(reader)  # no readahead: an index larger than memory is read a page at a time
+        if self.random_access:  # no readahead: an index larger than memory is read a page at a time
+            advise_random(reader)
         return LiveSearcher(reader, self.deleted, self.frequencies, fromindex=self.index, weighting=SakuinBM25())
 
     def stored_fields(self, searcher: Searcher, docnum: int) -> dict[str, Any]:
