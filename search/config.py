@@ -541,6 +541,17 @@ CLUSTER_INDEX = _define(
 )
 DEFAULT_SHARDS = _define("DEFAULT_SHARDS", 3, "opensearch", "Shards of a new index version (``--shards``).")
 DEFAULT_REPLICAS = _define("DEFAULT_REPLICAS", 1, "opensearch", "Replicas of a new index version (``--replicas``).")
+READ_RETRIES = _define(
+    "READ_RETRIES",
+    3,
+    "opensearch",
+    """Times a search or count is sent again when the node it reached asked its shards of a
+    node that has just gone (500 ``node_not_connected_exception``): the cluster then asks a
+    replica. Writes are never sent twice.""",
+)
+RETRY_PAUSE = _define(
+    "RETRY_PAUSE", 0.25, "opensearch", "Seconds before the first such retry (then twice, three times as long)."
+)
 SUBSTRING_PAGE = _define(
     "SUBSTRING_PAGE", 2000, "opensearch", "Substring candidates read per request (see ``SUBSTRING_CANDIDATES``)."
 )
