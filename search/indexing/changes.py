@@ -289,7 +289,7 @@ class Reading:
             raise RuntimeError(f"{p.path} changed while it was being read ({exc}); previous index kept") from exc
         if old_records is not None and new_records is not None:
             for doc_id in old_records.doc_ids:
-                if new_records.digest_of(doc_id) is None:
+                if doc_id not in new_records:
                     deleter.delete(doc_id=doc_id, source=p.key)
                     counts["removed"] += 1
         report.problems.extend(stream.problems)

@@ -13,7 +13,7 @@ Design decisions:
   the table of every file it has read until it publishes the manifest, and an update
   loads the live one. As a JSON object per record (id → [hex digest, sections]) the
   tables took about 300 bytes a record in that process (a dict slot, a list and a
-  64-byte string each): 600 MB at two million records, which is what took a
+  32-character hex string each): 600 MB at two million records, which is what took a
   10-million-section build past its memory bound, and 166 MB of manifest. Here a
   record costs its 16-byte digest and a 4-byte count, besides its id, which
   ``doc_ids`` holds anyway.
@@ -32,8 +32,12 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 #: Bytes of a record's digest (``sakuin.search.indexing.changes.record_digest``).
 DIGEST_BYTES = 16
+#: A section count in the manifest: uint32, little-endian whatever the machine.
+_COUNT = np.dtype("<u4")
 
 
 class RecordTable:
@@ -51,6 +55,9 @@ class RecordTable:
     def __len__(self) -> int:
         return len(self.doc_ids)
 
+    def __contains__(self, doc_id: str) -> bool:
+        return self._index().get(doc_id) is not None
+
     def add(self, doc_id: str, digest: bytes, sections: int) -> None:
         if len(digest) != DIGEST_BYTES:
             raise ValueError(f"a record digest has {DIGEST_BYTES} bytes, not {len(digest)}")
@@ -61,21 +68,20 @@ class RecordTable:
 
     def digest_of(self, doc_id: str) -> bytes | None:
         """The record's digest, or None if the table has no such record."""
+        i = self._index().get(doc_id)
+        return None if i is None else bytes(self.digests[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES])
+
+    def _index(self) -> dict[str, int]:
+        """id → position, made on the first lookup after a change (only a file read again looks up)."""
         if self._where is None:
             self._where = {d: i for i, d in enumerate(self.doc_ids)}
-        i = self._where.get(doc_id)
-        return None if i is None else bytes(self.digests[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES])
+        return self._where
 
     def to_manifest(self) -> dict[str, str]:
         """The manifest's form, aligned with the entry's ``doc_ids`` (which must be these ids)."""
-        counts = array("I", self.sections)
-        if counts.itemsize != 4:  # pragma: no cover - "I" is 4 bytes on every platform Python supports
-            raise RuntimeError("unsigned int is not 4 bytes here")
-        if array("I", [1]).tobytes() != b"\x01\x00\x00\x00":  # pragma: no cover - big-endian machine
-            counts.byteswap()
         return {
             "digests": base64.b64encode(bytes(self.digests)).decode("ascii"),
-            "sections": base64.b64encode(counts.tobytes()).decode("ascii"),
+            "sections": base64.b64encode(np.asarray(self.sections, _COUNT).tobytes()).decode("ascii"),
         }
 
     @classmethod
@@ -85,9 +91,7 @@ class RecordTable:
         if records is None:
             return None
         if set(records) == {"digests", "sections"} and all(isinstance(v, str) for v in records.values()):
-            counts = array("I", base64.b64decode(records["sections"]))
-            if array("I", [1]).tobytes() != b"\x01\x00\x00\x00":  # pragma: no cover - big-endian machine
-                counts.byteswap()
+            counts = np.frombuffer(base64.b64decode(records["sections"]), _COUNT).tolist()
             return cls(entry.get("doc_ids", ()), base64.b64decode(records["digests"]), counts)
         # The earlier form: {doc id: [hex digest, sections]}.
         return cls(
