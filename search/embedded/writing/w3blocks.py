@@ -42,6 +42,7 @@ checks it against Whoosh's own writer (terms, postings, statistics, scores).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
 import pickle
 from collections.abc import Callable
@@ -435,11 +436,13 @@ def read_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[Any, Any, 
     return None if found is None else [pickle.loads(data) for data in found[1]]
 
 
-def raw_blocks(reader: Any, fieldname: str, word: str) -> tuple[list[int], list[bytes]] | None:
+def raw_blocks(
+    reader: Any, fieldname: str, word: str, inflate: Callable[[bytes], bytes] | None = None
+) -> tuple[list[int], list[bytes]] | None:
     """Each block of one segment's posting list of ``word``: (its posting count, its data
-    pickle, inflated). None: the word is not in the segment. Postings inlined in the term
-    table (Whoosh's writer inlines none at its default limit; ours never does) come back
-    as one block of the same form.
+    pickle, inflated by ``inflate``, ISA-L's by default). None: the word is not in the
+    segment. Postings inlined in the term table (Whoosh's writer inlines none at its
+    default limit; ours never does) come back as one block of the same form.
 
     The list is read at once from the postings file, each block header taken with one
     ``pickle.load``: Whoosh's matcher reads a header a field at a time and costs about
@@ -463,6 +466,7 @@ def raw_blocks(reader: Any, fieldname: str, word: str) -> tuple[list[int], list[
     raw = terms._postfile.get(offset, length)
     if raw[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"not a W3 posting list: {fieldname}:{word!r}")
+    inflate = inflate or _inflate
     counts: list[int] = []
     datas: list[bytes] = []
     at = 4
@@ -473,7 +477,7 @@ def raw_blocks(reader: Any, fieldname: str, word: str) -> tuple[list[int], list[
         head = pickle.load(block)  # (count, last id, max weight, compression, min length, max length)
         data = block.read()
         counts.append(head[0])
-        datas.append(_inflate(data) if head[3] else data)
+        datas.append(inflate(data) if head[3] else data)
         at = end
         if size < 0:
             break
@@ -500,16 +504,14 @@ def decode_ids_and_weights(
     """
     if not datas:
         return np.empty(0, np.int64), np.empty(0)
+    n = np.asarray(counts, np.int64)
     parsed = None
-    if sum(counts) >= NUMPY_MIN_POSTINGS:
-        try:
-            parsed = _parse_ids_and_weights(np.asarray(counts, np.int64), datas)
-        except IndexError:  # not the pattern, and stepping through it ran off the end
-            parsed = None
+    if n.sum() >= NUMPY_MIN_POSTINGS:
+        with contextlib.suppress(IndexError):  # not the pattern, and stepping through it ran off the end
+            parsed = _parse_ids_and_weights(n, datas)
     if parsed is None:
         return ids_and_weights([pickle.loads(d) for d in datas], offsets)
     deltas, weights = parsed
-    n = np.asarray(counts, np.int64)
     ids = running_sums(deltas, n)
     if offsets is not None:
         ids += np.repeat(np.asarray(offsets, np.int64), n)
