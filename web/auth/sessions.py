@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=float(app.config.get("SESSION_HOURS", SESSION_HOURS))),
         # Flask-WTF: every POST is checked by the guard (not by default), with no time limit of
-        # its own (the session's is the limit), and no referrer check the proxy could break.
+        # its own (the sign-in cookie's lifetime is the limit), and no referrer check the proxy could break.
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
