@@ -274,8 +274,8 @@ def test_a_long_word_is_read_in_part_first_and_decoded_whole_when_it_comes_back(
         second = cache.get(searcher, "content", term, wanted)
         assert len(second.docs) == len(whole.docs) and cache.bytes > 0  # decoded whole, kept
         assert rows(first) == rows(second) == rows(whole)
-        # Many sections asked for at once are picked out of the read lists, a few skipped to:
-        # either way the same occurrences as decoding everything.
+        # All, a seventh or one of the word's sections, read from the blocks that hold them:
+        # the same occurrences as decoding everything.
         for asked in (whole.docs.tolist(), whole.docs[::7].tolist(), wanted):
             some = read_some(searcher, "content", term, asked)
             assert some.docs.tolist() == asked

@@ -134,3 +134,35 @@ def test_phrases_with_a_repeated_word_or_a_common_one_match_whoosh(index_dir: Pa
             matched += bool(len(mine))
         assert matched >= 3  # not only phrases that match nothing
     live.close()
+
+
+def test_a_compounds_phrase_reads_positions_only_where_the_other_words_are(index_dir: Path) -> None:
+    """``国防大臣 ウクライナ``: the compound is an OR of the word and the phrase of its parts,
+    and the phrase is checked only in the sections that have ウクライナ (not in every one
+    with 国防 and 大臣); the matches and scores are Whoosh's."""
+    live = LiveIndex(IndexStore(index_dir))
+    with live.pin() as pinned:
+        searcher, snap = pinned.searcher, pinned.snapshot
+        compound = wq.Or([wq.Term("content", "国防大臣"), wq.Phrase("content", ["国防", "大臣"])])
+        query = wq.And([compound, wq.Term("content", "ウクライナ")])
+        other = set(snap.scores.get(searcher, "content", "ウクライナ")[0].tolist())
+        parts = set(snap.scores.get(searcher, "content", "国防")[0].tolist()) & set(
+            snap.scores.get(searcher, "content", "大臣")[0].tolist()
+        )
+        assert parts - other and parts & other  # the phrase's words are also where ウクライナ is not
+        asked: list[int] = []
+        real = snap.occurrences.get
+
+        def spy(searcher_, fieldname, word, docnums=None):  # type: ignore[no-untyped-def]
+            asked.extend(docnums or [])
+            return real(searcher_, fieldname, word, docnums)
+
+        with mock.patch.object(snap.occurrences, "get", spy):
+            docs, scores = arrayquery.evaluate(
+                searcher, snap.scores, query, lambda: snap.meta.live(searcher), snap.occurrences
+            )
+        assert asked and set(asked) <= other
+        want_docs, want_scores = _whoosh(searcher, query)
+        assert docs.tolist() == want_docs.tolist() and len(docs)
+        np.testing.assert_allclose(scores, want_scores, rtol=1e-9, atol=1e-12)
+    live.close()

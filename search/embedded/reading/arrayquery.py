@@ -27,8 +27,15 @@ Design decisions:
 * **Positions only where they can matter.** A phrase reads positions only for the
   sections that have all its terms and that the rest of the query still allows
   (``within``): inside ``AndMaybe(words, phrase)`` that is the sections the words
-  matched, a handful for the typical query. They come from the snapshot's decoded
+  matched, a handful for the typical query; in an ``And`` the children that hold a
+  phrase (a compound typed as one word is an ``Or`` of the word and the phrase of its
+  parts) come after the others. Positions come from the snapshot's decoded
   occurrences (``sakuin.search.embedded.reading.occurrences``), a binary search per section.
+* **Rarest first.** An ``And`` evaluates its children from the fewest sections to the
+  most (by document frequency), and a term asked about only some sections (``within``)
+  is looked up there (``allterms.term_at``: the blocks that hold them, for a long list not
+  yet cached) instead of decoded whole: もの テンション reads もの's blocks where テンション
+  is, not its 150,000 postings. The scores still add in query order.
 * Any other query type raises ``Unsupported``; the caller falls back to Whoosh.
 """
 
@@ -40,6 +47,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from sakuin.search.embedded.reading.allterms import term_at
 from sakuin.search.embedded.reading.bagofwords import TermScoreCache
 from sakuin.search.embedded.reading.occurrences import TermOccurrences
 
@@ -75,6 +83,9 @@ class _Evaluator:
     def node(self, q: wq.Query, within: np.ndarray | None) -> Scored:
         """``q``'s matches; with ``within``, only those among ``within`` need be right."""
         if isinstance(q, wq.Term):
+            if within is not None and q.fieldname in self.searcher.schema:
+                docs, scores = term_at(self.searcher, self.cache, q.fieldname, q.text, within)
+                return docs, scores if q.boost == 1.0 else scores * q.boost
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Phrase):
             return self._boost(self.phrase(q, within), q.boost)
@@ -113,10 +124,13 @@ class _Evaluator:
         positive = [i for i, s in enumerate(subs) if not isinstance(s, wq.Not)]
         if not positive:  # only negations: Whoosh intersects their complements
             return self.conjunction_of([self.node(s, within) for s in subs])
-        # Phrases last, so they read positions only where every other child matches.
+        # Children with a phrase anywhere in them last, so their phrases read positions only
+        # where every other child matches (日本人 クルマ: the phrase "日本 人" of the compound
+        # is checked in the sections that have 車, not in every section with 日本 and 人);
+        # the others rarest first, each later one read only where the earlier ones match.
         results: dict[int, Scored] = {}
         docs = within
-        for i in sorted(positive, key=lambda i: isinstance(subs[i], wq.Phrase)):
+        for i in sorted(positive, key=lambda i: (_has_phrase(subs[i]), self._estimate(subs[i]))):
             results[i] = self.node(subs[i], docs)
             docs = results[i][0] if docs is None else np.intersect1d(docs, results[i][0], assume_unique=True)
             if not len(docs):
@@ -133,6 +147,21 @@ class _Evaluator:
             cdocs, cscores = results[i]
             scores += cscores[np.searchsorted(cdocs, docs)]
         return docs, scores
+
+    def _estimate(self, q: wq.Query) -> int:
+        """About how many sections ``q`` matches, from document frequencies (no postings read):
+        a conjunction reads its rarest children first and looks the others up only there."""
+        if isinstance(q, wq.Term):
+            return self.searcher.doc_frequency(q.fieldname, q.text) if q.fieldname in self.searcher.schema else 0
+        if isinstance(q, wq.Phrase):
+            return min((self._estimate(wq.Term(q.fieldname, w)) for w in q.words), default=0)
+        if isinstance(q, (wq.AndMaybe, wq.AndNot)):
+            return self._estimate(q.a)
+        if type(q) is wq.And:
+            return min((self._estimate(c) for c in q.subqueries), default=0)
+        if isinstance(q, wq.Or):
+            return sum(self._estimate(c) for c in q.subqueries)
+        return self.searcher.doc_count_all()
 
     @staticmethod
     def conjunction_of(parts: list[Scored]) -> Scored:
@@ -162,11 +191,11 @@ class _Evaluator:
             raise Unsupported("Phrase with slop")
         if q.fieldname not in self.searcher.schema:
             return _EMPTY
-        parts = [self.term(q.fieldname, w) for w in q.words]
+        if within is None:
+            parts = [self.term(q.fieldname, w) for w in q.words]
+        else:  # only those sections: probed in the (often long) word lists, or looked up
+            parts = [term_at(self.searcher, self.cache, q.fieldname, w, within) for w in q.words]
         docs, scores = self.conjunction_of(parts)
-        if within is not None:
-            keep = np.isin(docs, within, assume_unique=True)
-            docs, scores = docs[keep], scores[keep]
         if not len(docs):
             return _EMPTY
         ok = self._consecutive(q.fieldname, list(q.words), docs)
@@ -191,6 +220,11 @@ class _Evaluator:
                     break
             ok[i] = bool(starts)
         return ok
+
+
+def _has_phrase(q: wq.Query) -> bool:
+    """Whether ``q`` is or holds a phrase (whose evaluation reads positions)."""
+    return isinstance(q, wq.Phrase) or any(_has_phrase(c) for c in q.children())
 
 
 def _plus(docs: np.ndarray, scores: np.ndarray, more_docs: np.ndarray, more: np.ndarray) -> np.ndarray:

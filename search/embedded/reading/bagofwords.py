@@ -39,12 +39,14 @@ from whoosh.util.numeric import _length_byte_cache
 
 from sakuin.search.embedded.reading.caches import ByteLRU
 from sakuin.search.embedded.reading.scoring import best
-from sakuin.search.embedded.writing.w3blocks import decode_ids_and_weights, raw_blocks
+from sakuin.search.embedded.writing.w3blocks import decode_ids_and_weights, inflated_blocks, term_info
 
 Postings = tuple[np.ndarray, np.ndarray]
 #: What the cache keeps per term: docnums, scores, and the term frequencies of a field
 #: that has them (None where every one is 1: bigrams, readings).
 _Entry = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+#: A term's posting list in each segment that has it: (segment searcher, first section number, term info).
+Lists = list[tuple[Searcher, int, Any]]
 
 #: Bytes of cached term scores per index version and process.
 CACHE_BYTES = 64 * 1024 * 1024
@@ -68,19 +70,25 @@ class TermScoreCache:
         self._items: ByteLRU[_Entry] = ByteLRU(max_bytes, _cost)
         self._lengths: dict[str, np.ndarray] = {}  # field → every section's length byte
 
-    def _entry(self, searcher: Searcher, fieldname: str, term: str) -> _Entry:
+    def _entry(self, searcher: Searcher, fieldname: str, term: str, lists: Lists | None = None) -> _Entry:
         return self._items.get_or_make(
-            (fieldname, term), lambda: _score_postings(searcher, fieldname, term, self._lengths)
+            (fieldname, term), lambda: _score_postings(searcher, fieldname, term, self._lengths, lists)
         )
 
-    def get(self, searcher: Searcher, fieldname: str, term: str) -> Postings:
-        docs, scores, _ = self._entry(searcher, fieldname, term)
+    def get(self, searcher: Searcher, fieldname: str, term: str, lists: Lists | None = None) -> Postings:
+        """The term's (docnums, scores), scored on first use (``lists``: its ``term_lists``, if
+        already looked up)."""
+        docs, scores, _ = self._entry(searcher, fieldname, term, lists)
         return docs, scores
 
     def frequencies(self, searcher: Searcher, fieldname: str, term: str) -> Postings:
         """(docnums, term frequencies) of the term: every frequency 1 in a field that stores none."""
         docs, _, tf = self._entry(searcher, fieldname, term)
         return docs, tf if tf is not None else np.ones(len(docs), np.uint32)
+
+    def lengths(self, searcher: Searcher, fieldname: str) -> np.ndarray:
+        """Every section's length byte of ``fieldname``, kept for the snapshot's life."""
+        return field_lengths(searcher, fieldname, self._lengths)
 
     def peek(self, fieldname: str, term: str) -> Postings | None:
         """The term's cached (docnums, scores), or None if it is not cached (nothing is read)."""
@@ -103,45 +111,56 @@ class TermScoreCache:
 _BYTE_TO_LENGTH = np.array(_length_byte_cache, np.float64)
 
 
-def _postings(searcher: Searcher, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, Any, int] | None:
+def term_lists(searcher: Searcher, fieldname: str, term: str) -> Lists:
+    """(segment searcher, its first section number, the term's info there) of every segment
+    that has ``term``, in section order: one term-table lookup per segment."""
+    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    found = []
+    for sub, offset in leaves:
+        info = term_info(sub.reader(), fieldname, term)
+        if info is not None:
+            found.append((sub, offset, info))
+    return found
+
+
+def _postings(
+    searcher: Searcher, fieldname: str, term: str, lists: Lists | None = None
+) -> tuple[np.ndarray, np.ndarray, Any, int] | None:
     """(section numbers, term frequencies) of ``term`` over every segment, deleted sections
     dropped, the first segment's searcher that has it, and how many postings were read
     (deleted sections counted: what the segments' term tables give as its document
-    frequency); None: no segment has it.
+    frequency); None: no segment has it. ``lists``: ``term_lists``, if already looked up.
 
-    Reads Whoosh's W3 posting blocks whole (``sakuin.search.embedded.writing.w3blocks.raw_blocks``),
-    one term-table lookup per segment, and decodes every segment's blocks at once
-    (``decode_ids_and_weights``, which reads the ids and weights out of the block pickles
-    without unpickling the positions): at 1M sections there are about fifty segments, and
-    a rare term's one small block in each cost more in array calls than in reading.
+    Reads Whoosh's W3 posting lists whole, their block headers with numpy
+    (``sakuin.search.embedded.writing.w3blocks.block_table``), and decodes every segment's
+    blocks at once (``decode_ids_and_weights``, which reads the ids and weights out of the
+    block pickles without unpickling the positions): at 1M sections there are about fifty
+    segments, and a rare term's one small block in each cost more in array calls than in
+    reading.
     """
-    leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    if lists is None:
+        lists = term_lists(searcher, fieldname, term)
+    if not lists:
+        return None
     counts: list[int] = []
     blocks: list[bytes] = []
     offsets: list[int] = []
     deleted: list[int] = []
-    first = None
-    for sub, offset in leaves:
+    for sub, offset, info in lists:
         reader = sub.reader()
-        found = raw_blocks(reader, fieldname, term)
-        if found is None:
-            continue
-        if first is None:
-            first = sub
-        counts += found[0]
-        blocks += found[1]
-        offsets += [offset] * len(found[0])
+        n, datas = inflated_blocks(reader, info, name=f"{fieldname}:{term!r}")
+        counts += n
+        blocks += datas
+        offsets += [offset] * len(n)
         gone = reader._perdoc.deleted_docs()
         if gone:
             deleted += [d + offset for d in gone]
-    if first is None:
-        return None
     docs, tf = decode_ids_and_weights(counts, blocks, offsets)
     stored = len(docs)
     if deleted:
         keep = ~np.isin(docs, np.array(deleted, np.int64))
         docs, tf = docs[keep], tf[keep]
-    return docs, tf, first, stored
+    return docs, tf, lists[0][0], stored
 
 
 def term_docs(searcher: Searcher, fieldname: str, term: str) -> np.ndarray:
@@ -165,7 +184,11 @@ def _lengths(searcher: Searcher, fieldname: str) -> np.ndarray:
 
 
 def _score_postings(
-    searcher: Searcher, fieldname: str, term: str, lengths: dict[str, np.ndarray] | None = None
+    searcher: Searcher,
+    fieldname: str,
+    term: str,
+    lengths: dict[str, np.ndarray] | None = None,
+    lists: Lists | None = None,
 ) -> _Entry:
     """Every live section's BM25 score for one term, computed in bulk.
 
@@ -175,7 +198,7 @@ def _score_postings(
     length bytes kept between calls (one byte per section and field, for the snapshot's life).
     Returns (docnums, scores, term frequencies or None when all are 1).
     """
-    found = _postings(searcher, fieldname, term)
+    found = _postings(searcher, fieldname, term, lists)
     if found is None:
         return np.empty(0, np.int32), np.empty(0, np.float64), None
     docs, tf, sub, stored = found
@@ -190,16 +213,28 @@ def _score_postings(
     scorer = searcher.weighting.scorer(sub, fieldname, term)
     if not isinstance(scorer, BM25FScorer):
         return (*_score_postings_slowly(searcher, fieldname, term), None)
-    column = lengths.get(fieldname) if lengths is not None else None
-    if column is None:
-        column = _lengths(searcher, fieldname)
-        if lengths is not None:
-            lengths[fieldname] = column
-    fl = _BYTE_TO_LENGTH[column[docs]]
-    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-    scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+    column = field_lengths(searcher, fieldname, lengths)
+    scores = bm25(scorer, tf, column[docs])
     counts = tf.astype(np.uint32) if (tf != 1).any() else None  # a word field's occurrence counts
     return docs.astype(np.int32), scores, counts
+
+
+def bm25(scorer: BM25FScorer, tf: np.ndarray, length_bytes: np.ndarray) -> np.ndarray:
+    """Whoosh's ``BM25FScorer`` score of term frequencies ``tf`` in fields of the given length
+    bytes, in its float operations: the same bits for a posting whichever array it comes in."""
+    fl = _BYTE_TO_LENGTH[length_bytes]
+    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
+
+def field_lengths(searcher: Searcher, fieldname: str, kept: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Every section's length byte of ``fieldname`` (``kept``: the snapshot's, filled on first use)."""
+    column = kept.get(fieldname) if kept is not None else None
+    if column is None:
+        column = _lengths(searcher, fieldname)
+        if kept is not None:
+            kept[fieldname] = column
+    return column
 
 
 def _score_postings_slowly(searcher: Searcher, fieldname: str, term: str) -> Postings:
@@ -266,28 +301,15 @@ def rank(
     return len(docs), top(docs, scores, limit, key_of)
 
 
-def match_all(
-    searcher: Searcher, cache: TermScoreCache, groups: tuple[tuple[str, ...], ...], fieldname: str = "grams"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sections that have every term of every group, with the sum of those terms' scores.
-
-    The substring candidates of a keyword query: each typed word's folded bigrams,
-    all required. Returns (docnums ascending, scores).
-    """
-    docs: np.ndarray | None = None
-    total: np.ndarray | None = None
-    for term in (t for group in groups for t in group):
-        tdocs, tscores = cache.get(searcher, fieldname, term)
-        if docs is None:
-            docs, total = tdocs, tscores.copy()
-        else:
-            docs, left, right = np.intersect1d(docs, tdocs, assume_unique=True, return_indices=True)
-            total = total[left] + tscores[right]  # type: ignore[index]
-        if not len(docs):
-            break
-    if docs is None or total is None:
-        return np.empty(0, np.int32), np.empty(0, np.float64)
-    return docs, total
-
-
-__all__ = ["CACHE_BYTES", "TermScoreCache", "accumulate", "match_all", "rank", "term_docs", "top"]
+__all__ = [
+    "CACHE_BYTES",
+    "Lists",
+    "TermScoreCache",
+    "accumulate",
+    "bm25",
+    "field_lengths",
+    "rank",
+    "term_docs",
+    "term_lists",
+    "top",
+]

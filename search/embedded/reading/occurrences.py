@@ -41,13 +41,13 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from sakuin.search.embedded.reading.caches import ByteLRU
-from sakuin.search.embedded.writing.w3blocks import read_blocks, running_sums
+from sakuin.search.embedded.writing.w3blocks import block_table, inflate_block, read_blocks, running_sums, term_info
 
 #: Bytes of decoded occurrences per index version and process.
 CACHE_BYTES = 32 * 1024 * 1024
 #: A word in more sections than this is read only where a request needs it: decoding a
 #: list costs ~1.5 µs a section (a common word at 1M sections: a third of a second),
-#: skipping to a section ~50 µs.
+#: reading the blocks that hold the asked sections (``read_some``) tens of µs a block.
 WHOLE_LIST_MAX = 20_000
 #: Below that, a word with more than this many sections per section a request asks for
 #: is decoded whole only when it is asked for again (``TermOccurrences.get``). On the
@@ -113,7 +113,7 @@ class TermOccurrences:
 
     def get(self, searcher: Searcher, fieldname: str, word: str, docnums: list[int] | None = None) -> Occurrences:
         """The word's occurrences, every section's (decoded once, kept), or only those of
-        ``docnums`` (read by skipping to them, not kept) when the caller names them and the
+        ``docnums`` (read from the blocks that hold them, not kept) when the caller names them and the
         word is in more than ``WHOLE_LIST_MAX`` sections, or in more than
         ``POSTINGS_PER_ASKED`` per asked section the first time it is asked for: a word
         is decoded whole when it comes back (admitted on its second request), so the
@@ -155,16 +155,14 @@ def decode(searcher: Searcher, fieldname: str, word: str) -> Occurrences:
 
 
 def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int]) -> Occurrences:
-    """``decode`` of only the sections ``docnums`` (those that have the word). Where they are
-    sparse (fewer than one per posting block of the word), each is reached by skipping to it
-    (Whoosh's matcher reads only the block headers on the way); where they are dense, each
-    segment's list is read a block at a time and they are picked out of it: skipping to a
-    section costs ~20 µs, reading a block of 128 postings about the same, and a phrase of
-    common words asks for thousands of sections."""
+    """``decode`` of only the sections ``docnums`` (those that have the word): each segment's
+    block headers are read (``w3blocks.block_table``, with numpy), and only the blocks whose
+    section range holds one of them are inflated and unpickled. Skipping to each section
+    through Whoosh's matcher cost ~20 µs a section, unpickling every header on the way; a
+    phrase of common words asks for thousands of sections."""
     leaves = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
     bounds = [offset for _, offset in leaves] + [searcher.reader().doc_count_all()]
     wanted = sorted(set(docnums))
-    read = _picked if len(wanted) * _BLOCK >= searcher.doc_frequency(fieldname, word) else _skipped
     found = _Found()
     at = 0
     for n, (sub, offset) in enumerate(leaves):
@@ -173,12 +171,8 @@ def read_some(searcher: Searcher, fieldname: str, word: str, docnums: list[int])
             mine.append(wanted[at] - offset)
             at += 1
         if mine:
-            found.add(read(sub.reader(), fieldname, word, mine), offset)
+            found.add(_picked(sub.reader(), fieldname, word, mine), offset)
     return found.occurrences()
-
-
-#: Postings in a block (Whoosh's default block limit, which the writer keeps).
-_BLOCK = 128
 
 
 class _Found:
@@ -216,33 +210,25 @@ class _Found:
         )
 
 
-def _skipped(reader: Any, fieldname: str, word: str, mine: list[int]) -> Iterator[tuple[int, bytes]]:
-    """(section, value) of the ascending segment-local ``mine`` that have the word, skipping to each."""
-    if (fieldname, word) not in reader:
-        return
-    matcher = reader.postings(fieldname, word)
-    for local in mine:
-        if not matcher.is_active():
-            return
-        if matcher.id() < local:
-            matcher.skip_to(local)
-        if matcher.is_active() and matcher.id() == local:
-            yield local, matcher.value()
-
-
 def _picked(reader: Any, fieldname: str, word: str, mine: list[int]) -> Iterator[tuple[int, bytes]]:
-    """(section, value) of the ascending segment-local ``mine`` that have the word, from its whole list."""
-    blocks = read_blocks(reader, fieldname, word)
-    if not blocks:
+    """(section, value) of the ascending segment-local ``mine`` that have the word, from the
+    blocks that can hold them."""
+    info = term_info(reader, fieldname, word)
+    if info is None:
         return
-    ids = running_sums(
-        np.fromiter(chain.from_iterable(b[0] for b in blocks), np.int64), np.array([len(b[0]) for b in blocks])
-    )
-    values = list(chain.from_iterable(b[2] for b in blocks))
-    at = np.minimum(np.searchsorted(ids, mine), len(ids) - 1)
-    for local, i, ok in zip(mine, at.tolist(), (ids[at] == mine).tolist(), strict=True):
-        if ok:
-            yield local, values[i]
+    table = block_table(reader, info, f"{fieldname}:{word!r}")
+    wanted = np.asarray(mine, np.int64)
+    where = np.searchsorted(np.asarray(table.lasts, np.int64), wanted)
+    inside = where < len(table.lasts)
+    for block in np.unique(where[inside]).tolist():
+        data = table.data(block)
+        deltas, _, values = loads(inflate_block(data) if table.compressed[block] else data)
+        ids = np.cumsum(np.asarray(deltas, np.int64))
+        asked = wanted[where == block]
+        at = np.minimum(np.searchsorted(ids, asked), len(ids) - 1)
+        for local, i, ok in zip(asked.tolist(), at.tolist(), (ids[at] == asked).tolist(), strict=True):
+            if ok:
+                yield local, values[i]
 
 
 def _postings(reader: Any, fieldname: str, word: str) -> list[tuple[int, bytes]]:

@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sakuin.search.config import TITLE_WINDOW, TYPED_WEIGHT
-from sakuin.search.embedded.reading import arrayquery, bagofwords, proximity
+from sakuin.search.embedded.reading import allterms, arrayquery, bagofwords, proximity
 from sakuin.search.embedded.reading.emit import Compiled
 from sakuin.search.embedded.reading.metatables import all_of, evaluate
 from sakuin.search.embedded.reading.occurrences import lookup
@@ -225,7 +225,7 @@ def _substrings(
     """Sections whose folded text contains every typed word, not already word matches."""
     assert compiled.targets.substring is not None
     searcher = pinned.searcher
-    docs, scores = bagofwords.match_all(searcher, pinned.snapshot.scores, compiled.targets.substring)
+    docs, scores = allterms.match_all(searcher, pinned.snapshot.scores, compiled.targets.substring)
     docs = docs.astype(np.int64)
     keep = np.ones(len(docs), np.bool_)
     if len(exclude) and len(docs):
@@ -249,7 +249,7 @@ def _typed_first(pinned: Pinned, compiled: Compiled, matches: _Matches) -> _Matc
     searcher, cache = pinned.searcher, pinned.snapshot.scores
     written = []
     for needle, grams in zip(compiled.targets.typed, compiled.targets.typed_grams, strict=True):
-        candidates, _ = bagofwords.match_all(searcher, cache, (grams,))
+        candidates, _ = allterms.match_all(searcher, cache, (grams,))
         has = np.isin(matches.docs, candidates) & ~matches.substring
         if len(needle) > 2 and has.any():  # a two-character word is its one bigram: exact
             docs, _ = _checked(pinned, matches.docs[has], np.zeros(int(has.sum())), [needle])

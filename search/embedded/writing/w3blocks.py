@@ -29,11 +29,11 @@ block of a field at once:
   weight, first and last id, then offset and length of the posting list) are one
   structured array.
 
-``raw_blocks`` is the reverse for one term of one segment at query time: the list
-read at once from the postings file, one ``pickle.load`` per block header,
-instead of Whoosh's matcher; ``read_blocks`` unpickles its blocks, and
-``decode_ids_and_weights`` reads only their ids and weights (what scoring needs)
-out of the pickles' bytes with numpy, from the same fixed pattern.
+``block_table`` is the reverse for one term of one segment at query time: the list
+read at once from the (mapped) postings file, its block headers read with numpy,
+instead of Whoosh's matcher; ``raw_blocks`` inflates its blocks, ``read_blocks``
+unpickles them, and ``decode_ids_and_weights`` reads only their ids and weights
+(what scoring needs) out of the pickles' bytes with numpy, from the same fixed pattern.
 
 ``whoosh.index.open_dir`` reads the result as any W3 segment; ``tests/equivalence/test_segments.py``
 checks it against Whoosh's own writer (terms, postings, statistics, scores).
@@ -45,9 +45,10 @@ import bisect
 import contextlib
 import io
 import pickle
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -436,52 +437,206 @@ def read_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[Any, Any, 
     return None if found is None else [pickle.loads(data) for data in found[1]]
 
 
-def raw_blocks(
-    reader: Any, fieldname: str, word: str, inflate: Callable[[bytes], bytes] | None = None
-) -> tuple[list[int], list[bytes]] | None:
-    """Each block of one segment's posting list of ``word``: (its posting count, its data
-    pickle, inflated by ``inflate``, ISA-L's by default). None: the word is not in the
-    segment. Postings inlined in the term table (Whoosh's writer inlines none at its
-    default limit; ours never does) come back as one block of the same form.
-
-    The list is read at once from the postings file, each block header taken with one
-    ``pickle.load``: Whoosh's matcher reads a header a field at a time and costs about
-    30 µs to set up, which a question's few dozen rare bigrams paid over and over.
-    """
-    terms = reader._terms
-    tbytes = reader._text_to_bytes(fieldname, word)
+def term_info(reader: Any, fieldname: str, word: str) -> Any | None:
+    """One segment's ``W3TermInfo`` of ``word`` (document frequency, largest weight, shortest
+    length, where its postings are); None: the word is not in the segment."""
     try:
-        info = terms.term_info(fieldname, tbytes)
+        return reader._terms.term_info(fieldname, reader._text_to_bytes(fieldname, word))
     except (KeyError, TermNotFound):
         return None
-    if info is None:
-        return None
+
+
+def blocks_of(reader: Any, info: Any, name: str = "") -> tuple[list[tuple[Any, ...]], list[bytes]]:
+    """Each block of the posting list ``info`` points to in the segment: its info (count, last
+    id, max weight, compression, min length byte, max length byte) and its data pickle,
+    compressed when the info's compression is not 0. Postings inlined in the term table
+    (Whoosh's writer inlines none at its default limit; ours never does) come back as one
+    uncompressed block of the same form, with the lowest length byte (the info has none).
+
+    Each block header is taken with one ``pickle.load`` (``block_table`` reads the headers
+    faster, but only the fields a reader needs).
+    """
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
         deltas = tuple(b - a for a, b in zip((0, *ids), ids, strict=False))
-        return [len(ids)], [pickle.dumps((deltas, weights, values), 2)]
+        top = max(weights) if isinstance(weights, tuple) and weights else weights or 1.0
+        return [(len(ids), ids[-1], top, 0, 0, 255)], [pickle.dumps((deltas, weights, values), 2)]
+    raw = _stored_list(reader, info, name)
+    heads, ends = _chain(raw)
+    infos, starts = _unpickled_headers(raw, heads)
+    return infos, [bytes(raw[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+
+def _stored_list(reader: Any, info: Any, name: str) -> bytes | memoryview:
+    """The posting list ``info`` points to, as stored: a view of the mapped compound file
+    (no copy) where the segment is one, else its bytes."""
     offset, length = info.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the struct's 1-tuple
         length = length[0]
-    raw = terms._postfile.get(offset, length)
+    postfile = reader._terms._postfile
+    mapped = getattr(postfile, "_buf", None)
+    raw = mapped[offset : offset + length] if mapped is not None else postfile.get(offset, length)
     if raw[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError(f"not a W3 posting list: {fieldname}:{word!r}")
-    inflate = inflate or _inflate
-    counts: list[int] = []
-    datas: list[bytes] = []
-    at = 4
+        raise ValueError(f"not a W3 posting list: {name}")
+    return raw
+
+
+_BE_INT = struct.Struct(">i")
+
+
+def _chain(raw: bytes | memoryview) -> tuple[list[int], list[int]]:
+    """Where each block's header starts and where the block ends: the blocks' signed lengths
+    followed one after the other (the last one's is negative)."""
+    heads: list[int] = []
+    ends: list[int] = []
+    at, length = 4, len(raw)
+    unpack = _BE_INT.unpack_from
     while at < length:
-        size = int.from_bytes(raw[at : at + 4], "big", signed=True)
-        start, end = at + 4, at + 4 + abs(size)
-        block = io.BytesIO(raw[start:end])
-        head = pickle.load(block)  # (count, last id, max weight, compression, min length, max length)
-        data = block.read()
-        counts.append(head[0])
-        datas.append(inflate(data) if head[3] else data)
-        at = end
+        size = unpack(raw, at)[0]
+        heads.append(at + 4)
+        at += 4 + abs(size)
+        ends.append(at)
         if size < 0:
             break
-    return counts, datas
+    return heads, ends
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTable:
+    """The blocks of one posting list as stored, by their headers: each block's posting
+    count, last id and whether its data is compressed, and where its data is in ``raw``."""
+
+    raw: bytes | memoryview  # the list as stored (a view of the mapped file: not kept past a request)
+    counts: list[int]
+    lasts: list[int]
+    compressed: list[bool]
+    starts: list[int]  # each block's data is raw[starts[i]:ends[i]]
+    ends: list[int]
+
+    def data(self, block: int) -> bytes:
+        """Block ``block``'s data pickle as stored (compressed if ``compressed[block]``), copied."""
+        return bytes(self.raw[self.starts[block] : self.ends[block]])
+
+
+#: Lists of at least this many blocks have their headers read with numpy, fewer with
+#: ``pickle`` (a rare word's one block in each of fifty segments: numpy's fixed cost per call
+#: would be most of it).
+NUMPY_MIN_BLOCKS = 24
+
+
+def block_table(reader: Any, info: Any, name: str = "") -> BlockTable:
+    """The block headers of the posting list ``info`` points to in the segment: the only
+    Python step per block is following the chain of block lengths, the headers are read
+    with numpy (``NUMPY_MIN_BLOCKS``).
+
+    The header pickle of every block, Whoosh's or ours, is PROTO 2, MARK, the count and
+    the last id (BININT1/BININT2/BININT), the max weight (BINFLOAT), the compression
+    level, the min and max length bytes (BININT1 each), TUPLE, BINPUT 0, STOP; a list
+    whose headers are not (another writer's) is read with ``pickle``.
+    """
+    if info.is_inlined():
+        return _table_of(*blocks_of(reader, info, name))
+    raw = _stored_list(reader, info, name)
+    heads, ends = _chain(raw)
+    if len(heads) >= NUMPY_MIN_BLOCKS:
+        table = _numpy_table(raw, heads, ends)
+        if table is not None:
+            return table
+    infos, starts = _unpickled_headers(raw, heads)
+    return BlockTable(raw, [i[0] for i in infos], [i[1] for i in infos], [bool(i[3]) for i in infos], starts, ends)
+
+
+def _unpickled_headers(raw: bytes | memoryview, heads: list[int]) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """Each block's header (count, last id, max weight, compression, min length byte, max
+    length byte) with one ``pickle.load``, and where its data starts."""
+    stream = io.BytesIO(raw)
+    infos: list[tuple[Any, ...]] = []
+    starts: list[int] = []
+    for h in heads:
+        stream.seek(h)
+        infos.append(pickle.load(stream))
+        starts.append(stream.tell())
+    return infos, starts
+
+
+def _numpy_table(raw: bytes | memoryview, heads: list[int], ends: list[int]) -> BlockTable | None:
+    """``block_table``'s headers read with numpy; None: they are not the expected pattern."""
+    buf = np.frombuffer(raw, np.uint8)
+    h = np.array(heads, np.int64)
+    try:
+        count_at = h + 3
+        last_at = count_at + _ITEM_SIZE[buf[count_at]]
+        weight_at = last_at + _ITEM_SIZE[buf[last_at]]
+        comp_at = weight_at + 9
+        close = comp_at + 6
+        ok = (
+            (buf[h] == 0x80)
+            & (buf[h + 1] == 2)
+            & (buf[h + 2] == _MARK)
+            & (_ITEM_SIZE[buf[count_at]] > 0)
+            & (_ITEM_SIZE[buf[last_at]] > 0)
+            & (buf[weight_at] == _G)
+            & (buf[comp_at] == _K)
+            & (buf[comp_at + 2] == _K)
+            & (buf[comp_at + 4] == _K)
+            & (buf[close] == _TUPLE)
+            & (buf[close + 1] == _BINPUT)
+            & (buf[close + 3] == _STOP)
+        )
+    except IndexError:
+        return None
+    if not ok.all():
+        return None
+    return BlockTable(
+        raw,
+        _ints_at(buf, count_at).tolist(),
+        _ints_at(buf, last_at).tolist(),
+        (buf[comp_at + 1] != 0).tolist(),
+        (close + 4).tolist(),
+        ends,
+    )
+
+
+def _table_of(heads: list[tuple[Any, ...]], datas: list[bytes]) -> BlockTable:
+    """A ``BlockTable`` of blocks read by ``blocks_of`` (their data laid end to end)."""
+    ends = list(accumulate(len(d) for d in datas))
+    return BlockTable(
+        b"".join(datas),
+        [h[0] for h in heads],
+        [h[1] for h in heads],
+        [bool(h[3]) for h in heads],
+        [e - len(d) for e, d in zip(ends, datas, strict=True)],
+        ends,
+    )
+
+
+def raw_blocks(
+    reader: Any, fieldname: str, word: str, inflate: Callable[[bytes], bytes] | None = None
+) -> tuple[list[int], list[bytes]] | None:
+    """Each block of one segment's posting list of ``word`` (``inflated_blocks``); None: the
+    word is not in the segment."""
+    info = term_info(reader, fieldname, word)
+    return None if info is None else inflated_blocks(reader, info, inflate, f"{fieldname}:{word!r}")
+
+
+def inflated_blocks(
+    reader: Any, info: Any, inflate: Callable[[bytes], bytes] | None = None, name: str = ""
+) -> tuple[list[int], list[bytes]]:
+    """Each block of the posting list ``info`` points to (``block_table``): (its posting count,
+    its data pickle, inflated by ``inflate``, ISA-L's by default)."""
+    inflate = inflate or _inflate
+    table = block_table(reader, info, name)
+    raw = table.raw
+    datas = [
+        inflate(raw[s:e]) if c else bytes(raw[s:e])
+        for s, e, c in zip(table.starts, table.ends, table.compressed, strict=True)
+    ]
+    return table.counts, datas
+
+
+def inflate_block(data: bytes) -> bytes:
+    """A compressed block's data pickle, inflated (ISA-L)."""
+    return _inflate(data)
 
 
 def decode_ids_and_weights(
@@ -742,9 +897,13 @@ def compress(data: bytes | memoryview, level: int) -> bytes:
 
 __all__ = [
     "COMPRESS_MIN_BYTES",
+    "NUMPY_MIN_BLOCKS",
     "NUMPY_MIN_POSTINGS",
     "TERMINFO",
+    "BlockTable",
     "Values",
+    "block_table",
+    "blocks_of",
     "characters_values",
     "compress",
     "decode_ids_and_weights",
@@ -752,9 +911,12 @@ __all__ = [
     "field_terms",
     "field_vocabulary",
     "ids_and_weights",
+    "inflate_block",
+    "inflated_blocks",
     "raw_blocks",
     "read_blocks",
     "running_sums",
     "runs",
+    "term_info",
     "weave",
 ]
