@@ -567,3 +567,56 @@ def teststable_order_is_a_stable_argsort(top: int) -> None:
 
     keys = np.random.default_rng(top % 1000).integers(0, top, 10_000, dtype=np.uint64)
     assert (stable_order(keys) == np.argsort(keys, kind="stable")).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    postings=st.lists(
+        st.tuples(
+            st.lists(
+                st.tuples(st.integers(0, 70_000), st.integers(-300, 2**31 - 2**20), st.integers(0, 70_000)),
+                min_size=1,
+                max_size=40,
+            ),
+            st.sampled_from(["ours", "whoosh"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_characters_values_are_read_as_pickle_reads_them(
+    postings: list[tuple[list[tuple[int, int, int]], str]],
+) -> None:
+    """Values of one to forty occurrences (past ``STEPPED_OCCURRENCES_MAX``), ints of every
+    size, negative start deltas, written by ``characters_values`` or by Whoosh's
+    ``Characters.encode`` (memoized: another shape), mixed: the counts and deltas equal
+    ``pickle.loads`` of each value."""
+    from whoosh.formats import Characters
+
+    from sakuin.search.embedded.writing import w3blocks
+
+    values = []
+    for occurrences, writer in postings:
+        pos = np.cumsum([p for p, _, _ in occurrences]).astype(np.int64)
+        start, end = [], []
+        last_end = 0
+        for _, ds, length in occurrences:
+            start.append(last_end + ds)
+            end.append(last_end + ds + length)
+            last_end = end[-1]
+        if writer == "whoosh":
+            values.append(Characters().encode(list(zip(pos.tolist(), start, end, strict=True))))
+            continue
+        encoded = w3blocks.characters_values(
+            np.array([0]), pos.astype(np.int32), np.array(start, np.int64), np.array(end, np.int64)
+        )
+        out = np.zeros(int(encoded.sizes.sum()), np.uint8)
+        encoded.write(out, np.array([0]))
+        values.append(out.tobytes())
+    with mock.patch.object(w3blocks.pickle, "loads", wraps=pickle.loads) as unpickled:
+        counts, deltas = w3blocks.characters_deltas(values)
+    other = sum(w == "whoosh" or len(o) > w3blocks.STEPPED_OCCURRENCES_MAX for o, w in postings)
+    assert unpickled.call_count == other  # ours, up to the limit, are read with numpy
+    want = [pickle.loads(v[4:]) for v in values]
+    assert counts.tolist() == [len(w) for w in want]
+    assert [tuple(d) for d in deltas.tolist()] == [tuple(c) for w in want for c in w]

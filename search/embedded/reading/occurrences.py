@@ -41,7 +41,14 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from sakuin.search.embedded.reading.caches import ByteLRU
-from sakuin.search.embedded.writing.w3blocks import block_table, inflate_block, read_blocks, running_sums, term_info
+from sakuin.search.embedded.writing.w3blocks import (
+    block_table,
+    characters_deltas,
+    inflate_block,
+    read_blocks,
+    running_sums,
+    term_info,
+)
 
 #: Bytes of decoded occurrences per index version and process.
 CACHE_BYTES = 32 * 1024 * 1024
@@ -180,27 +187,22 @@ class _Found:
 
     def __init__(self) -> None:
         self.docs: list[int] = []
-        self.counts: list[int] = []
-        self.flat: list[int] = []  # (position delta, start delta, length) per occurrence
+        self.values: list[bytes] = []  # Characters: a uint count, then the pickled deltas
 
     def add(self, postings: Iterable[tuple[int, bytes]], offset: int) -> None:
         for doc, value in postings:
-            codes = loads(value[4:])  # Characters: a uint count, then the pickled deltas
             self.docs.append(doc + offset)
-            self.counts.append(len(codes))
-            for code in codes:
-                self.flat.extend(code)
+            self.values.append(value)
 
     def occurrences(self) -> Occurrences:
         if not self.docs:
             return _EMPTY
-        bounds = np.zeros(len(self.counts) + 1, np.int64)
-        np.cumsum(self.counts, out=bounds[1:])
-        deltas = np.array(self.flat, np.int64).reshape(-1, 3)
+        counts, deltas = characters_deltas(self.values)  # (position delta, start delta, length) each
+        bounds = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=bounds[1:])
         # Deltas restart at each posting: position and end are running sums within a posting.
-        runs = np.diff(bounds)
-        positions = running_sums(deltas[:, 0], runs)
-        ends = running_sums(deltas[:, 1] + deltas[:, 2], runs)
+        positions = running_sums(deltas[:, 0], counts)
+        ends = running_sums(deltas[:, 1] + deltas[:, 2], counts)
         return Occurrences(
             np.array(self.docs, np.int64),
             bounds,

@@ -429,6 +429,77 @@ def characters_values(p_start: np.ndarray, pos: np.ndarray, start: np.ndarray, e
     return Values(sizes, write)
 
 
+#: Postings with more occurrences than this are decoded by ``pickle`` in
+#: ``characters_deltas`` (numpy steps once per occurrence of the longest posting).
+STEPPED_OCCURRENCES_MAX = 32
+_CHARACTERS_HEAD = np.array([0x80, 2, _EMPTY_LIST, _MARK], np.uint8)
+
+
+def characters_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``Characters`` values of some postings decoded: each posting's occurrence count and
+    every occurrence's (position delta, start delta, length), posting after posting, as
+    ``pickle.loads(value[4:])`` gives them.
+
+    A value ``characters_values`` wrote is a fixed pattern (a big-endian count, PROTO 2,
+    EMPTY_LIST, MARK, three ints and TUPLE3 per occurrence, APPENDS, STOP), so the
+    occurrences of every posting are read with numpy, one step per occurrence for all
+    postings at once. A value of another shape (Whoosh's writer memoizes), or with more
+    than ``STEPPED_OCCURRENCES_MAX`` occurrences, is unpickled.
+    """
+    if not values:
+        return np.empty(0, np.int64), np.empty((0, 3), np.int64)
+    lens = np.fromiter(map(len, values), np.int64, len(values))
+    buf = np.frombuffer(b"".join(values), np.uint8)
+    starts = np.cumsum(lens) - lens
+    counts = _be_uint32(buf, starts) if (lens >= 10).all() else np.zeros(len(values), np.int64)
+    stepped = (lens >= 10) & (counts <= STEPPED_OCCURRENCES_MAX) & (counts > 0)
+    stepped &= (buf[starts[:, None] + np.arange(4, 8)] == _CHARACTERS_HEAD).all(axis=1) if stepped.any() else stepped
+    bounds = np.r_[0, np.cumsum(counts)]
+    deltas = np.zeros((int(bounds[-1]), 3), np.int64)
+    chosen = np.flatnonzero(stepped)
+    at = starts[chosen] + 8
+    row = bounds[chosen]
+    left = counts[chosen].copy()
+    ok = np.ones(len(chosen), np.bool_)
+    active = np.arange(len(chosen))
+    try:
+        while len(active):
+            a = at[active]
+            for k in range(3):
+                size = _ITEM_SIZE[buf[a]]
+                ok[active[(size == 0) | (buf[a] == _G)]] = False
+                deltas[row[active], k] = np.where(size > 0, _ints_at(buf, a), 0)
+                a = a + np.maximum(size, 1)
+            ok[active[buf[a] != _TUPLE3]] = False
+            at[active] = a + 1
+            row[active] += 1
+            left[active] -= 1
+            active = active[(left[active] > 0) & ok[active]]
+        ok &= (at == starts[chosen] + lens[chosen] - 2) & (buf[np.minimum(at, len(buf) - 2)] == _APPENDS)
+    except IndexError:  # stepped off the end: not the pattern
+        ok[:] = False
+    unpickled = np.ones(len(values), np.bool_)
+    unpickled[chosen[ok]] = False
+    for i in np.flatnonzero(unpickled).tolist():
+        codes = pickle.loads(values[i][4:])
+        if len(codes) != counts[i]:  # the count does not say how many there are: start again by pickle
+            return _characters_by_pickle(values)
+        deltas[bounds[i] : bounds[i + 1]] = codes
+    return counts, deltas
+
+
+def _characters_by_pickle(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    decoded = [pickle.loads(v[4:]) for v in values]
+    counts = np.fromiter(map(len, decoded), np.int64, len(decoded))
+    return counts, np.array([c for codes in decoded for c in codes], np.int64).reshape(-1, 3)
+
+
+def _be_uint32(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The big-endian uint32 at each of ``at``."""
+    b = buf[at[:, None] + np.arange(4)].astype(np.int64)
+    return (b[:, 0] << 24) | (b[:, 1] << 16) | (b[:, 2] << 8) | b[:, 3]
+
+
 def read_blocks(reader: Any, fieldname: str, word: str) -> list[tuple[Any, Any, Any]] | None:
     """Every block of one segment's posting list of ``word``: (id deltas, weights, values)
     as the block pickles hold them (Whoosh's minified forms). None: the word is not in the
@@ -904,6 +975,7 @@ __all__ = [
     "Values",
     "block_table",
     "blocks_of",
+    "characters_deltas",
     "characters_values",
     "compress",
     "decode_ids_and_weights",
