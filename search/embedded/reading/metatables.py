@@ -230,9 +230,35 @@ def _column(searcher: Any, column: str, dtype: Any, default: Any) -> np.ndarray:
 
 
 def _key_ranks(searcher: Any) -> np.ndarray:
-    keys = list(searcher.reader().column_reader("key"))
+    """Each section's place in section-key order (ties, which keys do not have, in section
+    order). The keys are read from each segment's ``key`` column in one slice, as a matrix
+    of their UTF-8 bytes (zero-padded; UTF-8 orders as the characters do), and sorted as
+    fixed-width byte strings: a Python string per section and a sort of them took 0.7 s
+    at 1M sections on the first query of every version, and memory in proportion."""
+    reader = searcher.reader()
+    leaves = reader.leaf_readers()
+    columns = [leaf.column_reader("key", translate=False) for leaf, _ in leaves]
+    if not all(hasattr(c, "_offsets") and hasattr(c, "_lengths") for c in columns):
+        keys = list(reader.column_reader("key"))  # another column type: one string per section
+        ranks = np.empty(len(keys), np.int64)
+        ranks[np.argsort(np.array(keys), kind="stable")] = np.arange(len(keys))
+        return ranks
+    lengths = [np.asarray(c._lengths, np.int64) for c in columns]
+    width = max((int(n.max()) for n in lengths if len(n)), default=0) or 1
+    keys = np.zeros((reader.doc_count_all(), width), np.uint8)
+    for (_, offset), column, n in zip(leaves, columns, lengths, strict=True):
+        if not len(n):
+            continue
+        starts = np.asarray(column._offsets, np.int64)
+        size = int((starts + n).max())
+        data = np.frombuffer(column._dbfile.get(column._basepos, size), np.uint8) if size else np.zeros(1, np.uint8)
+        for lo in range(0, len(n), 65536):  # bounded temporaries
+            hi = min(lo + 65536, len(n))
+            at = starts[lo:hi, None] + np.arange(width)
+            inside = np.arange(width) < n[lo:hi, None]
+            keys[offset + lo : offset + hi] = np.where(inside, data[np.minimum(at, len(data) - 1)], 0)
     ranks = np.empty(len(keys), np.int64)
-    ranks[np.argsort(np.array(keys), kind="stable")] = np.arange(len(keys))
+    ranks[np.argsort(keys.view(f"S{width}").ravel(), kind="stable")] = np.arange(len(keys))
     return ranks
 
 
