@@ -44,7 +44,6 @@ from sakuin.search.embedded.reading.caches import ByteLRU
 from sakuin.search.embedded.writing.w3blocks import (
     block_table,
     characters_deltas,
-    inflate_block,
     read_blocks,
     running_sums,
     term_info,
@@ -223,8 +222,7 @@ def _picked(reader: Any, fieldname: str, word: str, mine: list[int]) -> Iterator
     where = np.searchsorted(np.asarray(table.lasts, np.int64), wanted)
     inside = where < len(table.lasts)
     for block in np.unique(where[inside]).tolist():
-        data = table.data(block)
-        deltas, _, values = loads(inflate_block(data) if table.compressed[block] else data)
+        deltas, _, values = loads(table.pickle(block))
         ids = np.cumsum(np.asarray(deltas, np.int64))
         asked = wanted[where == block]
         at = np.minimum(np.searchsorted(ids, asked), len(ids) - 1)

@@ -16,12 +16,11 @@ decoded (and cached) by the score cache as before.
 from __future__ import annotations
 
 import numpy as np
-from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
-from sakuin.search.embedded.reading.bagofwords import TermScoreCache, bm25, term_lists
+from sakuin.search.embedded.reading.bagofwords import TermScoreCache, bm25, bm25_scorer, term_lists
 from sakuin.search.embedded.reading.occurrences import lookup
-from sakuin.search.embedded.writing.w3blocks import BlockTable, block_table, decode_ids_and_weights, inflate_block
+from sakuin.search.embedded.writing.w3blocks import BlockTable, block_table, decode_ids_and_weights
 
 
 class NotBM25(Exception):
@@ -33,16 +32,12 @@ class TermLists:
 
     def __init__(self, searcher: Searcher, cache: TermScoreCache, fieldname: str, term: str) -> None:
         """Raises ``NotBM25`` for a field scored otherwise."""
-        self.fieldname, self.term = fieldname, term
         self.lists = term_lists(searcher, fieldname, term)
         self._table: tuple[np.ndarray, np.ndarray, np.ndarray, list[BlockTable], np.ndarray] | None = None
         if not self.lists:
             return
-        learn = getattr(searcher, "learn_frequency", None)
-        if learn is not None:  # the live document frequency, as scoring the whole list learns it
-            learn(fieldname, term, self.stored)
-        scorer = searcher.weighting.scorer(self.lists[0][0], fieldname, term)
-        if not isinstance(scorer, BM25FScorer):
+        scorer = bm25_scorer(searcher, fieldname, term, self.lists[0][0], self.stored)
+        if scorer is None:
             raise NotBM25(fieldname)
         self.scorer = scorer
         self.lengths = cache.lengths(searcher, fieldname)
@@ -77,11 +72,7 @@ class TermLists:
         if not len(blocks):
             return found, scores
         segment = np.searchsorted(firsts, blocks, side="right") - 1
-        datas = []
-        for b, t in zip(blocks.tolist(), segment.tolist(), strict=True):
-            table, i = tables[t], b - int(firsts[t])
-            data = table.data(i)
-            datas.append(inflate_block(data) if table.compressed[i] else data)
+        datas = [tables[t].pickle(b - int(firsts[t])) for b, t in zip(blocks.tolist(), segment.tolist(), strict=True)]
         docs, tf = decode_ids_and_weights(counts[blocks].tolist(), datas, offsets[blocks].tolist())
         inside, found = lookup(docs, wanted)
         hit = np.flatnonzero(found)

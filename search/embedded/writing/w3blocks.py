@@ -584,9 +584,11 @@ class BlockTable:
     starts: list[int]  # each block's data is raw[starts[i]:ends[i]]
     ends: list[int]
 
-    def data(self, block: int) -> bytes:
-        """Block ``block``'s data pickle as stored (compressed if ``compressed[block]``), copied."""
-        return bytes(self.raw[self.starts[block] : self.ends[block]])
+    def pickle(self, block: int, inflate: Callable[[bytes], bytes] | None = None) -> bytes:
+        """Block ``block``'s data pickle, inflated (by ``inflate``, ISA-L's by default) if it
+        is stored compressed, else copied."""
+        stored = self.raw[self.starts[block] : self.ends[block]]
+        return (inflate or _inflate)(stored) if self.compressed[block] else bytes(stored)
 
 
 #: Lists of at least this many blocks have their headers read with numpy, fewer with
@@ -695,19 +697,8 @@ def inflated_blocks(
 ) -> tuple[list[int], list[bytes]]:
     """Each block of the posting list ``info`` points to (``block_table``): (its posting count,
     its data pickle, inflated by ``inflate``, ISA-L's by default)."""
-    inflate = inflate or _inflate
     table = block_table(reader, info, name)
-    raw = table.raw
-    datas = [
-        inflate(raw[s:e]) if c else bytes(raw[s:e])
-        for s, e, c in zip(table.starts, table.ends, table.compressed, strict=True)
-    ]
-    return table.counts, datas
-
-
-def inflate_block(data: bytes) -> bytes:
-    """A compressed block's data pickle, inflated (ISA-L)."""
-    return _inflate(data)
+    return table.counts, [table.pickle(i, inflate) for i in range(len(table.counts))]
 
 
 def decode_ids_and_weights(
@@ -983,7 +974,6 @@ __all__ = [
     "field_terms",
     "field_vocabulary",
     "ids_and_weights",
-    "inflate_block",
     "inflated_blocks",
     "raw_blocks",
     "read_blocks",
