@@ -21,7 +21,7 @@ import bisect
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from sakuin.search.documents.kinds import REFUSED, is_extracted
 from sakuin.search.documents.metadata import Declaration, FieldSurvey, Kind
 from sakuin.search.documents.model import Document
 from sakuin.search.errors import UnreadableFile
+from sakuin.search.indexing.ids import IdList, IdOwners
 from sakuin.search.indexing.records import DIGEST_BYTES, RecordTable
 from sakuin.search.indexing.report import IndexReport
 from sakuin.search.indexing.sections import SCHEMA_VERSION
@@ -189,7 +190,8 @@ class Reading:
     """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
 
     Files are read one at a time and JSONL record by record, so nothing here grows
-    with the corpus but the id table. The first owner of a document id keeps it; a
+    with the corpus but the ids (``sakuin.search.indexing.ids``: a file's ids packed in
+    one byte string, the table of ids seen as 64-bit hashes). The first owner of a document id keeps it; a
     later document with the same id is reported, not merged. A JSONL file known
     record by record yields only its new and changed records and deletes the
     sections of changed and vanished ones. An extracted file becomes one
@@ -210,14 +212,14 @@ class Reading:
         self.report = report
         self.deleter = deleter
         self.survey = survey
-        self.owner = {doc_id: key for key, entry in new_files.items() for doc_id in entry["doc_ids"]}
+        self.owner = IdOwners(new_files)
         #: Per pending file, in order: what happened to it ("added"/"changed", "skipped", or a FileTask).
         self.done: list[tuple[Pending, Any]] = []
         self.finished = False
 
     def _reserved(self) -> list[str]:
         """Sorted ids containing ``#`` owned by kept files or named by pending ones (``extract``)."""
-        ids = {doc_id for doc_id in self.owner if "#" in doc_id}
+        ids = {doc_id for entry in self.new_files.values() for doc_id in entry["doc_ids"] if "#" in doc_id}
         ids.update(rel for p in self.pending if "#" in (rel := doc_id_for(p.path, p.root)))
         return sorted(ids)
 
@@ -233,14 +235,12 @@ class Reading:
     def _file_task(self, p: Pending, reserved: list[str]) -> tuple[Task | None, int]:
         rel = doc_id_for(p.path, p.root)
         size = p.size
-        if rel in self.owner:
-            self.report.problems.append(
-                f"{p.key}: duplicate document id {rel!r} (already from {self.owner[rel]}); skipped"
-            )
+        if (first := self.owner.owner(rel)) is not None:
+            self.report.problems.append(f"{p.key}: duplicate document id {rel!r} (already from {first}); skipped")
             self._entry(p, [], 0)
             self.done.append((p, "indexed"))
             return None, size
-        self.owner[rel] = p.key
+        self.owner.name(rel, p.key)
         prefix = rel + "#"
         lo = bisect.bisect_left(reserved, prefix)
         hi = bisect.bisect_left(reserved, rel + "$")  # "$" follows "#": every id starting with the prefix
@@ -258,17 +258,18 @@ class Reading:
         old_records = RecordTable.from_entry(p.prev) if p.by_record and p.prev else None
         new_records = RecordTable() if p.is_records else None
         counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
-        doc_ids: list[str] = new_records.doc_ids if new_records is not None else []
+        doc_ids = new_records.doc_ids if new_records is not None else IdList()
+        file = owner.file(p.key, doc_ids)
         sections = 0
         try:
             for doc, nbytes in stream.documents:
-                if doc.doc_id in owner:
+                if (first := owner.owner(doc.doc_id)) is not None:
                     report.problems.append(
-                        f"{p.key}: duplicate document id {doc.doc_id!r} (already from {owner[doc.doc_id]}); skipped"
+                        f"{p.key}: duplicate document id {doc.doc_id!r} (already from {first}); skipped"
                     )
                     yield None, nbytes
                     continue
-                owner[doc.doc_id] = p.key
+                owner.add(doc.doc_id, file)
                 self.survey.add(doc.meta)
                 sections += len(doc.sections)
                 if new_records is None:
@@ -306,7 +307,7 @@ class Reading:
         if p.known and p.by_record:  # not deleted up front with the other stale files
             self.deleter.delete(source=p.key)
 
-    def _entry(self, p: Pending, doc_ids: list[str], sections: int) -> dict[str, Any]:
+    def _entry(self, p: Pending, doc_ids: Sequence[str], sections: int) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "hash": p.digest,
             "doc_ids": doc_ids,
@@ -335,11 +336,11 @@ class Reading:
                     what = "skipped"
                 else:
                     for doc_id in outcome.doc_ids[1:]:
-                        if self.owner.get(doc_id, p.key) != p.key:
-                            report.problems.append(
-                                f"{p.key}: document id {doc_id!r} is also used by {self.owner[doc_id]}"
-                            )
-                        self.owner.setdefault(doc_id, p.key)
+                        first = self.owner.owner(doc_id)
+                        if first is None:
+                            self.owner.name(doc_id, p.key)
+                        elif first != p.key:
+                            report.problems.append(f"{p.key}: document id {doc_id!r} is also used by {first}")
                     for meta in outcome.metas:
                         self.survey.add(meta)
                     report.problems.extend(outcome.problems)

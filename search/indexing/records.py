@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from sakuin.search.indexing.ids import IdList
+
 #: Bytes of a record's digest (``sakuin.search.indexing.changes.record_digest``).
 DIGEST_BYTES = 16
 #: A section count in the manifest: uint32, little-endian whatever the machine.
@@ -44,8 +46,9 @@ class RecordTable:
     """Per record, in ``doc_ids`` order: its digest (``DIGEST_BYTES``) and section count."""
 
     def __init__(self, doc_ids: Sequence[str] = (), digests: bytes = b"", sections: Iterable[int] = ()) -> None:
-        #: The ids, in order; a list given is kept, not copied (a manifest entry's ``doc_ids``).
-        self.doc_ids = doc_ids if isinstance(doc_ids, list) else list(doc_ids)
+        #: The ids, in order; a list or ``IdList`` given is kept, not copied (a manifest entry's
+        #: ``doc_ids``); a new table packs its ids in an ``IdList``.
+        self.doc_ids: list[str] | IdList = doc_ids if isinstance(doc_ids, list | IdList) else IdList(doc_ids)
         self.digests = bytearray(digests)
         self.sections = array("I", sections)
         if len(self.digests) != DIGEST_BYTES * len(self.doc_ids) or len(self.sections) != len(self.doc_ids):

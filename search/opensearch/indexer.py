@@ -29,6 +29,7 @@ needed, into ``DICTIONARY_DIR``: here for the analysis, on a server for its quer
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import socket
@@ -49,6 +50,7 @@ from sakuin.search.indexing.analysis import Settled, settle
 from sakuin.search.indexing.changes import changes, file_key, pending_documents, previous
 from sakuin.search.indexing.extraction import run_file_task
 from sakuin.search.indexing.history import recorded
+from sakuin.search.indexing.ids import jsonable
 from sakuin.search.indexing.report import IndexReport, Progress
 from sakuin.search.indexing.sections import SCHEMA_VERSION, task_info
 from sakuin.search.indexing.tasks import Batch, DocTask, FileOutcome, FileTask, Task, batches
@@ -214,7 +216,9 @@ class ClusterState:
         if old is not None:
             actions.insert(0, {"remove": {"index": old, "alias": self.name}})
         self.client.indices.update_aliases(body={"actions": actions})
-        self.client.index(index=self.state, id="manifest", body={"manifest": manifest}, refresh=True)
+        # Serialised here: the client's serializer does not know the manifest's packed id lists.
+        body = json.dumps({"manifest": manifest}, ensure_ascii=False, separators=(",", ":"), default=jsonable)
+        self.client.index(index=self.state, id="manifest", body=body, refresh=True)
         keep = {new, old}
         for index in self.client.indices.get(index=f"{self.name}-v*"):
             if index not in keep:
