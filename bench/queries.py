@@ -29,10 +29,11 @@ def clean_fragment(title: str) -> str:
 
 
 def cut_fragment(rng: random.Random, s: str) -> str:
-    """An unspaced fragment of 8-20 characters of ``s`` (which has 8 or more)."""
+    """An unspaced fragment of 8-20 characters of ``s`` (which has 8 or more), without a leading
+    minus (which would make it an exclusion)."""
     length = rng.randint(8, min(20, len(s)))
     start = rng.randint(0, len(s) - length)
-    return s[start : start + length]
+    return s[start : start + length].lstrip("-－")
 
 
 def draw(

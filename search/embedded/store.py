@@ -37,7 +37,7 @@ from sakuin.search.analysis.settings import AnalysisSettings
 from sakuin.search.analysis.userdict import UserDictionary, compile_dictionary, compiled
 from sakuin.search.config import KEEP_OLD, dictionary_dir
 from sakuin.search.errors import IndexBusy, IndexMissing
-from sakuin.search.indexing.ids import jsonable
+from sakuin.search.indexing.ids import dump
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -226,7 +226,8 @@ class IndexStore:
     def publish(self, tmp: Path, manifest: dict[str, Any]) -> Path:
         """Make a finished build live: durable files first, then the pointer swap."""
         manifest = {**manifest, "published": datetime.now(UTC).isoformat(timespec="seconds")}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, default=jsonable), encoding="utf-8")
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as fh:
+            dump(manifest, fh)
         _fsync_tree(tmp)
         previous = self.current_name()
         final = self.root / f"v{self._next_generation():06d}"

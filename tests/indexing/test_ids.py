@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tracemalloc
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sakuin.search.indexing import ids as ids_module
-from sakuin.search.indexing.ids import IdList, IdOwners, jsonable
+from sakuin.search.indexing.ids import IdList, IdOwners, dump, jsonable
 
 #: Ids that share prefixes and suffixes (so a byte match inside another id is likely),
 #: with non-ASCII text and lone surrogates, which JSON allows.
@@ -124,3 +126,28 @@ def test_a_hash_collision_is_not_a_duplicate() -> None:
         owners.add("three", n)  # the same hash again before a merge
         ids.append("three")
         assert [owners.owner(d) for d in ["one", "two", "three", "four"]] == ["a", "b", "b", None]
+
+
+def test_a_manifest_is_written_piece_by_piece(tmp_path: Path) -> None:
+    """The manifest file reads back as the document it was made from, and writing it never holds
+    the whole JSON text: at ten million sections it is 96 MB, and its bytes as many again."""
+    files = {
+        f"part-{f:04d}.jsonl": {
+            "hash": "h",
+            "doc_ids": IdList(f"記事-{f}-{i:06d}" for i in range(400)),
+            "sections": 9,
+        }
+        for f in range(100)
+    }
+    manifest = {"schema_version": 3, "files": files, "metadata": {"category": "keyword"}}
+    path = tmp_path / "manifest.json"
+    tracemalloc.start()
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            dump(manifest, fh)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(manifest, ensure_ascii=False, default=jsonable))
+    assert peak < len(text.encode()) / 5, f"peak {peak} bytes for {len(text.encode())} bytes of JSON"
