@@ -60,35 +60,40 @@ class Original:
 
 
 class Originals:
-    """Document id → its original, for one manifest (built once per index version)."""
+    """Document id → its original, for one manifest (built once per index version).
+
+    Only a file's own documents can be served: its own id (its path in its folder) or an
+    id that starts with it and ``#``. So the table is keyed by the files' own ids, one
+    entry per file, and a document id is looked up by its prefixes up to each ``#``,
+    then confirmed in the file's ``doc_ids``; a JSONL file's records, whose ids are their
+    own, are never in it. A table of every document id would be two million entries for
+    a collection of ten million sections, in every server process."""
 
     def __init__(self, files: dict[str, dict[str, Any]]) -> None:
-        self.by_id: dict[str, tuple[str, str]] = {}
+        self.files = files
+        #: A file's own id → the keys of the files with that id (in different folders), in order.
+        self.by_own: dict[str, list[str]] = {}
         for key, entry in files.items():
             root = entry.get("root")
             if not root:
                 continue  # written before roots were kept: never served
-            for doc_id in entry.get("doc_ids", ()):
-                self.by_id.setdefault(doc_id, (key, root))
+            try:
+                own = Path(key).relative_to(Path(root)).as_posix()
+            except ValueError:
+                continue
+            self.by_own.setdefault(own, []).append(key)
 
     def find(self, doc_id: str) -> Original | None:
         """The document's original if it may be served (module doc), else None."""
-        found = self.by_id.get(doc_id)
-        if found is None:
-            return None
-        key, root = found
-        file, folder = Path(key), Path(root)
-        try:
-            own = file.relative_to(folder).as_posix()
-        except ValueError:
-            return None
-        inner: tuple[str, ...] = ()
-        if doc_id != own:
-            if not doc_id.startswith(own + "#"):
-                return None
-            inner = tuple(doc_id[len(own) + 1 :].split("#"))
-        original = Original(doc_id, file, folder, inner)
-        return original if confined(original) is not None else None
+        parts = doc_id.split("#")
+        for n in range(1, len(parts) + 1):
+            own = "#".join(parts[:n])
+            for key in self.by_own.get(own, ()):
+                entry = self.files[key]
+                if doc_id in entry.get("doc_ids", ()):
+                    original = Original(doc_id, Path(key), Path(entry["root"]), tuple(parts[n:]))
+                    return original if confined(original) is not None else None
+        return None
 
 
 def confined(original: Original) -> Path | None:

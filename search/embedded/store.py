@@ -23,7 +23,6 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import json
 import os
 import shutil
 import signal
@@ -37,7 +36,7 @@ from sakuin.search.analysis.settings import AnalysisSettings
 from sakuin.search.analysis.userdict import UserDictionary, compile_dictionary, compiled
 from sakuin.search.config import KEEP_OLD, dictionary_dir
 from sakuin.search.errors import IndexBusy, IndexMissing
-from sakuin.search.indexing.ids import dump
+from sakuin.search.indexing.ids import dump, load
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -159,7 +158,7 @@ class IndexStore:
             path = self.current() / MANIFEST
         except IndexMissing:
             return {}
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load(path.read_text(encoding="utf-8"))
 
     def versions(self) -> list[Path]:
         if not self.root.is_dir():

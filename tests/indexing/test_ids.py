@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sakuin.search.indexing import ids as ids_module
-from sakuin.search.indexing.ids import IdList, IdOwners, dump, jsonable
+from sakuin.search.indexing.ids import IdList, IdOwners, dump, jsonable, load
 
 #: Ids that share prefixes and suffixes (so a byte match inside another id is likely),
 #: with non-ASCII text and lone surrogates, which JSON allows.
@@ -151,3 +151,19 @@ def test_a_manifest_is_written_piece_by_piece(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert json.loads(text) == json.loads(json.dumps(manifest, ensure_ascii=False, default=jsonable))
     assert peak < len(text.encode()) / 5, f"peak {peak} bytes for {len(text.encode())} bytes of JSON"
+
+
+def test_a_loaded_manifest_holds_packed_ids() -> None:
+    text = json.dumps(
+        {
+            "files": {
+                "a.jsonl": {"doc_ids": ["x", "記事"], "records": {"digests": "", "sections": ""}},
+                "b.pdf": {"doc_ids": ["b.pdf"], "sections": 2},
+            },
+            "metadata": {"category": "keyword"},
+        }
+    )
+    loaded = load(text)
+    assert loaded == json.loads(text)
+    assert all(isinstance(entry["doc_ids"], IdList) for entry in loaded["files"].values())
+    assert list(loaded["files"]["a.jsonl"]["doc_ids"]) == ["x", "記事"]

@@ -34,7 +34,6 @@ Design decisions:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -59,6 +58,7 @@ from sakuin.search.embedded.reading.occurrences import TermOccurrences
 from sakuin.search.embedded.reading.scoring import SakuinBM25
 from sakuin.search.embedded.schema import open_index
 from sakuin.search.embedded.store import CURRENT, MANIFEST, IndexStore, version_dictionaries
+from sakuin.search.indexing.ids import load as load_manifest
 
 read_segments_in_place()  # a pool of searchers must not mean a copy of the index per searcher
 
@@ -81,7 +81,7 @@ class Snapshot:
         self.folder = folder
         self.name = folder.name
         self.pool_size = pool_size
-        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        self.manifest: dict[str, Any] = load_manifest((folder / MANIFEST).read_text(encoding="utf-8"))
         self.declaration = Declaration.from_manifest(self.manifest.get("metadata"))
         #: How the version analyses text: its synonyms (files followed as they change) and the
         #: compiled user dictionaries every analysis of a request on it uses.
