@@ -190,13 +190,13 @@ class Reading:
     """Stream the documents of the pending files as worker tasks, with the input bytes each covers.
 
     Files are read one at a time and JSONL record by record, so nothing here grows
-    with the corpus but the ids (``sakuin.search.indexing.ids``: a file's ids packed in
-    one byte string, the table of ids seen as 64-bit hashes). The first owner of a document id keeps it; a
-    later document with the same id is reported, not merged. A JSONL file known
-    record by record yields only its new and changed records and deletes the
-    sections of changed and vanished ones. An extracted file becomes one
-    ``FileTask``. Each file's manifest entry is made once its documents have all
-    been handed out, or, for an extracted file, in ``finish``.
+    with the corpus but the ids (``sakuin.search.indexing.ids``: a file's ids packed
+    in one byte string, the table of ids seen as 64-bit hashes). The first owner of a
+    document id keeps it; a later document with the same id is reported, not merged.
+    A JSONL file known record by record yields only its new and changed records and
+    deletes the sections of changed and vanished ones. An extracted file becomes one
+    ``FileTask``. Each file's manifest entry is made once its documents have all been
+    handed out, or, for an extracted file, in ``finish``.
     """
 
     def __init__(
