@@ -12,7 +12,7 @@ runs exactly that part in one process, without workers: ``changes`` and
 leaves one), each task made and dropped, ``finish``, then the manifest published by
 ``IndexStore.publish`` into a temporary index directory, as ``sakuin index --rebuild``
 does. Reported: the process's RSS after start-up, after reading and after publishing
-(``/proc/self/status``), its peak (``ru_maxrss``), and the growth per record.
+(``processes.rss_pss_uss``), its peak (``ru_maxrss``), and the growth per record.
 
 Run it with another checkout's ``sakuin`` on ``PYTHONPATH`` (or a venv of it) to
 compare two versions on the same corpus. MB means 10^6 bytes. Linux only.
@@ -20,6 +20,7 @@ compare two versions on the same corpus. MB means 10^6 bytes. Linux only.
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -27,13 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from harness import arguments, finish, log, machine_info
+from processes import rss_pss_uss
 
 
 def rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    return rss_pss_uss(os.getpid())[0]
 
 
 class _NoDeletions:
